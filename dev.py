@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Set up the project environment and run a task. Needs only Python 3.11+.
+
+    python3 dev.py demo     # install, then generate sample data -> warehouse -> quarterly report
+    python3 dev.py test     # install, then run the test suite (extra args go to pytest)
+    python3 dev.py setup    # install only
+
+The environment is `.venv/` in the project folder; installs are skipped while
+`requirements.lock` and `pyproject.toml` are unchanged.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".crm-review-installed"
+
+
+def _run(cmd: list[str | Path], **kwargs) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run([str(c) for c in cmd], check=True, **kwargs)
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in ("requirements.lock", "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def setup() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"crm-review needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    if not PYTHON.exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    if STAMP.exists() and STAMP.read_text() == _fingerprint():
+        return
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    _run([PYTHON, "-m", "pip", "install", "--quiet", "uv>=0.9"], env=env)
+    _run(
+        [BIN / "uv", "pip", "install", "--python", PYTHON, "--quiet",
+         "-r", ROOT / "requirements.lock", "--editable", ROOT],
+        env=env,
+    )
+    STAMP.write_text(_fingerprint())
+
+
+def main(argv: list[str]) -> int:
+    task, rest = (argv[0], argv[1:]) if argv else ("help", [])
+    if task in {"help", "-h", "--help"}:
+        print(__doc__)
+        return 0
+    if task not in {"setup", "demo", "test"}:
+        print(f"unknown task {task!r}; expected one of: setup, demo, test", file=sys.stderr)
+        return 2
+    setup()
+    if task == "demo":
+        return subprocess.call([str(BIN / "crm-review"), "demo", *rest], cwd=ROOT)
+    if task == "test":
+        return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,3 @@
+"""crm-review: quarterly sales reviews from CRM exports, on DuckDB."""
+
+__version__ = "0.1.0"
