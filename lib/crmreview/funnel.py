@@ -111,4 +111,8 @@ def funnel(
 
 def stages_frame(result: dict[str, Any]) -> pd.DataFrame:
     """The ``stages`` of a :func:`funnel` result as a frame with :data:`STAGE_COLUMNS`."""
-    return pd.DataFrame(result["stages"], columns=list(STAGE_COLUMNS))
+    frame = pd.DataFrame(result["stages"], columns=list(STAGE_COLUMNS))
+    numeric = [c for c in STAGE_COLUMNS if c != "stage"]
+    return frame.astype({c: "float64" for c in numeric}).astype(
+        {"reached": "int64", "lost_at": "int64", "open_at": "int64"}
+    )

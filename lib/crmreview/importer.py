@@ -4,7 +4,8 @@ A canonical file is a UTF-8 (or GBK/UTF-16, transcoded) CSV named ``<table>.csv`
 header uses the canonical column names of that table. Every file of one call is imported in
 one transaction (:func:`crmreview.warehouse.write_session`): either all are published or
 none. Each file adds one row to ``imports``; every row it refuses goes to ``rejects`` with
-its line (the header is line 1), column, value and reason, so that for every import
+its line (the row number a spreadsheet shows: the header is line 1, a quoted value
+spanning several physical lines is one row), column, value and reason, so that for every import
 ``rows_read = rows_loaded + rows_rejected``. Rows update earlier ones by natural key.
 """
 from __future__ import annotations

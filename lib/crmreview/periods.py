@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-__all__ = ["Period", "PeriodError", "parse_period", "ACCEPTED_FORMS", "COMPARE_MODES"]
+__all__ = [
+    "Period", "PeriodError", "parse_period", "quarter", "month", "year", "ACCEPTED_FORMS", "COMPARE_MODES",
+]
 
 ACCEPTED_FORMS = (
     "2026Q3 (a quarter)",

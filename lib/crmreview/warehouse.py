@@ -80,7 +80,8 @@ def migrations(schema_dir: Path | None = None) -> list[Migration]:
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The version recorded in the warehouse; 0 for an empty database."""
     exists = con.execute(
-        "select count(*) from information_schema.tables where table_name = 'schema_migrations'"
+        "select count(*) from duckdb_tables() "
+        "where database_name = current_database() and table_name = 'schema_migrations'"
     ).fetchall()[0][0]
     if not exists:
         return 0
@@ -118,16 +119,25 @@ def _lock_error(path: Path, exc: Exception) -> WarehouseError:
 
 @contextlib.contextmanager
 def connect_read(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the published warehouse read-only, for metrics, reports and exploration."""
+    """Open the published warehouse read-only, for metrics, reports and exploration.
+
+    The file is attached read-only to a private in-memory database (and made the default
+    catalog), so each connection keeps the snapshot it opened even within one process:
+    DuckDB's per-process instance cache would otherwise hand a later reader the snapshot of
+    an earlier, still open connection. Temporary tables remain possible.
+    """
     path = Path(path) if path else config.default_db_path()
     if not path.exists():
         raise WarehouseError(
             f"no warehouse at {path}: import data first (crm-review import FILE... --db {path}) "
             "or run crm-review demo"
         )
+    con = duckdb.connect(":memory:")
     try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.IOException as exc:
+        con.execute("attach $path as warehouse (read_only)", {"path": str(path)})
+        con.execute("use warehouse")
+    except duckdb.Error as exc:
+        con.close()
         raise _lock_error(path, exc) from None
     try:
         version, latest = schema_version(con), len(migrations())

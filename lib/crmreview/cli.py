@@ -1,0 +1,322 @@
+"""The ``crm-review`` command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import __version__, config
+from .periods import COMPARE_MODES, PeriodError, parse_period, quarter
+
+__all__ = ["main", "build_parser"]
+
+METRICS = ("funnel",)
+DEMO_SEED = 7
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    pass
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", type=Path, default=None,
+        help="warehouse file (default: $CRM_REVIEW_DB or data/crm.duckdb)",
+    )
+
+
+def _add_period(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    parser.add_argument(
+        "--period", required=required,
+        help="2026Q3, 2026-07, 2026, 2026-07-01..2026-09-30, last-quarter or last-month",
+    )
+    parser.add_argument(
+        "--compare", choices=COMPARE_MODES, default=None,
+        help="comparison period: prev (the previous period of equal kind) or yoy (a year earlier)",
+    )
+    parser.add_argument(
+        "--as-of", type=_date, default=None, metavar="DATE",
+        help="take every state at the end of this day instead of the period's last day",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crm-review",
+        formatter_class=_Formatter,
+        description=(
+            "Quarterly sales reviews from CRM exports: load the exports into a DuckDB "
+            "warehouse, compute funnel metrics, render the review report."
+        ),
+        epilog=(
+            "examples:\n"
+            "  crm-review demo\n"
+            "  crm-review import exports/*.csv --db data/crm.duckdb\n"
+            "  crm-review metrics funnel --period 2026Q3 --compare prev --format json\n"
+            "  crm-review report --period last-quarter --lang zh --out reports/"
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"crm-review {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser(
+        "demo", formatter_class=_Formatter,
+        help="sample data -> warehouse -> quarterly report (the main job)",
+        description=(
+            "Generate the bundled sample CRM export (data/sample/), import it into a fresh "
+            "demo warehouse (data/demo.duckdb) and render the quarterly review of the "
+            "sample's last quarter. Prints the report's path."
+        ),
+    )
+    demo.add_argument("--lang", choices=("en", "zh"), default="en", help="report language")
+    demo.add_argument("--out", type=Path, default=config.REPORTS_DIR, help="report folder")
+
+    generate = sub.add_parser(
+        "generate", formatter_class=_Formatter,
+        help="write a synthetic CRM export in the canonical CSV layout",
+        description=(
+            "Write a deterministic synthetic CRM export (customers, reps, targets, deals, "
+            "deal_stage_history, orders, activities) plus manifest.json with its known totals. "
+            "The same seed and size give the same files."
+        ),
+    )
+    generate.add_argument("--out", type=Path, default=config.SAMPLE_DIR, help="output folder")
+    generate.add_argument("--seed", type=int, default=DEMO_SEED, help="random seed")
+    generate.add_argument(
+        "--size", type=float, default=1.0,
+        help="scale: 1 = about 2,000 customers and 8,000 deals; rows grow linearly",
+    )
+    generate.add_argument("--end", type=_date, default=date(2026, 9, 30), help="last day of the data")
+
+    imp = sub.add_parser(
+        "import", formatter_class=_Formatter,
+        help="load canonical CSV exports into the warehouse",
+        description=(
+            "Import files in one transaction: all are loaded or none. Each file is named after "
+            "the table it feeds (customers, reps, targets, deals, deal_stage_history, orders, "
+            "activities) and uses its canonical column names. Refused rows are recorded in "
+            "the rejects table with line, column, value and reason; a file already imported "
+            "(same content) is skipped."
+        ),
+    )
+    imp.add_argument("files", nargs="+", type=Path, metavar="FILE", help="CSV files to import")
+    _add_db(imp)
+    imp.add_argument(
+        "--show-rejects", action="store_true",
+        help="list the rows this import refused, with line, column, value and reason",
+    )
+
+    metrics = sub.add_parser(
+        "metrics", formatter_class=_Formatter,
+        help="compute a metric for a period",
+        description="Compute a metric for a period. JSON keys follow the design's metric definitions; rates are fractions.",
+    )
+    metrics.add_argument("name", choices=METRICS, help="the metric")
+    _add_period(metrics)
+    metrics.add_argument(
+        "--rule", choices=("furthest", "strict"), default="furthest",
+        help="funnel counting rule: furthest stage reached, or a history row for every stage",
+    )
+    metrics.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    _add_db(metrics)
+
+    report = sub.add_parser(
+        "report", formatter_class=_Formatter,
+        help="render a review report (HTML) with papermill",
+        description=(
+            "Execute a report notebook with papermill and write a self-contained HTML file "
+            "(no code, charts embedded, readable offline) named by report, period and language."
+        ),
+    )
+    report.add_argument("name", nargs="?", default="quarterly_review", help="report notebook in notebooks/")
+    _add_period(report)
+    report.add_argument("--out", type=Path, default=config.REPORTS_DIR, help="output folder")
+    report.add_argument("--lang", choices=("en", "zh"), default="en", help="report language")
+    _add_db(report)
+
+    upgrade = sub.add_parser(
+        "upgrade", formatter_class=_Formatter,
+        help="upgrade a warehouse file written by an older release",
+        description="Apply this release's schema migrations to a warehouse file.",
+    )
+    _add_db(upgrade)
+    return parser
+
+
+def _print_table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=list(columns))
+    print(frame.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:,.3f}"))
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from .sample import generate
+
+    manifest = generate(args.out, seed=args.seed, size=args.size, end=args.end)
+    rows = ", ".join(f"{table} {count:,}" for table, count in manifest["rows"].items())
+    print(f"wrote {args.out} ({rows})")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from .importer import import_files
+    from .warehouse import connect_read
+
+    results = import_files(args.files, args.db)
+    _print_table(
+        [vars(r) for r in results],
+        ["file", "table", "status", "rows_read", "rows_loaded", "rows_rejected", "encoding"],
+    )
+    if args.show_rejects:
+        ids = [r.import_id for r in results if r.status == "loaded"]
+        with connect_read(args.db) as con:
+            rejects = con.execute(
+                'select file, line, "column", value, reason from rejects '
+                "where list_contains($ids, import_id) order by file, line, \"column\"",
+                {"ids": ids},
+            ).df()
+        print(f"\n{len(rejects)} rejected value(s)" + (":" if len(rejects) else ""))
+        if len(rejects):
+            print(rejects.to_string(index=False))
+    return 0
+
+
+def _funnel_output(result: dict[str, Any], fmt: str) -> str:
+    import pandas as pd
+
+    from .funnel import stages_frame
+
+    if fmt == "json":
+        return json.dumps(result, ensure_ascii=False, indent=2)
+    frames = []
+    for key, res in (("current", result), ("comparison", result.get("comparison"))):
+        if res is None:
+            continue
+        frame = stages_frame(res)
+        frame.insert(0, "period", res["period"]["label"])
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    if fmt == "csv":
+        return table.to_csv(index=False)
+    lines = [
+        f"Funnel {result['period']['label']} ({result['period']['start']}..{result['period']['end']}), "
+        f"as of {result['as_of']}, rule: {result['rule']}",
+        table.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.3f}"),
+    ]
+    for res in filter(None, (result, result.get("comparison"))):
+        lines.append(
+            f"{res['period']['label']}: {res['cohort_deals']} deals created "
+            f"({res['excluded_no_created_at']} without created_at excluded, "
+            f"{res['skipped_stage_deals']} skipped a stage, {res['backward_move_deals']} moved backwards); "
+            f"closed {res['deals_closed']} (won {res['won']}, lost {res['lost']}), "
+            f"win rate {_fmt(res['win_rate'], '.1%')}, avg won {_fmt(res['avg_won_amount'], ',.2f')}, "
+            f"median cycle {_fmt(res['median_cycle_days'], '.1f')} days, open {res['open_deals']}, "
+            f"velocity {_fmt(res['pipeline_velocity'], ',.2f')}/day, "
+            f"biggest leak {res['biggest_leak'] or '-'}"
+        )
+    return "\n".join(lines)
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from .funnel import funnel
+    from .warehouse import connect_read
+
+    period = parse_period(args.period, as_of=args.as_of)
+    with connect_read(args.db) as con:
+        result = funnel(con, period, rule=args.rule)
+        if args.compare:
+            result["comparison"] = funnel(con, period.compare(args.compare), rule=args.rule)
+    print(_funnel_output(result, args.format))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .reports import render_report
+
+    path = render_report(
+        args.name, period=args.period, compare=args.compare or "prev", db=args.db,
+        out_dir=args.out, lang=args.lang, as_of=args.as_of.isoformat() if args.as_of else "",
+    )
+    print(path)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .importer import import_files
+    from .reports import render_report
+    from .sample import generate
+
+    sample_dir = config.SAMPLE_DIR
+    db = config.DATA_DIR / "demo.duckdb"
+    end = date(2026, 9, 30)
+    print(f"generating the sample CRM export in {sample_dir}", file=sys.stderr)
+    manifest = generate(sample_dir, seed=DEMO_SEED, size=1.0, end=end)
+    db.unlink(missing_ok=True)
+    files = sorted(sample_dir / f"{table}.csv" for table in manifest["rows"])
+    print(f"importing {len(files)} files into {db}", file=sys.stderr)
+    for result in import_files(files, db):
+        print(f"  {Path(result.file).name}: {result.rows_loaded:,} rows loaded, "
+              f"{result.rows_rejected:,} rejected", file=sys.stderr)
+    period = quarter(end.year, end.month)
+    print(f"rendering the {period.label} quarterly review", file=sys.stderr)
+    path = render_report(period=period.label, db=db, out_dir=args.out, lang=args.lang)
+    print(path)
+    return 0
+
+
+def _cmd_upgrade(args: argparse.Namespace) -> int:
+    from .warehouse import upgrade
+
+    old, new = upgrade(args.db)
+    print(f"schema version {old} -> {new}" if old != new else f"already at schema version {new}")
+    return 0
+
+
+_COMMANDS = {
+    "demo": _cmd_demo,
+    "generate": _cmd_generate,
+    "import": _cmd_import,
+    "metrics": _cmd_metrics,
+    "report": _cmd_report,
+    "upgrade": _cmd_upgrade,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .importer import ImportFileError
+    from .textfiles import EncodingError
+    from .warehouse import WarehouseError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    known: tuple[type[Exception], ...] = (PeriodError, ImportFileError, EncodingError, WarehouseError)
+    try:
+        from .reports import ReportError
+
+        known = (*known, ReportError)
+    except ImportError:
+        pass
+    try:
+        return _COMMANDS[args.command](args)
+    except known as exc:
+        print(f"crm-review: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from crmreview import warehouse
+from crmreview.warehouse import WarehouseError, connect_read, write_session
+
+
+def test_a_new_warehouse_has_every_canonical_table_at_the_latest_version(tmp_path):
+    db = tmp_path / "w.duckdb"
+    with write_session(db):
+        pass
+    with connect_read(db) as con:
+        tables = {r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database()"
+        ).fetchall()}
+        assert set(warehouse.CANONICAL_TABLES) <= tables
+        assert warehouse.schema_version(con) == len(warehouse.migrations())
+
+
+def test_readers_cannot_write(tmp_path):
+    db = tmp_path / "w.duckdb"
+    with write_session(db):
+        pass
+    with connect_read(db) as con, pytest.raises(duckdb.Error, match="read-only"):
+        con.execute("insert into reps (rep_id) values ('R1')")
+
+
+def test_a_failed_write_publishes_nothing(tmp_path):
+    db = tmp_path / "w.duckdb"
+    with write_session(db) as con:
+        con.execute("insert into reps (rep_id) values ('R1')")
+    with pytest.raises(RuntimeError), write_session(db) as con:
+        con.execute("insert into reps (rep_id) values ('R2')")
+        raise RuntimeError("boom")
+    with connect_read(db) as con:
+        assert con.execute("select list(rep_id) from reps").fetchall()[0][0] == ["R1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb", "w.duckdb.lock"]
+
+
+def test_a_reader_in_another_process_does_not_block_a_write_and_keeps_its_snapshot(tmp_path):
+    db = tmp_path / "w.duckdb"
+    with write_session(db) as con:
+        con.execute("insert into reps (rep_id) values ('R1')")
+    reader = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, duckdb; c = duckdb.connect(sys.argv[1], read_only=True); "
+         "print('open', flush=True); sys.stdin.readline(); "
+         "print(c.execute('select count(*) from reps').fetchall()[0][0], flush=True)", str(db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == "open"
+        with write_session(db, wait_seconds=5) as con:
+            con.execute("insert into reps (rep_id) values ('R2')")
+        out, _ = reader.communicate("go\n", timeout=30)
+    finally:
+        reader.kill()
+    assert out.strip() == "1"
+    with connect_read(db) as con:
+        assert con.execute("select count(*) from reps").fetchall()[0][0] == 2
+
+
+def test_a_reader_opened_after_a_write_in_the_same_process_sees_it(tmp_path):
+    db = tmp_path / "w.duckdb"
+    with write_session(db) as con:
+        con.execute("insert into reps (rep_id) values ('R1')")
+    with connect_read(db) as old:
+        with write_session(db) as con:
+            con.execute("insert into reps (rep_id) values ('R2')")
+        with connect_read(db) as new:
+            assert new.execute("select count(*) from reps").fetchall()[0][0] == 2
+        assert old.execute("select count(*) from reps").fetchall()[0][0] == 1
+
+
+def test_an_older_warehouse_is_upgraded_by_the_next_write(tmp_path, monkeypatch):
+    db = tmp_path / "w.duckdb"
+    v1 = warehouse.migrations()
+    with write_session(db):
+        pass
+    v2 = [*v1, warehouse.Migration(len(v1) + 1, "add_note", "alter table reps add column note varchar;")]
+    monkeypatch.setattr(warehouse, "migrations", lambda schema_dir=None: v2)
+    with pytest.raises(WarehouseError, match="crm-review upgrade"):
+        with connect_read(db):
+            pass
+    assert warehouse.upgrade(db) == (len(v1), len(v2))
+    with connect_read(db) as con:
+        assert "note" in con.execute("select * from reps").df().columns
+
+
+def test_a_warehouse_newer_than_the_release_is_refused(tmp_path, monkeypatch):
+    db = tmp_path / "w.duckdb"
+    with write_session(db):
+        pass
+    monkeypatch.setattr(warehouse, "migrations", lambda schema_dir=None: [])
+    with pytest.raises(WarehouseError, match="newer than this release"):
+        with connect_read(db):
+            pass
+
+
+def test_a_missing_warehouse_names_the_path_and_what_to_do(tmp_path):
+    with pytest.raises(WarehouseError, match="no warehouse at .*nope.duckdb.*crm-review import"):
+        with connect_read(tmp_path / "nope.duckdb"):
+            pass
