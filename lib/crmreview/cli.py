@@ -127,7 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--rule", choices=("furthest", "strict"), default="furthest",
         help="funnel counting rule: furthest stage reached, or a history row for every stage",
     )
-    metrics.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    metrics.add_argument(
+        "--format", choices=("table", "json", "csv"), default="table",
+        help="table for reading, json (design keys) or csv (one row per stage) for scripts",
+    )
     _add_db(metrics)
 
     report = sub.add_parser(

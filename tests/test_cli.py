@@ -1,0 +1,92 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from crmreview.cli import build_parser, main
+
+FIXTURE = Path(__file__).parent / "sql" / "funnel_q3"
+SUBCOMMANDS = ["demo", "generate", "import", "metrics", "report", "upgrade"]
+
+
+@pytest.mark.parametrize("command", [[], *[[c] for c in SUBCOMMANDS]])
+def test_help_explains_every_option(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    parser = build_parser()
+    assert out.startswith("usage: crm-review")
+    if not command:
+        for name in SUBCOMMANDS:
+            assert name in out
+        return
+    sub = parser._subparsers._group_actions[0].choices[command[0]]
+    for action in sub._actions:
+        if action.option_strings and action.dest != "help":
+            assert action.help, f"{command[0]} {action.option_strings} has no help"
+            assert action.option_strings[-1] in out
+
+
+@pytest.fixture
+def fixture_db(tmp_path, capsys):
+    db = tmp_path / "w.duckdb"
+    assert main(["import", str(FIXTURE / "deals.csv"), str(FIXTURE / "deal_stage_history.csv"), "--db", str(db)]) == 0
+    capsys.readouterr()
+    return db
+
+
+def test_metrics_funnel_json_uses_the_design_keys_and_hand_computed_numbers(fixture_db, capsys):
+    assert main(["metrics", "funnel", "--period", "2026Q3", "--compare", "prev",
+                 "--format", "json", "--db", str(fixture_db)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["period"] == {"label": "2026Q3", "kind": "quarter", "start": "2026-07-01",
+                                "end": "2026-09-30", "as_of": "2026-09-30"}
+    stages = {s["stage"]: s for s in result["stages"]}
+    assert [s["stage"] for s in result["stages"]] == ["lead", "qualified", "proposal", "won"]
+    assert [stages[s]["reached"] for s in stages] == [7, 5, 3, 1]
+    assert [stages[s]["lost_at"] for s in stages] == [1, 0, 1, 0]
+    assert [stages[s]["open_at"] for s in stages] == [1, 2, 1, 0]
+    assert stages["lead"]["conversion"] == pytest.approx(5 / 7)
+    assert stages["qualified"]["conversion"] == pytest.approx(0.6)
+    assert stages["qualified"]["leakage_rate"] == pytest.approx(0.4)
+    assert stages["proposal"]["share_of_first"] == pytest.approx(3 / 7)
+    assert stages["won"]["conversion"] is None
+    assert stages["lead"]["median_days_in_stage"] == 6.5
+    assert result["biggest_leak"] == "lead"
+    assert (result["cohort_deals"], result["excluded_no_created_at"]) == (7, 1)
+    assert (result["skipped_stage_deals"], result["backward_move_deals"]) == (1, 1)
+    assert result["win_rate"] == 0.25 and result["avg_won_amount"] == 1000.0
+    assert result["median_cycle_days"] == 31.0
+    assert result["pipeline_velocity"] == pytest.approx(4 * 0.25 * 1000 / 31)
+    assert result["comparison"]["period"]["label"] == "2026Q2"
+    assert result["comparison"]["cohort_deals"] == 1  # D6, created 2026-06-15
+
+
+def test_metrics_funnel_csv_has_one_row_per_stage(fixture_db, capsys):
+    assert main(["metrics", "funnel", "--period", "2026Q3", "--format", "csv", "--db", str(fixture_db)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("period,stage,reached,conversion")
+    assert [line.split(",")[1:3] for line in lines[1:]] == [["lead", "7"], ["qualified", "5"], ["proposal", "3"], ["won", "1"]]
+
+
+def test_strict_rule_counts_only_deals_with_every_stage_in_history(fixture_db, capsys):
+    assert main(["metrics", "funnel", "--period", "2026Q3", "--rule", "strict", "--format", "json", "--db", str(fixture_db)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["rule"] == "strict"
+    assert [s["reached"] for s in result["stages"]] == [6, 3, 2, 1]
+
+
+def test_an_invalid_period_is_a_clear_error(fixture_db, capsys):
+    assert main(["metrics", "funnel", "--period", "Q3", "--db", str(fixture_db)]) == 2
+    err = capsys.readouterr().err
+    assert "invalid period 'Q3'" in err and "last-quarter" in err
+
+
+def test_import_show_rejects_lists_refused_rows(tmp_path, capsys):
+    path = tmp_path / "orders.csv"
+    path.write_text("order_id,customer_id,order_date,amount\nO1,C1,2026-07-01,10\nO2,,2026-07-02,5\n")
+    assert main(["import", str(path), "--db", str(tmp_path / "w.duckdb"), "--show-rejects"]) == 0
+    out = capsys.readouterr().out
+    assert "1 rejected value(s):" in out
+    assert "customer_id" in out and "missing required value" in out
