@@ -129,10 +129,20 @@ class FileResult:
     encoding: str
 
 
+_WORK_TABLES = ("raw", "line_map", "checked", "problems", "scan_refused", "valid")
+_VOCABULARY = frozenset(
+    [*TABLE_SPECS, *_WORK_TABLES, *(c.name for spec in TABLE_SPECS.values() for c in spec.columns)]
+)
+
+
 def _q(name: str) -> str:
-    """Quote an identifier from the fixed canonical vocabulary."""
-    if '"' in name:
-        raise ValueError(f"bad identifier {name!r}")
+    """Quote an identifier; only names of the fixed canonical vocabulary are accepted.
+
+    SQL text is assembled from these names and from fixed expression templates, never from
+    values read from a file: values always travel as bound parameters.
+    """
+    if name not in _VOCABULARY:
+        raise ValueError(f"{name!r} is not an identifier of the canonical model")
     return f'"{name}"'
 
 
@@ -247,6 +257,11 @@ def _line_numbers(con: duckdb.DuckDBPyConnection, rows: int) -> None:
     con.unregister("line_map_frame")
 
 
+def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for name in _WORK_TABLES:
+        con.execute("drop table if exists " + _q(name))
+
+
 def _import_one(
     con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, adapter: str
 ) -> FileResult:
@@ -262,9 +277,8 @@ def _import_one(
         _check_header(path, header, spec)
         if earlier:
             return FileResult(str(path), spec.table, "unchanged", earlier[0][0], 0, 0, 0, encoding)
-        columns = ", ".join(f"'{name}': 'VARCHAR'" for name in header)
-        for name in ("raw", "line_map", "checked", "problems", "scan_refused"):
-            con.execute(f"drop table if exists {name}")
+        columns = ", ".join(f"{_q(name)}: 'VARCHAR'" for name in header)
+        _drop_work_tables(con)
         con.execute("drop table if exists temp.import_scan_errors")
         con.execute("drop table if exists temp.import_scan_files")
         con.execute(
@@ -360,8 +374,9 @@ def _import_one(
         "create or replace temp table valid as select * from checked "
         "where line not in (select line from problems)"
     )
-    con.execute(f"delete from {spec.table} as t using valid as v where {key_match}")
-    con.execute(f"insert into {spec.table} ({names}) select {names} from valid order by line")
+    table = _q(spec.table)
+    con.execute("delete from " + table + " as t using valid as v where " + key_match)
+    con.execute("insert into " + table + f" ({names}) select {names} from valid order by line")
     loaded = con.execute("select count(*) from valid").fetchall()[0][0]
     refused_lines = con.execute("select count(*) from scan_refused").fetchall()[0][0]
     rejected_lines = con.execute("select count(distinct line) from problems").fetchall()[0][0]
@@ -379,8 +394,7 @@ def _import_one(
             "rejected": rows_rejected, "started": started, "finished": datetime.now(),
         },
     )
-    for name in ("raw", "line_map", "checked", "problems", "scan_refused", "valid"):
-        con.execute(f"drop table if exists {name}")
+    _drop_work_tables(con)
     return FileResult(str(path), spec.table, "loaded", import_id, rows_read, loaded, rows_rejected, encoding)
 
 
