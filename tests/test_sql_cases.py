@@ -3,11 +3,12 @@
 A case folder holds one CSV per input table (canonical column names; absent columns are
 null), and ``case.yaml`` listing runs: the query (a file under queries/), its bound
 parameters and the CSV with the expected rows. Only the expected file's columns are
-compared; numbers to 1e-9, empty cells mean null. A new case is new files, not new code.
+compared; numbers to 1e-9, dates as dates, empty cells mean null. A new case is new files, not new code.
 """
 from __future__ import annotations
 
 import math
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -45,6 +46,8 @@ def _same(actual, expected) -> bool:
         return actual is None or pd.isna(actual)
     if actual is None or pd.isna(actual):
         return False
+    if isinstance(actual, (date, pd.Timestamp)):
+        return pd.Timestamp(actual) == pd.Timestamp(expected)
     try:
         return math.isclose(float(actual), float(expected), rel_tol=1e-9, abs_tol=1e-9)
     except (TypeError, ValueError):
