@@ -100,7 +100,9 @@ def _counts(values: pd.Series) -> list[int]:
     return [0 if pd.isna(v) else int(v) for v in values]
 
 
-def _layout(fig: go.Figure, ctx: ChartContext, title_key: str, x_title: str, y_title: str) -> go.Figure:
+def _layout(
+    fig: go.Figure, ctx: ChartContext, title_key: str, x_title: str, y_title: str
+) -> go.Figure:
     fig.update_layout(
         title={
             "text": ctx.t(title_key),
@@ -112,7 +114,10 @@ def _layout(fig: go.Figure, ctx: ChartContext, title_key: str, x_title: str, y_t
         font={"family": _FONT, "size": 13},
         margin={"t": 90, "l": 20, "r": 20, "b": 40},
         height=440,
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+        legend={
+            "orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0,
+            "traceorder": "normal",
+        },
     )
     fig.update_xaxes(title_text=x_title, automargin=True)
     fig.update_yaxes(title_text=y_title, automargin=True)
@@ -148,7 +153,9 @@ def funnel_chart(
     text = [
         ctx.t("funnel.text_first", count=f"{count:,}")
         if i == 0
-        else ctx.t("funnel.text", count=f"{count:,}", pct_previous=_pct(prev), pct_first=_pct(first))
+        else ctx.t(
+            "funnel.text", count=f"{count:,}", pct_previous=_pct(prev), pct_first=_pct(first)
+        )
         for i, (count, prev, first) in enumerate(zip(reached, of_previous, of_first))
     ]
     fig = go.Figure(
@@ -183,9 +190,13 @@ def leakage_chart(
     ctx = _require_context(ctx, chart)
     rows = stages[stages["stage"] != settings.won_stage]
     labels = [settings.stage_label(stage, ctx.lang) for stage in rows["stage"]]
-    rates = [_pct(v) for v in rows["leakage_rate"]] if "leakage_rate" in rows else ["–"] * len(rows)
+    if "leakage_rate" in rows:
+        rates = [_pct(v) for v in rows["leakage_rate"]]
+    else:
+        rates = ["–"] * len(rows)
     fig = go.Figure()
-    for column, key, color in (("lost_at", "leakage.lost", _LOST), ("open_at", "leakage.open", _OPEN)):
+    series = (("lost_at", "leakage.lost", _LOST), ("open_at", "leakage.open", _OPEN))
+    for column, key, color in series:
         name = ctx.t(key)
         fig.add_trace(
             go.Bar(

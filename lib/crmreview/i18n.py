@@ -60,6 +60,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "report.title": {"en": "Sales review {period}", "zh": "销售复盘 {period}"},
     "report.period": {"en": "Period", "zh": "本期"},
     "report.compare": {"en": "Compared with", "zh": "对比期"},
+    "report.compare_line": {"en": "{period}, {mode}", "zh": "{period}（{mode}）"},
     "report.compare.prev": {"en": "previous period", "zh": "上一期"},
     "report.compare.yoy": {"en": "same period a year earlier", "zh": "去年同期"},
     "report.as_of": {"en": "Data as of", "zh": "数据截至"},
@@ -129,6 +130,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{count} of the {total} deals created in {period} and lost by {as_of} were lost "
         "at the {stage} stage, the biggest leak.",
         "zh": "{period} 新建、截至 {as_of} 已输单的 {total} 个商机中，有 {count} 个输在{stage}阶段，"
+        "是流失最多的环节。",
+    },
+    "say.leak_one_of": {
+        "en": "1 of the {total} deals created in {period} and lost by {as_of} was lost at the "
+        "{stage} stage, the biggest leak.",
+        "zh": "{period} 新建、截至 {as_of} 已输单的 {total} 个商机中，有 1 个输在{stage}阶段，"
         "是流失最多的环节。",
     },
     "say.leak_all": {
