@@ -157,6 +157,11 @@ def _kernel_manager_class() -> type:
     class ReportKernelManager(AsyncKernelManager):
         async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
             kw["env"] = {**(kw.get("env") or os.environ), **KERNEL_ENV}
+            # local IPC sockets in the render's work folder instead of TCP ports: nothing
+            # listens on the network, and the sockets go away with the folder
+            if kw.get("cwd"):
+                self.transport = "ipc"
+                self.ip = os.path.join(kw["cwd"], "kernel-ipc")
             await super().start_kernel(**kw)
 
     return ReportKernelManager
