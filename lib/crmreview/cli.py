@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from . import __version__, config
+from .metrics import NAMES as METRIC_NAMES
 from .periods import COMPARE_MODES, PeriodError, parse_period, quarter
 
 __all__ = ["main", "build_parser"]
 
-METRICS = ("funnel",)
 DEMO_SEED = 7
 
 
@@ -121,8 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="compute a metric for a period",
         description="Compute a metric for a period. JSON keys follow the design's metric definitions; rates are fractions.",
     )
-    metrics.add_argument("name", choices=METRICS, help="the metric")
+    metrics.add_argument("name", choices=METRIC_NAMES, help="the metric")
     _add_period(metrics)
+    metrics.add_argument(
+        "--by", choices=("rep", "team", "channel", "tier", "region"), default=None,
+        help="repeat the result per owner rep, team, source channel, customer tier or region",
+    )
     metrics.add_argument(
         "--rule", choices=("furthest", "strict"), default="furthest",
         help="funnel counting rule: furthest stage reached, or a history row for every stage",
@@ -195,56 +199,24 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _funnel_output(result: dict[str, Any], fmt: str) -> str:
-    import pandas as pd
-
-    from .funnel import stages_frame
-
-    if fmt == "json":
-        return json.dumps(result, ensure_ascii=False, indent=2)
-    frames = []
-    for key, res in (("current", result), ("comparison", result.get("comparison"))):
-        if res is None:
-            continue
-        frame = stages_frame(res)
-        frame.insert(0, "period", res["period"]["label"])
-        frames.append(frame)
-    table = pd.concat(frames, ignore_index=True)
-    if fmt == "csv":
-        return table.to_csv(index=False)
-    lines = [
-        f"Funnel {result['period']['label']} ({result['period']['start']}..{result['period']['end']}), "
-        f"as of {result['as_of']}, rule: {result['rule']}",
-        table.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.3f}"),
-    ]
-    for res in filter(None, (result, result.get("comparison"))):
-        lines.append(
-            f"{res['period']['label']}: {res['cohort_deals']} deals created "
-            f"({res['excluded_no_created_at']} without created_at excluded, "
-            f"{res['skipped_stage_deals']} skipped a stage, {res['backward_move_deals']} moved backwards); "
-            f"closed {res['deals_closed']} (won {res['won']}, lost {res['lost']}), "
-            f"win rate {_fmt(res['win_rate'], '.1%')}, avg won {_fmt(res['avg_won_amount'], ',.2f')}, "
-            f"median cycle {_fmt(res['median_cycle_days'], '.1f')} days, open {res['open_deals']}, "
-            f"velocity {_fmt(res['pipeline_velocity'], ',.2f')}/day, "
-            f"biggest leak {res['biggest_leak'] or '-'}"
-        )
-    return "\n".join(lines)
-
-
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
-
-
 def _cmd_metrics(args: argparse.Namespace) -> int:
-    from .funnel import funnel
+    from . import metrics
     from .warehouse import connect_read
 
     period = parse_period(args.period, as_of=args.as_of)
+    options = {"rule": args.rule} if args.name == "funnel" else {}
     with connect_read(args.db) as con:
-        result = funnel(con, period, rule=args.rule)
-        if args.compare:
-            result["comparison"] = funnel(con, period.compare(args.compare), rule=args.rule)
-    print(_funnel_output(result, args.format))
+        result = metrics.compute(con, args.name, period, compare=args.compare, by=args.by, **options)
+    module = metrics.load(args.name)
+    if args.format == "json":
+        print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+    elif args.format == "csv":
+        print(module.rows(result).to_csv(index=False), end="")
+    else:
+        lines = module.summary(result)
+        print(lines[0])
+        print(module.rows(result).to_string(index=False, na_rep="-", float_format=lambda v: f"{v:,.3f}"))
+        print("\n".join(lines[1:]))
     return 0
 
 
@@ -302,12 +274,15 @@ _COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     from .importer import ImportFileError
+    from .metrics import MetricError
     from .textfiles import EncodingError
     from .warehouse import WarehouseError
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    known: tuple[type[Exception], ...] = (PeriodError, ImportFileError, EncodingError, WarehouseError)
+    known: tuple[type[Exception], ...] = (
+        PeriodError, ImportFileError, EncodingError, WarehouseError, MetricError,
+    )
     try:
         from .reports import ReportError
 

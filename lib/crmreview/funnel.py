@@ -1,8 +1,12 @@
 """Funnel leakage: how far the deals created in a period got, and where they were lost.
 
-Definitions are those of DESIGN.md "Funnel leakage"; the SQL is in
-``queries/metrics/funnel_stages.sql`` (one row per stage) and
-``queries/metrics/funnel_closed.sql`` (win rate, deal size, cycle time, velocity).
+Definitions are those of DESIGN.md "Funnel leakage". The SQL, one question per file:
+``queries/metrics/funnel_stages.sql`` (one row per group and stage),
+``funnel_closed.sql`` (win rate, deal size, cycle time, velocity per group),
+``funnel_lost_reasons.sql`` and ``funnel_stale_deals.sql``.
+
+Public names: ``funnel`` (the metric), ``stages_frame``, ``rows``, ``summary``, ``RULES``,
+``BREAKDOWNS``, ``STAGE_COLUMNS``.
 """
 from __future__ import annotations
 
@@ -16,9 +20,10 @@ from . import queries
 from .config import DEFAULT_SETTINGS, Settings
 from .periods import Period
 
-__all__ = ["RULES", "funnel", "stages_frame", "STAGE_COLUMNS"]
+__all__ = ["RULES", "BREAKDOWNS", "STAGE_COLUMNS", "funnel", "stages_frame", "rows", "summary"]
 
 RULES = ("furthest", "strict")
+BREAKDOWNS = ("rep", "team", "channel", "region")
 STAGE_COLUMNS = (
     "stage",
     "reached",
@@ -30,50 +35,23 @@ STAGE_COLUMNS = (
     "median_days_in_stage",
     "p75_days_in_stage",
 )
+#: how many stale deals the result lists (all are counted)
+STALE_LIST_LENGTH = 20
 
 
 def _number(value: Any) -> float | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     return float(value)
 
 
-def funnel(
-    con: duckdb.DuckDBPyConnection,
-    period: Period,
-    *,
-    settings: Settings = DEFAULT_SETTINGS,
-    rule: str = "furthest",
-) -> dict[str, Any]:
-    """The funnel of ``period`` as a JSON-ready dict with the DESIGN.md keys.
-
-    ``stages`` has one entry per configured stage in order: reached, conversion (% of
-    previous, for the step to the next stage), share_of_first, leakage_rate, lost_at,
-    open_at, median/p75 days in stage. Rates are fractions; a rate whose denominator is
-    zero is None.
-    """
-    if rule not in RULES:
-        raise ValueError(f"funnel rule {rule!r} is not one of: {', '.join(RULES)}")
-    params = {
-        "period_start": period.start,
-        "period_end": period.end,
-        "as_of": period.as_of,
-    }
-    rows = queries.run(
-        con,
-        "metrics/funnel_stages",
-        {**params, "stages": list(settings.stages), "strict": rule == "strict"},
-    )
-    closed = queries.run(con, "metrics/funnel_closed", params).iloc[0]
-
+def _stage_entries(rows: pd.DataFrame) -> list[dict[str, Any]]:
     reached = [int(r) for r in rows["reached"]]
     first = reached[0] if reached else 0
-    stages = []
+    entries = []
     for i, row in enumerate(rows.itertuples(index=False)):
-        conversion = (
-            reached[i + 1] / reached[i] if i + 1 < len(reached) and reached[i] > 0 else None
-        )
-        stages.append(
+        conversion = reached[i + 1] / reached[i] if i + 1 < len(reached) and reached[i] > 0 else None
+        entries.append(
             {
                 "stage": row.stage,
                 "reached": reached[i],
@@ -86,33 +64,171 @@ def funnel(
                 "p75_days_in_stage": _number(row.p75_days_in_stage),
             }
         )
-    losses = [(s["lost_at"], -i, s["stage"]) for i, s in enumerate(stages) if s["lost_at"] > 0]
-    first_row = rows.iloc[0]
+    return entries
+
+
+def _object(stage_rows: pd.DataFrame | None, closed: pd.Series | None, n_stages: int, stages: tuple[str, ...]) -> dict[str, Any]:
+    """One funnel object (the overall one, or one group's) from its query rows."""
+    if stage_rows is None or stage_rows.empty:
+        stage_rows = pd.DataFrame(
+            {"stage": list(stages), "reached": 0, "lost_at": 0, "open_at": 0,
+             "median_days_in_stage": None, "p75_days_in_stage": None,
+             "count_cohort_deals": 0, "count_skipped_stage_deals": 0, "count_backward_move_deals": 0}
+        )
+    entries = _stage_entries(stage_rows)
+    losses = [(s["lost_at"], -i, s["stage"]) for i, s in enumerate(entries) if s["lost_at"] > 0]
+    head = stage_rows.iloc[0]
+
+    def closed_value(key: str, kind=int):
+        if closed is None:
+            return 0 if kind is int else None
+        value = closed[key]
+        return int(value) if kind is int else _number(value)
+
     return {
-        "period": period.as_dict(),
-        "rule": rule,
-        "as_of": period.as_of.isoformat(),
-        "cohort_deals": int(first_row["count_cohort_deals"]),
-        "excluded_no_created_at": int(closed["count_deals_without_created_at"]),
-        "skipped_stage_deals": int(first_row["count_skipped_stage_deals"]),
-        "backward_move_deals": int(first_row["count_backward_move_deals"]),
-        "stages": stages,
+        "cohort_deals": int(head["count_cohort_deals"]),
+        "skipped_stage_deals": int(head["count_skipped_stage_deals"]),
+        "backward_move_deals": int(head["count_backward_move_deals"]),
+        "stages": entries,
         "biggest_leak": max(losses)[2] if losses else None,
-        "deals_closed": int(closed["count_closed_deals"]),
-        "won": int(closed["count_won_deals"]),
-        "lost": int(closed["count_lost_deals"]),
-        "win_rate": _number(closed["win_rate"]),
-        "avg_won_amount": _number(closed["avg_won_amount"]),
-        "median_cycle_days": _number(closed["median_cycle_days"]),
-        "open_deals": int(closed["count_open_deals"]),
-        "pipeline_velocity": _number(closed["pipeline_velocity"]),
+        "deals_closed": closed_value("count_closed_deals"),
+        "won": closed_value("count_won_deals"),
+        "lost": closed_value("count_lost_deals"),
+        "win_rate": closed_value("win_rate", float),
+        "avg_won_amount": closed_value("avg_won_amount", float),
+        "median_cycle_days": closed_value("median_cycle_days", float),
+        "open_deals": closed_value("count_open_deals"),
+        "pipeline_velocity": closed_value("pipeline_velocity", float),
     }
 
 
+def _objects(con, params: dict[str, Any], settings: Settings, rule: str, by: str) -> dict[str, dict[str, Any]]:
+    stage_rows = queries.run(
+        con, "metrics/funnel_stages",
+        {**params, "stages": list(settings.stages), "strict": rule == "strict", "by": by},
+    )
+    closed = queries.run(con, "metrics/funnel_closed", {**params, "by": by})
+    by_group_stages = {key: frame for key, frame in stage_rows.groupby("group_key", sort=False)}
+    by_group_closed = {row["group_key"]: row for _, row in closed.iterrows()}
+    keys = sorted(set(by_group_stages) | set(by_group_closed))
+    return {
+        key: _object(by_group_stages.get(key), by_group_closed.get(key), len(settings.stages), settings.stages)
+        for key in keys
+    }
+
+
+def funnel(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    *,
+    settings: Settings = DEFAULT_SETTINGS,
+    rule: str = "furthest",
+    by: str | None = None,
+) -> dict[str, Any]:
+    """The funnel of ``period`` as a JSON-ready dict with the DESIGN.md keys.
+
+    ``stages`` has one entry per configured stage in order: reached, conversion (% of
+    previous: the step to the next stage), share_of_first, leakage_rate, lost_at, open_at,
+    median/p75 days in stage. Rates are fractions; a rate whose denominator is zero is None.
+    With ``by`` (rep, team, channel, region) the result also holds ``groups``: the same
+    object per group, with ``small_group`` true when fewer than
+    ``settings.min_group_deals`` deals were created in it (flagged, never hidden).
+    """
+    if rule not in RULES:
+        raise ValueError(f"funnel rule {rule!r} is not one of: {', '.join(RULES)}")
+    if by is not None and by not in BREAKDOWNS:
+        raise ValueError(f"funnel breakdown {by!r} is not one of: {', '.join(BREAKDOWNS)}")
+    params = {"period_start": period.start, "period_end": period.end, "as_of": period.as_of}
+    overall = _objects(con, params, settings, rule, "all")["all"]
+    closed = queries.run(con, "metrics/funnel_closed", {**params, "by": "all"}).iloc[0]
+    reasons = queries.run(con, "metrics/funnel_lost_reasons", params)
+    stale = queries.run(con, "metrics/funnel_stale_deals", {"as_of": period.as_of, "stale_days": settings.stale_days})
+    result: dict[str, Any] = {
+        "period": period.as_dict(),
+        "rule": rule,
+        "as_of": period.as_of.isoformat(),
+        "cohort_deals": overall.pop("cohort_deals"),
+        "excluded_no_created_at": int(closed["count_deals_without_created_at"]),
+        **overall,
+        "lost_reasons": [
+            {"lost_reason": r.lost_reason, "deals": int(r.count_lost_deals), "share": float(r.share_of_lost)}
+            for r in reasons.itertuples(index=False)
+        ],
+        "stale_days": settings.stale_days,
+        "stale_deals": len(stale),
+        "stale_deal_list": [
+            {
+                "deal_id": r.deal_id,
+                "customer_id": r.customer_id,
+                "owner_rep_id": r.owner_rep_id,
+                "stage": r.stage,
+                "amount": _number(r.amount),
+                "days_since_change": int(r.days_since_change),
+            }
+            for r in stale.head(STALE_LIST_LENGTH).itertuples(index=False)
+        ],
+    }
+    if by is not None:
+        groups = _objects(con, params, settings, rule, by)
+        result["by"] = by
+        result["groups"] = [
+            {"group": key or None, "small_group": obj["cohort_deals"] < settings.min_group_deals, **obj}
+            for key, obj in groups.items()
+        ]
+    return result
+
+
 def stages_frame(result: dict[str, Any]) -> pd.DataFrame:
-    """The ``stages`` of a :func:`funnel` result as a frame with :data:`STAGE_COLUMNS`."""
+    """The ``stages`` of a :func:`funnel` result (or of one group) as a frame with :data:`STAGE_COLUMNS`."""
     frame = pd.DataFrame(result["stages"], columns=list(STAGE_COLUMNS))
     numeric = [c for c in STAGE_COLUMNS if c != "stage"]
     return frame.astype({c: "float64" for c in numeric}).astype(
         {"reached": "int64", "lost_at": "int64", "open_at": "int64"}
     )
+
+
+def rows(result: dict[str, Any]) -> pd.DataFrame:
+    """One row per period (and group) and stage: the ``--format csv`` / table body."""
+    frames = []
+    for res in filter(None, (result, result.get("comparison"))):
+        objects = [(None, res)] + [(g["group"] if g["group"] is not None else "", g) for g in res.get("groups", [])]
+        for group, obj in objects:
+            frame = stages_frame(obj)
+            frame.insert(0, "period", res["period"]["label"])
+            if "by" in res:
+                frame.insert(1, res["by"], "(all)" if group is None else group)
+            frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def summary(result: dict[str, Any]) -> list[str]:
+    """Plain-text lines for ``--format table``: the rule, then one line per period."""
+    lines = [
+        f"Funnel {result['period']['label']} ({result['period']['start']}..{result['period']['end']}), "
+        f"as of {result['as_of']}, rule: {result['rule']}"
+    ]
+    for res in filter(None, (result, result.get("comparison"))):
+        lines.append(
+            f"{res['period']['label']}: {res['cohort_deals']} deals created "
+            f"({res['excluded_no_created_at']} without created_at excluded, "
+            f"{res['skipped_stage_deals']} skipped a stage, {res['backward_move_deals']} moved backwards); "
+            f"closed {res['deals_closed']} (won {res['won']}, lost {res['lost']}), "
+            f"win rate {_fmt(res['win_rate'], '.1%')}, avg won {_fmt(res['avg_won_amount'], ',.2f')}, "
+            f"median cycle {_fmt(res['median_cycle_days'], '.1f')} days, open {res['open_deals']}, "
+            f"velocity {_fmt(res['pipeline_velocity'], ',.2f')}/day, "
+            f"biggest leak {res['biggest_leak'] or '-'}, "
+            f"{res['stale_deals']} stale (no change in {res['stale_days']}+ days)"
+        )
+        if res["lost_reasons"]:
+            top = ", ".join(
+                f"{r['lost_reason'] or '(none)'} {r['deals']}" for r in res["lost_reasons"][:5]
+            )
+            lines.append(f"  lost reasons: {top}")
+    small = [g["group"] or "(none)" for g in result.get("groups", []) if g["small_group"]]
+    if small:
+        lines.append(f"  small groups (fewer than the minimum deals; read with care): {', '.join(map(str, small))}")
+    return lines

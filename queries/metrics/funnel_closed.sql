@@ -1,12 +1,13 @@
--- Deals closed in a period (win rate, deal size, cycle time) and pipeline velocity.
+-- Deals closed in a period (win rate, deal size, cycle time) and pipeline velocity, per group.
 --
--- grain: one row.
+-- grain: one row per group (values of the $by dimension among closed and open deals, ''
+--   when a deal has none); with $by = 'all' exactly one row, 'all'.
 -- params: $period_start, $period_end (date): the period; $as_of (date): states at the end
---   of this day.
+--   of this day; $by: all | rep | team | channel | region.
 -- definitions: closed = closed_at's date in the period (whatever created_at) and by the
 --   as-of date, outcome won or lost; win_rate = won / (won + lost); avg_won_amount = mean
 --   amount of the won; median_cycle_days = median of closed_at - created_at in calendar days
---   over the won; count_open_deals = deals created by the as-of date and not closed by it;
+--   over the won; count_open_deals = deals created by the as-of date and open at it;
 --   pipeline_velocity = open deals * win_rate * avg_won_amount / median_cycle_days (per day).
 -- invariants: count_closed_deals = count_won_deals + count_lost_deals.
 
@@ -19,53 +20,70 @@ params as (
         $period_start::date as period_start,
         $period_end::date as period_end,
         $as_of::date + interval 1 day as cutoff_at,
+        $by::varchar as group_by,
 ),
+
+deal_groups as (select * from deal_groups($by)),
 
 closed_in_period as (
     select
+        deal_groups.group_key,
         deals.outcome,
         deals.amount,
         date_diff('day', deals.created_at::date, deals.closed_at::date) as cycle_days,
     from deals
     cross join params
+    inner join deal_groups on deals.deal_id = deal_groups.deal_id
     where deals.outcome in ('won', 'lost')
         and deals.closed_at::date between params.period_start and params.period_end
         and deals.closed_at < params.cutoff_at
 ),
 
 open_at_as_of as (
-    select count(*) as count_open_deals,
-    from deals
-    cross join params
-    where deals.created_at < params.cutoff_at
-        and (
-            deals.outcome = 'open'
-            or (deals.closed_at is not null and deals.closed_at >= params.cutoff_at)
-        )
+    select deal_groups.group_key, count(*) as count_open_deals,
+    from deals_as_of($as_of) as deals
+    inner join deal_groups on deals.deal_id = deal_groups.deal_id
+    where deals.status_as_of = 'open'
+    group by deal_groups.group_key
+),
+
+groups as (
+    select group_key from closed_in_period
+    union
+    select group_key from open_at_as_of
+    union
+    select 'all' from params where group_by = 'all'
 ),
 
 closed_summary as (
     select
-        count(*) as count_closed_deals,
-        count(*) filter (where outcome = 'won') as count_won_deals,
-        count(*) filter (where outcome = 'lost') as count_lost_deals,
-        count(*) filter (where outcome = 'won') / nullif(count(*), 0) as win_rate,
-        avg(amount) filter (where outcome = 'won')::double as avg_won_amount,
-        quantile_cont(cycle_days, 0.5) filter (where outcome = 'won') as median_cycle_days,
-    from closed_in_period
+        groups.group_key,
+        count(closed_in_period.outcome) as count_closed_deals,
+        count(*) filter (where closed_in_period.outcome = 'won') as count_won_deals,
+        count(*) filter (where closed_in_period.outcome = 'lost') as count_lost_deals,
+        count(*) filter (where closed_in_period.outcome = 'won')
+            / nullif(count(closed_in_period.outcome), 0) as win_rate,
+        avg(closed_in_period.amount) filter (where closed_in_period.outcome = 'won')::double
+            as avg_won_amount,
+        quantile_cont(closed_in_period.cycle_days, 0.5) filter (where closed_in_period.outcome = 'won')
+            as median_cycle_days,
+    from groups
+    left join closed_in_period on groups.group_key = closed_in_period.group_key
+    group by groups.group_key
 ),
 
 final as (
     select
         closed_summary.*,
-        open_at_as_of.count_open_deals,
+        coalesce(open_at_as_of.count_open_deals, 0) as count_open_deals,
         (select count(*) from deals where created_at is null) as count_deals_without_created_at,
         case when closed_summary.median_cycle_days > 0 then
-            open_at_as_of.count_open_deals * closed_summary.win_rate
+            coalesce(open_at_as_of.count_open_deals, 0) * closed_summary.win_rate
             * closed_summary.avg_won_amount / closed_summary.median_cycle_days
         end as pipeline_velocity,
     from closed_summary
-    cross join open_at_as_of
+    left join open_at_as_of on closed_summary.group_key = open_at_as_of.group_key
 )
 
 select * from final
+order by group_key

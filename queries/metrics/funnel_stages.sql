@@ -1,18 +1,18 @@
--- Funnel leakage: how far the deals created in a period got, as of a date.
+-- Funnel leakage: how far the deals created in a period got, as of a date, per group.
 --
--- grain: one row per configured stage, in funnel order. The cohort-level counts
---   (count_cohort_deals, count_skipped_stage_deals, count_backward_move_deals) are the same
---   on every row.
+-- grain: one row per group per configured stage, in funnel order. Groups are the values
+--   of the $by dimension among the period's deals ('' when a deal has none); with
+--   $by = 'all' there is one group, 'all', present even when the period has no deals.
+--   The cohort-level counts (count_cohort_deals, count_skipped_stage_deals,
+--   count_backward_move_deals) repeat on every row of a group.
 -- params: $period_start, $period_end (date): the period; $as_of (date): states are taken
 --   at the end of this day; $stages (varchar[]): the funnel in order, the last one is the
 --   won stage ('lost' is never in it); $strict (boolean): false = furthest-stage rule,
---   true = a history row for every stage up to s.
--- invariants (furthest rule): reached(s) - reached(next) = lost_at(s) + open_at(s);
+--   true = a history row for every stage up to s; $by: all | rep | team | channel | region.
+-- invariants (furthest rule, per group): reached(s) - reached(next) = lost_at(s) + open_at(s);
 --   reached(first) = count_cohort_deals; lost_at(won) = open_at(won) = 0.
 
 with
-
-deals as (select * from deals),
 
 history as (select * from deal_stage_history),
 
@@ -25,7 +25,10 @@ params as (
         $stages::varchar[] as stages,
         len($stages::varchar[]) as won_rank,
         $strict::boolean as is_strict,
+        $by::varchar as group_by,
 ),
+
+deal_groups as (select * from deal_groups($by)),
 
 stage_list as (
     select
@@ -37,37 +40,28 @@ stage_list as (
 cohort as (
     select
         deals.deal_id,
+        deal_groups.group_key,
         list_position(params.stages, deals.stage) as current_rank,
-        case
-            when deals.outcome = 'open' then 'open'
-            when deals.closed_at is null or deals.closed_at < params.cutoff_at then deals.outcome
-            else 'open'
-        end as status_as_of,
-    from deals
+        deals.status_as_of,
+    from deals_as_of($as_of) as deals
     cross join params
+    inner join deal_groups on deals.deal_id = deal_groups.deal_id
     where deals.created_at::date between params.period_start and params.period_end
-        and deals.created_at < params.cutoff_at
 ),
 
 -- history rows of cohort deals up to the as-of date; 'lost' rows have no rank
-cohort_history as (
+ranked_moves as (
     select
         history.deal_id,
         list_position(params.stages, history.stage) as stage_rank,
-        history.entered_at,
+        lag(list_position(params.stages, history.stage)) over (
+            partition by history.deal_id order by history.entered_at, list_position(params.stages, history.stage)
+        ) as previous_rank,
     from history
     inner join cohort on history.deal_id = cohort.deal_id
     cross join params
     where history.entered_at < params.cutoff_at
-),
-
-ranked_moves as (
-    select
-        deal_id,
-        stage_rank,
-        lag(stage_rank) over (partition by deal_id order by entered_at, stage_rank) as previous_rank,
-    from cohort_history
-    where stage_rank is not null
+        and list_position(params.stages, history.stage) is not null
 ),
 
 deal_paths as (
@@ -87,6 +81,7 @@ deals_with_any_history as (
 deal_state as (
     select
         cohort.deal_id,
+        cohort.group_key,
         cohort.status_as_of,
         deal_paths.deal_id is not null as has_history_as_of,
         coalesce(deal_paths.has_backward_move, false) as has_backward_move,
@@ -129,34 +124,6 @@ deal_rules as (
     from deal_state
 ),
 
-cohort_counts as (
-    select
-        count(*) as count_cohort_deals,
-        count(*) filter (where has_skipped_stage) as count_skipped_stage_deals,
-        count(*) filter (where has_backward_move) as count_backward_move_deals,
-    from deal_rules
-),
-
-stage_counts as (
-    select
-        stage_list.stage,
-        stage_list.stage_rank,
-        count(deal_rules.deal_id) filter (
-            where case when params.is_strict then deal_rules.strict_rank else deal_rules.furthest_rank end
-                >= stage_list.stage_rank
-        ) as reached,
-        count(deal_rules.deal_id) filter (
-            where deal_rules.status_as_of = 'lost' and deal_rules.furthest_rank = stage_list.stage_rank
-        ) as lost_at,
-        count(deal_rules.deal_id) filter (
-            where deal_rules.status_as_of = 'open' and deal_rules.furthest_rank = stage_list.stage_rank
-        ) as open_at,
-    from stage_list
-    cross join params
-    left join deal_rules on true
-    group by stage_list.stage, stage_list.stage_rank
-),
-
 -- stage visits that began in the period (any deal), up to the as-of date
 visits as (
     select
@@ -173,6 +140,7 @@ visits as (
 
 visit_days as (
     select
+        deal_groups.group_key,
         visits.stage,
         date_diff(
             'day',
@@ -186,23 +154,66 @@ visit_days as (
         ) as days_in_stage,
     from visits
     cross join params
+    inner join deal_groups on visits.deal_id = deal_groups.deal_id
     left join deals on visits.deal_id = deals.deal_id
     where visits.entered_at::date between params.period_start and params.period_end
         and visits.entered_at < params.cutoff_at
 ),
 
+groups as (
+    select group_key from cohort
+    union
+    select group_key from visit_days
+    union
+    select 'all' from params where group_by = 'all'
+),
+
+cohort_counts as (
+    select
+        groups.group_key,
+        count(deal_rules.deal_id) as count_cohort_deals,
+        count(deal_rules.deal_id) filter (where deal_rules.has_skipped_stage) as count_skipped_stage_deals,
+        count(deal_rules.deal_id) filter (where deal_rules.has_backward_move) as count_backward_move_deals,
+    from groups
+    left join deal_rules on groups.group_key = deal_rules.group_key
+    group by groups.group_key
+),
+
+stage_counts as (
+    select
+        groups.group_key,
+        stage_list.stage,
+        stage_list.stage_rank,
+        count(deal_rules.deal_id) filter (
+            where case when params.is_strict then deal_rules.strict_rank else deal_rules.furthest_rank end
+                >= stage_list.stage_rank
+        ) as reached,
+        count(deal_rules.deal_id) filter (
+            where deal_rules.status_as_of = 'lost' and deal_rules.furthest_rank = stage_list.stage_rank
+        ) as lost_at,
+        count(deal_rules.deal_id) filter (
+            where deal_rules.status_as_of = 'open' and deal_rules.furthest_rank = stage_list.stage_rank
+        ) as open_at,
+    from groups
+    cross join stage_list
+    cross join params
+    left join deal_rules on groups.group_key = deal_rules.group_key
+    group by groups.group_key, stage_list.stage, stage_list.stage_rank
+),
+
 stage_days as (
     select
+        group_key,
         stage,
         quantile_cont(days_in_stage, 0.5) as median_days_in_stage,
         quantile_cont(days_in_stage, 0.75) as p75_days_in_stage,
-        count(*) as count_visits,
     from visit_days
-    group by stage
+    group by group_key, stage
 ),
 
 final as (
     select
+        stage_counts.group_key,
         stage_counts.stage,
         stage_counts.stage_rank,
         stage_counts.reached,
@@ -218,9 +229,10 @@ final as (
         cohort_counts.count_backward_move_deals,
     from stage_counts
     cross join params
-    cross join cohort_counts
-    left join stage_days on stage_counts.stage = stage_days.stage
+    inner join cohort_counts on stage_counts.group_key = cohort_counts.group_key
+    left join stage_days
+        on stage_counts.group_key = stage_days.group_key and stage_counts.stage = stage_days.stage
 )
 
 select * from final
-order by stage_rank
+order by group_key, stage_rank

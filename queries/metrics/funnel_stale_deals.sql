@@ -9,8 +9,6 @@
 
 with
 
-deals as (select * from deals),
-
 history as (select * from deal_stage_history),
 
 params as (
@@ -21,14 +19,7 @@ params as (
 ),
 
 open_deals as (
-    select deals.*,
-    from deals
-    cross join params
-    where deals.created_at < params.cutoff_at
-        and (
-            deals.outcome = 'open'
-            or (deals.closed_at is not null and deals.closed_at >= params.cutoff_at)
-        )
+    select * from deals_as_of($as_of) where status_as_of = 'open'
 ),
 
 last_change as (

@@ -1,0 +1,10 @@
+"""Plotly charts for reports: aggregates in, a figure out; nothing here ever shows a figure.
+
+One module per domain (``funnel``, …) on the shared furniture of ``base``. Every figure
+says its period, its comparison and its data as-of date (``ChartContext.subtitle``), and is
+drawn from aggregates, so a report's size does not grow with the data.
+"""
+from .base import ChartContext
+from .funnel import funnel_chart, funnel_compare_chart, leakage_chart
+
+__all__ = ["ChartContext", "funnel_chart", "leakage_chart", "funnel_compare_chart"]
