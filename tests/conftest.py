@@ -16,8 +16,9 @@ VALIDATION_DATA = Path(
 
 @pytest.fixture
 def empty_warehouse() -> duckdb.DuckDBPyConnection:
-    """An in-memory database with the current canonical schema."""
+    """An in-memory database with the current canonical schema and shared macros."""
     con = duckdb.connect()
     warehouse._migrate(con, warehouse.migrations())
+    warehouse.install_macros(con)
     yield con
     con.close()

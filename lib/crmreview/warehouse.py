@@ -34,6 +34,7 @@ __all__ = [
     "connect_read",
     "write_session",
     "upgrade",
+    "install_macros",
     "CANONICAL_TABLES",
 ]
 
@@ -110,6 +111,16 @@ def _migrate(con: duckdb.DuckDBPyConnection, available: list[Migration]) -> int:
     return latest
 
 
+def install_macros(con: duckdb.DuckDBPyConnection, macros_dir: Path | None = None) -> None:
+    """Define the shared SQL of ``queries/macros/*.sql`` (temporary views and macros) on ``con``.
+
+    They live in the connection's temporary catalog, so a read-only warehouse gets them too
+    and a definition changes with the release, without a schema migration.
+    """
+    for path in sorted((macros_dir or config.QUERIES_DIR / "macros").glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
+
+
 def _lock_error(path: Path, exc: Exception) -> WarehouseError:
     return WarehouseError(
         f"cannot open the warehouse {path}: {exc}. Another program (a DuckDB shell or an "
@@ -149,6 +160,7 @@ def connect_read(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckD
                 else f"the warehouse {path} is at schema version {version}, newer than this "
                 f"release of crm-review reads ({latest}); upgrade crm-review"
             )
+        install_macros(con)
         yield con
     finally:
         con.close()
@@ -201,6 +213,7 @@ def write_session(
             try:
                 con.execute("begin transaction")
                 _migrate(con, migrations())
+                install_macros(con)
                 yield con
                 con.execute("commit")
                 con.execute("checkpoint")

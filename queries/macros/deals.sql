@@ -1,4 +1,4 @@
--- Version 2: shared deal definitions used by the funnel queries.
+-- Shared deal definitions used by the funnel queries (temporary, per connection).
 
 -- The dimensions a deal is broken down by (--by rep|team|channel|region).
 -- grain: one row per deal.
@@ -6,7 +6,7 @@
 --   team     that rep's team
 --   channel  the deal's source channel, else its customer's
 --   region   the customer's region, else the owner rep's
-create view deal_dimensions as
+create or replace temp view deal_dimensions as
 select
     deals.deal_id,
     deals.owner_rep_id as rep_id,
@@ -20,7 +20,7 @@ left join customers on deals.customer_id = customers.customer_id;
 -- The group each deal falls in for a breakdown: group_by is all | rep | team | channel |
 -- region; a deal without a value is in group ''.
 -- grain: one row per deal.
-create macro deal_groups(group_by) as table
+create or replace temp macro deal_groups(group_by) as table
 select
     deal_id,
     coalesce(
@@ -40,7 +40,7 @@ from deal_dimensions;
 -- grain: one row per deal existing by then (created_at on or before the day; deals
 --   without created_at are left out).
 --   status_as_of  open | won | lost
-create macro deals_as_of(as_of_date) as table
+create or replace temp macro deals_as_of(as_of_date) as table
 select
     deals.*,
     case
