@@ -12,6 +12,8 @@ report language, and every number in the prose is computed from the metric resul
 from __future__ import annotations
 
 import html
+import importlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -325,6 +327,8 @@ class QuarterlyReview:
     previous: dict[str, Any]
     loaded_through: date | None
     settings: Settings = field(default=DEFAULT_SETTINGS)
+    #: the warehouse file ("" = the default), reopened read-only by :meth:`section`
+    db_path: str = ""
 
     @property
     def lang(self) -> str:
@@ -386,6 +390,16 @@ class QuarterlyReview:
         )
         return HtmlBlock(f'<p class="crm-note"><small>{_esc(rule_text)} {_esc(cohort)}</small></p>')
 
+    def section(self, name: str) -> list[Any]:
+        """The report section ``crmreview.sections.<name>``: its ``build(con, review)`` gets a
+        read-only connection to the warehouse and this review, and returns what to display
+        (HTML blocks and figures drawn from aggregates)."""
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            raise ValueError(f"report section name {name!r} must be lowercase letters, digits or _")
+        module = importlib.import_module(f"crmreview.sections.{name}")
+        with warehouse.connect_read(self.db_path or None) as con:
+            return list(module.build(con, self))
+
     def funnel_section(self) -> list[Any]:
         """Heading and sentences, then the funnel, leakage and comparison charts, then the
         rule used; with no deals created in the period, the heading and a message instead."""
@@ -442,4 +456,5 @@ def quarterly_review(
         previous=previous,
         loaded_through=loaded_through,
         settings=settings,
+        db_path=str(db_path or ""),
     )
