@@ -106,6 +106,7 @@ def test_the_notebook_parameters_are_pinned_with_types_defaults_and_help():
         "compare": ("str", '"prev"'),
         "lang": ("str", '"en"'),
         "as_of": ("str", '""'),
+        "config_path": ("str", '""'),
     }
     assert all(p["help"] for p in params.values()), "every parameter needs a help comment"
     assert set(reports.REPORT_PARAMETERS) == set(params)

@@ -35,6 +35,14 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", type=Path, default=None, metavar="FILE",
+        help="settings file (YAML: funnel stages, tier thresholds, cadences, …); default: "
+        "$CRM_REVIEW_CONFIG or crm-review.yml in the project folder, else the built-in settings",
+    )
+
+
 def _add_period(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     parser.add_argument(
         "--period", required=required,
@@ -136,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="table for reading, json (design keys) or csv (one row per stage) for scripts",
     )
     _add_db(metrics)
+    _add_config(metrics)
 
     report = sub.add_parser(
         "report", formatter_class=_Formatter,
@@ -150,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, default=config.REPORTS_DIR, help="output folder")
     report.add_argument("--lang", choices=("en", "zh"), default="en", help="report language")
     _add_db(report)
+    _add_config(report)
 
     upgrade = sub.add_parser(
         "upgrade", formatter_class=_Formatter,
@@ -204,9 +214,12 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     from .warehouse import connect_read
 
     period = parse_period(args.period, as_of=args.as_of)
+    settings = config.load_settings(args.config)
     options = {"rule": args.rule} if args.name == "funnel" else {}
     with connect_read(args.db) as con:
-        result = metrics.compute(con, args.name, period, compare=args.compare, by=args.by, **options)
+        result = metrics.compute(
+            con, args.name, period, compare=args.compare, by=args.by, settings=settings, **options
+        )
     module = metrics.load(args.name)
     if args.format == "json":
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
@@ -226,6 +239,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     path = render_report(
         args.name, period=args.period, compare=args.compare or "prev", db=args.db,
         out_dir=args.out, lang=args.lang, as_of=args.as_of.isoformat() if args.as_of else "",
+        config_path=args.config,
     )
     print(path)
     return 0
@@ -282,6 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     known: tuple[type[Exception], ...] = (
         PeriodError, ImportFileError, EncodingError, WarehouseError, MetricError,
+        config.SettingsError,
     )
     try:
         from .reports import ReportError

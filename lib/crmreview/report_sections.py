@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import queries, warehouse
 from .charts import ChartContext, funnel_chart, funnel_compare_chart, leakage_chart
-from .config import DEFAULT_SETTINGS, Settings
+from .config import DEFAULT_SETTINGS, Settings, load_settings
 from .funnel import funnel, stages_frame
 from .i18n import check_lang, t
 from .periods import Period, parse_period
@@ -432,7 +432,8 @@ def quarterly_review(
     compare: str = "prev",
     lang: str = "en",
     as_of: str = "",
-    settings: Settings = DEFAULT_SETTINGS,
+    config_path: str = "",
+    settings: Settings | None = None,
 ) -> QuarterlyReview:
     """Compute the quarterly review from the warehouse at ``db_path`` ("" = the default).
 
@@ -441,6 +442,8 @@ def quarterly_review(
     read-only and closed before this returns.
     """
     check_lang(lang)
+    if settings is None:
+        settings = load_settings(config_path or None)
     this = parse_period(period, as_of=parse_as_of(as_of))
     comparison = this.compare(compare)
     with warehouse.connect_read(db_path or None) as con:

@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 #: the parameters every report notebook takes (its ``parameters`` cell may hold more)
-REPORT_PARAMETERS = ("db_path", "period", "compare", "lang", "as_of")
+REPORT_PARAMETERS = ("db_path", "period", "compare", "lang", "as_of", "config_path")
 #: environment of the kernel that executes a report: figures as embedded HTML + plotly.js
 KERNEL_ENV = {"PLOTLY_RENDERER": "notebook"}
 #: cells tagged so are notes for notebook users, left out of the rendered report
@@ -282,6 +282,7 @@ def render_report(
     out_dir: str | Path | None = None,
     lang: str = "en",
     as_of: str = "",
+    config_path: str | Path | None = None,
     timeout: int = 600,
 ) -> Path:
     """Render report ``name`` for ``period`` and return the path of its HTML file.
@@ -289,7 +290,8 @@ def render_report(
     ``period``: period text (``2026Q3``, ``last-quarter``, …), resolved here once, so the
     notebook and the file name agree; ``compare``: ``prev`` or ``yoy``; ``db``: the
     warehouse (default ``config.default_db_path()``); ``out_dir``: default
-    ``config.REPORTS_DIR``; ``lang``: ``en`` or ``zh``; ``as_of``: ``YYYY-MM-DD`` or "";
+    ``config.REPORTS_DIR``; ``lang``: ``en`` or ``zh``; ``as_of``: ``YYYY-MM-DD`` or ""; ``config_path``: a settings
+    file (default: ``config.settings_path()``, else the built-in settings);
     ``timeout``: seconds one notebook cell may run. Arguments are checked before anything
     runs; a failing notebook raises :class:`ReportError` naming the cell and the exception.
     """
@@ -303,6 +305,9 @@ def render_report(
     if not isinstance(timeout, int) or timeout <= 0:
         raise ReportError(f"timeout must be a positive number of seconds, got {timeout!r}")
     source = notebook_path(name)
+    settings_file = Path(config_path).expanduser() if config_path else config.settings_path()
+    if settings_file is not None:
+        config.load_settings(settings_file)  # fail now on a bad settings file
     db_file = Path(db).expanduser() if db else config.default_db_path()
     parameters = {
         "db_path": str(db_file.resolve()),  # absolute: the kernel runs in a temporary folder
@@ -310,6 +315,7 @@ def render_report(
         "compare": compare,
         "lang": lang,
         "as_of": as_of_date.isoformat() if as_of_date else "",
+        "config_path": str(settings_file.resolve()) if settings_file else "",
     }
     check_parameters(name, parameters)
     with warehouse.connect_read(parameters["db_path"]):
