@@ -20,7 +20,10 @@ from . import queries
 from .config import DEFAULT_SETTINGS, Settings
 from .periods import Period
 
-__all__ = ["RULES", "BREAKDOWNS", "STAGE_COLUMNS", "funnel", "stages_frame", "rows", "summary"]
+__all__ = [
+    "RULES", "BREAKDOWNS", "STAGE_COLUMNS", "funnel", "trend", "stages_frame", "groups_frame",
+    "rows", "summary",
+]
 
 RULES = ("furthest", "strict")
 BREAKDOWNS = ("rep", "team", "channel", "region")
@@ -34,6 +37,10 @@ STAGE_COLUMNS = (
     "open_at",
     "median_days_in_stage",
     "p75_days_in_stage",
+    "visits",
+    "p10_days_in_stage",
+    "p25_days_in_stage",
+    "p90_days_in_stage",
 )
 #: how many stale deals the result lists (all are counted)
 STALE_LIST_LENGTH = 20
@@ -62,6 +69,10 @@ def _stage_entries(rows: pd.DataFrame) -> list[dict[str, Any]]:
                 "open_at": int(row.open_at),
                 "median_days_in_stage": _number(row.median_days_in_stage),
                 "p75_days_in_stage": _number(row.p75_days_in_stage),
+                "visits": int(row.count_visits),
+                "p10_days_in_stage": _number(row.p10_days_in_stage),
+                "p25_days_in_stage": _number(row.p25_days_in_stage),
+                "p90_days_in_stage": _number(row.p90_days_in_stage),
             }
         )
     return entries
@@ -72,7 +83,8 @@ def _object(stage_rows: pd.DataFrame | None, closed: pd.Series | None, n_stages:
     if stage_rows is None or stage_rows.empty:
         stage_rows = pd.DataFrame(
             {"stage": list(stages), "reached": 0, "lost_at": 0, "open_at": 0,
-             "median_days_in_stage": None, "p75_days_in_stage": None,
+             "median_days_in_stage": None, "p75_days_in_stage": None, "count_visits": 0,
+             "p10_days_in_stage": None, "p25_days_in_stage": None, "p90_days_in_stage": None,
              "count_cohort_deals": 0, "count_skipped_stage_deals": 0, "count_backward_move_deals": 0}
         )
     entries = _stage_entries(stage_rows)
@@ -151,16 +163,21 @@ def funnel(
         "excluded_no_created_at": int(closed["count_deals_without_created_at"]),
         **overall,
         "lost_reasons": [
-            {"lost_reason": r.lost_reason, "deals": int(r.count_lost_deals), "share": float(r.share_of_lost)}
+            {
+                "lost_reason": None if pd.isna(r.lost_reason) else r.lost_reason,
+                "deals": int(r.count_lost_deals),
+                "share": float(r.share_of_lost),
+            }
             for r in reasons.itertuples(index=False)
         ],
         "stale_days": settings.stale_days,
         "stale_deals": len(stale),
+        "stale_amount": float(stale["amount"].sum()) if len(stale) else 0.0,
         "stale_deal_list": [
             {
                 "deal_id": r.deal_id,
-                "customer_id": r.customer_id,
-                "owner_rep_id": r.owner_rep_id,
+                "customer_id": None if pd.isna(r.customer_id) else r.customer_id,
+                "owner_rep_id": None if pd.isna(r.owner_rep_id) else r.owner_rep_id,
                 "stage": r.stage,
                 "amount": _number(r.amount),
                 "days_since_change": int(r.days_since_change),
@@ -182,9 +199,60 @@ def stages_frame(result: dict[str, Any]) -> pd.DataFrame:
     """The ``stages`` of a :func:`funnel` result (or of one group) as a frame with :data:`STAGE_COLUMNS`."""
     frame = pd.DataFrame(result["stages"], columns=list(STAGE_COLUMNS))
     numeric = [c for c in STAGE_COLUMNS if c != "stage"]
-    return frame.astype({c: "float64" for c in numeric}).astype(
-        {"reached": "int64", "lost_at": "int64", "open_at": "int64"}
-    )
+    frame = frame.astype({c: "float64" for c in numeric})
+    frame["visits"] = frame["visits"].fillna(0)
+    return frame.astype({"reached": "int64", "lost_at": "int64", "open_at": "int64", "visits": "int64"})
+
+
+def groups_frame(result: dict[str, Any]) -> pd.DataFrame:
+    """One row per group and stage of a :func:`funnel` result computed with ``by``:
+    ``group, small_group, cohort_deals`` and :data:`STAGE_COLUMNS`."""
+    if "groups" not in result:
+        raise ValueError("groups_frame needs a funnel result computed with by=...")
+    frames = []
+    for group in result["groups"]:
+        frame = stages_frame(group)
+        frame.insert(0, "group", group["group"] if group["group"] is not None else "")
+        frame.insert(1, "small_group", group["small_group"])
+        frame.insert(2, "cohort_deals", group["cohort_deals"])
+        frames.append(frame)
+    columns = ["group", "small_group", "cohort_deals", *STAGE_COLUMNS]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def trend(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    *,
+    periods: int = 8,
+    settings: Settings = DEFAULT_SETTINGS,
+    rule: str = "furthest",
+) -> pd.DataFrame:
+    """The funnel of ``period`` and the ``periods - 1`` periods of equal kind before it.
+
+    One row per period (oldest first) and stage: ``period, stage, cohort_deals, reached,
+    conversion, win_rate``; each period is taken as of its own last day.
+    """
+    if periods < 1:
+        raise ValueError(f"trend needs at least one period, got {periods}")
+    chain = [period]
+    for _ in range(periods - 1):
+        chain.append(chain[-1].compare("prev"))
+    rows_out = []
+    for each in reversed(chain):
+        result = funnel(con, each, settings=settings, rule=rule)
+        for stage in result["stages"]:
+            rows_out.append(
+                {
+                    "period": each.label,
+                    "stage": stage["stage"],
+                    "cohort_deals": result["cohort_deals"],
+                    "reached": stage["reached"],
+                    "conversion": stage["conversion"],
+                    "win_rate": result["win_rate"],
+                }
+            )
+    return pd.DataFrame(rows_out).astype({"conversion": "float64", "win_rate": "float64"})
 
 
 def rows(result: dict[str, Any]) -> pd.DataFrame:

@@ -205,8 +205,12 @@ stage_days as (
     select
         group_key,
         stage,
+        count(*) as count_visits,
+        quantile_cont(days_in_stage, 0.1) as p10_days_in_stage,
+        quantile_cont(days_in_stage, 0.25) as p25_days_in_stage,
         quantile_cont(days_in_stage, 0.5) as median_days_in_stage,
         quantile_cont(days_in_stage, 0.75) as p75_days_in_stage,
+        quantile_cont(days_in_stage, 0.9) as p90_days_in_stage,
     from visit_days
     group by group_key, stage
 ),
@@ -224,6 +228,15 @@ final as (
             as median_days_in_stage,
         case when stage_counts.stage_rank < params.won_rank then stage_days.p75_days_in_stage end
             as p75_days_in_stage,
+        -- the distribution of days in stage (box plots): visits begun in the period
+        case when stage_counts.stage_rank < params.won_rank then coalesce(stage_days.count_visits, 0) else 0 end
+            as count_visits,
+        case when stage_counts.stage_rank < params.won_rank then stage_days.p10_days_in_stage end
+            as p10_days_in_stage,
+        case when stage_counts.stage_rank < params.won_rank then stage_days.p25_days_in_stage end
+            as p25_days_in_stage,
+        case when stage_counts.stage_rank < params.won_rank then stage_days.p90_days_in_stage end
+            as p90_days_in_stage,
         cohort_counts.count_cohort_deals,
         cohort_counts.count_skipped_stage_deals,
         cohort_counts.count_backward_move_deals,

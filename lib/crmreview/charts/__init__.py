@@ -5,6 +5,12 @@ says its period, its comparison and its data as-of date (``ChartContext.subtitle
 drawn from aggregates, so a report's size does not grow with the data.
 """
 from .base import ChartContext
-from .funnel import funnel_chart, funnel_compare_chart, leakage_chart
+from .funnel import (
+    conversion_heatmap, conversion_trend_chart, days_in_stage_chart, funnel_chart,
+    funnel_compare_chart, leakage_chart,
+)
 
-__all__ = ["ChartContext", "funnel_chart", "leakage_chart", "funnel_compare_chart"]
+__all__ = [
+    "ChartContext", "funnel_chart", "leakage_chart", "funnel_compare_chart", "conversion_heatmap",
+    "days_in_stage_chart", "conversion_trend_chart",
+]

@@ -151,3 +151,134 @@ def funnel_compare_chart(
     if not (sum(counts(current["reached"])) + sum(counts(previous["reached"]))):
         no_data(fig, ctx)
     return fig
+
+
+def conversion_heatmap(
+    groups: pd.DataFrame,
+    ctx: ChartContext,
+    *,
+    by: str = "group",
+    labels: dict[str, str] | None = None,
+    settings: Settings = DEFAULT_SETTINGS,
+) -> go.Figure:
+    """Conversion to the next stage, one row per group (rep, channel, …) and one column per step.
+
+    ``groups``: the frame of ``funnel.groups_frame``; needs ``group, small_group,
+    cohort_deals, stage, reached, conversion``. ``by`` names the breakdown (rep, team,
+    channel, region) for the title; ``labels`` maps group keys to display names.
+    Groups too small to read are kept and marked with "*".
+    """
+    chart = "conversion_heatmap"
+    require(groups, ("group", "small_group", "cohort_deals", "stage", "reached", "conversion"), "groups", chart)
+    ctx = require_context(ctx, chart)
+    labels = labels or {}
+    steps = [s for s in dict.fromkeys(groups["stage"]) if s != settings.won_stage]
+    names = list(dict.fromkeys(groups["group"]))
+    step_labels = [
+        f"{settings.stage_label(s, ctx.lang)} → {settings.stage_label(n, ctx.lang)}"
+        for s, n in zip(steps, [*steps[1:], settings.won_stage])
+    ]
+    small = dict(zip(groups["group"], groups["small_group"]))
+    cohort = dict(zip(groups["group"], groups["cohort_deals"]))
+    row_labels = [
+        f"{labels.get(g, g) or ctx.t('chart.not_set')}{' *' if small[g] else ''} ({int(cohort[g]):,})"
+        for g in names
+    ]
+    indexed = groups.set_index(["group", "stage"])
+    z = [[indexed["conversion"].get((g, s)) for s in steps] for g in names]
+    z = [[None if v is None or pd.isna(v) else float(v) for v in row] for row in z]
+    text = [[pct(v) for v in row] for row in z]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z, x=step_labels, y=row_labels, text=text, texttemplate="%{text}",
+            colorscale="Blues", zmin=0, zmax=1, colorbar={"title": {"text": ctx.t("heatmap.scale")}, "tickformat": ".0%"},
+            hovertemplate=ctx.t("heatmap.hover"),
+        )
+    )
+    x_title = ctx.t("heatmap.x")
+    if any(small.values()):
+        note = ctx.t("heatmap.small_note", minimum=settings.min_group_deals)
+        x_title = f"{x_title}<br><span style='font-size:11px'>{note}</span>"
+    layout(fig, ctx, f"heatmap.title.{by}", x_title, ctx.t(f"heatmap.y.{by}"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=max(360, 110 + 26 * len(names)))
+    if not names:
+        no_data(fig, ctx)
+    return fig
+
+
+def days_in_stage_chart(
+    stages: pd.DataFrame, ctx: ChartContext, *, settings: Settings = DEFAULT_SETTINGS
+) -> go.Figure:
+    """Box plots of days spent in each stage, drawn from quantiles (no raw rows).
+
+    ``stages``: the stage frame; needs ``stage, visits, p10_days_in_stage,
+    p25_days_in_stage, median_days_in_stage, p75_days_in_stage, p90_days_in_stage``.
+    Boxes span the 25th–75th percentile, whiskers the 10th–90th; the won stage has none.
+    """
+    chart = "days_in_stage_chart"
+    needed = ("stage", "visits", "p10_days_in_stage", "p25_days_in_stage", "median_days_in_stage",
+              "p75_days_in_stage", "p90_days_in_stage")
+    require(stages, needed, "stages", chart)
+    ctx = require_context(ctx, chart)
+    rows = stages[(stages["stage"] != settings.won_stage) & (stages["visits"] > 0)]
+    fig = go.Figure()
+    if len(rows):
+        fig.add_trace(
+            go.Box(
+                x=[settings.stage_label(s, ctx.lang) for s in rows["stage"]],
+                lowerfence=list(rows["p10_days_in_stage"]),
+                q1=list(rows["p25_days_in_stage"]),
+                median=list(rows["median_days_in_stage"]),
+                q3=list(rows["p75_days_in_stage"]),
+                upperfence=list(rows["p90_days_in_stage"]),
+                name=ctx.t("days.trace"),
+                marker={"color": CURRENT},
+                customdata=[[int(v)] for v in rows["visits"]],
+                hoverinfo="y+x",
+            )
+        )
+    x_title = f"{ctx.t('chart.stage')}<br><span style='font-size:11px'>{ctx.t('days.note')}</span>"
+    layout(fig, ctx, "days.title", x_title, ctx.t("days.y"))
+    fig.update_layout(showlegend=False)
+    if not len(rows):
+        no_data(fig, ctx)
+    return fig
+
+
+def conversion_trend_chart(
+    trend: pd.DataFrame, ctx: ChartContext, *, settings: Settings = DEFAULT_SETTINGS
+) -> go.Figure:
+    """Conversion of each funnel step, and the win rate, over the last periods.
+
+    ``trend``: the frame of ``funnel.trend``; needs ``period, stage, conversion, win_rate``.
+    """
+    chart = "conversion_trend_chart"
+    require(trend, ("period", "stage", "conversion", "win_rate"), "trend", chart)
+    ctx = require_context(ctx, chart)
+    periods = list(dict.fromkeys(trend["period"]))
+    steps = [s for s in dict.fromkeys(trend["stage"]) if s != settings.won_stage]
+    fig = go.Figure()
+    for stage, following in zip(steps, [*steps[1:], settings.won_stage]):
+        rows = trend[trend["stage"] == stage]
+        fig.add_trace(
+            go.Scatter(
+                x=list(rows["period"]), y=list(rows["conversion"]), mode="lines+markers",
+                name=f"{settings.stage_label(stage, ctx.lang)} → {settings.stage_label(following, ctx.lang)}",
+                hovertemplate="%{x}: %{y:.0%}<extra>%{fullData.name}</extra>",
+            )
+        )
+    win = trend.drop_duplicates("period")
+    fig.add_trace(
+        go.Scatter(
+            x=list(win["period"]), y=list(win["win_rate"]), mode="lines+markers",
+            name=ctx.t("trend.win_rate"), line={"dash": "dash", "color": "#111827"},
+            hovertemplate="%{x}: %{y:.0%}<extra>%{fullData.name}</extra>",
+        )
+    )
+    layout(fig, ctx, "trend.title", ctx.t("trend.x"), ctx.t("trend.y"))
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=periods)
+    if trend["conversion"].isna().all():
+        no_data(fig, ctx)
+    return fig
