@@ -1,30 +1,48 @@
-"""Import of canonical CSV files into the warehouse: all-or-nothing, nothing lost.
+"""Import of CRM exports into the warehouse: all-or-nothing, nothing lost.
 
-A canonical file is a UTF-8 (or GBK/UTF-16, transcoded) CSV named ``<table>.csv`` whose
-header uses the canonical column names of that table. Every file of one call is imported in
-one transaction (:func:`crmreview.warehouse.write_session`): either all are published or
-none. Each file adds one row to ``imports``; every row it refuses goes to ``rejects`` with
-its line (the row number a spreadsheet shows: the header is line 1, a quoted value
-spanning several physical lines is one row), column, value and reason, so that for every import
-``rows_read = rows_loaded + rows_rejected``. Rows update earlier ones by natural key.
+Two ways in. A **canonical** file is a CSV named ``<table>.csv`` whose header uses the
+canonical column names of that table. Any other export is imported with a **mapping**
+(:mod:`crmreview.mapping`): a mapping file the user wrote, or a built-in adapter
+(``--source salesforce|hubspot|zoho|jiandaoyun``). Files are read by
+:mod:`crmreview.readers` (CSV in any of the encodings Excel writes, XLSX).
+
+Every file of one call is imported in one transaction
+(:func:`crmreview.warehouse.write_session`): either all are published or none. Each file (and
+table it feeds) adds one row to ``imports``; every row it refuses goes to ``rejects`` with
+its line (the row number a spreadsheet shows: the header is line 1, a quoted value spanning
+several physical lines is one row), column, value and reason, so that for every import
+``rows_read = rows_loaded + rows_rejected``. A value that is present but cannot be read is a
+reject, never a silent null.
+
+Re-import is safe: a file already imported with the same content (and mapping) is skipped;
+rows update earlier ones by natural key (a canonical file replaces the whole record, a mapped
+one the columns it maps). A deals export that only has each deal's current stage records a
+snapshot per import: the first one infers the stage history from created_at / closed_at
+(``deal_history_origin`` says so), and a stage that changed between two snapshots enters the
+history dated at the later snapshot (``queries/staging/stage_history_from_snapshots.sql``).
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
-import numpy as np
-import pandas as pd
 
-from . import textfiles, warehouse
+from . import config, readers, textfiles, warehouse
 from .config import DEFAULT_SETTINGS, Settings
 
-__all__ = ["Column", "TableSpec", "TABLE_SPECS", "ImportFileError", "FileResult", "import_files"]
+__all__ = [
+    "Column",
+    "TableSpec",
+    "TABLE_SPECS",
+    "ImportFileError",
+    "FileResult",
+    "import_files",
+]
 
 
 @dataclass(frozen=True)
@@ -33,6 +51,10 @@ class Column:
     kind: str = "text"  # text | timestamp | date | decimal | outcome | stage
     required: bool = False
     nonnegative: bool = False
+
+    @property
+    def is_id(self) -> bool:
+        return self.name.endswith("_id")
 
 
 @dataclass(frozen=True)
@@ -48,6 +70,9 @@ class TableSpec:
     @property
     def required(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.required)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
 
 
 def _spec(table: str, key: tuple[str, ...], *columns: Column) -> TableSpec:
@@ -99,6 +124,8 @@ TABLE_SPECS: dict[str, TableSpec] = {
         ),
     )
 }
+#: order in which the feeds of one call are loaded (a deals export before its history)
+_TABLE_ORDER = ("reps", "customers", "targets", "deals", "deal_stage_history", "orders", "activities")
 
 # Rules that involve two columns: (table, column blamed, condition on typed columns, reason).
 _ROW_RULES = (
@@ -111,6 +138,16 @@ _EXPECTED = {
     "date": "a date (YYYY-MM-DD)",
     "decimal": "a number such as 1234.50",
 }
+_AMOUNT_EXAMPLES = "such as 1234.50, ¥1,234.50, 1.2万 or (300)"
+_DATE_EXAMPLES = "such as 2025-09-09, 2025/9/9, 2025年9月9日 or an Excel date number"
+#: date formats tried on every mapped date column (none of them is ambiguous)
+_AUTO_FORMATS = tuple(
+    f"{day}{clock}"
+    for day in ("%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d")
+    for clock in ("", " %H:%M", " %H:%M:%S", "%H:%M", "%H:%M:%S", " %H时%M分", " %H时%M分%S秒")
+) + ("%Y%m%d", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f")
+_CLOCKS = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p", " %I:%M%p")
+_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}")
 
 
 class ImportFileError(ValueError):
@@ -127,21 +164,27 @@ class FileResult:
     rows_loaded: int
     rows_rejected: int
     encoding: str
+    adapter: str = "canonical"
+    records_loaded: int | None = None  # canonical rows written (lines combined, unpivoted)
 
 
-_WORK_TABLES = ("raw", "line_map", "checked", "problems", "scan_refused", "valid")
+_WORK_TABLES = (
+    "raw", "line_map", "scan_refused", "checked", "problems", "valid", "final", "group_rejects",
+)
 _VOCABULARY = frozenset(
     [*TABLE_SPECS, *_WORK_TABLES, *(c.name for spec in TABLE_SPECS.values() for c in spec.columns)]
 )
+_POSITIONAL = re.compile(r"c[1-9]\d{0,4}")
 
 
 def _q(name: str) -> str:
     """Quote an identifier; only names of the fixed canonical vocabulary are accepted.
 
-    SQL text is assembled from these names and from fixed expression templates, never from
-    values read from a file: values always travel as bound parameters.
+    SQL text is assembled from these names, from positional column names (c1, c2, …) and from
+    fixed expression templates, never from values read from a file or a mapping: values
+    always travel as bound parameters.
     """
-    if name not in _VOCABULARY:
+    if name not in _VOCABULARY and not _POSITIONAL.fullmatch(name):
         raise ValueError(f"{name!r} is not an identifier of the canonical model")
     return f'"{name}"'
 
@@ -154,15 +197,47 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_header(path: Path, encoding: str) -> list[str]:
-    with open(path, encoding=encoding, newline="") as handle:
-        try:
-            header = next(csv.reader(handle))
-        except StopIteration:
-            raise ImportFileError(
-                f"{path}: the file is empty; expected a header line with column names"
-            ) from None
-    return [h.strip() for h in header]
+_PARAM = re.compile(r"\$([A-Za-z_]\w*)")
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]):
+    """Execute with the parameters the statement uses (DuckDB refuses unused ones)."""
+    used = set(_PARAM.findall(sql))
+    return con.execute(sql, {k: v for k, v in params.items() if k in used} or None)
+
+
+class _Params:
+    """Bound parameters of one statement, named p1, p2, … by this module."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, object] = {}
+
+    def add(self, value: object) -> str:
+        name = f"p{len(self.values) + 1}"
+        self.values[name] = value
+        return f"${name}"
+
+
+@dataclass
+class _Plan:
+    """The SQL of one (file, table) load: text per canonical column, typing, checks."""
+
+    spec: TableSpec
+    raw: dict[str, str]  # canonical column -> SQL giving its source text (null when absent)
+    typed: dict[str, str]  # canonical column -> SQL over raw_<column> giving the typed value
+    labels: dict[str, str]  # canonical column -> SQL giving the column named in a reject
+    checks: list[tuple[str, str, str, str]]  # (label SQL, value SQL, condition, reason SQL)
+    params: _Params
+    provided: tuple[str, ...]  # canonical columns this load sets
+    source_from: str = "raw as r join line_map as m on m.row_index = r.rowid"
+    line_expr: str = "m.line"
+    where: str = ""
+    check_duplicates: bool = True
+    stage_column: str | None = None  # raw column holding CRM stage names to check against the map
+    extra_src: dict[str, str] = field(default_factory=dict)  # more source columns (operands)
+
+
+# ----------------------------------------------------------------------------- canonical files
 
 
 def _choose_table(path: Path, header: list[str]) -> TableSpec:
@@ -177,7 +252,8 @@ def _choose_table(path: Path, header: list[str]) -> TableSpec:
         return fits[0]
     raise ImportFileError(
         f"{path}: cannot tell which table this file feeds from its name or header; "
-        f"name it after one of: {', '.join(TABLE_SPECS)} (e.g. deals.csv)"
+        f"name it after one of: {', '.join(TABLE_SPECS)} (e.g. deals.csv), "
+        "or import it with --mapping FILE.yml or --source NAME"
     )
 
 
@@ -200,7 +276,7 @@ def _check_header(path: Path, header: list[str], spec: TableSpec) -> None:
         )
 
 
-def _typed(column: Column, raw: str) -> str:
+def _canonical_typed(column: Column, raw: str) -> str:
     if column.kind == "timestamp":
         return f"try_cast({raw} as timestamp)"
     if column.kind == "date":
@@ -214,141 +290,364 @@ def _typed(column: Column, raw: str) -> str:
     return raw
 
 
-def _problems(column: Column, raw: str, typed: str) -> list[tuple[str, str]]:
-    """(condition, reason expression) pairs for one column."""
+def _canonical_plan(spec: TableSpec, header: tuple[str, ...], settings: Settings) -> _Plan:
+    params = _Params()
+    params.values["stages"] = list(settings.all_stages)
+    positions = {name: i for i, name in enumerate(header, start=1)}
+    raw = {
+        c.name: f"nullif(trim(r.{_q(readers.column_name(positions[c.name]))}), '')"
+        if c.name in positions else "null::varchar"
+        for c in spec.columns
+    }
+    typed = {c.name: _canonical_typed(c, f"raw_{c.name}") for c in spec.columns}
+    labels = {c.name: params.add(c.name) for c in spec.columns}
     checks = []
-    if column.required:
-        checks.append((f"{raw} is null", "'missing required value'"))
-    if column.kind in _EXPECTED:
-        checks.append((f"{raw} is not null and {typed} is null", f"'expected {_EXPECTED[column.kind]}'"))
-    if column.kind == "outcome":
-        checks.append((f"{raw} is not null and {typed} is null", "'expected one of: open, won, lost'"))
-    if column.kind == "stage":
-        checks.append((
-            f"{raw} is not null and {typed} is null",
-            "'unmapped stage; expected one of: ' || array_to_string($stages, ', ')",
-        ))
-    if column.nonnegative:
-        checks.append((f"{typed} < 0", "'negative amount; expected zero or more'"))
-    return checks
+    for column in spec.columns:
+        label, value, typed_col = labels[column.name], f"raw_{column.name}", _q(column.name)
+        if column.required:
+            checks.append((label, value, f"{value} is null", params.add("missing required value")))
+        if column.kind in _EXPECTED:
+            checks.append((label, value, f"{value} is not null and {typed_col} is null",
+                           params.add(f"expected {_EXPECTED[column.kind]}")))
+        if column.kind == "outcome":
+            checks.append((label, value, f"{value} is not null and {typed_col} is null",
+                           params.add("expected one of: open, won, lost")))
+        if column.kind == "stage":
+            checks.append((label, value, f"{value} is not null and {typed_col} is null",
+                           "'unmapped stage; expected one of: ' || array_to_string($stages, ', ')"))
+        if column.nonnegative:
+            checks.append((label, value, f"{typed_col} < 0", params.add("negative amount; expected zero or more")))
+    return _Plan(spec, raw, typed, labels, checks, params, tuple(c for c in header if c in spec.names))
 
 
-def _line_numbers(con: duckdb.DuckDBPyConnection, rows: int) -> None:
-    """Map the scan's accepted rows to their lines, skipping lines DuckDB refused.
+# ----------------------------------------------------------------------------- mapped files
 
-    Rows keep file order in ``raw``; inside a transaction their rowids start at a large
-    offset, so positions are taken relative to the smallest rowid.
-    """
-    refused = [r[0] for r in con.execute("select line from scan_refused order by line").fetchall()]
-    if not refused:
-        con.execute(
-            "create temp table line_map as select rowid as row_index, "
-            "rowid - (select min(rowid) from raw) + 2 as line from raw"
+
+def _find_header(header: tuple[str, ...], name: str) -> int | None:
+    """1-based position of the column ``name``: exact, else ignoring case and spacing."""
+    if name in header:
+        return header.index(name) + 1
+    folded = re.sub(r"\s+", " ", name).strip().casefold()
+    for i, h in enumerate(header, start=1):
+        if re.sub(r"\s+", " ", h).strip().casefold() == folded:
+            return i
+    return None
+
+
+class _Binder:
+    """Compiles a feed's sources against one file's header into SQL text and parameters."""
+
+    def __init__(self, path: Path, header: tuple[str, ...], feed, mapping, params: _Params, row_alias: str):
+        self.path, self.header, self.feed, self.mapping = path, header, feed, mapping
+        self.params = params
+        self.row = row_alias
+        self.nulls = params.add(list(feed.null_values))
+
+    def missing(self, name: str, canonical: str) -> ImportFileError:
+        return ImportFileError(
+            f"{self.path}: column {name!r} (the source of {self.feed.table}.{canonical} in the "
+            f"mapping {self.mapping.name}) is not in the file; the file has: {', '.join(self.header)}"
         )
-        return
-    candidates = np.arange(2, rows + len(refused) + 2, dtype=np.int64)
-    lines = np.setdiff1d(candidates, np.asarray(refused, dtype=np.int64))[:rows]
-    frame = pd.DataFrame({"row_offset": np.arange(rows, dtype=np.int64), "line": lines})
-    con.register("line_map_frame", frame)
-    con.execute(
-        "create temp table line_map as select row_offset + (select min(rowid) from raw) "
-        "as row_index, line from line_map_frame"
-    )
-    con.unregister("line_map_frame")
+
+    def position(self, name: str, canonical: str) -> int:
+        position = _find_header(self.header, name)
+        if position is None:
+            raise self.missing(name, canonical)
+        return position
+
+    def text(self, position: int) -> str:
+        ref = f"{self.row}.{_q(readers.column_name(position))}"
+        return f"case when list_contains({self.nulls}, trim({ref})) then null else trim({ref}) end"
+
+    def expr(self, node, canonical: str, numeric: bool = False) -> str:
+        from .mapping import _FUNCTIONS
+
+        if node.op == "name":
+            sql = self.text(self.position(node.text, canonical))
+            return f"crm_amount({sql})" if numeric else sql
+        if node.op == "num":
+            value = self.params.add(node.text)
+            return f"crm_amount({value})" if numeric else value
+        if node.op == "str":
+            value = self.params.add(node.text)
+            return f"crm_amount({value})" if numeric else value
+        if node.op == "neg":
+            return f"(-{self.expr(node.args[0], canonical, True)})"
+        if node.op in {"+", "-", "*", "/"}:
+            left = self.expr(node.args[0], canonical, True)
+            right = self.expr(node.args[1], canonical, True)
+            if node.op == "/":
+                right = f"nullif({right}, 0)"
+            sql = f"({left} {node.op} {right})"
+            return sql if numeric else f"({sql})::decimal(38, 8)::varchar"
+        name = node.text
+        is_numeric = _FUNCTIONS[name][2]
+        if name in {"left", "right"}:
+            sql = f"{name}({self.expr(node.args[0], canonical)}, {int(node.args[1].text)})"
+        elif name == "concat":
+            sql = "nullif(concat(" + ", ".join(self.expr(a, canonical) for a in node.args) + "), '')"
+        elif name == "coalesce":
+            sql = "coalesce(" + ", ".join(self.expr(a, canonical, numeric) for a in node.args) + ")"
+            return sql
+        elif name in {"round", "abs"}:
+            args = [self.expr(node.args[0], canonical, True)]
+            if len(node.args) > 1:
+                args.append(str(int(float(node.args[1].text))))
+            sql = f"{name}({', '.join(args)})"
+        else:
+            sql = f"{name}(" + ", ".join(self.expr(a, canonical) for a in node.args) + ")"
+        if is_numeric and not numeric:
+            return f"({sql})::decimal(38, 8)::varchar"
+        if numeric and not is_numeric:
+            return f"crm_amount({sql})"
+        return sql
 
 
-def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for name in _WORK_TABLES:
-        con.execute("drop table if exists " + _q(name))
+def _date_formats(con, plan_src: str, raw_sql: str, params: _Params, path: Path, label: str) -> tuple[str, ...]:
+    """Day-first or month-first, read from a column's values (31/12/2025 vs 12/31/2025)."""
+    row = _run(
+        con,
+        f"""
+        select count(*) filter (where a > 12), count(*) filter (where b > 12), count(*),
+               min(v) filter (where a <= 12 and b <= 12)
+        from (
+            select v,
+                   try_cast(regexp_extract(v, '^(\\d{{1,2}})[/.-](\\d{{1,2}})[/.-]\\d{{4}}', 1) as integer) as a,
+                   try_cast(regexp_extract(v, '^(\\d{{1,2}})[/.-](\\d{{1,2}})[/.-]\\d{{4}}', 2) as integer) as b
+            from (select {raw_sql} as v from {plan_src})
+            where regexp_matches(v, '^\\d{{1,2}}[/.-]\\d{{1,2}}[/.-]\\d{{4}}')
+        )
+        """,
+        params.values,
+    ).fetchall()[0]
+    day_first, month_first, total, example = row
+    if not total:
+        return ()
+    if day_first and month_first:
+        raise ImportFileError(
+            f"{path}: column {label} mixes day-first and month-first dates; "
+            "set its format in the mapping (e.g. format: '%d/%m/%Y')"
+        )
+    if not day_first and not month_first:
+        raise ImportFileError(
+            f"{path}: column {label} has dates such as {example} that read as day/month or "
+            "month/day; set its format in the mapping (format: '%d/%m/%Y' or '%m/%d/%Y')"
+        )
+    order = ("%d", "%m") if day_first else ("%m", "%d")
+    return tuple(f"{order[0]}{sep}{order[1]}{sep}%Y{clock}" for sep in "/-." for clock in _CLOCKS)
 
 
-def _import_one(
-    con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, adapter: str
-) -> FileResult:
-    started = datetime.now()
-    sha = _sha256(path)
-    earlier = con.execute(
-        "select import_id from imports where sha256 = $sha and adapter = $adapter",
-        {"sha": sha, "adapter": adapter},
-    ).fetchall()
-    with textfiles.as_utf8(path) as (utf8_path, encoding):
-        header = _read_header(utf8_path, "utf-8-sig")
-        spec = _choose_table(path, header)
-        _check_header(path, header, spec)
-        if earlier:
-            return FileResult(str(path), spec.table, "unchanged", earlier[0][0], 0, 0, 0, encoding)
-        columns = ", ".join(f"{_q(name)}: 'VARCHAR'" for name in header)
-        _drop_work_tables(con)
-        con.execute("drop table if exists temp.import_scan_errors")
-        con.execute("drop table if exists temp.import_scan_files")
-        con.execute(
-            f"""
-            create temp table raw as
-            select * from read_csv(
-                $path, header = true, auto_detect = false, delim = ',', quote = '"',
-                escape = '"', strict_mode = true, null_padding = false,
-                columns = {{{columns}}},
-                store_rejects = true, rejects_table = 'import_scan_errors',
-                rejects_scan = 'import_scan_files'
+def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: Settings) -> _Plan:
+    spec = TABLE_SPECS[feed.table]
+    params = _Params()
+    binder = _Binder(path, scan.header, feed, mapping, params, "r")
+    raw: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    checks: list[tuple[str, str, str, str]] = []
+    operand_checks: list[tuple[int, str]] = []
+    source_from = "raw as r join line_map as m on m.row_index = r.rowid"
+    where = ""
+    line_expr = "m.line"
+    if feed.unpivot:
+        pattern = re.compile(feed.unpivot.headers)
+        matched = [(i, h, pattern.fullmatch(h) or pattern.search(h)) for i, h in enumerate(scan.header, start=1)]
+        matched = [(i, h, m) for i, h, m in matched if m]
+        if not matched:
+            raise ImportFileError(
+                f"{path}: no column header matches the unpivot pattern {feed.unpivot.headers!r} of the "
+                f"mapping {mapping.name}; the file has: {', '.join(scan.header)}"
             )
-            """,
-            {"path": str(utf8_path)},
+        values = ", ".join(f"r.{_q(readers.column_name(i))}" for i, _, _ in matched)
+        unnests = [f"unnest([{values}]) as u_value", f"unnest({params.add([h for _, h, _ in matched])}) as u_header"]
+        for group, column in feed.unpivot.groups:
+            unnests.append(f"unnest({params.add([m.group(group) for _, _, m in matched])}) as u_g_{column}")
+        source_from = (
+            f"(select m.line, r.*, {', '.join(unnests)} "
+            "from raw as r join line_map as m on m.row_index = r.rowid) as r"
         )
-        con.execute(
-            """
-            create temp table scan_refused as
-            select line, arg_min(column_name, column_idx) as "column",
-                   any_value(csv_line) as value,
-                   arg_min(lower(error_type) || ': ' || error_message, column_idx) as reason
-            from import_scan_errors group by line
-            """
-        )
-    rows_scanned = con.execute("select count(*) from raw").fetchall()[0][0]
-    _line_numbers(con, rows_scanned)
+        line_expr = "r.line"
+        value_text = f"case when list_contains({binder.nulls}, trim(r.u_value)) then null else trim(r.u_value) end"
+        where = f"where {value_text} is not null"
+        raw[feed.unpivot.value] = value_text
+        labels[feed.unpivot.value] = "r.u_header"
+        for group, column in feed.unpivot.groups:
+            raw[column] = f"trim(r.u_g_{column})"
+            labels[column] = "r.u_header"
+    for name, source in feed.columns.items():
+        kind = source.kind
+        if kind == "auto":
+            if _find_header(scan.header, source.text) is not None:
+                kind = "column"
+            else:
+                from .mapping import MappingError, parse_expression
 
-    raw_cols = {c.name: f"nullif(trim(r.{_q(c.name)}), '')" if c.name in header else "null::varchar"
-                for c in spec.columns}
-    typed_cols = {c.name: _typed(c, f"raw_{c.name}") for c in spec.columns}
-    key = ", ".join(spec.key)
-    key_present = " and ".join(f"{k} is not null" for k in spec.key)
-    con.execute(
+                try:
+                    node = parse_expression(source.text)
+                except MappingError:
+                    node = None
+                if node is None or node.op == "name":
+                    raise binder.missing(source.text, name)
+                kind = "expr"
+        if kind == "column":
+            position = binder.position(source.text, name)
+            raw[name] = binder.text(position)
+            labels[name] = params.add(scan.header[position - 1])
+        elif kind == "expr":
+            from .mapping import parse_expression
+
+            node = parse_expression(source.text)
+            raw[name] = binder.expr(node, name)
+            labels[name] = params.add(f"{name} = {source.text}")
+            for operand in dict.fromkeys(node.numeric_names()):
+                operand_checks.append((binder.position(operand, name), operand))
+        elif kind == "value":
+            raw[name] = params.add(source.text)
+            labels[name] = params.add(name)
+        elif kind == "generate":
+            if source.generate == "row":
+                raw[name] = f"{params.add(source.prefix)} || {line_expr}::varchar"
+            else:
+                parts = ", ".join(
+                    f"coalesce({binder.text(binder.position(o, name))}, '')" for o in source.of
+                )
+                raw[name] = f"{params.add(source.prefix)} || left(md5(concat_ws(chr(31), {parts})), 16)"
+            labels[name] = params.add(name)
+        if source.value_map:
+            keys = params.add([k.casefold() for k, _ in source.value_map])
+            targets = params.add([v for _, v in source.value_map])
+            raw[name] = f"coalesce({targets}[list_position({keys}, lower({raw[name]}))], {raw[name]})"
+    for name in spec.names:
+        raw.setdefault(name, "null::varchar")
+        labels.setdefault(name, params.add(name))
+
+    stage_keys = [k.casefold() for k, _ in feed.stage_map]
+    stage_targets = [v for _, v in feed.stage_map]
+    for stage in settings.all_stages:  # canonical names and their labels map to themselves
+        for alias in [stage, *settings.stage_labels.get(stage, {}).values()]:
+            if alias.casefold() not in stage_keys:
+                stage_keys.append(alias.casefold())
+                stage_targets.append(stage)
+    stage_from, stage_to = params.add(stage_keys), params.add(stage_targets)
+    outcome_keys = params.add(["open", "won", "lost", "进行中", "跟进中", "赢单", "成交", "输单", "丢单"])
+    outcome_to = params.add(["open", "won", "lost", "open", "open", "won", "won", "lost", "lost"])
+    won, lost = params.add(settings.won_stage), params.add("lost")
+    timezone = feed.timezone or con.execute("select current_setting('TimeZone')").fetchall()[0][0]
+    tz = params.add(timezone)
+
+    typed: dict[str, str] = {}
+    stage_sql = f"{stage_to}[list_position({stage_from}, lower(raw_stage))]"
+    for column in spec.columns:
+        value = f"raw_{column.name}"
+        label = labels[column.name]
+        typed_col = _q(column.name)
+        if column.kind in {"timestamp", "date"}:
+            explicit = feed.columns.get(column.name).formats if column.name in feed.columns else ()
+            explicit = explicit or feed.date_format
+            detected = () if explicit or raw[column.name] == "null::varchar" else _date_formats(
+                con, f"{source_from} {where}", raw[column.name], params, path,
+                repr(scan.header[_find_header(scan.header, feed.columns[column.name].text) - 1])
+                if column.name in feed.columns and feed.columns[column.name].kind in {"column", "auto"}
+                and _find_header(scan.header, feed.columns[column.name].text) else column.name,
+            )
+            formats = params.add(list(explicit) + list(detected) + list(_AUTO_FORMATS))
+            sql = f"crm_timestamp({value}, {formats}, {tz})"
+            typed[column.name] = f"({sql})::date" if column.kind == "date" else sql
+            expected = (f"expected a date in the format {' or '.join(explicit)}" if explicit
+                        else f"expected a date {_DATE_EXAMPLES}")
+            checks.append((label, value, f"{value} is not null and {typed_col} is null", params.add(expected)))
+        elif column.kind == "decimal":
+            typed[column.name] = f"crm_amount({value})"
+            checks.append((label, value, f"{value} is not null and {typed_col} is null",
+                           params.add(f"expected an amount {_AMOUNT_EXAMPLES}")))
+        elif column.kind == "stage":
+            typed[column.name] = stage_sql
+        elif column.kind == "outcome":
+            if column.name in feed.columns:
+                typed[column.name] = f"{outcome_to}[list_position({outcome_keys}, lower({value}))]"
+                checks.append((label, value, f"{value} is not null and {typed_col} is null",
+                               params.add("expected one of: open, won, lost")))
+            else:
+                typed[column.name] = (
+                    f"case {stage_sql} when {won} then 'won' when {lost} then 'lost' "
+                    f"when null then null else 'open' end"
+                )
+        elif column.is_id:
+            typed[column.name] = f"crm_id({value})"
+        else:
+            typed[column.name] = value
+        derived = column.kind == "outcome" and column.name not in feed.columns
+        if column.required and not derived:
+            checks.insert(0, (label, value, f"{value} is null", params.add("missing required value")))
+        if column.nonnegative:
+            checks.append((label, value, f"{typed_col} < 0", params.add("negative amount; expected zero or more")))
+    extra_src = {}
+    for position, operand in dict.fromkeys(operand_checks):
+        alias = f"operand_{position}"
+        extra_src[alias] = binder.text(position)
+        checks.append((
+            params.add(operand), alias, f"{alias} is not null and crm_amount({alias}) is null",
+            params.add(f"expected a number {_AMOUNT_EXAMPLES}"),
+        ))
+    provided = tuple(
+        c for c in spec.names
+        if c in feed.columns or (feed.unpivot and c in {feed.unpivot.value, *(g for _, g in feed.unpivot.groups)})
+        or (c == "outcome" and feed.table == "deals")
+    )
+    plan = _Plan(
+        spec, raw, typed, labels, checks, params, provided,
+        source_from=source_from, line_expr=line_expr, where=where,
+        check_duplicates=feed.combine is None and feed.table != "deal_stage_history",
+        stage_column="raw_stage" if "stage" in spec.names else None, extra_src=extra_src,
+    )
+    return plan
+
+
+# ----------------------------------------------------------------------------- the load
+
+
+def _check(con: duckdb.DuckDBPyConnection, plan: _Plan, settings: Settings) -> None:
+    """Build ``checked`` (source text, typed values, first line of each key) and ``problems``."""
+    spec = plan.spec
+    src_cols = [f"{expr} as raw_{name}" for name, expr in plan.raw.items()]
+    src_cols += [f"{expr} as {alias}" for alias, expr in plan.extra_src.items()]
+    typed = ", ".join(f"{expr} as {_q(name)}" for name, expr in plan.typed.items())
+    key = ", ".join(_q(k) for k in spec.key)
+    key_present = " and ".join(f"{_q(k)} is not null" for k in spec.key)
+    con.execute("drop table if exists temp.checked")
+    _run(
+        con,
         f"""
         create temp table checked as
         with src as (
-            select m.line, {", ".join(f"{expr} as raw_{name}" for name, expr in raw_cols.items())}
-            from raw as r join line_map as m on m.row_index = r.rowid
+            select {plan.line_expr} as line, {", ".join(src_cols)}
+            from {plan.source_from} {plan.where}
         ),
-        typed as (
-            select *, {", ".join(f"{expr} as {_q(name)}" for name, expr in typed_cols.items())}
-            from src
-        )
+        typed as (select *, {typed} from src)
         select *,
-            case when {key_present}
-                 then min(line) over (partition by {key}) end as first_line_of_key
+            case when {key_present} then min(line) over (partition by {key}) end as first_line_of_key
         from typed
         """,
-        {"stages": list(settings.all_stages)} if "$stages" in " ".join(typed_cols.values()) else None,
+        plan.params.values,
     )
-    checks: list[tuple[str, str, str]] = []
-    for column in spec.columns:
-        for condition, reason in _problems(column, f"raw_{column.name}", _q(column.name)):
-            checks.append((column.name, condition, reason))
+    checks = list(plan.checks)
     for table, column, condition, reason in _ROW_RULES:
         if table == spec.table:
-            checks.append((column, condition, f"'{reason}'"))
-    key_label = " + ".join(spec.key)
-    checks.append((
-        spec.key[-1] if len(spec.key) == 1 else key_label,
-        "first_line_of_key < line",
-        f"'duplicate {key_label} within the file (first at line ' || first_line_of_key || ')'",
-    ))
+            checks.append((plan.labels[column], f"raw_{column}", condition, plan.params.add(reason)))
+    if plan.check_duplicates:
+        key_label = " + ".join(spec.key)
+        checks.append((
+            plan.labels[spec.key[-1]] if len(spec.key) == 1 else plan.params.add(key_label),
+            f"raw_{spec.key[0]}",
+            "first_line_of_key < line",
+            f"{plan.params.add(f'duplicate {key_label} within the file (first at line ')} || first_line_of_key || ')'",
+        ))
     items = ", ".join(
-        f"case when {cond} then {{'col': '{col}', 'value': raw_{col if col in spec.names else spec.key[0]}, "
-        f"'reason': {reason}}} end"
-        for col, cond, reason in checks
+        f"case when {cond} then {{'col': {label}, 'value': {value}, 'reason': {reason}}} end"
+        for label, value, cond, reason in checks
     )
-    uses_stages = "$stages" in items
-    con.execute(
+    con.execute("drop table if exists temp.problems")
+    _run(
+        con,
         f"""
         create temp table problems as
         select line, p.col as "column", p.value, p.reason
@@ -356,8 +655,193 @@ def _import_one(
             select line, unnest(list_filter([{items}], lambda x: x is not null)) as p from checked
         )
         """,
-        {"stages": list(settings.all_stages)} if uses_stages else None,
+        plan.params.values,
     )
+
+
+def _unmapped_stages(con, path: Path, plan: _Plan, mapping_name: str) -> None:
+    rows = con.execute(
+        "select raw_stage, count(*), min(line) from checked "
+        "where raw_stage is not null and stage is null group by raw_stage order by min(line)"
+    ).fetchall()
+    if rows:
+        listed = "; ".join(f"{stage!r} ({n} row{'s' if n > 1 else ''}, first at line {line})" for stage, n, line in rows[:10])
+        raise ImportFileError(
+            f"{path}: stage{'s' if len(rows) > 1 else ''} not in the stage map of the mapping "
+            f"{mapping_name}: {listed}; add {'them' if len(rows) > 1 else 'it'} under stage_map"
+        )
+
+
+def _final(con, plan: _Plan, combine: str | None, collapse_history: bool) -> None:
+    """``final``: one row per record to load, from the lines not rejected."""
+    spec = plan.spec
+    names = [n for n in spec.names]
+    con.execute("drop table if exists temp.valid")
+    con.execute(
+        "create temp table valid as select * from checked "
+        "where line not in (select line from problems)"
+    )
+    con.execute("drop table if exists temp.final")
+    cols = ", ".join(_q(n) for n in names)
+    key = ", ".join(_q(k) for k in spec.key)
+    if combine == "sum":
+        aggregates = ", ".join(
+            f"sum({_q(c.name)}) as {_q(c.name)}" if c.kind == "decimal"
+            else f"min({_q(c.name)}) as {_q(c.name)}" if c.kind in {"date", "timestamp"}
+            else f"arg_min({_q(c.name)}, line) as {_q(c.name)}"
+            for c in spec.columns if c.name not in spec.key
+        )
+        con.execute(
+            f"create temp table final as select {key}, {aggregates}, min(line) as line "
+            f"from valid group by {key}"
+        )
+    elif combine in {"first", "last"}:
+        pick = "arg_min" if combine == "first" else "arg_max"
+        aggregates = ", ".join(
+            f"{pick}({_q(c.name)}, line) as {_q(c.name)}" for c in spec.columns if c.name not in spec.key
+        )
+        con.execute(
+            f"create temp table final as select {key}, {aggregates}, min(line) as line "
+            f"from valid group by {key}"
+        )
+    elif collapse_history:
+        con.execute(
+            f"create temp table final as select {cols}, line from valid "
+            "qualify stage is distinct from lag(stage) over (partition by deal_id order by entered_at, line) "
+        )
+    else:
+        con.execute(f"create temp table final as select {cols}, line from valid")
+
+
+def _group_rejects(con, plan: _Plan) -> None:
+    """Lines combined into one record stand or fall together: a record summed from only
+    some of its lines would be silently wrong."""
+    spec = plan.spec
+    key = ", ".join(_q(k) for k in spec.key)
+    key_label = " + ".join(spec.key)
+    con.execute(
+        f"""
+        insert into problems
+        select c.line, $column, c.raw_{spec.key[0]},
+               $reason || bad.first_bad || ')'
+        from checked as c
+        join (
+            select {key}, min(line) as first_bad from checked
+            where line in (select line from problems) group by {key}
+        ) as bad using ({key})
+        where c.line not in (select line from problems)
+        """,
+        {"column": key_label, "reason": f"another line of the same {key_label} was rejected (line "},
+    )
+
+
+def _upsert(con, plan: _Plan, merge: bool) -> int:
+    spec = plan.spec
+    table = _q(spec.table)
+    key_match = " and ".join(f"t.{_q(k)} = v.{_q(k)}" for k in spec.key)
+    names = ", ".join(_q(n) for n in spec.names)
+    if spec.table == "deal_stage_history":
+        # history from an export replaces the history crm-review built from snapshots
+        con.execute(
+            "delete from deal_stage_history where deal_id in (select deal_id from final) "
+            "and deal_id in (select deal_id from deal_history_origin)"
+        )
+        con.execute("delete from deal_history_origin where deal_id in (select deal_id from final)")
+    if merge:
+        updates = [c for c in plan.provided if c not in spec.key]
+        if updates:
+            sets = ", ".join(f"{_q(c)} = v.{_q(c)}" for c in updates)
+            con.execute(f"update {table} as t set {sets} from final as v where {key_match}")
+        con.execute(
+            f"insert into {table} ({names}) select {names} from final as v "
+            f"where not exists (select 1 from {table} as t where {key_match}) order by line"
+        )
+    else:
+        con.execute(f"delete from {table} as t using final as v where {key_match}")
+        con.execute(f"insert into {table} ({names}) select {names} from final order by line")
+    return con.execute("select count(*) from final").fetchall()[0][0]
+
+
+def _record_snapshot(con, import_id: int, snapshot_at: datetime, settings: Settings) -> None:
+    con.execute(
+        "insert into deal_snapshots select $import_id, deal_id, stage, outcome, $at from final",
+        {"import_id": import_id, "at": snapshot_at},
+    )
+    sql = (config.QUERIES_DIR / "staging" / "stage_history_from_snapshots.sql").read_text(encoding="utf-8")
+    _run(
+        con,
+        "create or replace temp table snapshot_history as " + sql,
+        {"import_id": import_id, "first_stage": settings.stages[0], "won": settings.won_stage},
+    )
+    con.execute(
+        "delete from deal_stage_history where deal_id in (select deal_id from snapshot_history)"
+    )
+    con.execute(
+        "insert into deal_stage_history (deal_id, stage, entered_at) "
+        "select deal_id, stage, entered_at from snapshot_history where stage is not null order by deal_id, entered_at"
+    )
+    con.execute("delete from deal_history_origin where deal_id in (select deal_id from snapshot_history)")
+    con.execute(
+        "insert into deal_history_origin select deal_id, any_value(origin), $import_id "
+        "from snapshot_history group by deal_id",
+        {"import_id": import_id},
+    )
+    con.execute("drop table snapshot_history")
+
+
+def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for name in _WORK_TABLES:
+        con.execute("drop table if exists temp." + _q(name))
+
+
+@dataclass(frozen=True)
+class _Job:
+    path: Path
+    feed: object | None  # a mapping Feed, or None for a canonical file
+    history: str = "none"  # snapshots | none (deals feeds)
+
+
+def _import_one(
+    con: duckdb.DuckDBPyConnection,
+    job: _Job,
+    settings: Settings,
+    adapter: str,
+    mapping=None,
+    exported_at: datetime | None = None,
+) -> FileResult:
+    started = datetime.now()
+    path, feed = job.path, job.feed
+    sha = _sha256(path)
+    mapping_sha = mapping.sha256 if mapping is not None else None
+    feed_table = feed.table if feed is not None else None
+    earlier = con.execute(
+        "select import_id, target_table from imports where sha256 = $sha and adapter = $adapter "
+        "and mapping_sha256 is not distinct from $mapping and ($table is null or target_table = $table)",
+        {"sha": sha, "adapter": adapter, "mapping": mapping_sha, "table": feed_table},
+    ).fetchall()
+    if feed is None:
+        scan = readers.scan_file(con, path, is_header=lambda h: True)
+        spec = _choose_table(path, list(scan.raw_header))
+        _check_header(path, list(scan.raw_header), spec)
+        if earlier:
+            return FileResult(str(path), spec.table, "unchanged", earlier[0][0], 0, 0, 0, scan.encoding, adapter)
+        plan = _canonical_plan(spec, scan.header, settings)
+    else:
+        if earlier:
+            return FileResult(str(path), feed.table, "unchanged", earlier[0][0], 0, 0, 0, "", adapter)
+        wanted = [n for n in feed.referenced()]
+        scan = readers.scan_file(
+            con, path,
+            is_header=(lambda h: all(_find_header(tuple(h), n) is not None for n in wanted)) if wanted else None,
+            header_row=feed.header_row, sheet=feed.sheet, delimiter=feed.delimiter,
+        )
+        spec = TABLE_SPECS[feed.table]
+        plan = _mapped_plan(con, path, scan, feed, mapping, settings)
+    _check(con, plan, settings)
+    if feed is not None and plan.stage_column:
+        _unmapped_stages(con, path, plan, mapping.name)
+    if feed is not None and feed.combine == "sum":
+        _group_rejects(con, plan)
     import_id = con.execute("select nextval('import_id_seq')").fetchall()[0][0]
     con.execute(
         """
@@ -368,34 +852,103 @@ def _import_one(
         """,
         {"import_id": import_id, "file": str(path)},
     )
-    names = ", ".join(_q(n) for n in spec.names)
-    key_match = " and ".join(f"t.{_q(k)} = v.{_q(k)}" for k in spec.key)
-    con.execute(
-        "create or replace temp table valid as select * from checked "
-        "where line not in (select line from problems)"
-    )
-    table = _q(spec.table)
-    con.execute("delete from " + table + " as t using valid as v where " + key_match)
-    con.execute("insert into " + table + f" ({names}) select {names} from valid order by line")
-    loaded = con.execute("select count(*) from valid").fetchall()[0][0]
-    refused_lines = con.execute("select count(*) from scan_refused").fetchall()[0][0]
-    rejected_lines = con.execute("select count(distinct line) from problems").fetchall()[0][0]
-    rows_read = rows_scanned + refused_lines
-    rows_rejected = rejected_lines + refused_lines
-    assert rows_read == loaded + rows_rejected, "import accounting out of balance"
+    _final(con, plan, feed.combine if feed is not None else None,
+           collapse_history=feed is not None and spec.table == "deal_stage_history")
+    if feed is not None and spec.table == "deals" and "closed_at" in plan.provided:
+        # the close date an open deal carries in a CRM export is its expected close date
+        con.execute("update final set closed_at = null where outcome = 'open'")
+    records = _upsert(con, plan, merge=feed is not None)
+    rejected_lines = con.execute(
+        "select count(*) from (select line from problems union select line from scan_refused)"
+    ).fetchall()[0][0]
+    rows_read = scan.rows + scan.refused
+    rows_rejected = rejected_lines
+    rows_loaded = rows_read - rows_rejected
+    if feed is None or (feed.combine is None and feed.unpivot is None and spec.table != "deal_stage_history"):
+        assert rows_loaded == records, "import accounting out of balance"
+    snapshot_at = None
+    if feed is not None and spec.table == "deals" and job.history == "snapshots":
+        snapshot_at = exported_at or _exported_at(path)
+        _record_snapshot(con, import_id, snapshot_at, settings)
     con.execute(
         """
-        insert into imports values ($import_id, $file, $sha, $adapter, $table, $read, $loaded,
-                                    $rejected, $started, $finished)
+        insert into imports (import_id, file, sha256, adapter, target_table, rows_read, rows_loaded,
+                             rows_rejected, started_at, finished_at, mapping_sha256, exported_at,
+                             records_loaded)
+        values ($import_id, $file, $sha, $adapter, $table, $read, $loaded, $rejected, $started,
+                $finished, $mapping, $exported_at, $records)
         """,
         {
             "import_id": import_id, "file": str(path), "sha": sha, "adapter": adapter,
-            "table": spec.table, "read": rows_read, "loaded": loaded,
+            "table": spec.table, "read": rows_read, "loaded": rows_loaded,
             "rejected": rows_rejected, "started": started, "finished": datetime.now(),
+            "mapping": mapping_sha, "exported_at": snapshot_at, "records": records,
         },
     )
     _drop_work_tables(con)
-    return FileResult(str(path), spec.table, "loaded", import_id, rows_read, loaded, rows_rejected, encoding)
+    return FileResult(
+        str(path), spec.table, "loaded", import_id, rows_read, rows_loaded, rows_rejected,
+        scan.encoding, adapter, records,
+    )
+
+
+_NAME_DATE = re.compile(r"(20\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?:[T_ -]?([01]\d|2[0-3])[-_.:]?([0-5]\d))?")
+
+
+def _exported_at(path: Path) -> datetime:
+    """When an export was taken: a date (and time) in its file name, else its modification time."""
+    match = _NAME_DATE.search(path.name)
+    if match:
+        year, month, day, hour, minute = match.groups()
+        try:
+            return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0))
+        except ValueError:
+            pass
+    return datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+
+
+def _install_staging(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute((config.QUERIES_DIR / "staging" / "parse_values.sql").read_text(encoding="utf-8"))
+
+
+def _resolve_mapping(mapping, source: str | None, settings: Settings):
+    from .mapping import Mapping, MappingError, builtin_mapping, load_mapping
+
+    if mapping is not None and source is not None:
+        raise ImportFileError("give either a mapping file or a source, not both")
+    try:
+        if source is not None:
+            return builtin_mapping(source, settings=settings), source
+        if mapping is None:
+            return None, "canonical"
+        if not isinstance(mapping, Mapping):
+            mapping = load_mapping(mapping, settings=settings)
+    except MappingError as exc:
+        raise ImportFileError(str(exc)) from None
+    return mapping, f"mapping:{mapping.name}"
+
+
+def _jobs(files: list[Path], mapping) -> list[_Job]:
+    if mapping is None:
+        return [_Job(path, None) for path in files]
+    pairs = []
+    for path in files:
+        feeds = mapping.feeds_for(path)
+        if not feeds:
+            patterns = ", ".join(sorted({f.file for f in mapping.feeds}))
+            raise ImportFileError(
+                f"{path}: the mapping {mapping.name} has no feed for this file name (its feeds take: {patterns})"
+            )
+        pairs.extend((path, feed) for feed in feeds)
+    with_history = any(feed.table == "deal_stage_history" for _, feed in pairs)
+    jobs = []
+    for path, feed in pairs:
+        history = "none"
+        if feed.table == "deals":
+            history = feed.history if feed.history != "auto" else ("none" if with_history else "snapshots")
+        jobs.append(_Job(path, feed, history))
+    jobs.sort(key=lambda j: _TABLE_ORDER.index(j.feed.table))
+    return jobs
 
 
 def import_files(
@@ -403,25 +956,39 @@ def import_files(
     db: str | os.PathLike | None = None,
     *,
     settings: Settings = DEFAULT_SETTINGS,
+    mapping=None,
+    source: str | None = None,
+    exported_at: datetime | None = None,
 ) -> list[FileResult]:
-    """Import canonical CSV files in one transaction; returns one result per file.
+    """Import files in one transaction; returns one result per file and table fed.
+
+    ``mapping`` is a mapping file (path or :class:`crmreview.mapping.Mapping`), ``source`` a
+    built-in adapter name; with neither, files are canonical. ``exported_at`` is when the
+    export was taken (for stage-history snapshots), by default read from the file name or
+    its modification time.
 
     Raises :class:`ImportFileError` (and loads nothing) when a file cannot be imported at all:
-    missing, empty, an unknown or missing column, an unreadable encoding.
+    missing, empty, an unknown or missing column, an unreadable encoding, a stage the
+    mapping does not know, ambiguous dates.
     """
+    from .mapping import MappingError
+
     files = [Path(p) for p in paths]
     if not files:
         raise ImportFileError("no files given to import")
     for path in files:
         if not path.is_file():
             raise ImportFileError(f"{path}: no such file")
+    mapping, adapter = _resolve_mapping(mapping, source, settings)
+    jobs = _jobs([p.resolve() for p in files], mapping)
     results = []
     with warehouse.write_session(db) as con:
-        for path in files:
+        _install_staging(con)
+        for job in jobs:
             try:
-                results.append(_import_one(con, path.resolve(), settings, "canonical"))
-            except textfiles.EncodingError as exc:
+                results.append(_import_one(con, job, settings, adapter, mapping, exported_at))
+            except (textfiles.EncodingError, readers.ReadError, MappingError) as exc:
                 raise ImportFileError(str(exc)) from None
             except duckdb.Error as exc:
-                raise ImportFileError(f"{path}: {exc}") from None
+                raise ImportFileError(f"{job.path}: {exc}") from None
     return results

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import gzip
 import os
 import tempfile
 from pathlib import Path
 from typing import Iterator
 
-__all__ = ["EncodingError", "detect_encoding", "as_utf8"]
+__all__ = ["EncodingError", "detect_encoding", "as_utf8", "open_binary", "is_gzip", "unix_newlines"]
 
 _CHUNK = 16 * 1024 * 1024
 
@@ -23,18 +24,30 @@ class EncodingError(ValueError):
     """A file in none of the encodings crm-review reads."""
 
 
-def _decodes(path: Path, encoding: str, skip: int = 0) -> int | None:
-    """None when the whole file decodes; else the byte offset of the first bad byte."""
-    decoder = codecs.getincrementaldecoder(encoding)()
-    offset = skip
+def is_gzip(path: str | os.PathLike) -> bool:
+    """A gzip-compressed file (``.csv.gz``), recognised by its magic bytes."""
     with open(path, "rb") as handle:
-        handle.seek(skip)
-        while chunk := handle.read(_CHUNK):
+        return handle.read(2) == b"\x1f\x8b"
+
+
+def open_binary(path: str | os.PathLike):
+    """The file's bytes, decompressed when it is gzip-compressed."""
+    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
+
+
+def _decodes(path: Path, encoding: str, limit: int | None = None) -> int | None:
+    """None when the file (or its first ``limit`` bytes) decodes; else the offset of the first bad byte."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    with open_binary(path) as handle:
+        while chunk := handle.read(_CHUNK if limit is None else min(_CHUNK, limit - offset)):
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
                 return offset + exc.start
             offset += len(chunk)
+            if limit is not None and offset >= limit:
+                return None  # a character cut at the limit is not an error
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
@@ -42,19 +55,23 @@ def _decodes(path: Path, encoding: str, skip: int = 0) -> int | None:
     return None
 
 
-def detect_encoding(path: str | os.PathLike) -> str:
-    """``utf-8``, ``utf-8-sig``, ``utf-16`` or ``gb18030``; raises EncodingError otherwise."""
+def detect_encoding(path: str | os.PathLike, *, sample_bytes: int | None = None) -> str:
+    """``utf-8``, ``utf-8-sig``, ``utf-16`` or ``gb18030``; raises EncodingError otherwise.
+
+    With ``sample_bytes`` only the file's beginning is checked: a quick guess for large
+    files, which the caller confirms (DuckDB reports any later byte that is not UTF-8).
+    """
     path = Path(path)
-    with open(path, "rb") as handle:
+    with open_binary(path) as handle:
         head = handle.read(4)
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    bad_utf8 = _decodes(path, "utf-8")
+    bad_utf8 = _decodes(path, "utf-8", sample_bytes)
     if bad_utf8 is None:
         return "utf-8"
-    if _decodes(path, "gb18030") is None:
+    if _decodes(path, "gb18030", sample_bytes) is None:
         return "gb18030"
     raise EncodingError(
         f"{path}: byte {bad_utf8} is neither UTF-8 nor GB18030/GBK; "
@@ -63,20 +80,47 @@ def detect_encoding(path: str | os.PathLike) -> str:
 
 
 @contextlib.contextmanager
-def as_utf8(path: str | os.PathLike) -> Iterator[tuple[Path, str]]:
-    """Yield (a UTF-8 path with the file's content, the detected encoding)."""
+def as_utf8(path: str | os.PathLike, encoding: str | None = None) -> Iterator[tuple[Path, str]]:
+    """Yield (a UTF-8 path with the file's content, the detected encoding).
+
+    A UTF-8 file is used in place (DuckDB reads it, gzip-compressed or not); any other
+    encoding is transcoded to a temporary, uncompressed UTF-8 copy.
+    """
     path = Path(path)
-    encoding = detect_encoding(path)
+    encoding = encoding or detect_encoding(path)
     if encoding in {"utf-8", "utf-8-sig"}:
         yield path, encoding
         return
     fd, tmp = tempfile.mkstemp(prefix="crm-review-", suffix=".csv")
     try:
-        with open(path, encoding=encoding, newline="") as src, os.fdopen(
+        with open_binary(path) as binary, codecs.getreader(encoding)(binary) as src, os.fdopen(
             fd, "w", encoding="utf-8", newline=""
         ) as dst:
             while chunk := src.read(_CHUNK):
                 dst.write(chunk)
         yield Path(tmp), encoding
+    finally:
+        os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def unix_newlines(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary copy of a UTF-8 file whose CRLF line ends are LF.
+
+    For exports that mix CRLF and LF line ends (a header saved by one tool, rows by
+    another), which DuckDB's strict CSV reader refuses as a whole.
+    """
+    fd, tmp = tempfile.mkstemp(prefix="crm-review-", suffix=".csv")
+    try:
+        with open_binary(path) as src, os.fdopen(fd, "wb") as dst:
+            carry = b""
+            while chunk := src.read(_CHUNK):
+                chunk = carry + chunk
+                carry = b"\r" if chunk.endswith(b"\r") else b""
+                if carry:
+                    chunk = chunk[:-1]
+                dst.write(chunk.replace(b"\r\n", b"\n"))
+            dst.write(carry)
+        yield Path(tmp)
     finally:
         os.unlink(tmp)

@@ -1,0 +1,43 @@
+-- Parsing of exported text values into canonical types, used by every mapped import.
+-- Loaded as temporary macros on the import's connection. Each returns null for a value it
+-- cannot read; the importer turns "present but unreadable" into a reject, never a null.
+
+-- amounts: 1234.50 · 1,234.50 · ¥1,234.50 · ￥1234 · $1,234 · RMB 1234 · 1234元 · 1.2万 (x 10,000)
+-- · 3亿 (x 100,000,000) · (300) and （300） (accounting negatives) · -300
+create or replace temp macro crm_amount_core(s) as
+    case
+        when s like '%万' then try_cast(left(s, length(s) - 1) as decimal(38, 8)) * 10000
+        when s like '%亿' then try_cast(left(s, length(s) - 1) as decimal(38, 8)) * 100000000
+        else try_cast(s as decimal(38, 8))
+    end;
+
+create or replace temp macro crm_amount_signed(s) as
+    case
+        when (s like '(%)' or s like '（%）') and length(s) > 2
+            then -crm_amount_core(substr(s, 2, length(s) - 2))
+        else crm_amount_core(s)
+    end;
+
+create or replace temp macro crm_amount(v) as
+    crm_amount_signed(regexp_replace(v, '[\s,，¥￥$€£]|RMB|CNY|USD|元', '', 'g'));
+
+-- timestamps: ISO 8601 with an offset or Z (converted to the local zone tz, then naive) ·
+-- ISO without one · an Excel serial day number (5 digits, fraction = time of day) · any of
+-- the strptime formats fmts (the mapping's, then the unambiguous ones the importer adds).
+create or replace temp macro crm_timestamp(v, fmts, tz) as
+    coalesce(
+        case
+            when regexp_matches(v, '\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|[+-]\d\d(:?\d\d)?)$')
+                then try_cast(v as timestamptz) at time zone tz
+        end,
+        case when not regexp_matches(v, '\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|[+-]\d\d(:?\d\d)?)$') then try_cast(v as timestamp) end,
+        case
+            when regexp_full_match(v, '[1-9]\d{4}(\.\d+)?')
+                then timestamp '1899-12-30' + to_microseconds(round(v::double * 86400000000)::bigint)
+        end,
+        try_strptime(v, fmts)
+    );
+
+-- ids: a whole number written as a float by a spreadsheet or pandas (13085.0) is the id 13085
+create or replace temp macro crm_id(v) as
+    case when regexp_full_match(v, '-?\d+\.0+') then regexp_extract(v, '^(-?\d+)\.', 1) else v end;
