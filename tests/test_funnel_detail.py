@@ -144,6 +144,8 @@ def test_metrics_funnel_by_rep_json_repeats_the_design_keys_per_group(fixture_db
     assert (lead["stage"], lead["reached"], lead["lost_at"], lead["open_at"], lead["visits"]) == ("lead", 6, 1, 0, 5)
 
 
-def test_an_unsupported_breakdown_is_a_clear_error(fixture_db, capsys):
-    assert main(["metrics", "funnel", "--period", "2026Q3", "--by", "tier", "--db", str(fixture_db)]) == 2
-    assert "cannot be broken down by 'tier'" in capsys.readouterr().err
+def test_an_unsupported_breakdown_is_a_clear_error(fixture_db):
+    from crmreview import metrics
+
+    with connect_read(fixture_db) as con, pytest.raises(metrics.MetricError, match="cannot be broken down by 'product'"):
+        metrics.compute(con, "funnel", parse_period("2026Q3"), by="product")

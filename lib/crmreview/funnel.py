@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 RULES = ("furthest", "strict")
-BREAKDOWNS = ("rep", "team", "channel", "region")
+BREAKDOWNS = ("rep", "team", "channel", "region", "tier")
 STAGE_COLUMNS = (
     "stage",
     "reached",
@@ -115,6 +115,12 @@ def _object(stage_rows: pd.DataFrame | None, closed: pd.Series | None, n_stages:
 
 
 def _objects(con, params: dict[str, Any], settings: Settings, rule: str, by: str) -> dict[str, dict[str, Any]]:
+    params = {
+        **params,
+        "tier_a_share": settings.tier_a_share,
+        "tier_b_share": settings.tier_b_share,
+        "value_window_months": settings.value_window_months,
+    }
     stage_rows = queries.run(
         con, "metrics/funnel_stages",
         {**params, "stages": list(settings.stages), "strict": rule == "strict", "by": by},
@@ -142,7 +148,7 @@ def funnel(
     ``stages`` has one entry per configured stage in order: reached, conversion (% of
     previous: the step to the next stage), share_of_first, leakage_rate, lost_at, open_at,
     median/p75 days in stage. Rates are fractions; a rate whose denominator is zero is None.
-    With ``by`` (rep, team, channel, region) the result also holds ``groups``: the same
+    With ``by`` (rep, team, channel, region, or the customer's ABC tier at the as-of date) the result also holds ``groups``: the same
     object per group, with ``small_group`` true when fewer than
     ``settings.min_group_deals`` deals were created in it (flagged, never hidden).
     """
@@ -152,7 +158,11 @@ def funnel(
         raise ValueError(f"funnel breakdown {by!r} is not one of: {', '.join(BREAKDOWNS)}")
     params = {"period_start": period.start, "period_end": period.end, "as_of": period.as_of}
     overall = _objects(con, params, settings, rule, "all")["all"]
-    closed = queries.run(con, "metrics/funnel_closed", {**params, "by": "all"}).iloc[0]
+    closed = queries.run(
+        con, "metrics/funnel_closed",
+        {**params, "by": "all", "tier_a_share": settings.tier_a_share, "tier_b_share": settings.tier_b_share,
+         "value_window_months": settings.value_window_months},
+    ).iloc[0]
     reasons = queries.run(con, "metrics/funnel_lost_reasons", params)
     stale = queries.run(con, "metrics/funnel_stale_deals", {"as_of": period.as_of, "stale_days": settings.stale_days})
     result: dict[str, Any] = {

@@ -18,22 +18,29 @@ left join reps on deals.owner_rep_id = reps.rep_id
 left join customers on deals.customer_id = customers.customer_id;
 
 -- The group each deal falls in for a breakdown: group_by is all | rep | team | channel |
--- region; a deal without a value is in group ''.
+-- region | tier; a deal without a value is in group ''. The tier is the ABC tier of the
+-- deal's customer at as_of_date (customer_tiers, queries/macros/customers.sql).
 -- grain: one row per deal.
-create or replace temp macro deal_groups(group_by) as table
+create or replace temp macro deal_groups(group_by, as_of_date, a_share, b_share, window_months) as table
 select
-    deal_id,
+    deal_dimensions.deal_id,
     coalesce(
         case group_by
             when 'all' then 'all'
-            when 'rep' then rep_id
-            when 'team' then team
-            when 'channel' then channel
-            when 'region' then region
+            when 'rep' then deal_dimensions.rep_id
+            when 'team' then deal_dimensions.team
+            when 'channel' then deal_dimensions.channel
+            when 'region' then deal_dimensions.region
+            when 'tier' then tiers.tier
         end,
         ''
     ) as group_key,
-from deal_dimensions;
+from deal_dimensions
+left join deals on deal_dimensions.deal_id = deals.deal_id
+left join (
+    select customer_id, tier from customer_tiers(as_of_date, a_share, b_share, window_months)
+    where group_by = 'tier'
+) as tiers on deals.customer_id = tiers.customer_id;
 
 -- Each deal's state at the end of a day (the as-of rule): a deal closed after that day is
 -- open as of it; a won/lost deal without closed_at is taken as closed.

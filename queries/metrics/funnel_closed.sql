@@ -3,7 +3,8 @@
 -- grain: one row per group (values of the $by dimension among closed and open deals, ''
 --   when a deal has none); with $by = 'all' exactly one row, 'all'.
 -- params: $period_start, $period_end (date): the period; $as_of (date): states at the end
---   of this day; $by: all | rep | team | channel | region.
+--   of this day; $by: all | rep | team | channel | region | tier;
+--   $tier_a_share, $tier_b_share, $value_window_months: the ABC tier settings (for tier).
 -- definitions: closed = closed_at's date in the period (whatever created_at) and by the
 --   as-of date, outcome won or lost; win_rate = won / (won + lost); avg_won_amount = mean
 --   amount of the won; median_cycle_days = median of closed_at - created_at in calendar days
@@ -23,7 +24,9 @@ params as (
         $by::varchar as group_by,
 ),
 
-deal_groups as (select * from deal_groups($by)),
+deal_groups as (
+    select * from deal_groups($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months)
+),
 
 closed_in_period as (
     select

@@ -8,7 +8,8 @@
 -- params: $period_start, $period_end (date): the period; $as_of (date): states are taken
 --   at the end of this day; $stages (varchar[]): the funnel in order, the last one is the
 --   won stage ('lost' is never in it); $strict (boolean): false = furthest-stage rule,
---   true = a history row for every stage up to s; $by: all | rep | team | channel | region.
+--   true = a history row for every stage up to s; $by: all | rep | team | channel | region | tier;
+--   $tier_a_share, $tier_b_share, $value_window_months: the ABC tier settings (for tier).
 -- invariants (furthest rule, per group): reached(s) - reached(next) = lost_at(s) + open_at(s);
 --   reached(first) = count_cohort_deals; lost_at(won) = open_at(won) = 0.
 
@@ -28,7 +29,9 @@ params as (
         $by::varchar as group_by,
 ),
 
-deal_groups as (select * from deal_groups($by)),
+deal_groups as (
+    select * from deal_groups($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months)
+),
 
 stage_list as (
     select
