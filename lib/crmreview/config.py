@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "PACKAGE_DIR",
@@ -24,6 +25,9 @@ __all__ = [
     "SettingsError",
     "settings_path",
     "load_settings",
+    "check_scorecard",
+    "SCORECARD_MEASURES",
+    "SCORECARD_FIELDS",
 ]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -76,6 +80,9 @@ class Settings:
     # -- follow-up: days allowed between activities per tier, and when a customer returns to the pool
     followup_cadence_days: dict[str, int] = field(default_factory=lambda: {"A": 7, "B": 14, "C": 30})
     pool_days: int = 90
+    # -- scorecard tiers: weighted dimensions, each scored 0-100, and cut-offs on the score
+    #    (see check_scorecard for the shape; a settings file replaces "dimensions" whole)
+    scorecard: dict[str, Any] = field(default_factory=lambda: _default_scorecard())
     # -- lifecycle (purchases only): new within new_days of the first purchase; active while
     #    recency <= active_days; dormant while <= churn_days; churned after
     new_days: int = 90
@@ -98,6 +105,14 @@ class Settings:
             )
         if not self.new_days > 0 or not 0 < self.active_days < self.churn_days:
             raise ValueError("settings need new_days > 0 and 0 < active_days < churn_days")
+        cadence = self.followup_cadence_days
+        if sorted(cadence) != ["A", "B", "C"] or not all(_is_int(v) and v > 0 for v in cadence.values()):
+            raise ValueError(
+                f"settings.followup_cadence_days needs a whole number of days > 0 for A, B and C, got {cadence}"
+            )
+        if not _is_int(self.pool_days) or self.pool_days <= 0:
+            raise ValueError(f"settings.pool_days must be a whole number of days > 0, got {self.pool_days!r}")
+        check_scorecard(self.scorecard)
 
     @property
     def won_stage(self) -> str:
@@ -110,6 +125,117 @@ class Settings:
 
     def stage_label(self, stage: str, lang: str = "en") -> str:
         return self.stage_labels.get(stage, {}).get(lang, stage)
+
+
+#: what a scorecard dimension can weigh: measures (amount and frequency: more is better;
+#: recency: fewer days is better) and customer fields
+SCORECARD_MEASURES = ("amount", "frequency", "recency")
+SCORECARD_FIELDS = ("industry", "region", "size_band", "source_channel")
+
+
+def _default_scorecard() -> dict[str, Any]:
+    """The 4-dimension weighted evaluation: amount 40 %, purchase frequency 30 % (both scored
+    by rank in the customer base), recency 20 % (days since the last purchase, in bands) and
+    company size 10 % (the size_band field); A from a score of 80, B from 60."""
+    return {
+        "dimensions": [
+            {"name": "amount", "measure": "amount", "weight": 0.4},
+            {"name": "frequency", "measure": "frequency", "weight": 0.3},
+            {"name": "recency", "measure": "recency", "weight": 0.2,
+             "bands": [[30, 100], [90, 70], [180, 40], [365, 10]]},
+            {"name": "size", "field": "size_band", "weight": 0.1,
+             "points": {"1000+": 100, "200-999": 70, "50-199": 40, "1-49": 20}},
+        ],
+        "cutoffs": {"A": 80, "B": 60},
+    }
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_scorecard(scorecard: object) -> None:
+    """Raise ``ValueError`` naming the problem unless ``scorecard`` has this shape::
+
+        dimensions:                  # one or more, each with a unique name
+          - name: amount
+            measure: amount          # amount | frequency | recency, or instead
+            field: size_band         # industry | region | size_band | source_channel
+            weight: 0.4              # > 0; weights need not sum to 1
+            bands: [[30, 100], ...]  # measures only: [bound, points]; without bands a
+                                     # measure is scored by rank (0-100)
+            points: {"1000+": 100}   # fields only: points per value
+            default_points: 0        # points when no band is reached / the value is not listed
+        cutoffs: {A: 80, B: 60}      # score >= A -> A, >= B -> B, else C; A > B
+
+    A band is reached when the measure is at least its bound (amount, frequency) or, for
+    recency, at most its bound in days; the band with the highest (recency: lowest) bound
+    reached gives the points.
+    """
+    where = "settings.scorecard"
+    if not isinstance(scorecard, dict):
+        raise ValueError(f"{where} must be a mapping with dimensions and cutoffs")
+    unknown = sorted(set(scorecard) - {"dimensions", "cutoffs"})
+    if unknown:
+        raise ValueError(f"{where} has unknown key(s) {', '.join(map(str, unknown))}; expected dimensions, cutoffs")
+    cutoffs = scorecard.get("cutoffs")
+    if (
+        not isinstance(cutoffs, dict)
+        or sorted(cutoffs) != ["A", "B"]
+        or not all(_is_number(v) for v in cutoffs.values())
+        or not cutoffs["A"] > cutoffs["B"]
+    ):
+        raise ValueError(f"{where}.cutoffs needs numbers A > B (e.g. {{A: 80, B: 60}}), got {cutoffs!r}")
+    dimensions = scorecard.get("dimensions")
+    if not isinstance(dimensions, list) or not dimensions:
+        raise ValueError(f"{where}.dimensions must be a non-empty list")
+    names = set()
+    allowed = {"name", "measure", "field", "weight", "bands", "points", "default_points"}
+    for i, dim in enumerate(dimensions, start=1):
+        at = f"{where}.dimensions[{i}]"
+        if not isinstance(dim, dict):
+            raise ValueError(f"{at} must be a mapping")
+        unknown = sorted(set(dim) - allowed)
+        if unknown:
+            raise ValueError(f"{at} has unknown key(s) {', '.join(map(str, unknown))}; allowed: {', '.join(sorted(allowed))}")
+        name = dim.get("name")
+        if not isinstance(name, str) or not name or name in names:
+            raise ValueError(f"{at} needs a unique non-empty name, got {name!r}")
+        names.add(name)
+        at = f"{where} dimension {name!r}"
+        if not _is_number(dim.get("weight")) or not dim["weight"] > 0:
+            raise ValueError(f"{at} needs a weight > 0, got {dim.get('weight')!r}")
+        if not _is_number(dim.get("default_points", 0)):
+            raise ValueError(f"{at}: default_points must be a number")
+        measure, column = dim.get("measure"), dim.get("field")
+        if (measure is None) == (column is None):
+            raise ValueError(f"{at} needs exactly one of measure ({', '.join(SCORECARD_MEASURES)}) "
+                             f"or field ({', '.join(SCORECARD_FIELDS)})")
+        if measure is not None:
+            if measure not in SCORECARD_MEASURES:
+                raise ValueError(f"{at}: measure {measure!r} is not one of {', '.join(SCORECARD_MEASURES)}")
+            if "points" in dim:
+                raise ValueError(f"{at}: points are for field dimensions; a measure uses bands")
+            bands = dim.get("bands", [])
+            if not isinstance(bands, list) or not all(
+                isinstance(b, (list, tuple)) and len(b) == 2 and all(_is_number(x) for x in b) for b in bands
+            ):
+                raise ValueError(f"{at}: bands must be a list of [bound, points] pairs, got {bands!r}")
+            bounds = [b[0] for b in bands]
+            if len(set(bounds)) != len(bounds):
+                raise ValueError(f"{at}: two bands have the same bound: {bounds}")
+        else:
+            if column not in SCORECARD_FIELDS:
+                raise ValueError(f"{at}: field {column!r} is not one of {', '.join(SCORECARD_FIELDS)}")
+            if "bands" in dim:
+                raise ValueError(f"{at}: bands are for measure dimensions; a field uses points")
+            points = dim.get("points")
+            if not isinstance(points, dict) or not all(_is_number(v) for v in points.values()):
+                raise ValueError(f"{at}: points must map field values to numbers, got {points!r}")
 
 
 DEFAULT_SETTINGS = Settings()
@@ -160,6 +286,8 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         data["stage_labels"] = {**DEFAULT_SETTINGS.stage_labels, **data["stage_labels"]}
     if "followup_cadence_days" in data:
         data["followup_cadence_days"] = {**DEFAULT_SETTINGS.followup_cadence_days, **data["followup_cadence_days"]}
+    if isinstance(data.get("scorecard"), dict):
+        data["scorecard"] = {**DEFAULT_SETTINGS.scorecard, **data["scorecard"]}
     try:
         return dataclasses.replace(DEFAULT_SETTINGS, **data)
     except (TypeError, ValueError) as exc:

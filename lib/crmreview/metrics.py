@@ -13,6 +13,7 @@ Public names: ``NAMES``, ``load``, ``compute``, ``change``.
 from __future__ import annotations
 
 import importlib
+import inspect
 from types import ModuleType
 from typing import Any
 
@@ -26,9 +27,14 @@ __all__ = ["NAMES", "MetricError", "load", "compute", "change"]
 # name -> (module, function computing it)
 _MODULES: dict[str, tuple[str, str]] = {
     "funnel": ("crmreview.funnel", "funnel"),
+    "tiers": ("crmreview.tiers", "tiers"),
+    "repurchase": ("crmreview.repurchase", "repurchase"),
+    "retention": ("crmreview.retention", "retention"),
+    "churn": ("crmreview.churn", "churn"),
+    "followup": ("crmreview.followup", "followup"),
 }
 NAMES = tuple(_MODULES)
-_KEYS = ("stage", "group", "tier", "state", "from", "lost_reason")
+_KEYS = ("stage", "group", "tier", "state", "from", "to", "lost_reason", "team", "rep_id")
 
 
 class MetricError(ValueError):
@@ -54,7 +60,8 @@ def change(current: Any, previous: Any) -> Any:
     """current − previous for every number present in both, keeping the structure.
 
     Lists of rows are matched by their identifying keys (stage, group, tier, state, …);
-    a value missing or null on either side gives None.
+    a list whose rows these keys do not tell apart (a list of customers or deals) has no
+    change; a value missing or null on either side gives None.
     """
     if isinstance(current, dict) and isinstance(previous, dict):
         out = {}
@@ -69,7 +76,10 @@ def change(current: Any, previous: Any) -> Any:
     if isinstance(current, list) and isinstance(previous, list):
         if not all(isinstance(r, dict) for r in current + previous):
             return None
-        before = {_row_key(r): r for r in previous}
+        keys_now, keys_before = [_row_key(r) for r in current], [_row_key(r) for r in previous]
+        if len(set(keys_now)) < len(keys_now) or len(set(keys_before)) < len(keys_before):
+            return None
+        before = dict(zip(keys_before, previous))
         out_rows = []
         for row in current:
             key = _row_key(row)
@@ -100,6 +110,8 @@ def compute(
         raise MetricError(
             f"metric {name!r} cannot be broken down by {by!r}; expected one of: {', '.join(module.BREAKDOWNS)}"
         )
+    if compare and "compare" in inspect.signature(function).parameters:
+        options = {**options, "compare": compare}  # e.g. tier migration from the comparison period
     result = function(con, period, settings=settings, by=by, **options)
     if compare:
         previous = function(con, period.compare(compare), settings=settings, by=by, **options)

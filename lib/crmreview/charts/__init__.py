@@ -9,8 +9,11 @@ from .funnel import (
     conversion_heatmap, conversion_trend_chart, days_in_stage_chart, funnel_chart,
     funnel_compare_chart, leakage_chart,
 )
+from .tiers import migration_chart, pareto_chart, tier_distribution_chart
+from .followup import attainment_chart, compliance_heatmap
 
 __all__ = [
     "ChartContext", "funnel_chart", "leakage_chart", "funnel_compare_chart", "conversion_heatmap",
     "days_in_stage_chart", "conversion_trend_chart",
+    "pareto_chart", "tier_distribution_chart", "migration_chart", "compliance_heatmap", "attainment_chart",
 ]
