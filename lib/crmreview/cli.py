@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -26,6 +26,15 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _date_time(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date or time (expected YYYY-MM-DD or YYYY-MM-DD HH:MM)"
+        ) from None
 
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
@@ -108,20 +117,56 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser(
         "import", formatter_class=_Formatter,
-        help="load canonical CSV exports into the warehouse",
+        help="load CRM exports (CSV, XLSX) into the warehouse",
         description=(
-            "Import files in one transaction: all are loaded or none. Each file is named after "
-            "the table it feeds (customers, reps, targets, deals, deal_stage_history, orders, "
-            "activities) and uses its canonical column names. Refused rows are recorded in "
-            "the rejects table with line, column, value and reason; a file already imported "
-            "(same content) is skipped."
+            "Import files in one transaction: all are loaded or none. Without --source or "
+            "--mapping, each file is a canonical CSV named after the table it feeds (customers, "
+            "reps, targets, deals, deal_stage_history, orders, activities) with its canonical "
+            "column names. --source reads a CRM's own export with a built-in adapter; --mapping "
+            "reads any export with a mapping file (YAML: columns by header or expression, stage "
+            "map, date formats, lines summed per key). CSV may be UTF-8 (with or without BOM), "
+            "GBK/GB18030 or UTF-16; XLSX is read from its first sheet unless the mapping names "
+            "one. Refused rows are recorded in the rejects table with line, column, value and "
+            "reason; a file already imported (same content and mapping) is skipped."
+        ),
+        epilog=(
+            "examples:\n"
+            "  crm-review import exports/deals.csv exports/customers.csv\n"
+            "  crm-review import Opportunity.csv OpportunityHistory.csv --source salesforce\n"
+            "  crm-review import 客户跟进表.xlsx --source jiandaoyun --show-rejects\n"
+            "  crm-review import lines.csv --mapping my_shop.yml --exported-at 2026-09-30\n"
+            "built-in adapters are mapping files you can copy: see crm-review import --list-sources"
         ),
     )
-    imp.add_argument("files", nargs="+", type=Path, metavar="FILE", help="CSV files to import")
+    imp.add_argument("files", nargs="*", type=Path, metavar="FILE", help="CSV or XLSX files to import")
     _add_db(imp)
+    how = imp.add_mutually_exclusive_group()
+    how.add_argument(
+        "--source", choices=("salesforce", "hubspot", "zoho", "jiandaoyun"), default=None,
+        help="read the CRM's own export with a built-in adapter",
+    )
+    how.add_argument(
+        "--mapping", type=Path, default=None, metavar="FILE.yml",
+        help="read the files with this mapping file",
+    )
+    imp.add_argument(
+        "--exported-at", type=_date_time, default=None, metavar="WHEN",
+        help="when the export was taken (YYYY-MM-DD[ HH:MM]); dates stage changes seen between "
+        "snapshots of a current-stage-only export (default: a date in the file name, else its "
+        "modification time)",
+    )
+    imp.add_argument(
+        "--timezone", default=None, metavar="ZONE",
+        help="local time zone that times with an offset (2026-06-03T01:20:00Z) are converted "
+        "to, e.g. Asia/Shanghai (default: the mapping's, else this machine's)",
+    )
     imp.add_argument(
         "--show-rejects", action="store_true",
         help="list the rows this import refused, with line, column, value and reason",
+    )
+    imp.add_argument(
+        "--list-sources", action="store_true",
+        help="print the built-in adapters' mapping files (copy one to start your own) and exit",
     )
 
     metrics = sub.add_parser(
@@ -187,10 +232,21 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from .importer import import_files
+    from .importer import ImportFileError, import_files
+    from .mapping import ADAPTERS_DIR, BUILTIN_ADAPTERS
     from .warehouse import connect_read
 
-    results = import_files(args.files, args.db)
+    if args.list_sources:
+        for name in BUILTIN_ADAPTERS:
+            print(f"{name:<12} {ADAPTERS_DIR / (name + '.yml')}")
+        print(f"{'examples':<12} {ADAPTERS_DIR / 'examples'}")
+        return 0
+    if not args.files:
+        raise ImportFileError("no files given to import")
+    results = import_files(
+        args.files, args.db, mapping=args.mapping, source=args.source,
+        exported_at=args.exported_at, timezone=args.timezone,
+    )
     _print_table(
         [vars(r) for r in results],
         ["file", "table", "status", "rows_read", "rows_loaded", "rows_rejected", "encoding"],

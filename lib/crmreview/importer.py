@@ -23,6 +23,7 @@ history dated at the later snapshot (``queries/staging/stage_history_from_snapsh
 """
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import os
 import re
@@ -145,9 +146,17 @@ _AUTO_FORMATS = tuple(
     f"{day}{clock}"
     for day in ("%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d")
     for clock in ("", " %H:%M", " %H:%M:%S", "%H:%M", "%H:%M:%S", " %H时%M分", " %H时%M分%S秒")
-) + ("%Y%m%d", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f")
+) + ("%Y%m%d", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f") + tuple(
+    f"{day}{clock}"
+    for day in ("%b %d, %Y", "%d %b %Y", "%B %d, %Y", "%d-%b-%Y")
+    for clock in ("", " %I:%M %p", " %H:%M", " %H:%M:%S")
+)
 _CLOCKS = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p", " %I:%M%p")
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}")
+
+
+#: the local time zone of this call's import (ISO times with an offset are converted to it)
+_TIMEZONE: contextvars.ContextVar[str | None] = contextvars.ContextVar("crm_review_timezone", default=None)
 
 
 class ImportFileError(ValueError):
@@ -469,12 +478,14 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
         value_text = f"case when list_contains({binder.nulls}, trim(r.u_value)) then null else trim(r.u_value) end"
         where = f"where {value_text} is not null"
         raw[feed.unpivot.value] = value_text
-        labels[feed.unpivot.value] = "r.u_header"
+        labels[feed.unpivot.value] = "u_header"
         for group, column in feed.unpivot.groups:
             raw[column] = f"trim(r.u_g_{column})"
-            labels[column] = "r.u_header"
+            labels[column] = "u_header"
     for name, source in feed.columns.items():
         kind = source.kind
+        if kind == "auto" and source.optional and _find_header(scan.header, source.text) is None:
+            continue
         if kind == "auto":
             if _find_header(scan.header, source.text) is not None:
                 kind = "column"
@@ -489,7 +500,12 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
                     raise binder.missing(source.text, name)
                 kind = "expr"
         if kind == "column":
-            position = binder.position(source.text, name)
+            found = [p for p in (_find_header(scan.header, n) for n in (source.text, *source.alternatives)) if p]
+            if not found:
+                if source.optional:
+                    continue
+                raise binder.missing(source.text, name)
+            position = found[0]
             raw[name] = binder.text(position)
             labels[name] = params.add(scan.header[position - 1])
         elif kind == "expr":
@@ -516,6 +532,12 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
             keys = params.add([k.casefold() for k, _ in source.value_map])
             targets = params.add([v for _, v in source.value_map])
             raw[name] = f"coalesce({targets}[list_position({keys}, lower({raw[name]}))], {raw[name]})"
+    for name in feed.skip_if_empty:
+        position = _find_header(scan.header, name)
+        if position is None:
+            raise binder.missing(name, "skip_if_empty")
+        where = (f"{where} and " if where else "where ") + f"{binder.text(position)} is not null"
+    raw_given = set(raw)
     for name in spec.names:
         raw.setdefault(name, "null::varchar")
         labels.setdefault(name, params.add(name))
@@ -531,7 +553,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
     outcome_keys = params.add(["open", "won", "lost", "进行中", "跟进中", "赢单", "成交", "输单", "丢单"])
     outcome_to = params.add(["open", "won", "lost", "open", "open", "won", "won", "lost", "lost"])
     won, lost = params.add(settings.won_stage), params.add("lost")
-    timezone = feed.timezone or con.execute("select current_setting('TimeZone')").fetchall()[0][0]
+    timezone = feed.timezone or _TIMEZONE.get() or con.execute("select current_setting('TimeZone')").fetchall()[0][0]
     tz = params.add(timezone)
 
     typed: dict[str, str] = {}
@@ -580,7 +602,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
             checks.insert(0, (label, value, f"{value} is null", params.add("missing required value")))
         if column.nonnegative:
             checks.append((label, value, f"{typed_col} < 0", params.add("negative amount; expected zero or more")))
-    extra_src = {}
+    extra_src = {"u_header": "r.u_header"} if feed.unpivot else {}
     for position, operand in dict.fromkeys(operand_checks):
         alias = f"operand_{position}"
         extra_src[alias] = binder.text(position)
@@ -590,7 +612,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
         ))
     provided = tuple(
         c for c in spec.names
-        if c in feed.columns or (feed.unpivot and c in {feed.unpivot.value, *(g for _, g in feed.unpivot.groups)})
+        if c in raw_given or (feed.unpivot and c in {feed.unpivot.value, *(g for _, g in feed.unpivot.groups)})
         or (c == "outcome" and feed.table == "deals")
     )
     plan = _Plan(
@@ -829,10 +851,9 @@ def _import_one(
     else:
         if earlier:
             return FileResult(str(path), feed.table, "unchanged", earlier[0][0], 0, 0, 0, "", adapter)
-        wanted = [n for n in feed.referenced()]
         scan = readers.scan_file(
             con, path,
-            is_header=(lambda h: all(_find_header(tuple(h), n) is not None for n in wanted)) if wanted else None,
+            is_header=_header_test(feed),
             header_row=feed.header_row, sheet=feed.sheet, delimiter=feed.delimiter,
         )
         spec = TABLE_SPECS[feed.table]
@@ -864,7 +885,7 @@ def _import_one(
     rows_read = scan.rows + scan.refused
     rows_rejected = rejected_lines
     rows_loaded = rows_read - rows_rejected
-    if feed is None or (feed.combine is None and feed.unpivot is None and spec.table != "deal_stage_history"):
+    if feed is None or (feed.combine is None and not plan.where and spec.table != "deal_stage_history"):
         assert rows_loaded == records, "import accounting out of balance"
     snapshot_at = None
     if feed is not None and spec.table == "deals" and job.history == "snapshots":
@@ -928,17 +949,52 @@ def _resolve_mapping(mapping, source: str | None, settings: Settings):
     return mapping, f"mapping:{mapping.name}"
 
 
+def _header_test(feed):
+    wanted = feed.referenced()
+    if not wanted:
+        return None
+    return lambda h: all(_find_header(tuple(h), n) is not None for n in wanted)
+
+
+def _feeds_for(path: Path, mapping) -> list:
+    """The feeds of ``mapping`` that take this file: its name matches the feed's pattern and
+    its header has every column the feed needs."""
+    candidates = mapping.feeds_for(path)
+    if not candidates:
+        patterns = ", ".join(sorted({f.file for f in mapping.feeds}))
+        raise ImportFileError(
+            f"{path}: the mapping {mapping.name} has no feed for this file name (its feeds take: {patterns})"
+        )
+    fitting, misses = [], []
+    for feed in candidates:
+        header = readers.peek_header(
+            path, is_header=_header_test(feed), header_row=feed.header_row, sheet=feed.sheet,
+            delimiter=feed.delimiter,
+        )
+        missing = feed.missing(header, _find_header)
+        if missing:
+            misses.append((len(missing), feed, missing, header))
+        else:
+            fitting.append(feed)
+    if fitting:
+        return fitting
+    _, feed, missing, header = min(misses, key=lambda m: m[0])
+    raise ImportFileError(
+        f"{path}: column{'s' if len(missing) > 1 else ''} {', '.join(missing)} (needed by the "
+        f"{feed.table} feed of the mapping {mapping.name}) "
+        f"{'are' if len(missing) > 1 else 'is'} not in the file; the file has: {', '.join(header)}"
+    )
+
+
 def _jobs(files: list[Path], mapping) -> list[_Job]:
     if mapping is None:
         return [_Job(path, None) for path in files]
     pairs = []
     for path in files:
-        feeds = mapping.feeds_for(path)
-        if not feeds:
-            patterns = ", ".join(sorted({f.file for f in mapping.feeds}))
-            raise ImportFileError(
-                f"{path}: the mapping {mapping.name} has no feed for this file name (its feeds take: {patterns})"
-            )
+        try:
+            feeds = _feeds_for(path, mapping)
+        except (textfiles.EncodingError, readers.ReadError) as exc:
+            raise ImportFileError(str(exc)) from None
         pairs.extend((path, feed) for feed in feeds)
     with_history = any(feed.table == "deal_stage_history" for _, feed in pairs)
     jobs = []
@@ -959,20 +1015,21 @@ def import_files(
     mapping=None,
     source: str | None = None,
     exported_at: datetime | None = None,
+    timezone: str | None = None,
 ) -> list[FileResult]:
     """Import files in one transaction; returns one result per file and table fed.
 
     ``mapping`` is a mapping file (path or :class:`crmreview.mapping.Mapping`), ``source`` a
     built-in adapter name; with neither, files are canonical. ``exported_at`` is when the
     export was taken (for stage-history snapshots), by default read from the file name or
-    its modification time.
+    its modification time. ``timezone`` (e.g. ``Asia/Shanghai``) is the local zone that
+    timestamps with an offset (``2026-06-03T01:20:00.000Z``) are converted to; by default a
+    mapping's own ``timezone``, else the machine's.
 
     Raises :class:`ImportFileError` (and loads nothing) when a file cannot be imported at all:
     missing, empty, an unknown or missing column, an unreadable encoding, a stage the
     mapping does not know, ambiguous dates.
     """
-    from .mapping import MappingError
-
     files = [Path(p) for p in paths]
     if not files:
         raise ImportFileError("no files given to import")
@@ -982,13 +1039,23 @@ def import_files(
     mapping, adapter = _resolve_mapping(mapping, source, settings)
     jobs = _jobs([p.resolve() for p in files], mapping)
     results = []
-    with warehouse.write_session(db) as con:
-        _install_staging(con)
-        for job in jobs:
-            try:
-                results.append(_import_one(con, job, settings, adapter, mapping, exported_at))
-            except (textfiles.EncodingError, readers.ReadError, MappingError) as exc:
-                raise ImportFileError(str(exc)) from None
-            except duckdb.Error as exc:
-                raise ImportFileError(f"{job.path}: {exc}") from None
+    token = _TIMEZONE.set(timezone)
+    try:
+        with warehouse.write_session(db) as con:
+            _import_all(con, jobs, settings, adapter, mapping, exported_at, results)
+    finally:
+        _TIMEZONE.reset(token)
     return results
+
+
+def _import_all(con, jobs, settings, adapter, mapping, exported_at, results) -> None:
+    from .mapping import MappingError
+
+    _install_staging(con)
+    for job in jobs:
+        try:
+            results.append(_import_one(con, job, settings, adapter, mapping, exported_at))
+        except (textfiles.EncodingError, readers.ReadError, MappingError) as exc:
+            raise ImportFileError(str(exc)) from None
+        except duckdb.Error as exc:
+            raise ImportFileError(f"{job.path}: {exc}") from None

@@ -26,7 +26,9 @@ Other keys: ``combine`` (``sum``: lines with the same key become one record, amo
 pattern become one row each, e.g. HubSpot's ``Date entered "Stage (Pipeline)"``),
 ``history`` (``snapshots``/``none``: whether a deals feed without stage history rebuilds it
 from successive exports), ``date_format``, ``timezone``, ``null_values``, ``sheet``,
-``header_row``, ``delimiter``. Top-level ``stage_map``, ``date_format``, ``timezone`` and
+``header_row``, ``delimiter``, ``requires`` (columns a file must have for this feed to take
+it: tells apart exports that share column names), ``skip_if_empty`` (rows where that column is empty are
+no record of this feed, e.g. a follow-up table's blank last-contact date). Top-level ``stage_map``, ``date_format``, ``timezone`` and
 ``null_values`` apply to every feed that does not set its own.
 
 :func:`load_mapping` reads and checks a file; :func:`builtin_mapping` returns a built-in
@@ -223,6 +225,8 @@ class Source:
 
     kind: str  # column | auto (a header, else an expression) | expr | value | generate
     text: str = ""  # header, expression or constant
+    alternatives: tuple[str, ...] = ()  # more headers for a column: the first present is used
+    optional: bool = False  # a column the file may lack (the canonical column is then left alone)
     generate: str | None = None  # row | hash
     prefix: str = ""
     of: tuple[str, ...] = ()
@@ -252,14 +256,18 @@ class Feed:
     sheet: str | int | None = None
     header_row: int | None = None
     delimiter: str | None = None
+    skip_if_empty: tuple[str, ...] = ()  # rows where these source columns are empty feed nothing
+    requires: tuple[str, ...] = ()  # columns a file must have to feed this (tells exports apart)
 
     def matches(self, path: Path) -> bool:
         return fnmatch.fnmatch(path.name.lower(), self.file.lower())
 
     def referenced(self) -> list[str]:
-        """Source columns this feed names (unpivoted columns aside)."""
-        names: list[str] = []
+        """Source columns this feed needs (optional ones and alternatives aside)."""
+        names: list[str] = list(self.requires)
         for source in self.columns.values():
+            if source.optional or source.alternatives:
+                continue
             if source.kind == "column":
                 names.append(source.text)
             elif source.kind == "expr":
@@ -268,6 +276,32 @@ class Feed:
                 names.append(source.text)
             names.extend(source.of)
         return names
+
+    def missing(self, header: tuple[str, ...], find) -> list[str]:
+        """The needed source columns that ``header`` lacks (``find(header, name)`` locates one)."""
+        missing = [repr(n) for n in self.requires if find(header, n) is None]
+        if self.unpivot and not any(re.search(self.unpivot.headers, h) for h in header):
+            missing.append(f"a column matching {self.unpivot.headers!r}")
+        for source in self.columns.values():
+            if source.optional:
+                continue
+            if source.kind == "column":
+                if all(find(header, n) is None for n in (source.text, *source.alternatives)):
+                    missing.append(" or ".join(repr(n) for n in (source.text, *source.alternatives)))
+            elif source.kind == "auto":
+                if find(header, source.text) is None:
+                    try:
+                        node = parse_expression(source.text)
+                    except MappingError:
+                        node = None
+                    if node is None or node.op == "name":
+                        missing.append(repr(source.text))
+                    else:
+                        missing.extend(repr(n) for n in node.names() if find(header, n) is None)
+            elif source.kind == "expr":
+                missing.extend(repr(n) for n in parse_expression(source.text).names() if find(header, n) is None)
+            missing.extend(repr(n) for n in source.of if find(header, n) is None)
+        return missing
 
 
 @dataclass(frozen=True)
@@ -300,6 +334,14 @@ def _as_pairs(value: Any, where: str) -> tuple[tuple[str, str], ...]:
     return tuple((str(k).strip(), str(v).strip()) for k, v in value.items())
 
 
+def _as_names(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
 def _source(name: str, spec: Any, where: str) -> Source:
     if isinstance(spec, (int, float)) and not isinstance(spec, bool):
         spec = str(spec)
@@ -309,7 +351,7 @@ def _source(name: str, spec: Any, where: str) -> Source:
         return Source("auto", spec.strip())
     if not isinstance(spec, dict):
         raise MappingError(f"{where}: column {name}: expected a column name, an expression or a mapping")
-    known = {"column", "expr", "value", "generate", "prefix", "of", "format", "map"}
+    known = {"column", "expr", "value", "generate", "prefix", "of", "format", "map", "optional"}
     unknown = set(spec) - known
     if unknown:
         raise MappingError(f"{where}: column {name}: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
@@ -329,10 +371,17 @@ def _source(name: str, spec: Any, where: str) -> Source:
         if how == "hash" and not of:
             raise MappingError(f"{where}: column {name}: generate: hash needs 'of', the columns whose values make the id")
         return Source("generate", generate=how, prefix=str(spec.get("prefix", "")), of=tuple(str(o) for o in of))
+    optional = bool(spec.get("optional", False))
+    if kind == "column" and isinstance(spec["column"], list):
+        names = [str(c).strip() for c in spec["column"] if str(c).strip()]
+        if not names:
+            raise MappingError(f"{where}: column {name} has an empty list of columns")
+        return Source("column", names[0], alternatives=tuple(names[1:]), formats=formats,
+                      value_map=value_map, optional=optional)
     text = str(spec[kind])
     if kind == "expr":
         parse_expression(text)
-    return Source(kind, text, formats=formats, value_map=value_map)
+    return Source(kind, text, formats=formats, value_map=value_map, optional=optional)
 
 
 def _feed(raw: Any, index: int, defaults: dict, where: str, settings: config.Settings) -> Feed:
@@ -344,6 +393,7 @@ def _feed(raw: Any, index: int, defaults: dict, where: str, settings: config.Set
     known = {
         "table", "file", "columns", "stage_map", "combine", "unpivot", "history", "date_format",
         "timezone", "null_values", "sheet", "header_row", "delimiter", "description",
+        "skip_if_empty", "requires",
     }
     unknown = set(raw) - known
     if unknown:
@@ -415,6 +465,8 @@ def _feed(raw: Any, index: int, defaults: dict, where: str, settings: config.Set
         sheet=raw.get("sheet"),
         header_row=header_row,
         delimiter=raw.get("delimiter"),
+        skip_if_empty=_as_names(raw.get("skip_if_empty")),
+        requires=_as_names(raw.get("requires")),
     )
 
 

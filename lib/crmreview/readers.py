@@ -32,7 +32,7 @@ import pandas as pd
 
 from . import textfiles
 
-__all__ = ["ReadError", "Scan", "scan_file", "is_xlsx", "column_name", "HEADER_SEARCH_ROWS"]
+__all__ = ["ReadError", "Scan", "scan_file", "peek_header", "is_xlsx", "column_name", "HEADER_SEARCH_ROWS"]
 
 #: how many rows from the top are searched for the header row
 HEADER_SEARCH_ROWS = 30
@@ -291,7 +291,7 @@ def _cell_text(value) -> str | None:
     return str(value)
 
 
-def _scan_xlsx(con, path, *, is_header, header_row, sheet) -> tuple[Scan, list[str]]:
+def _open_sheet(path: Path, sheet):
     import python_calamine
 
     try:
@@ -307,7 +307,11 @@ def _scan_xlsx(con, path, *, is_header, header_row, sheet) -> tuple[Scan, list[s
         chosen = sheet if sheet in names else None
     if chosen is None:
         raise ReadError(f"{path}: no sheet {sheet!r}; the workbook has: {', '.join(names)}")
-    data = workbook.get_sheet_by_name(chosen)
+    return workbook.get_sheet_by_name(chosen), chosen
+
+
+def _scan_xlsx(con, path, *, is_header, header_row, sheet) -> tuple[Scan, list[str]]:
+    data, chosen = _open_sheet(path, sheet)
     grid = [list(r) for r in data.to_python(skip_empty_area=False)]
     for (r0, c0), (r1, c1) in data.merged_cell_ranges or []:
         value = grid[r0][c0] if r0 < len(grid) and c0 < len(grid[r0]) else None
@@ -378,3 +382,33 @@ def scan_file(
     else:
         scan, _ = _scan_csv(con, path, is_header=is_header, header_row=header_row, delimiter=delimiter)
     return scan
+
+
+def peek_header(
+    path: Path,
+    *,
+    is_header: Callable[[list[str]], bool] | None = None,
+    header_row: int | None = None,
+    sheet: str | int | None = None,
+    delimiter: str | None = None,
+) -> tuple[str, ...]:
+    """The header :func:`scan_file` would use, read from the first rows only."""
+    if is_xlsx(path):
+        data, chosen = _open_sheet(path, sheet)
+        rows = [[_cell_text(v) or "" for v in row] for row in data.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS + 1)]
+        if not any(any(row) for row in rows):
+            raise ReadError(f"{path}: sheet {chosen!r} is empty; expected a header row with column names")
+        index = _pick_header(rows, is_header, header_row, f"{path} (sheet {chosen!r})")
+        return _dedupe(_clean_header(rows[index]))
+    with textfiles.open_binary(path) as handle:
+        if not handle.read(_HEAD_BYTES).strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+            raise ReadError(f"{path}: the file is empty; expected a header line with column names")
+    encoding = textfiles.detect_encoding(path, sample_bytes=_HEAD_BYTES)
+    read_as = "utf-8-sig" if encoding in {"utf-8", "utf-8-sig"} else encoding
+    if encoding == "utf-16":
+        with textfiles.as_utf8(path, encoding) as (utf8_path, _):
+            return peek_header(utf8_path, is_header=is_header, header_row=header_row, delimiter=delimiter)
+    delim = delimiter or _sniff_delimiter(path, read_as, is_header)
+    records, _ = _head_records(path, read_as, delim)
+    index = _pick_header(records, is_header, header_row, str(path))
+    return _dedupe(_clean_header(records[index]))
