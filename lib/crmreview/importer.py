@@ -241,6 +241,7 @@ class _Plan:
     source_from: str = "raw as r join line_map as m on m.row_index = r.rowid"
     line_expr: str = "m.line"
     where: str = ""
+    base: str = ""  # a mapped load first reads each used column once, nulls normalised
     check_duplicates: bool = True
     stage_column: str | None = None  # raw column holding CRM stage names to check against the map
     extra_src: dict[str, str] = field(default_factory=dict)  # more source columns (operands)
@@ -351,6 +352,7 @@ class _Binder:
         self.params = params
         self.row = row_alias
         self.nulls = params.add(list(feed.null_values))
+        self.used: set[int] = set()
 
     def missing(self, name: str, canonical: str) -> ImportFileError:
         return ImportFileError(
@@ -365,7 +367,11 @@ class _Binder:
         return position
 
     def text(self, position: int) -> str:
-        ref = f"{self.row}.{_q(readers.column_name(position))}"
+        """The column at ``position`` as text, null when empty or a null marker (#N/A, NULL, -)."""
+        self.used.add(position)
+        return f"b.{_q(readers.column_name(position))}"
+
+    def normalised(self, ref: str) -> str:
         return f"case when list_contains({self.nulls}, trim({ref})) then null else trim({ref}) end"
 
     def expr(self, node, canonical: str, numeric: bool = False) -> str:
@@ -446,6 +452,16 @@ def _date_formats(con, plan_src: str, raw_sql: str, params: _Params, path: Path,
     return tuple(f"{order[0]}{sep}{order[1]}{sep}%Y{clock}" for sep in "/-." for clock in _CLOCKS)
 
 
+def _base_sql(binder: _Binder, inner: str, extra: list[str], where: str) -> str:
+    """Each source column a feed uses, read once: trimmed, null markers made null."""
+    columns = [
+        f"{binder.normalised('r.' + _q(readers.column_name(p)))} as {_q(readers.column_name(p))}"
+        for p in sorted(binder.used)
+    ]
+    line = "r.line" if extra else "m.line"
+    return f"select {line} as line, {', '.join([*columns, *extra])} from {inner} {where}"
+
+
 def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: Settings) -> _Plan:
     spec = TABLE_SPECS[feed.table]
     params = _Params()
@@ -454,9 +470,11 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
     labels: dict[str, str] = {}
     checks: list[tuple[str, str, str, str]] = []
     operand_checks: list[tuple[int, str]] = []
-    source_from = "raw as r join line_map as m on m.row_index = r.rowid"
+    inner = "raw as r join line_map as m on m.row_index = r.rowid"
+    base_extra: list[str] = []
+    base_where = ""
     where = ""
-    line_expr = "m.line"
+    line_expr = "b.line"
     if feed.unpivot:
         pattern = re.compile(feed.unpivot.headers)
         matched = [(i, h, pattern.fullmatch(h) or pattern.search(h)) for i, h in enumerate(scan.header, start=1)]
@@ -470,17 +488,18 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
         unnests = [f"unnest([{values}]) as u_value", f"unnest({params.add([h for _, h, _ in matched])}) as u_header"]
         for group, column in feed.unpivot.groups:
             unnests.append(f"unnest({params.add([m.group(group) for _, _, m in matched])}) as u_g_{column}")
-        source_from = (
+        inner = (
             f"(select m.line, r.*, {', '.join(unnests)} "
             "from raw as r join line_map as m on m.row_index = r.rowid) as r"
         )
-        line_expr = "r.line"
-        value_text = f"case when list_contains({binder.nulls}, trim(r.u_value)) then null else trim(r.u_value) end"
-        where = f"where {value_text} is not null"
-        raw[feed.unpivot.value] = value_text
+        value_text = binder.normalised("r.u_value")
+        base_extra = [f"{value_text} as u_value", "r.u_header as u_header"]
+        base_extra += [f"trim(r.u_g_{column}) as u_g_{column}" for _, column in feed.unpivot.groups]
+        base_where = f"where {value_text} is not null"
+        raw[feed.unpivot.value] = "b.u_value"
         labels[feed.unpivot.value] = "u_header"
         for group, column in feed.unpivot.groups:
-            raw[column] = f"trim(r.u_g_{column})"
+            raw[column] = f"b.u_g_{column}"
             labels[column] = "u_header"
     for name, source in feed.columns.items():
         kind = source.kind
@@ -521,7 +540,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
             labels[name] = params.add(name)
         elif kind == "generate":
             if source.generate == "row":
-                raw[name] = f"{params.add(source.prefix)} || {line_expr}::varchar"
+                raw[name] = f"{params.add(source.prefix)} || b.line::varchar"
             else:
                 parts = ", ".join(
                     f"coalesce({binder.text(binder.position(o, name))}, '')" for o in source.of
@@ -557,6 +576,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
     tz = params.add(timezone)
 
     typed: dict[str, str] = {}
+    source_from = "base as b"
     stage_sql = f"{stage_to}[list_position({stage_from}, lower(raw_stage))]"
     for column in spec.columns:
         value = f"raw_{column.name}"
@@ -566,7 +586,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
             explicit = feed.columns.get(column.name).formats if column.name in feed.columns else ()
             explicit = explicit or feed.date_format
             detected = () if explicit or raw[column.name] == "null::varchar" else _date_formats(
-                con, f"{source_from} {where}", raw[column.name], params, path,
+                con, f"({_base_sql(binder, inner, base_extra, base_where)}) as b {where}", raw[column.name], params, path,
                 repr(scan.header[_find_header(scan.header, feed.columns[column.name].text) - 1])
                 if column.name in feed.columns and feed.columns[column.name].kind in {"column", "auto"}
                 and _find_header(scan.header, feed.columns[column.name].text) else column.name,
@@ -602,7 +622,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
             checks.insert(0, (label, value, f"{value} is null", params.add("missing required value")))
         if column.nonnegative:
             checks.append((label, value, f"{typed_col} < 0", params.add("negative amount; expected zero or more")))
-    extra_src = {"u_header": "r.u_header"} if feed.unpivot else {}
+    extra_src = {"u_header": "b.u_header"} if feed.unpivot else {}
     for position, operand in dict.fromkeys(operand_checks):
         alias = f"operand_{position}"
         extra_src[alias] = binder.text(position)
@@ -618,6 +638,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
     plan = _Plan(
         spec, raw, typed, labels, checks, params, provided,
         source_from=source_from, line_expr=line_expr, where=where,
+        base=_base_sql(binder, inner, base_extra, base_where),
         check_duplicates=feed.combine is None and feed.table != "deal_stage_history",
         stage_column="raw_stage" if "stage" in spec.names else None, extra_src=extra_src,
     )
@@ -636,11 +657,12 @@ def _check(con: duckdb.DuckDBPyConnection, plan: _Plan, settings: Settings) -> N
     key = ", ".join(_q(k) for k in spec.key)
     key_present = " and ".join(f"{_q(k)} is not null" for k in spec.key)
     con.execute("drop table if exists temp.checked")
+    base = f"base as materialized ({plan.base})," if plan.base else ""
     _run(
         con,
         f"""
         create temp table checked as
-        with src as (
+        with {base} src as materialized (
             select {plan.line_expr} as line, {", ".join(src_cols)}
             from {plan.source_from} {plan.where}
         ),
