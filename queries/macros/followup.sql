@@ -1,6 +1,6 @@
 -- Shared follow-up definitions (temporary, per connection): each customer's follow-up state,
 -- customers worked by several reps, and each rep's workload. Builds on customer_tiers
--- (customers.sql) and deals_as_of (deals.sql), which load before this file.
+-- (customers.sql), which loads before this file.
 
 -- Activities with the customer they concern: the activity's customer_id, else the customer
 -- of its deal; activities concerning no known customer are left out.
@@ -109,7 +109,8 @@ having count(distinct rep_id) > 1;
 -- grain: one row per rep known from reps, from the owners of customers in the universe, or
 --   from targets overlapping the period.
 --   count_customers, count_a_customers   owned customers of the universe, and the A-tier ones
---   won_amount          won deals (as of the as-of date) the rep owns, closed in the period
+--   won_amount          won deals the rep owns, closed in the period and by the end of the
+--                       as-of date (the deal's created_at does not matter)
 --   target_amount       sum of the rep's targets whose range overlaps the period (null: none)
 --   target_won_amount   won amount closed within those targets' ranges (as of the as-of date)
 --   target_start_date, target_end_date   the span of those targets
@@ -128,9 +129,13 @@ owned as (
     group by customers.owner_rep_id
 ),
 won_deals as (
+    -- won by the end of the as-of date (a deal closed later is open as of it); a won deal
+    -- counts whatever its created_at, which may be unknown
     select owner_rep_id as rep_id, closed_at::date as closed_date, amount,
-    from deals_as_of(as_of_date)
-    where status_as_of = 'won' and closed_at is not null and owner_rep_id is not null
+    from deals
+    where outcome = 'won'
+        and closed_at < as_of_date::date + interval 1 day
+        and owner_rep_id is not null
 ),
 period_targets as (
     select row_number() over () as target_no, rep_id, period_start, period_end, target_amount,
