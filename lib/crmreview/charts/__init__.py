@@ -11,9 +11,15 @@ from .funnel import (
 )
 from .tiers import migration_chart, pareto_chart, tier_distribution_chart
 from .followup import attainment_chart, compliance_heatmap
+from .retention import (
+    backtest_chart, cohort_heatmap, lifecycle_composition_chart, recency_chart, risk_table_html,
+    state_flow_sankey,
+)
 
 __all__ = [
     "ChartContext", "funnel_chart", "leakage_chart", "funnel_compare_chart", "conversion_heatmap",
     "days_in_stage_chart", "conversion_trend_chart",
     "pareto_chart", "tier_distribution_chart", "migration_chart", "compliance_heatmap", "attainment_chart",
+    "cohort_heatmap", "lifecycle_composition_chart", "state_flow_sankey", "recency_chart", "backtest_chart",
+    "risk_table_html",
 ]
