@@ -470,6 +470,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
     labels: dict[str, str] = {}
     checks: list[tuple[str, str, str, str]] = []
     operand_checks: list[tuple[int, str]] = []
+    operands_of: dict[str, list[str]] = {}  # expression column -> operand aliases
     inner = "raw as r join line_map as m on m.row_index = r.rowid"
     base_extra: list[str] = []
     base_where = ""
@@ -515,7 +516,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
                     node = parse_expression(source.text)
                 except MappingError:
                     node = None
-                if node is None or node.op == "name":
+                if node is None or (node.op == "name" and node.text == source.text):
                     raise binder.missing(source.text, name)
                 kind = "expr"
         if kind == "column":
@@ -535,6 +536,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
             labels[name] = params.add(f"{name} = {source.text}")
             for operand in dict.fromkeys(node.numeric_names()):
                 operand_checks.append((binder.position(operand, name), operand))
+                operands_of.setdefault(name, []).append(f"operand_{binder.position(operand, name)}")
         elif kind == "value":
             raw[name] = params.add(source.text)
             labels[name] = params.add(name)
@@ -619,7 +621,12 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
             typed[column.name] = value
         derived = column.kind == "outcome" and column.name not in feed.columns
         if column.required and not derived:
-            checks.insert(0, (label, value, f"{value} is null", params.add("missing required value")))
+            # an expression is null when an operand is unreadable: that operand is the reason
+            unreadable = " or ".join(
+                f"({alias} is not null and crm_amount({alias}) is null)" for alias in operands_of.get(column.name, [])
+            )
+            condition = f"{value} is null" + (f" and not ({unreadable})" if unreadable else "")
+            checks.insert(0, (label, value, condition, params.add("missing required value")))
         if column.nonnegative:
             checks.append((label, value, f"{typed_col} < 0", params.add("negative amount; expected zero or more")))
     extra_src = {"u_header": "b.u_header"} if feed.unpivot else {}

@@ -294,7 +294,7 @@ class Feed:
                         node = parse_expression(source.text)
                     except MappingError:
                         node = None
-                    if node is None or node.op == "name":
+                    if node is None or (node.op == "name" and node.text == source.text):
                         missing.append(repr(source.text))
                     else:
                         missing.extend(repr(n) for n in node.names() if find(header, n) is None)
