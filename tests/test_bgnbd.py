@@ -68,14 +68,18 @@ def test_hyp2f1_matches_closed_forms_and_reference_values():
         ((10.2, 12.5, 9.1, 0.77), 632173418.196189),
         ((0.24, -0.2, 3.2, 0.9), 0.9845321892105282),
         ((50.24, 52.4, 52.2, 0.5), 1521600354698229.0),
+        ((0.5, 0.7, -0.4, 0.3), 0.459153917433785),  # c < 0: x = 0 with a + b < 1
+        ((0.78, 0.61, -0.385, 0.6), -4.097383901091043),
     ]
     for args, value in cases:
         assert float(bgnbd.hyp2f1(*args)) == pytest.approx(value, rel=1e-11), args
 
 
-def test_hyp2f1_refuses_arguments_outside_the_unit_interval():
+def test_hyp2f1_refuses_arguments_outside_the_unit_interval_and_poles():
     with pytest.raises(ValueError, match="0 <= z < 1"):
         bgnbd.hyp2f1(1, 1, 2, 1.0)
+    with pytest.raises(ValueError, match="c = 0, -1, -2"):
+        bgnbd.hyp2f1(1, 1, -1.0, 0.5)
 
 
 def _simulate(rng, n, params, T, horizon):

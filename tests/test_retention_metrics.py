@@ -172,3 +172,20 @@ def test_bad_arguments_fail_with_a_message_naming_them(q3_db):
             retention(con, period, cohort_months=0)
     for name in ("repurchase", "retention", "churn"):
         assert set(metrics.load(name).BREAKDOWNS) == {"rep", "team", "channel", "tier", "region"}
+
+
+def test_lifecycle_thresholds_and_the_risk_factor_come_from_the_settings_file(q3_db, tmp_path, capsys):
+    settings = tmp_path / "crm-review.yml"
+    settings.write_text("new_days: 30\nactive_days: 60\nchurn_days: 120\nrisk_gap_factor: 1.5\n", encoding="utf-8")
+    result = _json(capsys, "churn", "--period", "2026Q3", "--db", str(q3_db), "--config", str(settings))
+    # at 09-30: new K4 (0 days), K9 (20); reactivated K3 (gap 318 > 120); active K1 (51), K7 (29);
+    # dormant K6 (72), K10 (87); churned K5 (194), K8 (168 > 120)
+    assert {s["state"]: s["customers"] for s in result["states"]} == {
+        "new": 2, "reactivated": 1, "active": 2, "dormant": 2, "churned": 2,
+    }
+    assert result["thresholds"] == {"new_days": 30, "active_days": 60, "churn_days": 120, "risk_gap_factor": 1.5}
+    # K8 has churned, so only K1 is at risk (K6: 72 <= 1.5 x 76, K10: 87 <= 1.5 x 65)
+    assert [r["customer_id"] for r in result["risk_list"]] == ["K1"]
+    settings.write_text("risk_gap_factor: 3\n", encoding="utf-8")
+    result = _json(capsys, "churn", "--period", "2026Q3", "--db", str(q3_db), "--config", str(settings))
+    assert result["at_risk_customers"] == 0  # K1: 51 <= 3 x 30.5, K8: 168 <= 3 x 59

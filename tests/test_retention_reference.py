@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from crmreview import warehouse
-from crmreview.churn import churn
+from crmreview.churn import churn, purchase_model
 from crmreview.importer import import_files
 from crmreview.periods import parse_period
 from crmreview.queries import run
@@ -153,3 +153,19 @@ def test_online_retail_ii_buyers_are_the_published_count_less_two_zero_amount_in
     assert got["customers_purchasing"] == 4312
     assert got["repeat_customers"] == 2893
     assert got["net_revenue"] == pytest.approx(float(orders["amount"].sum()), abs=0.005)
+
+
+def test_the_bgnbd_fit_and_backtest_on_online_retail_ii_match_an_independent_scipy_route(online_retail):
+    # calibration to 2010-08-31, holdout the 100 days to 2010-12-09. The same histories fitted
+    # with scipy.optimize (Nelder-Mead, then L-BFGS-B) and predicted with scipy.special.hyp2f1
+    # outside this project: r 0.77678, alpha 9.62701, a 0.0040999, b 0.61107, LL -22655.016;
+    # 3,785.27 purchase days predicted against 4,794 made (the Christmas season).
+    con, _, _ = online_retail
+    model, _ = purchase_model(con, parse_period("2010-09-01..2010-12-09"))
+    test = model["backtest"]
+    assert (test["calibration_end"], test["customers"], test["actual_purchases"]) == ("2010-08-31", 3321, 4794)
+    fit = test["fit"]
+    assert (fit["r"], fit["alpha"]) == (pytest.approx(0.77678, abs=2e-5), pytest.approx(9.62701, abs=2e-4))
+    assert (fit["a"], fit["b"]) == (pytest.approx(0.0041, abs=2e-5), pytest.approx(0.61107, abs=2e-4))
+    assert fit["log_likelihood"] == pytest.approx(-22655.016, abs=1e-3)
+    assert test["predicted_purchases"] == pytest.approx(3785.27, abs=0.05)

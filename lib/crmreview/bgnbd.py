@@ -282,23 +282,37 @@ def _series(a, b, c, z, *, max_terms: int = 200_000) -> np.ndarray:
     return total
 
 
-def hyp2f1(a, b, c, z) -> np.ndarray:
-    """The Gauss hypergeometric function ₂F₁(a, b; c; z) for c > 0 and 0 <= z < 1.
+def _log_hyp2f1(a, b, c, z) -> tuple[np.ndarray, np.ndarray]:
+    """log |₂F₁(a, b; c; z)| and its sign, for c not 0, −1, −2, … and 0 <= z < 1.
 
     Summed directly when c − a − b >= 0, else through Euler's transformation
     ₂F₁(a, b; c; z) = (1 − z)^(c−a−b) ₂F₁(c − a, c − b; c; z), whose terms fall faster.
     """
     a, b, c, z = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, c, z)))
-    if np.any(c <= 0) or np.any(z < 0) or np.any(z >= 1):
-        raise ValueError("hyp2f1 here needs c > 0 and 0 <= z < 1")
+    if np.any((c <= 0) & (np.abs(c - np.round(c)) < 1e-12)):
+        raise ValueError("hyp2f1 is not defined for c = 0, -1, -2, ...")
+    if np.any(z < 0) or np.any(z >= 1):
+        raise ValueError("hyp2f1 here needs 0 <= z < 1")
     euler = (c - a - b) < 0
-    out = np.empty(a.shape)
+    log_abs = np.empty(a.shape)
+    sign = np.empty(a.shape)
     if np.any(~euler):
-        out[~euler] = _series(a[~euler], b[~euler], c[~euler], z[~euler])
+        value = _series(a[~euler], b[~euler], c[~euler], z[~euler])
+        log_abs[~euler], sign[~euler] = np.log(np.abs(value)), np.sign(value)
     if np.any(euler):
         ae, be, ce, ze = a[euler], b[euler], c[euler], z[euler]
-        out[euler] = _series(ce - ae, ce - be, ce, ze) * (1.0 - ze) ** (ce - ae - be)
-    return out
+        value = _series(ce - ae, ce - be, ce, ze)
+        log_abs[euler] = np.log(np.abs(value)) + (ce - ae - be) * np.log1p(-ze)
+        sign[euler] = np.sign(value)
+    return log_abs, sign
+
+
+def hyp2f1(a, b, c, z) -> np.ndarray:
+    """The Gauss hypergeometric function ₂F₁(a, b; c; z) for c not 0, −1, −2, … and
+    0 <= z < 1 (the series of its definition, after Euler's transformation when c − a − b < 0)."""
+    log_abs, sign = _log_hyp2f1(a, b, c, z)
+    with np.errstate(over="ignore"):
+        return sign * np.exp(log_abs)
 
 
 # -- predictions -------------------------------------------------------------------------
@@ -330,8 +344,9 @@ def conditional_expected_purchases(model, t: float, frequency, recency, age) -> 
     if t == 0:
         return np.zeros(x.shape)
     z = t / (alpha + T + t)
-    log_hyp = np.log(hyp2f1(r + x, b + x, a + b + x - 1, z))
-    bracket = -np.expm1(log_hyp + (r + x) * np.log((alpha + T) / (alpha + T + t)))
+    log_hyp, sign = _log_hyp2f1(r + x, b + x, a + b + x - 1, z)
+    with np.errstate(over="ignore"):
+        bracket = 1.0 - sign * np.exp(log_hyp + (r + x) * np.log((alpha + T) / (alpha + T + t)))
     with np.errstate(divide="ignore", invalid="ignore"):
         alive_odds = np.where(
             x > 0,
@@ -348,8 +363,8 @@ def expected_purchases(model, t: float) -> float:
         raise ValueError(f"the horizon t must be a number >= 0, got {t!r}")
     if t == 0:
         return 0.0
-    hyp = float(hyp2f1(r, b, a + b - 1, t / (alpha + t))[()])
-    return (a + b - 1) / (a - 1) * (1.0 - (alpha / (alpha + t)) ** r * hyp)
+    log_hyp, sign = _log_hyp2f1(r, b, a + b - 1, t / (alpha + t))
+    return (a + b - 1) / (a - 1) * (1.0 - float(sign) * math.exp(float(log_hyp) + r * math.log(alpha / (alpha + t))))
 
 
 # -- back-test -----------------------------------------------------------------------------
