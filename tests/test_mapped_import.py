@@ -139,7 +139,7 @@ feeds:
     assert _rows(db, "select deal_id, amount, customer_id from deals order by deal_id") == [
         ("D1", None, None), ("D2", None, None), ("D3", None, None),
     ]
-    assert _rows(db, 'select line, "column", value, reason from rejects') == [(5, "Id", None, "missing required value")]
+    assert _rows(db, 'select line, "column", value, reason from rejects') == [(5, "Id", "#N/A", "missing required value")]
 
 
 def test_invoice_lines_are_summed_into_one_order_by_an_expression(tmp_path):

@@ -183,7 +183,7 @@ _WORK_TABLES = (
 _VOCABULARY = frozenset(
     [*TABLE_SPECS, *_WORK_TABLES, *(c.name for spec in TABLE_SPECS.values() for c in spec.columns)]
 )
-_POSITIONAL = re.compile(r"c[1-9]\d{0,4}")
+_POSITIONAL = re.compile(r"[co][1-9]\d{0,4}")
 
 
 def _q(name: str) -> str:
@@ -353,6 +353,7 @@ class _Binder:
         self.row = row_alias
         self.nulls = params.add(list(feed.null_values))
         self.used: set[int] = set()
+        self.originals: set[int] = set()
 
     def missing(self, name: str, canonical: str) -> ImportFileError:
         return ImportFileError(
@@ -370,6 +371,11 @@ class _Binder:
         """The column at ``position`` as text, null when empty or a null marker (#N/A, NULL, -)."""
         self.used.add(position)
         return f"b.{_q(readers.column_name(position))}"
+
+    def original(self, position: int) -> str:
+        """The column at ``position`` as the file has it (trimmed), for a reject's value."""
+        self.originals.add(position)
+        return f"b.{_q('o' + str(int(position)))}"
 
     def normalised(self, ref: str) -> str:
         return f"case when list_contains({self.nulls}, trim({ref})) then null else trim({ref}) end"
@@ -458,6 +464,7 @@ def _base_sql(binder: _Binder, inner: str, extra: list[str], where: str) -> str:
         f"{binder.normalised('r.' + _q(readers.column_name(p)))} as {_q(readers.column_name(p))}"
         for p in sorted(binder.used)
     ]
+    columns += [f"trim(r.{_q(readers.column_name(p))}) as {_q('o' + str(int(p)))}" for p in sorted(binder.originals)]
     line = "r.line" if extra else "m.line"
     return f"select {line} as line, {', '.join([*columns, *extra])} from {inner} {where}"
 
@@ -471,6 +478,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
     checks: list[tuple[str, str, str, str]] = []
     operand_checks: list[tuple[int, str]] = []
     operands_of: dict[str, list[str]] = {}  # expression column -> operand aliases
+    originals: dict[str, str] = {}  # column read from one source column -> its text as written
     inner = "raw as r join line_map as m on m.row_index = r.rowid"
     base_extra: list[str] = []
     base_where = ""
@@ -528,6 +536,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
             position = found[0]
             raw[name] = binder.text(position)
             labels[name] = params.add(scan.header[position - 1])
+            originals[name] = binder.original(position)
         elif kind == "expr":
             from .mapping import parse_expression
 
@@ -642,6 +651,12 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
         if c in raw_given or (feed.unpivot and c in {feed.unpivot.value, *(g for _, g in feed.unpivot.groups)})
         or (c == "outcome" and feed.table == "deals")
     )
+    for name, expr in originals.items():
+        extra_src[f"orig_{name}"] = expr
+    checks = [
+        (label, f"orig_{value[4:]}" if value.startswith("raw_") and value[4:] in originals else value, cond, reason)
+        for label, value, cond, reason in checks
+    ]
     plan = _Plan(
         spec, raw, typed, labels, checks, params, provided,
         source_from=source_from, line_expr=line_expr, where=where,
