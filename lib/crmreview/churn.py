@@ -485,12 +485,17 @@ def summary(result: dict[str, Any]) -> list[str]:
                 if test["status"] == "fitted" else "back-test: not enough history"
             )
             lines.append(
-                f"  BG/NBD (weeks) r={model['r']:.3f} alpha={model['alpha']:.3f} a={model['a']:.3f} "
-                f"b={model['b']:.3f} LL={model['log_likelihood']:,.1f} on {model['customers']} customers; "
+                f"  BG/NBD (weeks) r={model['r']:.4g} alpha={model['alpha']:.4g} a={model['a']:.4g} "
+                f"b={model['b']:.4g} LL={model['log_likelihood']:,.1f} on {model['customers']} customers; "
                 f"expected {model['expected_purchases']:,.0f} purchase days in the next {model['horizon_days']} days; {back}"
             )
         elif model:
             lines.append(f"  BG/NBD: not fitted ({model['reason']})")
+    for group in result.get("groups", []):
+        lines.append(
+            f"  {result['by']} {group['group'] or '(none)'}: churn rate {_fmt(group['churn_rate'], '.1%')}, "
+            f"grr {_fmt(group['grr'], '.1%')}, nrr {_fmt(group['nrr'], '.1%')}, {group['at_risk_customers']} at risk"
+        )
     for entry in result.get("risk_list", [])[:10]:
         lines.append(
             f"  at risk: {entry['customer_id']} {entry['name'] or ''} tier {entry['tier']}, value "
