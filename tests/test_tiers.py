@@ -245,3 +245,10 @@ def test_a_settings_file_may_change_only_the_cut_offs_and_keeps_the_dimensions(t
     path.write_text("pool_days: -3\n", encoding="utf-8")
     with pytest.raises(SettingsError, match="pool_days"):
         load_settings(path)
+
+
+def test_the_movers_list_keeps_the_largest_of_each_direction(case_db):
+    with connect_read(case_db) as con:
+        short = tiers(con, PERIOD, settings=SETTINGS, list_limit=1)
+    assert [(m["customer_id"], m["direction"]) for m in short["movers"]] == [("K6", "down"), ("K1", "up")]
+    assert (short["movers_up"], short["movers_down"]) == (2, 1)  # all are still counted

@@ -37,7 +37,7 @@ BREAKDOWNS = ("rep", "team", "channel", "region")
 TIER_COLUMNS = ("tier", "customers", "share_of_customers", "value", "share_of_value")
 #: points of the Pareto curve: every percent of customers (0 % .. 100 %)
 CURVE_POINTS = 101
-#: how many movers the result lists (all are counted)
+#: how many movers the result lists in each direction (all are counted)
 MOVERS_LIST_LENGTH = 50
 
 
@@ -227,8 +227,8 @@ def tiers(
     (at most 101 points, every percent of customers), ``migration`` (tier at the as-of date
     of the comparison period ``period.compare(compare)`` × tier now: every from ∈ A, B, C,
     new and to ∈ A, B, C, zero cells included), ``movers_up`` / ``movers_down`` /
-    ``new_customers`` and the ``movers`` themselves (at most ``list_limit``, None = all:
-    down first, larger value first). ``scorecard``: the weighted-score tiers of
+    ``new_customers`` and the ``movers`` themselves (at most ``list_limit`` moving down and
+    as many moving up, None = all: down first, larger value first). ``scorecard``: the weighted-score tiers of
     ``settings.scorecard`` with the same distribution keys plus ``mean_score``, and
     ``agreement_with_abc`` (share of customers with the same tier by both methods).
     With ``by`` (rep, team, channel, region: the customer's owner rep, its team, source

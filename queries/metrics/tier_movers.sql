@@ -1,7 +1,7 @@
 -- Customers whose ABC tier changed between the comparison as-of date and this one.
 --
 -- grain: one row per customer in both universes whose tier differs (new customers are not
---   movers); at most $list_limit rows (null: all).
+--   movers); at most $list_limit rows per direction (null: all).
 -- params: $as_of, $previous_as_of (dates); $a_share, $b_share; $window_months; $list_limit.
 -- order: moved down first, then up; within each, by the larger of the two values
 --   descending, then customer_id.
@@ -31,5 +31,9 @@ final as (
 )
 
 select * from final
+qualify
+    $list_limit is null
+    or row_number() over (
+        partition by direction order by greatest(value, previous_value) desc, customer_id
+    ) <= $list_limit
 order by direction = 'up', greatest(value, previous_value) desc, customer_id
-limit $list_limit

@@ -135,7 +135,7 @@ def _tier_table(current: Mapping[str, Any], ctx: ChartContext) -> str:
     rows.append([ctx.t("followup.table.all"), "", fmt_count(current["customers"]), fmt_count(current["overdue"]),
                  fmt_pct(current["compliance"]), fmt_days(current["median_days_since_activity"]),
                  fmt_count(current["pool_candidates"])])
-    return table(headers, rows, numeric=(1, 2, 3, 4, 5, 6))
+    return f"<h3>{esc(ctx.t('followup.table.tiers_heading'))}</h3>\n" + table(headers, rows, numeric=(1, 2, 3, 4, 5, 6))
 
 
 def _team_table(current: Mapping[str, Any], ctx: ChartContext) -> str:
