@@ -178,7 +178,7 @@ class FileResult:
 
 
 _WORK_TABLES = (
-    "raw", "line_map", "scan_refused", "checked", "problems", "valid", "final", "group_rejects",
+    "raw", "line_map", "scan_refused", "checked", "problems", "valid", "final", "group_rejects", "dups",
 )
 _VOCABULARY = frozenset(
     [*TABLE_SPECS, *_WORK_TABLES, *(c.name for spec in TABLE_SPECS.values() for c in spec.columns)]
@@ -300,7 +300,18 @@ def _canonical_typed(column: Column, raw: str) -> str:
     return raw
 
 
-def _canonical_plan(spec: TableSpec, header: tuple[str, ...], settings: Settings) -> _Plan:
+def _line_source(con: duckdb.DuckDBPyConnection, scan: readers.Scan, params: "_Params") -> tuple[str, str]:
+    """(FROM clause over raw, SQL giving each row's line). When the scan refused no row the
+    lines follow the rowids and no join is needed."""
+    if scan.kind == "csv" and scan.refused == 0:
+        (first_rowid,) = con.execute("select coalesce(min(rowid), 0) from raw").fetchall()[0]
+        params.values["line_shift"] = scan.header_line + 1 - first_rowid
+        return "raw as r", "(r.rowid + $line_shift)"
+    return "raw as r join line_map as m on m.row_index = r.rowid", "m.line"
+
+
+def _canonical_plan(con, spec: TableSpec, scan: readers.Scan, settings: Settings) -> _Plan:
+    header = scan.header
     params = _Params()
     params.values["stages"] = list(settings.all_stages)
     positions = {name: i for i, name in enumerate(header, start=1)}
@@ -327,7 +338,9 @@ def _canonical_plan(spec: TableSpec, header: tuple[str, ...], settings: Settings
                            "'unmapped stage; expected one of: ' || array_to_string($stages, ', ')"))
         if column.nonnegative:
             checks.append((label, value, f"{typed_col} < 0", params.add("negative amount; expected zero or more")))
-    return _Plan(spec, raw, typed, labels, checks, params, tuple(c for c in header if c in spec.names))
+    source_from, line_expr = _line_source(con, scan, params)
+    return _Plan(spec, raw, typed, labels, checks, params, tuple(c for c in header if c in spec.names),
+                 source_from=source_from, line_expr=line_expr)
 
 
 # ----------------------------------------------------------------------------- mapped files
@@ -458,14 +471,14 @@ def _date_formats(con, plan_src: str, raw_sql: str, params: _Params, path: Path,
     return tuple(f"{order[0]}{sep}{order[1]}{sep}%Y{clock}" for sep in "/-." for clock in _CLOCKS)
 
 
-def _base_sql(binder: _Binder, inner: str, extra: list[str], where: str) -> str:
+def _base_sql(binder: _Binder, inner: str, extra: list[str], where: str, line: str = "m.line") -> str:
     """Each source column a feed uses, read once: trimmed, null markers made null."""
     columns = [
         f"{binder.normalised('r.' + _q(readers.column_name(p)))} as {_q(readers.column_name(p))}"
         for p in sorted(binder.used)
     ]
     columns += [f"trim(r.{_q(readers.column_name(p))}) as {_q('o' + str(int(p)))}" for p in sorted(binder.originals)]
-    line = "r.line" if extra else "m.line"
+    line = "r.line" if extra else line
     return f"select {line} as line, {', '.join([*columns, *extra])} from {inner} {where}"
 
 
@@ -479,7 +492,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
     operand_checks: list[tuple[int, str]] = []
     operands_of: dict[str, list[str]] = {}  # expression column -> operand aliases
     originals: dict[str, str] = {}  # column read from one source column -> its text as written
-    inner = "raw as r join line_map as m on m.row_index = r.rowid"
+    inner, row_line = _line_source(con, scan, params)
     base_extra: list[str] = []
     base_where = ""
     where = ""
@@ -498,8 +511,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
         for group, column in feed.unpivot.groups:
             unnests.append(f"unnest({params.add([m.group(group) for _, _, m in matched])}) as u_g_{column}")
         inner = (
-            f"(select m.line, r.*, {', '.join(unnests)} "
-            "from raw as r join line_map as m on m.row_index = r.rowid) as r"
+            f"(select {row_line} as line, r.*, {', '.join(unnests)} from {inner}) as r"
         )
         value_text = binder.normalised("r.u_value")
         base_extra = [f"{value_text} as u_value", "r.u_header as u_header"]
@@ -597,7 +609,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
             explicit = feed.columns.get(column.name).formats if column.name in feed.columns else ()
             explicit = explicit or feed.date_format
             detected = () if explicit or raw[column.name] == "null::varchar" else _date_formats(
-                con, f"({_base_sql(binder, inner, base_extra, base_where)}) as b {where}", raw[column.name], params, path,
+                con, f"({_base_sql(binder, inner, base_extra, base_where, row_line)}) as b {where}", raw[column.name], params, path,
                 repr(scan.header[_find_header(scan.header, feed.columns[column.name].text) - 1])
                 if column.name in feed.columns and feed.columns[column.name].kind in {"column", "auto"}
                 and _find_header(scan.header, feed.columns[column.name].text) else column.name,
@@ -660,7 +672,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
     plan = _Plan(
         spec, raw, typed, labels, checks, params, provided,
         source_from=source_from, line_expr=line_expr, where=where,
-        base=_base_sql(binder, inner, base_extra, base_where),
+        base=_base_sql(binder, inner, base_extra, base_where, row_line),
         check_duplicates=feed.combine is None and feed.table != "deal_stage_history",
         stage_column="raw_stage" if "stage" in spec.names else None, extra_src=extra_src,
     )
@@ -680,20 +692,24 @@ def _check(con: duckdb.DuckDBPyConnection, plan: _Plan, settings: Settings) -> N
     key_present = " and ".join(f"{_q(k)} is not null" for k in spec.key)
     con.execute("drop table if exists temp.checked")
     base = f"base as materialized ({plan.base})," if plan.base else ""
+    # computed source values are read several times by the typing macros: compute them once
+    computed = any(f in e for e in plan.raw.values() for f in ("crm_amount(", "list_position(", "md5("))
     _run(
         con,
         f"""
         create temp table checked as
-        with {base} src as materialized (
+        with {base} src as {"materialized" if computed else ""} (
             select {plan.line_expr} as line, {", ".join(src_cols)}
             from {plan.source_from} {plan.where}
-        ),
-        typed as (select *, {typed} from src)
-        select *,
-            case when {key_present} then min(line) over (partition by {key}) end as first_line_of_key
-        from typed
+        )
+        select *, {typed} from src
         """,
         plan.params.values,
+    )
+    con.execute("drop table if exists temp.dups")
+    con.execute(
+        f"create temp table dups as select {key}, min(line) as first_line_of_key from checked "
+        f"where {key_present} group by {key} having count(*) > 1"
     )
     checks = list(plan.checks)
     for table, column, condition, reason in _ROW_RULES:
@@ -718,7 +734,8 @@ def _check(con: duckdb.DuckDBPyConnection, plan: _Plan, settings: Settings) -> N
         create temp table problems as
         select line, p.col as "column", p.value, p.reason
         from (
-            select line, unnest(list_filter([{items}], lambda x: x is not null)) as p from checked
+            select line, unnest(list_filter([{items}], lambda x: x is not null)) as p
+            from checked left join dups using ({key})
         )
         """,
         plan.params.values,
@@ -738,16 +755,17 @@ def _unmapped_stages(con, path: Path, plan: _Plan, mapping_name: str) -> None:
         )
 
 
-def _final(con, plan: _Plan, combine: str | None, collapse_history: bool) -> None:
-    """``final``: one row per record to load, from the lines not rejected."""
+def _final(con, plan: _Plan, combine: str | None, collapse_history: bool, as_view: bool = False) -> None:
+    """``final``: one row per record to load, from the lines not rejected (a view when the
+    rows go in as they are, so that they are not copied once more)."""
     spec = plan.spec
     names = [n for n in spec.names]
-    con.execute("drop table if exists temp.valid")
+    _drop(con, "valid")
     con.execute(
-        "create temp table valid as select * from checked "
+        "create temp view valid as select * from checked "
         "where line not in (select line from problems)"
     )
-    con.execute("drop table if exists temp.final")
+    _drop(con, "final")
     cols = ", ".join(_q(n) for n in names)
     key = ", ".join(_q(k) for k in spec.key)
     if combine == "sum":
@@ -776,7 +794,8 @@ def _final(con, plan: _Plan, combine: str | None, collapse_history: bool) -> Non
             "qualify stage is distinct from lag(stage) over (partition by deal_id order by entered_at, line) "
         )
     else:
-        con.execute(f"create temp table final as select {cols}, line from valid")
+        kind = "view" if as_view else "table"
+        con.execute(f"create temp {kind} final as select {cols}, line from valid")
 
 
 def _group_rejects(con, plan: _Plan) -> None:
@@ -820,11 +839,14 @@ def _upsert(con, plan: _Plan, merge: bool) -> int:
             con.execute(f"update {table} as t set {sets} from final as v where {key_match}")
         con.execute(
             f"insert into {table} ({names}) select {names} from final as v "
-            f"where not exists (select 1 from {table} as t where {key_match}) order by line"
+            f"where not exists (select 1 from {table} as t where {key_match})"
         )
     else:
-        con.execute(f"delete from {table} as t using final as v where {key_match}")
-        con.execute(f"insert into {table} ({names}) select {names} from final order by line")
+        (existing,) = con.execute(f"select count(*) > 0 from {table}").fetchall()[0]
+        if existing:
+            con.execute(f"delete from {table} as t using final as v where {key_match}")
+        # rows keep the file's order (DuckDB preserves insertion order)
+        con.execute(f"insert into {table} ({names}) select {names} from final")
     return con.execute("select count(*) from final").fetchall()[0][0]
 
 
@@ -855,9 +877,18 @@ def _record_snapshot(con, import_id: int, snapshot_at: datetime, settings: Setti
     con.execute("drop table snapshot_history")
 
 
+def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop the temporary table or view ``name`` if it exists (a wrong kind would abort the
+    import's transaction)."""
+    (is_view,) = con.execute(
+        "select count(*) > 0 from duckdb_views() where temporary and view_name = $name", {"name": name}
+    ).fetchall()[0]
+    con.execute(f"drop {'view' if is_view else 'table'} if exists temp.{_q(name)}")
+
+
 def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
     for name in _WORK_TABLES:
-        con.execute("drop table if exists temp." + _q(name))
+        _drop(con, name)
 
 
 @dataclass(frozen=True)
@@ -891,7 +922,7 @@ def _import_one(
         _check_header(path, list(scan.raw_header), spec)
         if earlier:
             return FileResult(str(path), spec.table, "unchanged", earlier[0][0], 0, 0, 0, scan.encoding, adapter)
-        plan = _canonical_plan(spec, scan.header, settings)
+        plan = _canonical_plan(con, spec, scan, settings)
     else:
         if earlier:
             return FileResult(str(path), feed.table, "unchanged", earlier[0][0], 0, 0, 0, "", adapter)
@@ -918,7 +949,7 @@ def _import_one(
         {"import_id": import_id, "file": str(path)},
     )
     _final(con, plan, feed.combine if feed is not None else None,
-           collapse_history=feed is not None and spec.table == "deal_stage_history")
+           collapse_history=feed is not None and spec.table == "deal_stage_history", as_view=feed is None)
     if feed is not None and spec.table == "deals" and "closed_at" in plan.provided:
         # the close date an open deal carries in a CRM export is its expected close date
         con.execute("update final set closed_at = null where outcome = 'open'")

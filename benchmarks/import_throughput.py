@@ -1,0 +1,130 @@
+"""Import throughput against a bare DuckDB read_csv of the same file.
+
+    .venv/bin/python benchmarks/import_throughput.py [--size 100] [--tables deals activities]
+
+Generates the sample CRM export at ``--size`` (100 = about 10 M rows in all; deals.csv and
+activities.csv are the big files) under benchmarks/results/data/ (reused when present), then
+for each table times, each in a fresh process-local database file:
+
+* ``bare``: ``create table t as select * from read_csv(file)`` (DuckDB's own type detection);
+* ``canonical``: ``crmreview.importer.import_files([file])`` (read, check every value, record
+  rejects and the import, publish the warehouse);
+* ``mapped``: the same file through a mapping file (every column by header), the path any
+  CRM export takes.
+
+It prints a table and writes benchmarks/results/import_throughput.json and .md. The figure
+of merit is the ratio import time / bare read_csv time (aim: <= 1.5). Timings are wall
+clock, best of ``--repeat`` runs. Not a test: nothing here asserts a time.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import time
+from pathlib import Path
+
+import duckdb
+
+from crmreview.importer import import_files
+from crmreview.sample import COLUMNS, generate
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+
+def _fresh(path: Path) -> Path:
+    for leftover in path.parent.glob(path.name + "*"):
+        leftover.unlink()
+    return path
+
+
+def _bare(csv_path: Path, work: Path) -> float:
+    db = _fresh(work / "bare.duckdb")
+    started = time.perf_counter()
+    con = duckdb.connect(str(db))
+    con.execute("create table t as select * from read_csv($path)", {"path": str(csv_path)})
+    con.close()
+    return time.perf_counter() - started
+
+
+def _canonical(csv_path: Path, work: Path) -> tuple[float, int]:
+    db = _fresh(work / "canonical.duckdb")
+    started = time.perf_counter()
+    (result,) = import_files([csv_path], db)
+    return time.perf_counter() - started, result.rows_loaded
+
+
+def _mapping_file(table: str, work: Path) -> Path:
+    columns = "\n".join(f"      {c}: {c}" for c in COLUMNS[table])
+    path = work / f"{table}_mapping.yml"
+    path.write_text(
+        f"name: benchmark_{table}\nfeeds:\n  - table: {table}\n    history: none\n    columns:\n{columns}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _mapped(csv_path: Path, table: str, work: Path) -> tuple[float, int]:
+    db = _fresh(work / "mapped.duckdb")
+    mapping = _mapping_file(table, work)
+    started = time.perf_counter()
+    (result,) = import_files([csv_path], db, mapping=mapping)
+    return time.perf_counter() - started, result.rows_loaded
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=float, default=100.0, help="sample size (100 = about 10 M rows in all)")
+    parser.add_argument("--tables", nargs="+", default=["deals", "activities"], choices=list(COLUMNS))
+    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the best is kept")
+    parser.add_argument("--no-mapped", action="store_true", help="skip the mapped-import measurement")
+    args = parser.parse_args()
+
+    data = RESULTS / "data" / f"size_{args.size:g}"
+    work = RESULTS / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    if not (data / "manifest.json").exists():
+        print(f"generating the sample at size {args.size:g} in {data} ...", flush=True)
+        shutil.rmtree(data, ignore_errors=True)
+        generate(data, size=args.size)
+
+    rows = []
+    for table in args.tables:
+        csv_path = data / f"{table}.csv"
+        bare = min(_bare(csv_path, work) for _ in range(args.repeat))
+        canonical_runs = [_canonical(csv_path, work) for _ in range(args.repeat)]
+        canonical = min(t for t, _ in canonical_runs)
+        loaded = canonical_runs[0][1]
+        row = {
+            "table": table, "rows": loaded, "mb": round(csv_path.stat().st_size / 1e6, 1),
+            "bare_s": round(bare, 2), "canonical_s": round(canonical, 2),
+            "canonical_ratio": round(canonical / bare, 2),
+        }
+        if not args.no_mapped:
+            mapped = min(_mapped(csv_path, table, work)[0] for _ in range(args.repeat))
+            row |= {"mapped_s": round(mapped, 2), "mapped_ratio": round(mapped / bare, 2)}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+
+    shutil.rmtree(work, ignore_errors=True)
+    report = {
+        "size": args.size, "repeat": args.repeat, "duckdb": duckdb.__version__,
+        "python": platform.python_version(), "cpus": os.cpu_count(), "rows": rows,
+    }
+    (RESULTS / "import_throughput.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    header = "| table | rows | MB | bare read_csv s | import s | ratio | mapped import s | ratio |\n|---|---|---|---|---|---|---|---|\n"
+    lines = [
+        f"| {r['table']} | {r['rows']:,} | {r['mb']} | {r['bare_s']} | {r['canonical_s']} | {r['canonical_ratio']} "
+        f"| {r.get('mapped_s', '-')} | {r.get('mapped_ratio', '-')} |"
+        for r in rows
+    ]
+    text = f"size {args.size:g}, DuckDB {duckdb.__version__}, {os.cpu_count()} CPUs\n\n" + header + "\n".join(lines) + "\n"
+    (RESULTS / "import_throughput.md").write_text(text, encoding="utf-8")
+    print("\n" + text)
+
+
+if __name__ == "__main__":
+    main()
