@@ -244,7 +244,7 @@ def test_sql_and_pandas_agree_on_online_retail_ii(online_retail, label):
 
 
 def test_online_retail_ii_values_are_concentrated_as_a_wholesale_business(online_retail):
-    con, frames = online_retail
+    con, _ = online_retail
     got = tiers(con, parse_period("2010Q4"))
     assert got["customers"] == 4383  # every customer with an ID has a first invoice by 2010-12-09
     assert got["tiers"][0]["share_of_value"] == pytest.approx(0.80, abs=0.005)

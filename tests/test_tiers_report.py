@@ -6,11 +6,9 @@ The section builds run on the hand-computed case tests/sql/followup_q2; the note
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import nbformat
-import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
@@ -220,14 +218,14 @@ def test_the_tier_narrative_of_no_customers_or_no_value_is_one_plain_sentence():
 def test_the_followup_narrative_states_compliance_the_weakest_rep_pool_conflicts_and_attainment(results):
     sentences = followup_sentences(results["followup"], results["followup_before"], EN)
     assert sentences == [
-        "As of 2026-06-30, 29% of customers (7 in all) had been followed up within their tier's cadence (A, "
-        "every 7 days: 100%; B, every 14 days: 0%; C, every 30 days: 20%).",
+        ("As of 2026-06-30, 29% of customers (7 in all) had been followed up within their tier's cadence (A, "
+         "every 7 days: 100%; B, every 14 days: 0%; C, every 30 days: 20%)."),
         "Lowest A-tier compliance: Rep One (R1), 100% followed up in time (0 overdue of 1).",
         "Customers never contacted: 2.",
         "Owned customers without activity for more than 90 days, candidates to go back to the pool: 2.",
         "Customers worked by more than one rep in 2026Q2: 1.",
-        "Target attainment in 2026Q2: 50% (850 won of a 1,700 target); 1 of 3 reps reached their target; best "
-        "team T2 (100%), lowest T1 (43%).",
+        ("Target attainment in 2026Q2: 50% (850 won of a 1,700 target); 1 of 3 reps reached their target; best "
+         "team T2 (100%), lowest T1 (43%)."),
     ]
     zh = followup_sentences(results["followup"], results["followup_before"], ZH)
     assert zh[0] == ("截至 2026-06-30，7 个客户中有 29% 在所属层级的跟进周期内得到跟进（A 类每 7 天：100%；B 类每 14 天：0%；"

@@ -323,10 +323,10 @@ def _fmt(value: float | None, spec: str) -> str:
 def summary(result: dict[str, Any]) -> list[str]:
     """Plain-text lines for ``--format table``: the rules, then one line per period."""
     cadence = ", ".join(f"{t} {d}" for t, d in result["cadence_days"].items())
-    lines = [
+    lines = [(
         f"Follow-up {result['period']['label']} as of {result['as_of']}: cadence days {cadence}; "
         f"pool after {result['pool_days']} days without activity"
-    ]
+    )]
     for res in filter(None, (result, result.get("comparison"))):
         per_tier = ", ".join(f"{t['tier']} {_fmt(t['compliance'], '.0%')}" for t in res["tiers"])
         lines.append(

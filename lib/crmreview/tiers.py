@@ -334,11 +334,11 @@ def _fmt(value: float | None, spec: str) -> str:
 
 def summary(result: dict[str, Any]) -> list[str]:
     """Plain-text lines for ``--format table``: what was computed, then one line per period."""
-    lines = [
+    lines = [(
         f"Customer tiers {result['period']['label']} as of {result['as_of']}: ABC over "
         f"{result['window_months']}-month value ({result['value_basis'].replace('_', ' ')}), "
         f"A to {result['a_share']:.0%}, B to {result['b_share']:.0%} of value"
-    ]
+    )]
     for res in filter(None, (result, result.get("comparison"))):
         lines.append(
             f"{res['period']['label']}: {res['customers']:,} customers, value {res['total_value']:,.2f}; "

@@ -153,13 +153,15 @@ def scorecard(customers, orders, deals, as_of, scorecard_settings: dict, months:
     for dim in scorecard_settings["dimensions"]:
         default = float(dim.get("default_points", 0))
         if "field" in dim:
-            points = fields[dim["field"]].map(lambda v: float(dim["points"].get(v, default)) if pd.notna(v) else default)
+            table = {k: float(v) for k, v in dim["points"].items()}
+            points = fields[dim["field"]].map(lambda v, table=table, default=default: table.get(v, default)
+                                             if pd.notna(v) else default)
         else:
             m = measures[dim["measure"]]
             lower_is_better = dim["measure"] == "recency"
             bands = dim.get("bands") or []
             if bands:
-                def band_points(v):
+                def band_points(v, bands=bands, lower_is_better=lower_is_better, default=default):
                     if pd.isna(v):
                         return default
                     reached = [(b, p) for b, p in bands if (v <= b if lower_is_better else v >= b)]
