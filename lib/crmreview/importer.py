@@ -242,6 +242,9 @@ class _Plan:
     line_expr: str = "m.line"
     where: str = ""
     base: str = ""  # a mapped load first reads each used column once, nulls normalised
+    checked: str = "checked"  # FROM text of the checked rows: the table, or its query
+    final: str = "final"  # FROM text of the rows to load: the table, or its query
+    rows: int = 0  # rows the scan accepted
     check_duplicates: bool = True
     stage_column: str | None = None  # raw column holding CRM stage names to check against the map
     extra_src: dict[str, str] = field(default_factory=dict)  # more source columns (operands)
@@ -690,26 +693,39 @@ def _check(con: duckdb.DuckDBPyConnection, plan: _Plan, settings: Settings) -> N
     typed = ", ".join(f"{expr} as {_q(name)}" for name, expr in plan.typed.items())
     key = ", ".join(_q(k) for k in spec.key)
     key_present = " and ".join(f"{_q(k)} is not null" for k in spec.key)
-    con.execute("drop table if exists temp.checked")
+    _drop(con, "checked")
     base = f"base as materialized ({plan.base})," if plan.base else ""
     # computed source values are read several times by the typing macros: compute them once
     computed = any(f in e for e in plan.raw.values() for f in ("crm_amount(", "list_position(", "md5("))
-    _run(
-        con,
-        f"""
-        create temp table checked as
+    select = f"""
         with {base} src as {"materialized" if computed else ""} (
             select {plan.line_expr} as line, {", ".join(src_cols)}
             from {plan.source_from} {plan.where}
         )
         select *, {typed} from src
+    """
+    if plan.base:
+        _run(con, f"create temp table checked as {select}", plan.params.values)
+        plan.checked = "checked"
+    else:
+        # a canonical file's typing is a few casts: cheaper to redo in each statement than
+        # to store every value twice (statements with bound parameters cannot be views)
+        plan.checked = f"({select}) as checked"
+    checked = plan.checked
+    con.execute("drop table if exists temp.dups")
+    # keys seen twice: grouping 64-bit hashes first is cheaper than grouping the texts
+    _run(
+        con,
+        f"""
+        create temp table dups as
+        select {key}, min(line) as first_line_of_key from {checked}
+        where {key_present} and hash({key}) in (
+            select key_hash from (select hash({key}) as key_hash from {checked} where {key_present})
+            group by key_hash having count(*) > 1
+        )
+        group by {key} having count(*) > 1
         """,
         plan.params.values,
-    )
-    con.execute("drop table if exists temp.dups")
-    con.execute(
-        f"create temp table dups as select {key}, min(line) as first_line_of_key from checked "
-        f"where {key_present} group by {key} having count(*) > 1"
     )
     checks = list(plan.checks)
     for table, column, condition, reason in _ROW_RULES:
@@ -735,7 +751,7 @@ def _check(con: duckdb.DuckDBPyConnection, plan: _Plan, settings: Settings) -> N
         select line, p.col as "column", p.value, p.reason
         from (
             select line, unnest(list_filter([{items}], lambda x: x is not null)) as p
-            from checked left join dups using ({key})
+            from {checked} left join dups using ({key})
         )
         """,
         plan.params.values,
@@ -760,6 +776,11 @@ def _final(con, plan: _Plan, combine: str | None, collapse_history: bool, as_vie
     rows go in as they are, so that they are not copied once more)."""
     spec = plan.spec
     names = [n for n in spec.names]
+    if as_view:
+        cols = ", ".join(_q(n) for n in names)
+        plan.final = f"(select {cols}, line from {plan.checked} where line not in (select line from problems))"
+        return
+    plan.final = "final"
     _drop(con, "valid")
     con.execute(
         "create temp view valid as select * from checked "
@@ -823,31 +844,41 @@ def _group_rejects(con, plan: _Plan) -> None:
 def _upsert(con, plan: _Plan, merge: bool) -> int:
     spec = plan.spec
     table = _q(spec.table)
+    final = plan.final
+    params = plan.params.values
     key_match = " and ".join(f"t.{_q(k)} = v.{_q(k)}" for k in spec.key)
     names = ", ".join(_q(n) for n in spec.names)
     if spec.table == "deal_stage_history":
         # history from an export replaces the history crm-review built from snapshots
-        con.execute(
-            "delete from deal_stage_history where deal_id in (select deal_id from final) "
-            "and deal_id in (select deal_id from deal_history_origin)"
+        _run(
+            con,
+            f"delete from deal_stage_history where deal_id in (select deal_id from {final}) "
+            "and deal_id in (select deal_id from deal_history_origin)",
+            params,
         )
-        con.execute("delete from deal_history_origin where deal_id in (select deal_id from final)")
+        _run(con, f"delete from deal_history_origin where deal_id in (select deal_id from {final})", params)
     if merge:
         updates = [c for c in plan.provided if c not in spec.key]
         if updates:
             sets = ", ".join(f"{_q(c)} = v.{_q(c)}" for c in updates)
-            con.execute(f"update {table} as t set {sets} from final as v where {key_match}")
-        con.execute(
-            f"insert into {table} ({names}) select {names} from final as v "
-            f"where not exists (select 1 from {table} as t where {key_match})"
+            _run(con, f"update {table} as t set {sets} from {final} as v where {key_match}", params)
+        _run(
+            con,
+            f"insert into {table} ({names}) select {names} from {final} as v "
+            f"where not exists (select 1 from {table} as t where {key_match})",
+            params,
         )
     else:
         (existing,) = con.execute(f"select count(*) > 0 from {table}").fetchall()[0]
         if existing:
-            con.execute(f"delete from {table} as t using final as v where {key_match}")
+            _run(con, f"delete from {table} as t using {final} as v where {key_match}", params)
         # rows keep the file's order (DuckDB preserves insertion order)
-        con.execute(f"insert into {table} ({names}) select {names} from final")
-    return con.execute("select count(*) from final").fetchall()[0][0]
+        _run(con, f"insert into {table} ({names}) select {names} from {final} as v", params)
+    if final == "final":
+        return con.execute("select count(*) from final").fetchall()[0][0]
+    return con.execute(
+        "select $rows - (select count(distinct line) from problems)", {"rows": plan.rows}
+    ).fetchall()[0][0]
 
 
 def _record_snapshot(con, import_id: int, snapshot_at: datetime, settings: Settings) -> None:
@@ -933,6 +964,7 @@ def _import_one(
         )
         spec = TABLE_SPECS[feed.table]
         plan = _mapped_plan(con, path, scan, feed, mapping, settings)
+    plan.rows = scan.rows
     _check(con, plan, settings)
     if feed is not None and plan.stage_column:
         _unmapped_stages(con, path, plan, mapping.name)
