@@ -247,3 +247,36 @@ def test_a_jiandaoyun_csv_saved_by_excel_in_gbk_reads_the_same(tmp_path):
 def test_an_unknown_source_is_an_error_naming_the_built_in_adapters(tmp_path):
     with pytest.raises(ImportFileError, match="unknown source 'pipedrive'; built-in adapters: salesforce, hubspot, zoho, jiandaoyun"):
         import_files([EXPORTS / "zoho" / "Accounts.csv"], tmp_path / "w.duckdb", source="pipedrive")
+
+
+def test_the_import_command_reads_an_export_with_a_source_and_lists_its_rejects(tmp_path, capsys):
+    from crmreview.cli import main
+
+    db = tmp_path / "w.duckdb"
+    path = _jiandaoyun_xlsx(tmp_path / "客户跟进表.xlsx")
+    assert main(["import", str(path), "--source", "jiandaoyun", "--db", str(db), "--show-rejects",
+                 "--exported-at", "2026-09-30"]) == 0
+    out = capsys.readouterr().out
+    assert "1 rejected value(s):" in out
+    assert "成交金额" in out and "(300)" in out and "negative amount; expected zero or more" in out
+    assert _rows(db, "select distinct exported_at::varchar from imports where target_table = 'deals'") == [("2026-09-30 00:00:00",)]
+
+
+def test_the_import_command_lists_the_built_in_adapters_files(capsys):
+    from crmreview.cli import main
+
+    assert main(["import", "--list-sources"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in out] == ["salesforce", "hubspot", "zoho", "jiandaoyun", "examples"]
+    assert out[0].endswith("adapters/salesforce.yml")
+
+
+def test_the_import_command_reports_a_wrong_mapping_as_an_error(tmp_path, capsys):
+    from crmreview.cli import main
+
+    mapping = tmp_path / "m.yml"
+    mapping.write_text("feeds: [{table: orders, columns: {order_id: a}}]\n", encoding="utf-8")
+    path = tmp_path / "x.csv"
+    path.write_text("a\n1\n", encoding="utf-8")
+    assert main(["import", str(path), "--mapping", str(mapping), "--db", str(tmp_path / "w.duckdb")]) == 2
+    assert "no source for required columns customer_id, order_date, amount" in capsys.readouterr().err

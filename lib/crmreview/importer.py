@@ -452,7 +452,8 @@ def _date_formats(con, plan_src: str, raw_sql: str, params: _Params, path: Path,
                    try_cast(regexp_extract(v, '^(\\d{{1,2}})[/.-](\\d{{1,2}})[/.-]\\d{{4}}', 1) as integer) as a,
                    try_cast(regexp_extract(v, '^(\\d{{1,2}})[/.-](\\d{{1,2}})[/.-]\\d{{4}}', 2) as integer) as b
             from (select {raw_sql} as v from {plan_src})
-            where regexp_matches(v, '^\\d{{1,2}}[/.-]\\d{{1,2}}[/.-]\\d{{4}}')
+            where (substr(v, 2, 1) in ('/', '.', '-') or substr(v, 3, 1) in ('/', '.', '-'))
+              and regexp_matches(v, '^\\d{{1,2}}[/.-]\\d{{1,2}}[/.-]\\d{{4}}')
         )
         """,
         params.values,

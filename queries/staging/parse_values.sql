@@ -24,13 +24,14 @@ create or replace temp macro crm_amount(v) as
 -- timestamps: ISO 8601 with an offset or Z (converted to the local zone tz, then naive) ·
 -- ISO without one · an Excel serial day number (5 digits, fraction = time of day) · any of
 -- the strptime formats fmts (the mapping's, then the unambiguous ones the importer adds).
+create or replace temp macro crm_has_offset(v) as
+    (v like '%Z' or v like '%+__' or v like '%+__:__' or v like '%+____' or v like '%-__:__' or v like '%-____')
+    and regexp_matches(v, '\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|[+-]\d\d(:?\d\d)?)$');
+
 create or replace temp macro crm_timestamp(v, fmts, tz) as
     coalesce(
-        case
-            when regexp_matches(v, '\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|[+-]\d\d(:?\d\d)?)$')
-                then try_cast(v as timestamptz) at time zone tz
-        end,
-        case when not regexp_matches(v, '\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|[+-]\d\d(:?\d\d)?)$') then try_cast(v as timestamp) end,
+        case when crm_has_offset(v) then try_cast(v as timestamptz) at time zone tz end,
+        case when not crm_has_offset(v) then try_cast(v as timestamp) end,
         case
             when regexp_full_match(v, '[1-9]\d{4}(\.\d+)?')
                 then timestamp '1899-12-30' + to_microseconds(round(v::double * 86400000000)::bigint)
