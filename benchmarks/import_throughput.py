@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 
 import duckdb
-
 from crmreview.importer import import_files
 from crmreview.sample import COLUMNS, generate
 

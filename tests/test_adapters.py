@@ -4,10 +4,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-
 from crmreview.importer import ImportFileError, import_files
 from crmreview.mapping import BUILTIN_ADAPTERS, builtin_mapping
 from crmreview.warehouse import connect_read
+
 from tests.xlsxfile import Formula, write_xlsx
 
 EXPORTS = Path(__file__).parent / "fixtures" / "exports"

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from crmreview.importer import ImportFileError, import_files
 from crmreview.warehouse import connect_read
 

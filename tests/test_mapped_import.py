@@ -5,10 +5,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from crmreview.importer import ImportFileError, import_files
 from crmreview.mapping import MappingError, parse_expression, parse_mapping
 from crmreview.warehouse import connect_read
+
 from tests.xlsxfile import Formula, write_xlsx
 
 
@@ -386,3 +386,17 @@ def test_a_wrong_mapping_file_is_an_error_that_says_what_is_wrong():
         parse_mapping("feeds: [{table: orders, columns: {order_id: a, customer_id: b}}]", name="m")
     with pytest.raises(MappingError, match="stage_map maps 'Negotiation' to 'negotiation', which is not a funnel stage"):
         parse_mapping("stage_map: {Negotiation: negotiation}\nfeeds: [{table: deals, columns: {deal_id: a, stage: b}}]", name="m")
+
+
+def test_a_failing_file_loads_nothing_of_the_whole_call(tmp_path):
+    db = tmp_path / "w.duckdb"
+    mapping = _mapping(tmp_path, SNAPSHOT_MAPPING)
+    good = _write(tmp_path / "a.csv", "编号,阶段,创建日期,成交日期\nS1,报价,2026-07-01,\n")
+    import_files([good], db, mapping=mapping, exported_at=datetime(2026, 7, 6))
+    later = _write(tmp_path / "b.csv", "编号,阶段,创建日期,成交日期\nS1,成交,2026-07-01,2026-07-08\n")
+    bad = _write(tmp_path / "c.csv", "编号,阶段,创建日期,成交日期\nS2,谈判,2026-07-01,\n")
+    with pytest.raises(ImportFileError, match="'谈判'"):
+        import_files([later, bad], db, mapping=mapping, exported_at=datetime(2026, 7, 13))
+    assert _rows(db, "select deal_id, stage from deals") == [("S1", "proposal")]
+    assert _rows(db, "select count(*) from imports") == [(1,)]
+    assert _rows(db, "select count(*) from deal_snapshots") == [(1,)]

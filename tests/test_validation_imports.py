@@ -5,10 +5,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from crmreview.importer import import_files
 from crmreview.mapping import ADAPTERS_DIR
 from crmreview.warehouse import connect_read
+
 from tests.conftest import VALIDATION_DATA
 
 EXAMPLES = ADAPTERS_DIR / "examples"

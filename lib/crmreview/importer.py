@@ -37,11 +37,11 @@ from . import config, readers, textfiles, warehouse
 from .config import DEFAULT_SETTINGS, Settings
 
 __all__ = [
-    "Column",
-    "TableSpec",
     "TABLE_SPECS",
-    "ImportFileError",
+    "Column",
     "FileResult",
+    "ImportFileError",
+    "TableSpec",
     "import_files",
 ]
 
@@ -303,7 +303,7 @@ def _canonical_typed(column: Column, raw: str) -> str:
     return raw
 
 
-def _line_source(con: duckdb.DuckDBPyConnection, scan: readers.Scan, params: "_Params") -> tuple[str, str]:
+def _line_source(con: duckdb.DuckDBPyConnection, scan: readers.Scan, params: _Params) -> tuple[str, str]:
     """(FROM clause over raw, SQL giving each row's line). When the scan refused no row the
     lines follow the rowids and no join is needed."""
     if scan.kind == "csv" and scan.refused == 0:
@@ -363,10 +363,9 @@ def _find_header(header: tuple[str, ...], name: str) -> int | None:
 class _Binder:
     """Compiles a feed's sources against one file's header into SQL text and parameters."""
 
-    def __init__(self, path: Path, header: tuple[str, ...], feed, mapping, params: _Params, row_alias: str):
+    def __init__(self, path: Path, header: tuple[str, ...], feed, mapping, params: _Params):
         self.path, self.header, self.feed, self.mapping = path, header, feed, mapping
         self.params = params
-        self.row = row_alias
         self.nulls = params.add(list(feed.null_values))
         self.used: set[int] = set()
         self.originals: set[int] = set()
@@ -489,7 +488,7 @@ def _base_sql(binder: _Binder, inner: str, extra: list[str], where: str, line: s
 def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: Settings) -> _Plan:
     spec = TABLE_SPECS[feed.table]
     params = _Params()
-    binder = _Binder(path, scan.header, feed, mapping, params, "r")
+    binder = _Binder(path, scan.header, feed, mapping, params)
     raw: dict[str, str] = {}
     labels: dict[str, str] = {}
     checks: list[tuple[str, str, str, str]] = []
@@ -772,13 +771,21 @@ def _unmapped_stages(con, path: Path, plan: _Plan, mapping_name: str) -> None:
         )
 
 
-def _final(con, plan: _Plan, combine: str | None, collapse_history: bool, as_view: bool = False) -> None:
-    """``final``: one row per record to load, from the lines not rejected (a view when the
-    rows go in as they are, so that they are not copied once more)."""
+def _final(con, plan: _Plan, combine: str | None, collapse_history: bool, open_deals_not_closed: bool = False) -> None:
+    """``final``: one row per record to load, from the lines not rejected (a query when the
+    rows go in as they are, so that they are not copied once more).
+
+    ``open_deals_not_closed``: the close date an open deal carries in a CRM export is its
+    expected close date, not a closing: it is dropped.
+    """
     spec = plan.spec
     names = [n for n in spec.names]
-    if as_view:
-        cols = ", ".join(_q(n) for n in names)
+    if combine is None and not collapse_history:
+        cols = ", ".join(
+            "case when outcome = 'open' then null else closed_at end as closed_at"
+            if n == "closed_at" and open_deals_not_closed else _q(n)
+            for n in names
+        )
         plan.final = f"(select {cols}, line from {plan.checked} where line not in (select line from problems))"
         return
     plan.final = "final"
@@ -858,7 +865,8 @@ def _upsert(con, plan: _Plan, merge: bool) -> int:
             params,
         )
         _run(con, f"delete from deal_history_origin where deal_id in (select deal_id from {final})", params)
-    if merge:
+    (existing,) = con.execute(f"select count(*) > 0 from {table}").fetchall()[0]
+    if merge and existing:
         updates = [c for c in plan.provided if c not in spec.key]
         if updates:
             sets = ", ".join(f"{_q(c)} = v.{_q(c)}" for c in updates)
@@ -870,22 +878,26 @@ def _upsert(con, plan: _Plan, merge: bool) -> int:
             params,
         )
     else:
-        (existing,) = con.execute(f"select count(*) > 0 from {table}").fetchall()[0]
         if existing:
             _run(con, f"delete from {table} as t using {final} as v where {key_match}", params)
         # rows keep the file's order (DuckDB preserves insertion order)
         _run(con, f"insert into {table} ({names}) select {names} from {final} as v", params)
     if final == "final":
         return con.execute("select count(*) from final").fetchall()[0][0]
+    if plan.checked == "checked":
+        return con.execute(
+            "select count(*) from checked where line not in (select line from problems)"
+        ).fetchall()[0][0]
     return con.execute(
         "select $rows - (select count(distinct line) from problems)", {"rows": plan.rows}
     ).fetchall()[0][0]
 
 
-def _record_snapshot(con, import_id: int, snapshot_at: datetime, settings: Settings) -> None:
-    con.execute(
-        "insert into deal_snapshots select $import_id, deal_id, stage, outcome, $at from final",
-        {"import_id": import_id, "at": snapshot_at},
+def _record_snapshot(con, plan: _Plan, import_id: int, snapshot_at: datetime, settings: Settings) -> None:
+    _run(
+        con,
+        f"insert into deal_snapshots select $import_id, deal_id, stage, outcome, $at from {plan.final} as v",
+        {**plan.params.values, "import_id": import_id, "at": snapshot_at},
     )
     sql = (config.QUERIES_DIR / "staging" / "stage_history_from_snapshots.sql").read_text(encoding="utf-8")
     _run(
@@ -981,11 +993,11 @@ def _import_one(
         """,
         {"import_id": import_id, "file": str(path)},
     )
-    _final(con, plan, feed.combine if feed is not None else None,
-           collapse_history=feed is not None and spec.table == "deal_stage_history", as_view=feed is None)
-    if feed is not None and spec.table == "deals" and "closed_at" in plan.provided:
-        # the close date an open deal carries in a CRM export is its expected close date
-        con.execute("update final set closed_at = null where outcome = 'open'")
+    _final(
+        con, plan, feed.combine if feed is not None else None,
+        collapse_history=feed is not None and spec.table == "deal_stage_history",
+        open_deals_not_closed=feed is not None and spec.table == "deals" and "closed_at" in plan.provided,
+    )
     records = _upsert(con, plan, merge=feed is not None)
     rejected_lines = con.execute(
         "select count(*) from (select line from problems union select line from scan_refused)"
@@ -998,7 +1010,7 @@ def _import_one(
     snapshot_at = None
     if feed is not None and spec.table == "deals" and job.history == "snapshots":
         snapshot_at = exported_at or _exported_at(path)
-        _record_snapshot(con, import_id, snapshot_at, settings)
+        _record_snapshot(con, plan, import_id, snapshot_at, settings)
     con.execute(
         """
         insert into imports (import_id, file, sha256, adapter, target_table, rows_read, rows_loaded,

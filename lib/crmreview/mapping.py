@@ -40,7 +40,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,17 +49,17 @@ import yaml
 from . import config
 
 __all__ = [
+    "ADAPTERS_DIR",
+    "BUILTIN_ADAPTERS",
+    "DEFAULT_NULL_VALUES",
+    "Expr",
+    "Feed",
+    "Mapping",
     "MappingError",
     "Source",
     "Unpivot",
-    "Feed",
-    "Mapping",
-    "load_mapping",
     "builtin_mapping",
-    "BUILTIN_ADAPTERS",
-    "ADAPTERS_DIR",
-    "DEFAULT_NULL_VALUES",
-    "Expr",
+    "load_mapping",
     "parse_expression",
 ]
 

@@ -21,10 +21,10 @@ import csv
 import io
 import math
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import numpy as np
@@ -32,7 +32,7 @@ import pandas as pd
 
 from . import textfiles
 
-__all__ = ["ReadError", "Scan", "scan_file", "peek_header", "is_xlsx", "column_name", "HEADER_SEARCH_ROWS"]
+__all__ = ["HEADER_SEARCH_ROWS", "ReadError", "Scan", "column_name", "is_xlsx", "peek_header", "scan_file"]
 
 #: how many rows from the top are searched for the header row
 HEADER_SEARCH_ROWS = 30
@@ -296,7 +296,7 @@ def _open_sheet(path: Path, sheet):
 
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for a damaged file
+    except (python_calamine.CalamineError, OSError, ValueError) as exc:  # a damaged or non-XLSX file
         raise ReadError(f"{path}: not a readable XLSX workbook ({exc})") from None
     names = workbook.sheet_names
     if sheet is None:

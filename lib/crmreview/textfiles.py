@@ -12,10 +12,10 @@ import contextlib
 import gzip
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
-__all__ = ["EncodingError", "detect_encoding", "as_utf8", "open_binary", "is_gzip", "unix_newlines"]
+__all__ = ["EncodingError", "as_utf8", "detect_encoding", "is_gzip", "open_binary", "unix_newlines"]
 
 _CHUNK = 16 * 1024 * 1024
 
