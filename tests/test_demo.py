@@ -20,7 +20,8 @@ def test_demo_renders_the_sample_quarter_and_prints_the_report_path(tmp_path, mo
     assert printed == str(tmp_path / "reports" / "quarterly_review_2026Q3_en.html")
 
     html = (tmp_path / "reports" / "quarterly_review_2026Q3_en.html").read_text(encoding="utf-8")
-    assert html.count('class="plotly-graph-div"') == 7  # funnel 3, funnel detail 4
+    # funnel 3, funnel detail 4, tiers 3, follow-up 2, retention and churn 6
+    assert html.count('class="plotly-graph-div"') == 18
     assert network_references(html) == []
     assert "report_sections" not in html
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.split("</style>")[-1]))
