@@ -179,6 +179,7 @@ class FileResult:
 
 _WORK_TABLES = (
     "raw", "line_map", "scan_refused", "checked", "problems", "valid", "final", "group_rejects", "dups",
+    "base",
 )
 _VOCABULARY = frozenset(
     [*TABLE_SPECS, *_WORK_TABLES, *(c.name for spec in TABLE_SPECS.values() for c in spec.columns)]
@@ -245,6 +246,7 @@ class _Plan:
     checked: str = "checked"  # FROM text of the checked rows: the table, or its query
     final: str = "final"  # FROM text of the rows to load: the table, or its query
     rows: int = 0  # rows the scan accepted
+    materialize: bool = False  # store the checked rows (lines are combined or collapsed later)
     check_duplicates: bool = True
     stage_column: str | None = None  # raw column holding CRM stage names to check against the map
     extra_src: dict[str, str] = field(default_factory=dict)  # more source columns (operands)
@@ -551,7 +553,8 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
             position = found[0]
             raw[name] = binder.text(position)
             labels[name] = params.add(scan.header[position - 1])
-            originals[name] = binder.original(position)
+            if spec.column(name).required:  # a null marker there is shown as written
+                originals[name] = binder.original(position)
         elif kind == "expr":
             from .mapping import parse_expression
 
@@ -678,6 +681,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
         base=_base_sql(binder, inner, base_extra, base_where, row_line),
         check_duplicates=feed.combine is None and feed.table != "deal_stage_history",
         stage_column="raw_stage" if "stage" in spec.names else None, extra_src=extra_src,
+        materialize=feed.combine is not None or feed.table == "deal_stage_history",
     )
     return plan
 
@@ -694,22 +698,26 @@ def _check(con: duckdb.DuckDBPyConnection, plan: _Plan, settings: Settings) -> N
     key = ", ".join(_q(k) for k in spec.key)
     key_present = " and ".join(f"{_q(k)} is not null" for k in spec.key)
     _drop(con, "checked")
-    base = f"base as materialized ({plan.base})," if plan.base else ""
-    # computed source values are read several times by the typing macros: compute them once
+    _drop(con, "base")
+    if plan.base:
+        # each used source column read once (trimmed, null markers made null): the typing
+        # macros read a value several times
+        _run(con, f"create temp table base as {plan.base}", plan.params.values)
+    # computed source values (expressions, value maps, hashed ids): compute them once too
     computed = any(f in e for e in plan.raw.values() for f in ("crm_amount(", "list_position(", "md5("))
     select = f"""
-        with {base} src as {"materialized" if computed else ""} (
+        with src as (
             select {plan.line_expr} as line, {", ".join(src_cols)}
             from {plan.source_from} {plan.where}
         )
         select *, {typed} from src
     """
-    if plan.base:
+    if computed or plan.materialize:
         _run(con, f"create temp table checked as {select}", plan.params.values)
         plan.checked = "checked"
     else:
-        # a canonical file's typing is a few casts: cheaper to redo in each statement than
-        # to store every value twice (statements with bound parameters cannot be views)
+        # typing is a few casts and lookups: cheaper to redo in each statement than to store
+        # every value twice (statements with bound parameters cannot be views)
         plan.checked = f"({select}) as checked"
     checked = plan.checked
     con.execute("drop table if exists temp.dups")
@@ -752,6 +760,7 @@ def _check(con: duckdb.DuckDBPyConnection, plan: _Plan, settings: Settings) -> N
         from (
             select line, unnest(list_filter([{items}], lambda x: x is not null)) as p
             from {checked} left join dups using ({key})
+            where {" or ".join(f"coalesce({cond}, false)" for _, _, cond, _ in checks)}
         )
         """,
         plan.params.values,
@@ -759,9 +768,11 @@ def _check(con: duckdb.DuckDBPyConnection, plan: _Plan, settings: Settings) -> N
 
 
 def _unmapped_stages(con, path: Path, plan: _Plan, mapping_name: str) -> None:
-    rows = con.execute(
-        "select raw_stage, count(*), min(line) from checked "
-        "where raw_stage is not null and stage is null group by raw_stage order by min(line)"
+    rows = _run(
+        con,
+        f"select raw_stage, count(*), min(line) from {plan.checked} "
+        "where raw_stage is not null and stage is null group by raw_stage order by min(line)",
+        plan.params.values,
     ).fetchall()
     if rows:
         listed = "; ".join(f"{stage!r} ({n} row{'s' if n > 1 else ''}, first at line {line})" for stage, n, line in rows[:10])
