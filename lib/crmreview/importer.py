@@ -828,14 +828,11 @@ def _final(con, plan: _Plan, combine: str | None, collapse_history: bool, open_d
             f"create temp table final as select {key}, {aggregates}, min(line) as line "
             f"from valid group by {key}"
         )
-    elif collapse_history:
+    else:  # collapse_history: a row repeating the stage before it is no new stage entered
         con.execute(
             f"create temp table final as select {cols}, line from valid "
             "qualify stage is distinct from lag(stage) over (partition by deal_id order by entered_at, line) "
         )
-    else:
-        kind = "view" if as_view else "table"
-        con.execute(f"create temp {kind} final as select {cols}, line from valid")
 
 
 def _group_rejects(con, plan: _Plan) -> None:
