@@ -29,9 +29,10 @@ import pandas as pd
 
 from . import bgnbd, queries
 from .config import DEFAULT_SETTINGS, Settings
+from .metrics import fmt, number, stacked_rows
 from .periods import Period
 from .retention import (
-    BREAKDOWNS, check_by, check_compare, count, group_rows, number, revenue_retention, tier_params,
+    BREAKDOWNS, check_by, check_compare, count, group_rows, revenue_retention, tier_params,
 )
 
 __all__ = [
@@ -436,28 +437,11 @@ def recency_frame(
 
 def rows(result: dict[str, Any]) -> pd.DataFrame:
     """One row per period (and group) and state: the ``--format table`` / csv body."""
-    records = []
-    for res in filter(None, (result, result.get("comparison"))):
-        objects = [(None, res)] + [(g["group"] or "", g) for g in res.get("groups", [])]
-        for group, obj in objects:
-            for entry in obj["states"]:
-                record = {"period": res["period"]["label"]}
-                if "by" in res:
-                    record[res["by"]] = "(all)" if group is None else group
-                record.update(
-                    {
-                        "state": entry["state"],
-                        "customers": entry["customers"],
-                        "share": entry["share"],
-                        "comparison_customers": entry["comparison_customers"],
-                    }
-                )
-                records.append(record)
-    return pd.DataFrame(records)
+    return stacked_rows(result, lambda obj: pd.DataFrame(
+        [{k: entry[k] for k in ("state", "customers", "share", "comparison_customers")} for entry in obj["states"]],
+        columns=["state", "customers", "share", "comparison_customers"],
+    ))
 
-
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def summary(result: dict[str, Any]) -> list[str]:
@@ -471,10 +455,10 @@ def summary(result: dict[str, Any]) -> list[str]:
     ]
     for res in filter(None, (result, result.get("comparison"))):
         lines.append(
-            f"{res['period']['label']}: churn rate {_fmt(res['churn_rate'], '.1%')} "
-            f"({res['churned_customers']} of {res['start_customers']}); grr {_fmt(res['grr'], '.1%')}, "
-            f"nrr {_fmt(res['nrr'], '.1%')}; {res['at_risk_customers']} at risk "
-            f"(value {_fmt(res['at_risk_value'], ',.2f')})"
+            f"{res['period']['label']}: churn rate {fmt(res['churn_rate'], '.1%')} "
+            f"({res['churned_customers']} of {res['start_customers']}); grr {fmt(res['grr'], '.1%')}, "
+            f"nrr {fmt(res['nrr'], '.1%')}; {res['at_risk_customers']} at risk "
+            f"(value {fmt(res['at_risk_value'], ',.2f')})"
         )
         model = res.get("purchase_model")
         if model and model["status"] == "fitted":
@@ -493,13 +477,13 @@ def summary(result: dict[str, Any]) -> list[str]:
             lines.append(f"  BG/NBD: not fitted ({model['reason']})")
     for group in result.get("groups", []):
         lines.append(
-            f"  {result['by']} {group['group'] or '(none)'}: churn rate {_fmt(group['churn_rate'], '.1%')}, "
-            f"grr {_fmt(group['grr'], '.1%')}, nrr {_fmt(group['nrr'], '.1%')}, {group['at_risk_customers']} at risk"
+            f"  {result['by']} {group['group'] or '(none)'}: churn rate {fmt(group['churn_rate'], '.1%')}, "
+            f"grr {fmt(group['grr'], '.1%')}, nrr {fmt(group['nrr'], '.1%')}, {group['at_risk_customers']} at risk"
         )
     for entry in result.get("risk_list", [])[:10]:
         lines.append(
             f"  at risk: {entry['customer_id']} {entry['name'] or ''} tier {entry['tier']}, value "
-            f"{_fmt(entry['value'], ',.2f')}, {entry['state']}, {entry['recency_days']} days since the last "
-            f"purchase (median gap {_fmt(entry['median_gap_days'], '.0f')}), rep {entry['owner_rep_id'] or '-'}"
+            f"{fmt(entry['value'], ',.2f')}, {entry['state']}, {entry['recency_days']} days since the last "
+            f"purchase (median gap {fmt(entry['median_gap_days'], '.0f')}), rep {entry['owner_rep_id'] or '-'}"
         )
     return lines

@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import queries
 from .config import DEFAULT_SETTINGS, Settings
+from .metrics import fmt, number
 from .periods import Period
 
 __all__ = [
@@ -33,15 +34,10 @@ BREAKDOWNS = ("rep", "team", "channel", "region", "tier")
 LIST_LENGTH = 20
 
 
-def _number(value: Any) -> float | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return float(value)
-
 
 def _money(value: Any) -> float | None:
-    number = _number(value)
-    return None if number is None else round(number, 2)
+    amount = number(value)
+    return None if amount is None else round(amount, 2)
 
 
 def _text(value: Any) -> str | None:
@@ -70,11 +66,11 @@ def _counts(row) -> dict[str, Any]:
     return {
         "customers": int(row.count_customers),
         "overdue": int(row.count_overdue),
-        "compliance": _number(row.share_compliant),
+        "compliance": number(row.share_compliant),
         "never_contacted": int(row.count_never_contacted),
         "pool_candidates": int(row.count_pool_candidates),
         "ownership_conflicts": int(row.count_conflicts),
-        "median_days_since_activity": _number(row.median_days_since_activity),
+        "median_days_since_activity": number(row.median_days_since_activity),
     }
 
 
@@ -131,7 +127,7 @@ def _rep_entries(workload: pd.DataFrame, by_rep: dict[str, dict[str, Any]]) -> l
                 "won_amount": _money(row.won_amount) or 0.0,
                 "target_amount": _money(row.target_amount),
                 "target_won_amount": _money(row.target_won_amount),
-                "attainment": _number(row.attainment),
+                "attainment": number(row.attainment),
             }
         )
     return entries
@@ -149,7 +145,7 @@ def _team_entries(teams: pd.DataFrame, by_team: dict[str, dict[str, Any]]) -> li
             "won_amount": _money(row.won_amount) or 0.0,
             "target_amount": _money(row.target_amount),
             "target_won_amount": _money(row.target_won_amount),
-            "attainment": _number(row.attainment),
+            "attainment": number(row.attainment),
         }
         for row in teams.itertuples(index=False)
     ]
@@ -198,8 +194,8 @@ def followup(
             "window_months": settings.value_window_months, "list_limit": list_limit,
         },
     )
-    target = sum(_number(v) or 0.0 for v in workload["target_amount"])
-    target_won = sum(_number(v) or 0.0 for v in workload["target_won_amount"])
+    target = sum(number(v) or 0.0 for v in workload["target_amount"])
+    target_won = sum(number(v) or 0.0 for v in workload["target_won_amount"])
     result: dict[str, Any] = {
         "period": period.as_dict(),
         "as_of": period.as_of.isoformat(),
@@ -316,9 +312,6 @@ def rows(result: dict[str, Any]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
-
 
 def summary(result: dict[str, Any]) -> list[str]:
     """Plain-text lines for ``--format table``: the rules, then one line per period."""
@@ -328,11 +321,11 @@ def summary(result: dict[str, Any]) -> list[str]:
         f"pool after {result['pool_days']} days without activity"
     )]
     for res in filter(None, (result, result.get("comparison"))):
-        per_tier = ", ".join(f"{t['tier']} {_fmt(t['compliance'], '.0%')}" for t in res["tiers"])
+        per_tier = ", ".join(f"{t['tier']} {fmt(t['compliance'], '.0%')}" for t in res["tiers"])
         lines.append(
             f"{res['period']['label']}: {res['customers']:,} customers, {res['overdue']:,} overdue, "
-            f"compliance {_fmt(res['compliance'], '.1%')} ({per_tier}); {res['never_contacted']:,} never "
+            f"compliance {fmt(res['compliance'], '.1%')} ({per_tier}); {res['never_contacted']:,} never "
             f"contacted; {res['pool_candidates']:,} pool candidates; {res['ownership_conflicts']:,} "
-            f"worked by more than one rep; target attainment {_fmt(res['attainment'], '.1%')}"
+            f"worked by more than one rep; target attainment {fmt(res['attainment'], '.1%')}"
         )
     return lines

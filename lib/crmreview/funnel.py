@@ -10,7 +10,6 @@ Public names: ``funnel`` (the metric), ``stages_frame``, ``rows``, ``summary``, 
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import duckdb
@@ -18,6 +17,7 @@ import pandas as pd
 
 from . import queries
 from .config import DEFAULT_SETTINGS, Settings
+from .metrics import fmt, number, stacked_rows
 from .periods import Period
 
 __all__ = [
@@ -46,11 +46,6 @@ STAGE_COLUMNS = (
 STALE_LIST_LENGTH = 20
 
 
-def _number(value: Any) -> float | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return float(value)
-
 
 def _stage_entries(rows: pd.DataFrame) -> list[dict[str, Any]]:
     reached = [int(r) for r in rows["reached"]]
@@ -67,12 +62,12 @@ def _stage_entries(rows: pd.DataFrame) -> list[dict[str, Any]]:
                 "leakage_rate": 1 - conversion if conversion is not None else None,
                 "lost_at": int(row.lost_at),
                 "open_at": int(row.open_at),
-                "median_days_in_stage": _number(row.median_days_in_stage),
-                "p75_days_in_stage": _number(row.p75_days_in_stage),
+                "median_days_in_stage": number(row.median_days_in_stage),
+                "p75_days_in_stage": number(row.p75_days_in_stage),
                 "visits": int(row.count_visits),
-                "p10_days_in_stage": _number(row.p10_days_in_stage),
-                "p25_days_in_stage": _number(row.p25_days_in_stage),
-                "p90_days_in_stage": _number(row.p90_days_in_stage),
+                "p10_days_in_stage": number(row.p10_days_in_stage),
+                "p25_days_in_stage": number(row.p25_days_in_stage),
+                "p90_days_in_stage": number(row.p90_days_in_stage),
             }
         )
     return entries
@@ -95,7 +90,7 @@ def _object(stage_rows: pd.DataFrame | None, closed: pd.Series | None, n_stages:
         if closed is None:
             return 0 if kind is int else None
         value = closed[key]
-        return int(value) if kind is int else _number(value)
+        return int(value) if kind is int else number(value)
 
     return {
         "cohort_deals": int(head["count_cohort_deals"]),
@@ -189,7 +184,7 @@ def funnel(
                 "customer_id": None if pd.isna(r.customer_id) else r.customer_id,
                 "owner_rep_id": None if pd.isna(r.owner_rep_id) else r.owner_rep_id,
                 "stage": r.stage,
-                "amount": _number(r.amount),
+                "amount": number(r.amount),
                 "days_since_change": int(r.days_since_change),
             }
             for r in stale.head(STALE_LIST_LENGTH).itertuples(index=False)
@@ -267,20 +262,8 @@ def trend(
 
 def rows(result: dict[str, Any]) -> pd.DataFrame:
     """One row per period (and group) and stage: the ``--format csv`` / table body."""
-    frames = []
-    for res in filter(None, (result, result.get("comparison"))):
-        objects = [(None, res)] + [(g["group"] if g["group"] is not None else "", g) for g in res.get("groups", [])]
-        for group, obj in objects:
-            frame = stages_frame(obj)
-            frame.insert(0, "period", res["period"]["label"])
-            if "by" in res:
-                frame.insert(1, res["by"], "(all)" if group is None else group)
-            frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    return stacked_rows(result, stages_frame)
 
-
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def summary(result: dict[str, Any]) -> list[str]:
@@ -295,9 +278,9 @@ def summary(result: dict[str, Any]) -> list[str]:
             f"({res['excluded_no_created_at']} without created_at excluded, "
             f"{res['skipped_stage_deals']} skipped a stage, {res['backward_move_deals']} moved backwards); "
             f"closed {res['deals_closed']} (won {res['won']}, lost {res['lost']}), "
-            f"win rate {_fmt(res['win_rate'], '.1%')}, avg won {_fmt(res['avg_won_amount'], ',.2f')}, "
-            f"median cycle {_fmt(res['median_cycle_days'], '.1f')} days, open {res['open_deals']}, "
-            f"velocity {_fmt(res['pipeline_velocity'], ',.2f')}/day, "
+            f"win rate {fmt(res['win_rate'], '.1%')}, avg won {fmt(res['avg_won_amount'], ',.2f')}, "
+            f"median cycle {fmt(res['median_cycle_days'], '.1f')} days, open {res['open_deals']}, "
+            f"velocity {fmt(res['pipeline_velocity'], ',.2f')}/day, "
             f"biggest leak {res['biggest_leak'] or '-'}, "
             f"{res['stale_deals']} stale (no change in {res['stale_days']}+ days)"
         )

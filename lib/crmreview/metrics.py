@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import math
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from .config import DEFAULT_SETTINGS, Settings
 from .periods import Period
 
-__all__ = ["NAMES", "MetricError", "load", "compute", "change"]
+__all__ = ["NAMES", "MetricError", "load", "compute", "change", "stacked_rows", "number", "fmt"]
 
 # name -> (module, function computing it)
 _MODULES: dict[str, tuple[str, str]] = {
@@ -39,6 +42,35 @@ _KEYS = ("stage", "group", "tier", "state", "from", "to", "lost_reason", "team",
 
 class MetricError(ValueError):
     """A metric asked for in a way it does not support (unknown name, breakdown, option)."""
+
+
+def number(value: Any) -> float | None:
+    """A query value as a float for JSON, None for SQL null (None, NaN, pd.NA)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def fmt(value: float | None, spec: str) -> str:
+    """``format(value, spec)``, or "-" for a missing value (plain-text summaries)."""
+    return "-" if value is None else format(value, spec)
+
+
+def stacked_rows(result: dict[str, Any], frame_of: Callable[[dict[str, Any]], pd.DataFrame]) -> pd.DataFrame:
+    """The ``--format table`` / ``csv`` body of a metric: ``frame_of`` applied to the result,
+    its comparison and each of their groups, stacked with a ``period`` column and, for a
+    breakdown, a column named after it (``(all)`` for the whole, "" for a group without a value)."""
+    frames = []
+    for res in filter(None, (result, result.get("comparison"))):
+        objects = [(None, res)] + [(g["group"] if g["group"] is not None else "", g) for g in res.get("groups", [])]
+        for group, obj in objects:
+            frame = frame_of(obj).copy()
+            frame.insert(0, "period", res["period"]["label"])
+            if "by" in res:
+                frame.insert(1, res["by"], "(all)" if group is None else group)
+            frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
 
 
 def load(name: str) -> ModuleType:

@@ -15,8 +15,9 @@ import pandas as pd
 
 from . import queries
 from .config import DEFAULT_SETTINGS, Settings
+from .metrics import fmt, number, stacked_rows
 from .periods import Period
-from .retention import BREAKDOWNS, check_by, count, number, tier_params
+from .retention import BREAKDOWNS, check_by, count, tier_params
 
 __all__ = ["BREAKDOWNS", "KEYS", "repurchase", "rows", "summary"]
 
@@ -89,20 +90,8 @@ def repurchase(
 
 def rows(result: dict[str, Any]) -> pd.DataFrame:
     """One row per period (and group): the ``--format table`` / csv body."""
-    records = []
-    for res in filter(None, (result, result.get("comparison"))):
-        objects = [(None, res)] + [(g["group"] or "", g) for g in res.get("groups", [])]
-        for group, obj in objects:
-            record = {"period": res["period"]["label"]}
-            if "by" in res:
-                record[res["by"]] = "(all)" if group is None else group
-            record.update({key: obj[key] for key in KEYS})
-            records.append(record)
-    return pd.DataFrame(records)
+    return stacked_rows(result, lambda obj: pd.DataFrame([{key: obj[key] for key in KEYS}]))
 
-
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def summary(result: dict[str, Any]) -> list[str]:
@@ -114,9 +103,9 @@ def summary(result: dict[str, Any]) -> list[str]:
     for res in filter(None, (result, result.get("comparison"))):
         lines.append(
             f"{res['period']['label']}: {res['customers_purchasing']} customers bought, "
-            f"{res['repeat_customers']} more than once (repeat rate {_fmt(res['repeat_rate'], '.1%')}), "
-            f"{res['returning_customers']} had bought before (returning rate {_fmt(res['returning_rate'], '.1%')}, "
-            f"{_fmt(res['returning_revenue_share'], '.1%')} of net revenue {_fmt(res['net_revenue'], ',.2f')}); "
-            f"median gap {_fmt(res['median_gap_days'], '.1f')} days over {res['purchase_gaps']} gaps"
+            f"{res['repeat_customers']} more than once (repeat rate {fmt(res['repeat_rate'], '.1%')}), "
+            f"{res['returning_customers']} had bought before (returning rate {fmt(res['returning_rate'], '.1%')}, "
+            f"{fmt(res['returning_revenue_share'], '.1%')} of net revenue {fmt(res['net_revenue'], ',.2f')}); "
+            f"median gap {fmt(res['median_gap_days'], '.1f')} days over {res['purchase_gaps']} gaps"
         )
     return lines

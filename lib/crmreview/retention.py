@@ -13,7 +13,6 @@ Public names: ``retention`` (the metric), ``cohort_frame``, ``rows``, ``summary`
 """
 from __future__ import annotations
 
-import math
 from datetime import date
 from typing import Any
 
@@ -22,6 +21,7 @@ import pandas as pd
 
 from . import queries
 from .config import DEFAULT_SETTINGS, Settings
+from .metrics import fmt, number, stacked_rows
 from .periods import COMPARE_MODES, Period
 
 __all__ = [
@@ -43,14 +43,6 @@ COHORT_COLUMNS = (
     "cohort", "month", "cohort_customers", "customers", "share", "cohort_revenue", "revenue",
     "revenue_share", "is_data_start",
 )
-
-
-def number(value: Any) -> float | None:
-    """A JSON-ready float, or None for a missing value (NULL, NaN, NA)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    value = float(value)
-    return None if math.isnan(value) else value
 
 
 def count(value: Any) -> int:
@@ -239,20 +231,8 @@ def cohort_frame(result: dict[str, Any]) -> pd.DataFrame:
 
 def rows(result: dict[str, Any]) -> pd.DataFrame:
     """One row per period (and group), cohort and month: the ``--format table`` / csv body."""
-    frames = []
-    for res in filter(None, (result, result.get("comparison"))):
-        objects = [(None, res)] + [(g["group"] or "", g) for g in res.get("groups", [])]
-        for group, obj in objects:
-            frame = cohort_frame(obj)
-            frame.insert(0, "period", res["period"]["label"])
-            if "by" in res:
-                frame.insert(1, res["by"], "(all)" if group is None else group)
-            frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    return stacked_rows(result, cohort_frame)
 
-
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def summary(result: dict[str, Any]) -> list[str]:
@@ -264,12 +244,12 @@ def summary(result: dict[str, Any]) -> list[str]:
     for res in filter(None, (result, result.get("comparison"))):
         lines.append(
             f"{res['period']['label']}: of {res['base_customers']} buyers of {res['base_period']['label']} "
-            f"(net {_fmt(res['base_revenue'], ',.2f')}), {res['retained_customers']} bought again; "
-            f"grr {_fmt(res['grr'], '.1%')}, nrr {_fmt(res['nrr'], '.1%')}"
+            f"(net {fmt(res['base_revenue'], ',.2f')}), {res['retained_customers']} bought again; "
+            f"grr {fmt(res['grr'], '.1%')}, nrr {fmt(res['nrr'], '.1%')}"
         )
     for group in result.get("groups", []):
         lines.append(
             f"  {result['by']} {group['group'] or '(none)'}: {group['base_customers']} buyers, "
-            f"grr {_fmt(group['grr'], '.1%')}, nrr {_fmt(group['nrr'], '.1%')}"
+            f"grr {fmt(group['grr'], '.1%')}, nrr {fmt(group['nrr'], '.1%')}"
         )
     return lines

@@ -16,7 +16,6 @@ Public names: ``tiers`` (the metric), ``BREAKDOWNS``, ``TIERS``, ``TIER_COLUMNS`
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import duckdb
@@ -24,6 +23,7 @@ import pandas as pd
 
 from . import queries
 from .config import DEFAULT_SETTINGS, Settings
+from .metrics import fmt, number, stacked_rows
 from .periods import Period
 
 __all__ = [
@@ -41,15 +41,10 @@ CURVE_POINTS = 101
 MOVERS_LIST_LENGTH = 50
 
 
-def _number(value: Any) -> float | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return float(value)
-
 
 def _money(value: Any) -> float:
-    number = _number(value)
-    return 0.0 if number is None else round(number, 2)
+    amount = number(value)
+    return 0.0 if amount is None else round(amount, 2)
 
 
 def _tier_rank(tier: str) -> int:
@@ -104,12 +99,12 @@ def _distribution(con, period: Period, settings: Settings, by: str, method: str)
         entry = {
             "tier": row.tier,
             "customers": int(row.count_customers),
-            "share_of_customers": _number(row.share_of_customers),
+            "share_of_customers": number(row.share_of_customers),
             "value": _money(row.value),
-            "share_of_value": _number(row.share_of_value),
+            "share_of_value": number(row.share_of_value),
         }
         if method == "scorecard":
-            entry["mean_score"] = _number(row.mean_score)
+            entry["mean_score"] = number(row.mean_score)
         entry["_agree"] = int(row.count_same_tier_both_methods)
         out.setdefault(row.group_key, []).append(entry)
     return out
@@ -124,8 +119,8 @@ def _concentration(con, period: Period, settings: Settings, by: str) -> dict[str
         row.group_key: {
             "customers": int(row.count_customers),
             "total_value": _money(row.total_value),
-            "top20_value_share": _number(row.top20_value_share),
-            "gini": _number(row.gini),
+            "top20_value_share": number(row.top20_value_share),
+            "gini": number(row.gini),
             "value_basis": "orders" if row.has_orders else "won_deals",
         }
         for row in frame.itertuples(index=False)
@@ -204,7 +199,7 @@ def _curve(con, period: Period, settings: Settings) -> list[dict[str, Any]]:
         {
             "customers": int(row.count_customers),
             "share_of_customers": float(row.share_of_customers),
-            "share_of_value": _number(row.share_of_value),
+            "share_of_value": number(row.share_of_value),
         }
         for row in frame.itertuples(index=False)
     ]
@@ -316,20 +311,8 @@ def movers_frame(result: dict[str, Any]) -> pd.DataFrame:
 
 def rows(result: dict[str, Any]) -> pd.DataFrame:
     """One row per period (and group) and ABC tier: the ``--format csv`` / table body."""
-    frames = []
-    for res in filter(None, (result, result.get("comparison"))):
-        objects = [(None, res)] + [(g["group"] if g["group"] is not None else "", g) for g in res.get("groups", [])]
-        for group, obj in objects:
-            frame = tiers_frame(obj)
-            frame.insert(0, "period", res["period"]["label"])
-            if "by" in res:
-                frame.insert(1, res["by"], "(all)" if group is None else group)
-            frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    return stacked_rows(result, tiers_frame)
 
-
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def summary(result: dict[str, Any]) -> list[str]:
@@ -342,7 +325,7 @@ def summary(result: dict[str, Any]) -> list[str]:
     for res in filter(None, (result, result.get("comparison"))):
         lines.append(
             f"{res['period']['label']}: {res['customers']:,} customers, value {res['total_value']:,.2f}; "
-            f"top 20% hold {_fmt(res['top20_value_share'], '.1%')}, Gini {_fmt(res['gini'], '.3f')}; "
+            f"top 20% hold {fmt(res['top20_value_share'], '.1%')}, Gini {fmt(res['gini'], '.3f')}; "
             f"since {res['migration_from']['period']}: {res['movers_up']} moved up, "
             f"{res['movers_down']} moved down, {res['new_customers']} new"
         )
@@ -350,6 +333,6 @@ def summary(result: dict[str, Any]) -> list[str]:
         counts = ", ".join(f"{t['tier']} {t['customers']}" for t in card["tiers"])
         lines.append(
             f"  scorecard ({', '.join(d['name'] for d in card['dimensions'])}): {counts}; "
-            f"same tier as ABC for {_fmt(card['agreement_with_abc'], '.0%')} of customers"
+            f"same tier as ABC for {fmt(card['agreement_with_abc'], '.0%')} of customers"
         )
     return lines
