@@ -242,7 +242,6 @@ class _Plan:
     source_from: str = "raw as r join line_map as m on m.row_index = r.rowid"
     line_expr: str = "m.line"
     where: str = ""
-    base: str = ""  # a mapped load first reads each used column once, nulls normalised
     checked: str = "checked"  # FROM text of the checked rows: the table, or its query
     final: str = "final"  # FROM text of the rows to load: the table, or its query
     rows: int = 0  # rows the scan accepted
@@ -478,13 +477,25 @@ def _date_formats(con, plan_src: str, raw_sql: str, params: _Params, path: Path,
 
 def _base_sql(binder: _Binder, inner: str, extra: list[str], where: str, line: str = "m.line") -> str:
     """Each source column a feed uses, read once: trimmed, null markers made null."""
+    if extra:  # unpivoted rows
+        columns = [
+            f"{binder.normalised('r.' + _q(readers.column_name(p)))} as {_q(readers.column_name(p))}"
+            for p in sorted(binder.used)
+        ]
+        columns += [f"trim(r.{_q(readers.column_name(p))}) as {_q('o' + str(int(p)))}" for p in sorted(binder.originals)]
+        return f"select r.line as line, {', '.join([*columns, *extra])} from {inner} {where}"
+    positions = sorted(binder.used | binder.originals)
+    trimmed = ", ".join(f"trim(r.{_q(readers.column_name(p))}) as {_q(readers.column_name(p))}" for p in positions)
     columns = [
-        f"{binder.normalised('r.' + _q(readers.column_name(p)))} as {_q(readers.column_name(p))}"
+        f"case when list_contains({binder.nulls}, t.{_q(readers.column_name(p))}) then null "
+        f"else t.{_q(readers.column_name(p))} end as {_q(readers.column_name(p))}"
         for p in sorted(binder.used)
     ]
-    columns += [f"trim(r.{_q(readers.column_name(p))}) as {_q('o' + str(int(p)))}" for p in sorted(binder.originals)]
-    line = "r.line" if extra else line
-    return f"select {line} as line, {', '.join([*columns, *extra])} from {inner} {where}"
+    columns += [f"t.{_q(readers.column_name(p))} as {_q('o' + str(int(p)))}" for p in sorted(binder.originals)]
+    return (
+        f"select t.line as line, {', '.join(columns)} "
+        f"from (select {line} as line, {trimmed} from {inner} {where}) as t"
+    )
 
 
 def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: Settings) -> _Plan:
@@ -604,6 +615,10 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
     timezone = feed.timezone or _TIMEZONE.get() or con.execute("select current_setting('TimeZone')").fetchall()[0][0]
     tz = params.add(timezone)
 
+    # each used source column read once (trimmed, null markers made null) into a work table:
+    # the typing macros and the day/month detection read a value several times
+    _drop(con, "base")
+    _run(con, f"create temp table base as {_base_sql(binder, inner, base_extra, base_where, row_line)}", params.values)
     typed: dict[str, str] = {}
     source_from = "base as b"
     stage_sql = f"{stage_to}[list_position({stage_from}, lower(raw_stage))]"
@@ -615,7 +630,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
             explicit = feed.columns.get(column.name).formats if column.name in feed.columns else ()
             explicit = explicit or feed.date_format
             detected = () if explicit or raw[column.name] == "null::varchar" else _date_formats(
-                con, f"({_base_sql(binder, inner, base_extra, base_where, row_line)}) as b {where}", raw[column.name], params, path,
+                con, f"base as b {where}", raw[column.name], params, path,
                 repr(scan.header[_find_header(scan.header, feed.columns[column.name].text) - 1])
                 if column.name in feed.columns and feed.columns[column.name].kind in {"column", "auto"}
                 and _find_header(scan.header, feed.columns[column.name].text) else column.name,
@@ -678,7 +693,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
     plan = _Plan(
         spec, raw, typed, labels, checks, params, provided,
         source_from=source_from, line_expr=line_expr, where=where,
-        base=_base_sql(binder, inner, base_extra, base_where, row_line),
+
         check_duplicates=feed.combine is None and feed.table != "deal_stage_history",
         stage_column="raw_stage" if "stage" in spec.names else None, extra_src=extra_src,
         materialize=feed.combine is not None or feed.table == "deal_stage_history",
@@ -698,11 +713,6 @@ def _check(con: duckdb.DuckDBPyConnection, plan: _Plan, settings: Settings) -> N
     key = ", ".join(_q(k) for k in spec.key)
     key_present = " and ".join(f"{_q(k)} is not null" for k in spec.key)
     _drop(con, "checked")
-    _drop(con, "base")
-    if plan.base:
-        # each used source column read once (trimmed, null markers made null): the typing
-        # macros read a value several times
-        _run(con, f"create temp table base as {plan.base}", plan.params.values)
     # computed source values (expressions, value maps, hashed ids): compute them once too
     computed = any(f in e for e in plan.raw.values() for f in ("crm_amount(", "list_position(", "md5("))
     select = f"""
