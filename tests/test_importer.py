@@ -132,3 +132,23 @@ def test_a_file_not_named_after_a_table_is_matched_by_its_header(tmp_path):
 def test_a_missing_file_is_an_error(tmp_path):
     with pytest.raises(ImportFileError, match="nope.csv: no such file"):
         import_files([tmp_path / "nope.csv"], tmp_path / "w.duckdb")
+
+
+def test_a_gbk_file_whose_first_megabytes_are_plain_ascii_is_still_read_as_gbk(tmp_path):
+    # the encoding is guessed from the file's beginning; a later GBK byte makes DuckDB refuse
+    # the line as not UTF-8, and the whole file is then read again as GB18030
+    db = tmp_path / "w.duckdb"
+    lines = ["customer_id,name,region", *(f"C{i},Company {i},East" for i in range(160_000)), "C_last,上海华联,华东"]
+    path = _write(tmp_path / "customers.csv", "\n".join(lines) + "\n", "gb18030")
+    assert path.stat().st_size > 4 * 1024 * 1024
+    (result,) = import_files([path], db)
+    assert (result.encoding, result.rows_read, result.rows_loaded) == ("gb18030", 160_001, 160_001)
+    assert _rows(db, "select name, region from customers where customer_id = 'C_last'") == [("上海华联", "华东")]
+
+
+def test_a_utf8_file_with_a_bom_and_crlf_line_ends_is_read(tmp_path):
+    db = tmp_path / "w.duckdb"
+    path = _write(tmp_path / "reps.csv", "\ufeffrep_id,name,team\r\nR1,王芳,华东\r\nR2,Li Wei,华南\r\n")
+    (result,) = import_files([path], db)
+    assert (result.encoding, result.rows_loaded) == ("utf-8-sig", 2)
+    assert _rows(db, "select rep_id, name, team from reps order by rep_id") == [("R1", "王芳", "华东"), ("R2", "Li Wei", "华南")]
