@@ -280,3 +280,19 @@ def test_the_import_command_reports_a_wrong_mapping_as_an_error(tmp_path, capsys
     path.write_text("a\n1\n", encoding="utf-8")
     assert main(["import", str(path), "--mapping", str(mapping), "--db", str(tmp_path / "w.duckdb")]) == 2
     assert "no source for required columns customer_id, order_date, amount" in capsys.readouterr().err
+
+
+def test_zoho_stage_history_from_a_report_export_with_suffixed_columns(tmp_path):
+    db = tmp_path / "w.duckdb"
+    path = tmp_path / "Stage_History_Report.csv"
+    path.write_text(
+        "Deal Name,Stage (Stage History),Moved To (Stage History),Modified Time (Stage History)\n"
+        "Yufeng Agri - trial,Qualification,Needs Analysis,2026-09-14 08:45:00\n"
+        "Yufeng Agri - trial,Needs Analysis,,2026-09-28 10:00:00\n",
+        encoding="utf-8",
+    )
+    (result,) = import_files([path], db, source="zoho")
+    assert (result.table, result.rows_loaded, result.records_loaded) == ("deal_stage_history", 2, 2)
+    assert _rows(db, "select stage, entered_at::varchar from deal_stage_history order by entered_at") == [
+        ("lead", "2026-09-14 08:45:00"), ("qualified", "2026-09-28 10:00:00"),
+    ]

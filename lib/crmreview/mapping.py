@@ -27,7 +27,7 @@ pattern become one row each, e.g. HubSpot's ``Date entered "Stage (Pipeline)"``)
 ``history`` (``snapshots``/``none``: whether a deals feed without stage history rebuilds it
 from successive exports), ``date_format``, ``timezone``, ``null_values``, ``sheet``,
 ``header_row``, ``delimiter``, ``requires`` (columns a file must have for this feed to take
-it: tells apart exports that share column names), ``skip_if_empty`` (rows where that column is empty are
+it, each a name or a list of alternative names: tells apart exports that share column names), ``skip_if_empty`` (rows where that column is empty are
 no record of this feed, e.g. a follow-up table's blank last-contact date). Top-level ``stage_map``, ``date_format``, ``timezone`` and
 ``null_values`` apply to every feed that does not set its own.
 
@@ -257,14 +257,14 @@ class Feed:
     header_row: int | None = None
     delimiter: str | None = None
     skip_if_empty: tuple[str, ...] = ()  # rows where these source columns are empty feed nothing
-    requires: tuple[str, ...] = ()  # columns a file must have to feed this (tells exports apart)
+    requires: tuple[tuple[str, ...], ...] = ()  # columns a file must have (each: any of the names)
 
     def matches(self, path: Path) -> bool:
         return fnmatch.fnmatch(path.name.lower(), self.file.lower())
 
     def referenced(self) -> list[str]:
         """Source columns this feed needs (optional ones and alternatives aside)."""
-        names: list[str] = list(self.requires)
+        names: list[str] = [names[0] for names in self.requires if len(names) == 1]
         for source in self.columns.values():
             if source.optional or source.alternatives:
                 continue
@@ -279,7 +279,10 @@ class Feed:
 
     def missing(self, header: tuple[str, ...], find) -> list[str]:
         """The needed source columns that ``header`` lacks (``find(header, name)`` locates one)."""
-        missing = [repr(n) for n in self.requires if find(header, n) is None]
+        missing = [
+            " or ".join(repr(n) for n in names) for names in self.requires
+            if all(find(header, n) is None for n in names)
+        ]
         if self.unpivot and not any(re.search(self.unpivot.headers, h) for h in header):
             missing.append(f"a column matching {self.unpivot.headers!r}")
         for source in self.columns.values():
@@ -466,7 +469,9 @@ def _feed(raw: Any, index: int, defaults: dict, where: str, settings: config.Set
         header_row=header_row,
         delimiter=raw.get("delimiter"),
         skip_if_empty=_as_names(raw.get("skip_if_empty")),
-        requires=_as_names(raw.get("requires")),
+        requires=tuple(
+            tuple(_as_names(item)) for item in ([raw["requires"]] if isinstance(raw.get("requires"), str) else raw.get("requires") or ())
+        ),
     )
 
 
