@@ -11,7 +11,6 @@ report language, and every number in the prose is computed from the metric resul
 """
 from __future__ import annotations
 
-import html
 import importlib
 import re
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ from .config import DEFAULT_SETTINGS, Settings, load_settings
 from .funnel import funnel, stages_frame
 from .i18n import check_lang, t
 from .periods import Period, parse_period
+from .sections._html import esc, fmt_count, fmt_days, fmt_money, fmt_pct, missing
 
 __all__ = [
     "quarterly_review",
@@ -86,35 +86,11 @@ def parse_as_of(text: str | date | None) -> date | None:
 # -- number formatting ------------------------------------------------------------------
 
 
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value))
-
-
-def _fmt_pct(value: float | None) -> str:
-    return "–" if _missing(value) else f"{value:.0%}"
-
-
-def _fmt_count(value: float | None) -> str:
-    return "–" if _missing(value) else f"{int(value):,}"
-
-
-def _fmt_money(value: float | None) -> str:
-    if _missing(value):
-        return "–"
-    return f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.2f}"
-
-
-def _fmt_days(value: float | None) -> str:
-    if _missing(value):
-        return "–"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-
-
-_FORMATS = {"count": _fmt_count, "rate": _fmt_pct, "money": _fmt_money, "days": _fmt_days}
+_FORMATS = {"count": fmt_count, "rate": fmt_pct, "money": fmt_money, "days": fmt_days}
 
 
 def _fmt_change(now: float | None, before: float | None, kind: str, lang: str) -> str:
-    if _missing(now) or _missing(before):
+    if missing(now) or missing(before):
         return "–"
     if kind == "rate":
         return t("kpi.points", lang, value=f"{(now - before) * 100:+.1f}")
@@ -139,8 +115,8 @@ def kpi_frame(current: Mapping[str, Any], previous: Mapping[str, Any]) -> pd.Dat
             {
                 "metric": key,
                 "kind": kind,
-                "current": None if _missing(now) else float(now),
-                "previous": None if _missing(before) else float(before),
+                "current": None if missing(now) else float(now),
+                "previous": None if missing(before) else float(before),
             }
         )
     return pd.DataFrame(rows, columns=["metric", "kind", "current", "previous"]).astype(
@@ -199,7 +175,7 @@ def _conversion_sentence(
     steps = [
         (i, row, rows[i + 1])
         for i, row in enumerate(rows[:-1])
-        if not _missing(row.get("conversion"))
+        if not missing(row.get("conversion"))
     ]
     if not steps:
         return None
@@ -210,12 +186,12 @@ def _conversion_sentence(
     compared = [
         (abs(row["conversion"] - before_by_stage[row["stage"]]), -i, row, nxt)
         for i, row, nxt in steps
-        if not _missing(before_by_stage.get(row["stage"]))
+        if not missing(before_by_stage.get(row["stage"]))
     ]
     common = {"period": ctx.period_label, "compare": ctx.compare_label}
     if compared:
         _, _, row, nxt = max(compared, key=lambda item: item[:2])
-        now, before = _fmt_pct(row["conversion"]), _fmt_pct(before_by_stage[row["stage"]])
+        now, before = fmt_pct(row["conversion"]), fmt_pct(before_by_stage[row["stage"]])
         if now == before:
             key = "say.conversion_held"
         elif row["conversion"] < before_by_stage[row["stage"]]:
@@ -230,7 +206,7 @@ def _conversion_sentence(
     _, row, nxt = min(steps, key=lambda step: (step[1]["conversion"], step[0]))
     return ctx.t(
         "say.weakest_step", from_stage=label(row["stage"]), to_stage=label(nxt["stage"]),
-        now=_fmt_pct(row["conversion"]), **common,
+        now=fmt_pct(row["conversion"]), **common,
     )
 
 
@@ -257,18 +233,18 @@ def _leak_sentence(current: Mapping[str, Any], ctx: ChartContext, settings: Sett
 def _win_rate_sentence(
     current: Mapping[str, Any], previous: Mapping[str, Any] | None, ctx: ChartContext
 ) -> str:
-    if _missing(current.get("win_rate")):
+    if missing(current.get("win_rate")):
         return ctx.t("say.no_closed", period=ctx.period_label)
     won, lost = int(current.get("won") or 0), int(current.get("lost") or 0)
     closed = int(current.get("deals_closed") or won + lost)
     compare_part = ""
-    if previous is not None and not _missing(previous.get("win_rate")):
+    if previous is not None and not missing(previous.get("win_rate")):
         compare_part = ctx.t(
-            "say.win_rate_compare", compare=ctx.compare_label, rate=_fmt_pct(previous["win_rate"])
+            "say.win_rate_compare", compare=ctx.compare_label, rate=fmt_pct(previous["win_rate"])
         )
     return ctx.t(
         "say.win_rate", period=ctx.period_label, closed=f"{closed:,}", won=f"{won:,}",
-        rate=_fmt_pct(current["win_rate"]), compare_part=compare_part,
+        rate=fmt_pct(current["win_rate"]), compare_part=compare_part,
     )
 
 
@@ -299,10 +275,6 @@ def funnel_sentences(
 
 
 # -- the report ----------------------------------------------------------------------------
-
-
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def _colon(lang: str) -> str:
@@ -349,15 +321,15 @@ class QuarterlyReview:
             ),
             (t("report.as_of", lang), self.period.as_of.isoformat()),
         ]
-        lines = [f"<strong>{_esc(name)}</strong>{sep}{_esc(value)}" for name, value in facts]
+        lines = [f"<strong>{esc(name)}</strong>{sep}{esc(value)}" for name, value in facts]
         if self.loaded_through is None:
-            lines.append(_esc(t("report.loaded_nothing", lang)))
+            lines.append(esc(t("report.loaded_nothing", lang)))
         else:
             loaded = t("report.loaded_through", lang, date=self.loaded_through.isoformat())
-            lines.append(_esc(loaded))
+            lines.append(esc(loaded))
         parts = [
-            f'<div class="crm-report-header" lang="{_esc(lang)}">',
-            f"<h1>{_esc(t('report.title', lang, period=self.period.label))}</h1>",
+            f'<div class="crm-report-header" lang="{esc(lang)}">',
+            f"<h1>{esc(t('report.title', lang, period=self.period.label))}</h1>",
             "<p>" + "<br>\n".join(lines) + "</p>",
         ]
         if self.loaded_through is not None and self.loaded_through < self.period.as_of:
@@ -365,14 +337,14 @@ class QuarterlyReview:
                 "report.loaded_before_as_of", lang,
                 date=self.loaded_through.isoformat(), as_of=self.period.as_of.isoformat(),
             )
-            parts.append(f'<p class="crm-warning"><strong>⚠</strong> {_esc(warning)}</p>')
+            parts.append(f'<p class="crm-warning"><strong>⚠</strong> {esc(warning)}</p>')
         parts.append("</div>")
         return HtmlBlock("\n".join(parts))
 
     def kpi_table(self) -> HtmlBlock:
         """Key numbers, this period vs the comparison, with the change."""
         table = kpi_table_html(kpi_frame(self.current, self.previous), self.ctx)
-        return HtmlBlock(f"<h2>{_esc(t('kpi.heading', self.lang))}</h2>\n{table}")
+        return HtmlBlock(f"<h2>{esc(t('kpi.heading', self.lang))}</h2>\n{table}")
 
     def _footnote(self) -> HtmlBlock:
         rule = self.current.get("rule", "furthest")
@@ -388,7 +360,7 @@ class QuarterlyReview:
             backward=f"{int(self.current.get('backward_move_deals') or 0):,}",
             excluded=f"{int(self.current.get('excluded_no_created_at') or 0):,}",
         )
-        return HtmlBlock(f'<p class="crm-note"><small>{_esc(rule_text)} {_esc(cohort)}</small></p>')
+        return HtmlBlock(f'<p class="crm-note"><small>{esc(rule_text)} {esc(cohort)}</small></p>')
 
     def section(self, name: str) -> list[Any]:
         """The report section ``crmreview.sections.<name>``: its ``build(con, review)`` gets a
@@ -403,12 +375,12 @@ class QuarterlyReview:
     def funnel_section(self) -> list[Any]:
         """Heading and sentences, then the funnel, leakage and comparison charts, then the
         rule used; with no deals created in the period, the heading and a message instead."""
-        heading = f"<h2>{_esc(t('funnel.heading', self.lang))}</h2>"
+        heading = f"<h2>{esc(t('funnel.heading', self.lang))}</h2>"
         sentences = funnel_sentences(self.current, self.previous, self.ctx, settings=self.settings)
-        items = "".join(f"<li>{_esc(s)}</li>" for s in sentences)
+        items = "".join(f"<li>{esc(s)}</li>" for s in sentences)
         if int(self.current.get("cohort_deals") or 0) == 0:
             empty = t("funnel.empty", self.lang, period=self.period.label)
-            message = f"<p><strong>{_esc(empty)}</strong></p>"
+            message = f"<p><strong>{esc(empty)}</strong></p>"
             return [HtmlBlock(f"{heading}\n{message}\n<ul>{items}</ul>")]
         current, previous = stages_frame(self.current), stages_frame(self.previous)
         return [

@@ -5,37 +5,21 @@ over the last periods, lost reasons and stale deals.
 """
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from .. import queries
 from ..charts import conversion_heatmap, conversion_trend_chart, days_in_stage_chart
 from ..funnel import funnel, groups_frame, stages_frame, trend
 from ..i18n import t
+from ..report_sections import HtmlBlock
+from ._html import esc, fmt_money, sentences, table
 
 __all__ = ["build", "detail_sentences", "TREND_PERIODS", "STALE_ROWS"]
 
 TREND_PERIODS = 8
 STALE_ROWS = 10
-
-
-class _Html:
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def _repr_html_(self) -> str:
-        return self.text
-
-
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _money(value: float | None) -> str:
-    return "–" if value is None or pd.isna(value) else f"{value:,.0f}"
 
 
 def _won_share(group: dict[str, Any]) -> float | None:
@@ -76,39 +60,26 @@ def detail_sentences(
         sentences.append(
             t(
                 "detail.say.stale", lang, count=f"{current['stale_deals']:,}",
-                amount=_money(current.get("stale_amount")), days=current["stale_days"],
+                amount=fmt_money(current.get("stale_amount")), days=current["stale_days"],
                 as_of=current["as_of"],
             )
         )
     return sentences
 
 
-def _table(headers: list[str], rows: list[list[object]], numeric: set[int]) -> str:
-    head = "".join(f"<th>{_esc(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(
-            f'<td style="text-align:right">{_esc(v)}</td>' if i in numeric else f"<td>{_esc(v)}</td>"
-            for i, v in enumerate(row)
-        ) + "</tr>"
-        for row in rows
-    )
-    return f'<table class="crm-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
 def build(con: duckdb.DuckDBPyConnection, review: Any) -> list[Any]:
     lang, ctx, settings, period = review.lang, review.ctx, review.settings, review.period
     current = review.current
-    heading = f"<h2>{_esc(t('detail.heading', lang))}</h2>"
+    heading = f"<h2>{esc(t('detail.heading', lang))}</h2>"
     if int(current.get("cohort_deals") or 0) == 0 and not current.get("lost_reasons"):
-        return [_Html(f"{heading}\n<p>{_esc(t('funnel.empty', lang, period=period.label))}</p>")]
+        return [HtmlBlock(f"{heading}\n<p>{esc(t('funnel.empty', lang, period=period.label))}</p>")]
     by_rep = funnel(con, period, settings=settings, by="rep")
     by_channel = funnel(con, period, settings=settings, by="channel")
     history = trend(con, period, periods=TREND_PERIODS, settings=settings)
     rep_names = dict(queries.run(con, "report/rep_names", {}).itertuples(index=False, name=None))
     not_set = t("chart.not_set", lang)
-    sentences = detail_sentences(current, by_channel, lang, not_set=not_set)
-    items = "".join(f"<li>{_esc(s)}</li>" for s in sentences)
-    out: list[Any] = [_Html(f"{heading}\n<ul>{items}</ul>")]
+    said = detail_sentences(current, by_channel, lang, not_set=not_set)
+    out: list[Any] = [HtmlBlock(f"{heading}\n{sentences(said)}")]
     if by_rep.get("groups"):
         out.append(conversion_heatmap(groups_frame(by_rep), ctx, by="rep", labels=rep_names, settings=settings))
     if by_channel.get("groups"):
@@ -118,19 +89,20 @@ def build(con: duckdb.DuckDBPyConnection, review: Any) -> list[Any]:
     reasons = current.get("lost_reasons") or []
     if reasons:
         rows = [[r["lost_reason"] or not_set, f"{r['deals']:,}", f"{r['share']:.0%}"] for r in reasons]
-        table = _table([t("detail.reason", lang), t("detail.lost_deals", lang), t("detail.share", lang)], rows, {1, 2})
-        out.append(_Html(f"<h3>{_esc(t('detail.reasons_heading', lang, period=period.label))}</h3>\n{table}"))
+        headers = [t("detail.reason", lang), t("detail.lost_deals", lang), t("detail.share", lang)]
+        heading_text = esc(t("detail.reasons_heading", lang, period=period.label))
+        out.append(HtmlBlock(f"<h3>{heading_text}</h3>\n{table(headers, rows, numeric=(1, 2))}"))
     stale = current.get("stale_deal_list") or []
     if stale:
         rows = [
             [
                 d["deal_id"], rep_names.get(d["owner_rep_id"], d["owner_rep_id"] or not_set),
-                settings.stage_label(d["stage"], lang), _money(d["amount"]), f"{d['days_since_change']:,}",
+                settings.stage_label(d["stage"], lang), fmt_money(d["amount"]), f"{d['days_since_change']:,}",
             ]
             for d in stale[:STALE_ROWS]
         ]
         headers = [t(f"detail.stale.{k}", lang) for k in ("deal", "rep", "stage", "amount", "days")]
         title = t("detail.stale_heading", lang, shown=len(rows), count=f"{current['stale_deals']:,}",
                   days=current["stale_days"], as_of=current["as_of"])
-        out.append(_Html(f"<h3>{_esc(title)}</h3>\n{_table(headers, rows, {3, 4})}"))
+        out.append(HtmlBlock(f"<h3>{esc(title)}</h3>\n{table(headers, rows, numeric=(3, 4))}"))
     return out
