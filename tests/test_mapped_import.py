@@ -400,3 +400,15 @@ def test_a_failing_file_loads_nothing_of_the_whole_call(tmp_path):
     assert _rows(db, "select deal_id, stage from deals") == [("S1", "proposal")]
     assert _rows(db, "select count(*) from imports") == [(1,)]
     assert _rows(db, "select count(*) from deal_snapshots") == [(1,)]
+
+
+def test_the_mapping_reference_example_is_a_valid_mapping():
+    import re
+
+    from crmreview.mapping import ADAPTERS_DIR
+
+    text = (ADAPTERS_DIR / "README.md").read_text(encoding="utf-8")
+    (example,) = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    mapping = parse_mapping(example, name="reference")
+    (feed,) = mapping.feeds
+    assert (mapping.name, feed.table, feed.columns["customer_id"].alternatives) == ("my_crm", "deals", ("客户",))
