@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from crmreview.cli import build_parser, main
+from crmreview.warehouse import connect_read
 
 FIXTURE = Path(__file__).parent / "sql" / "funnel_q3"
 SUBCOMMANDS = ["demo", "generate", "import", "metrics", "report", "upgrade"]
@@ -90,3 +91,39 @@ def test_import_show_rejects_lists_refused_rows(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "1 rejected value(s):" in out
     assert "customer_id" in out and "missing required value" in out
+
+
+def test_a_settings_file_adds_a_stage_for_import_and_metrics(tmp_path, capsys):
+    settings = tmp_path / "team.yml"
+    settings.write_text("stages: [lead, qualified, proposal, negotiation, won]\n", encoding="utf-8")
+    deals = tmp_path / "deals.csv"
+    deals.write_text(
+        "deal_id,stage,outcome,created_at\nN1,negotiation,open,2026-07-02\nN2,lead,open,2026-07-03\n",
+        encoding="utf-8",
+    )
+    history = tmp_path / "deal_stage_history.csv"
+    history.write_text(
+        "deal_id,stage,entered_at\nN1,lead,2026-07-02\nN1,negotiation,2026-07-20\nN2,lead,2026-07-03\n",
+        encoding="utf-8",
+    )
+    default_db, team_db = tmp_path / "default.duckdb", tmp_path / "team.duckdb"
+    assert main(["import", str(deals), str(history), "--db", str(default_db)]) == 0
+    capsys.readouterr()
+    with connect_read(default_db) as con:
+        assert con.execute("select count(*) from deals").fetchall() == [(1,)]  # N1 refused
+    assert main(["import", str(deals), str(history), "--db", str(team_db), "--config", str(settings)]) == 0
+    capsys.readouterr()
+    assert main(["metrics", "funnel", "--period", "2026Q3", "--format", "json", "--db", str(team_db),
+                 "--config", str(settings)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [(s["stage"], s["reached"]) for s in result["stages"]] == [
+        ("lead", 2), ("qualified", 1), ("proposal", 1), ("negotiation", 1), ("won", 0),
+    ]
+
+
+def test_a_bad_settings_file_is_a_clear_error(tmp_path, fixture_db, capsys):
+    settings = tmp_path / "bad.yml"
+    settings.write_text("stagez: [lead, won]\n", encoding="utf-8")
+    assert main(["metrics", "funnel", "--period", "2026Q3", "--db", str(fixture_db), "--config", str(settings)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yml: unknown setting stagez" in err and "stages" in err

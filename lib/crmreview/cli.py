@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("files", nargs="*", type=Path, metavar="FILE", help="CSV or XLSX files to import")
     _add_db(imp)
+    _add_config(imp)
     how = imp.add_mutually_exclusive_group()
     how.add_argument(
         "--source", choices=("salesforce", "hubspot", "zoho", "jiandaoyun"), default=None,
@@ -244,8 +245,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if not args.files:
         raise ImportFileError("no files given to import")
     results = import_files(
-        args.files, args.db, mapping=args.mapping, source=args.source,
-        exported_at=args.exported_at, timezone=args.timezone,
+        args.files, args.db, settings=config.load_settings(args.config), mapping=args.mapping,
+        source=args.source, exported_at=args.exported_at, timezone=args.timezone,
     )
     _print_table(
         [vars(r) for r in results],
