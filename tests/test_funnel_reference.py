@@ -9,9 +9,7 @@ import pytest
 from crmreview import warehouse
 from crmreview.config import DEFAULT_SETTINGS
 from crmreview.funnel import funnel
-from crmreview.importer import import_files
 from crmreview.periods import parse_period
-from crmreview.sample import generate
 from tests.conftest import VALIDATION_DATA
 from tests.reference import funnel_pandas
 
@@ -51,11 +49,9 @@ def _frames(deals: pd.DataFrame, history: pd.DataFrame) -> tuple[pd.DataFrame, p
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("reference-sample")
-    generate(folder, seed=5, size=0.5)
-    db = folder / "w.duckdb"
-    import_files(sorted(folder.glob("*.csv")), db)
+def sample(imported_sample):
+    export = imported_sample(seed=5, size=0.5)
+    db, folder = export.db, export.folder
     deals = pd.read_csv(folder / "deals.csv", dtype=str, keep_default_na=False, na_values=[""])
     history = pd.read_csv(folder / "deal_stage_history.csv", dtype=str)
     return db, *_frames(deals, history)

@@ -4,19 +4,14 @@ from decimal import Decimal
 import pytest
 
 from crmreview.funnel import funnel
-from crmreview.importer import import_files
 from crmreview.periods import parse_period
-from crmreview.sample import generate
 from crmreview.warehouse import connect_read
 
 
 @pytest.fixture(scope="module")
-def sample_warehouse(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("sample")
-    manifest = generate(folder, seed=11, size=0.5)
-    db = folder / "w.duckdb"
-    results = import_files(sorted(folder.glob("*.csv")), db)
-    return db, manifest, results
+def sample_warehouse(imported_sample):
+    export = imported_sample(seed=11, size=0.5)
+    return export.db, export.manifest, export.results
 
 
 def test_the_whole_sample_imports_without_a_reject(sample_warehouse):

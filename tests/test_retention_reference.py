@@ -2,38 +2,19 @@
 (tests/reference/retention_pandas.py) on the generated sample and on Online Retail II."""
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 import pytest
 
 from crmreview import warehouse
 from crmreview.churn import churn, purchase_model
-from crmreview.importer import import_files
 from crmreview.periods import parse_period
 from crmreview.queries import run
 from crmreview.repurchase import repurchase
 from crmreview.retention import retention
-from crmreview.sample import generate
-from tests.conftest import VALIDATION_DATA
 from tests.reference import retention_pandas as ref
 
-ONLINE_RETAIL = VALIDATION_DATA / "online_retail_ii_2009_2010" / "online_retail_ii_2009_2010.parquet"
 THRESHOLDS = {"new_days": 90, "active_days": 90, "churn_days": 180}
 
-# Online Retail II as canonical orders: one order per invoice (lines without a Customer ID
-# dropped; invoices starting with C are cancellations, with negative quantities), amount =
-# sum of Quantity * Price rounded to cents; one customer per Customer ID, created_at unknown.
-_ONLINE_RETAIL_ORDERS = """
-insert into orders
-select
-    Invoice as order_id,
-    cast(cast("Customer ID" as bigint) as varchar) as customer_id,
-    min(cast(InvoiceDate as timestamp))::date as order_date,
-    round(sum(Quantity * cast(Price as decimal(18, 3))), 2)::decimal(18, 2) as amount,
-from read_parquet($path)
-where "Customer ID" is not null
-group by Invoice, "Customer ID"
-"""
 
 
 def _orders_frame(con) -> pd.DataFrame:
@@ -51,26 +32,15 @@ def _customers_frame(con) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("sample_retention")
-    generate(folder, seed=7, size=0.5)
-    db = folder / "w.duckdb"
-    import_files(sorted(folder.glob("*.csv")), db)
-    with warehouse.connect_read(db) as con:
+def sample(imported_sample):
+    with warehouse.connect_read(imported_sample(seed=7, size=0.5).db) as con:
         yield con, _orders_frame(con), _customers_frame(con)
 
 
 @pytest.fixture(scope="module")
-def online_retail():
-    if not ONLINE_RETAIL.is_file():
-        pytest.skip(f"validation data not found at {ONLINE_RETAIL}")
-    con = duckdb.connect()
-    warehouse._migrate(con, warehouse.migrations())
-    warehouse.install_macros(con)
-    con.execute(_ONLINE_RETAIL_ORDERS, {"path": str(ONLINE_RETAIL)})
-    con.execute("insert into customers (customer_id) select distinct customer_id from orders")
-    yield con, _orders_frame(con), _customers_frame(con)
-    con.close()
+def online_retail(online_retail_warehouse):
+    con = online_retail_warehouse
+    return con, _orders_frame(con), _customers_frame(con)
 
 
 def _check_period(con, orders, customers, label):

@@ -19,10 +19,9 @@ from crmreview.charts import (
 from crmreview.churn import churn, flows_frame, lifecycle_history, recency_frame, risk_frame
 from crmreview.importer import import_files
 from crmreview.periods import parse_period
-from crmreview.report_sections import HtmlBlock, quarterly_review
+from crmreview.report_sections import quarterly_review
 from crmreview.reports import network_references
 from crmreview.retention import cohort_frame, retention
-from crmreview.sample import generate
 from crmreview.sections.churn import churn_sentences, model_sentences
 from crmreview.sections.repurchase import repurchase_sentences
 from crmreview.sections.retention import retention_sentences
@@ -53,12 +52,8 @@ def q3(q3_db):
 
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("retention_sample")
-    generate(folder, seed=3, size=0.3)
-    db = folder / "w.duckdb"
-    import_files(sorted(folder.glob("*.csv")), db)
-    return db
+def sample_db(imported_sample) -> Path:
+    return imported_sample(seed=3, size=0.3).db
 
 
 def _charts(q3):

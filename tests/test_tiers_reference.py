@@ -19,29 +19,15 @@ import pytest
 from crmreview import queries, warehouse
 from crmreview.config import DEFAULT_SETTINGS
 from crmreview.followup import followup
-from crmreview.importer import import_files
 from crmreview.periods import parse_period
-from crmreview.sample import generate
 from crmreview.tiers import scorecard_json, tiers
 
-from .conftest import VALIDATION_DATA
+from .conftest import ONLINE_RETAIL
 from .reference import tiers_pandas as ref
 
-ONLINE_RETAIL = VALIDATION_DATA / "online_retail_ii_2009_2010" / "online_retail_ii_2009_2010.parquet"
 S = DEFAULT_SETTINGS
 TABLES = ("customers", "orders", "deals", "activities", "reps", "targets")
 
-_ONLINE_RETAIL_ORDERS = """
-insert into orders (order_id, customer_id, order_date, amount)
-select
-    "Invoice",
-    cast(cast("Customer ID" as bigint) as varchar),
-    min(cast("InvoiceDate" as timestamp))::date,
-    round(sum("Quantity" * "Price"::decimal(18, 3)), 2)::decimal(18, 2),
-from read_parquet($path)
-where "Customer ID" is not null
-group by "Invoice", "Customer ID"
-"""
 
 
 def _frames(con) -> dict[str, pd.DataFrame]:
@@ -58,12 +44,8 @@ def _frames(con) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("sample")
-    generate(folder, seed=7, size=1.0)
-    db = folder / "w.duckdb"
-    import_files(sorted(folder.glob("*.csv")), db)
-    with warehouse.connect_read(db) as con:
+def sample(imported_sample):
+    with warehouse.connect_read(imported_sample(seed=7, size=1.0).db) as con:
         yield con, _frames(con)
 
 
@@ -90,22 +72,15 @@ def _online_retail_orders_in_pandas(path: Path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def online_retail():
-    if not ONLINE_RETAIL.is_file():
-        pytest.skip(f"validation data not found at {ONLINE_RETAIL}")
-    con = duckdb.connect()
-    warehouse._migrate(con, warehouse.migrations())
-    warehouse.install_macros(con)
-    con.execute(_ONLINE_RETAIL_ORDERS, {"path": str(ONLINE_RETAIL)})
-    con.execute("insert into customers (customer_id) select distinct customer_id from orders")
+def online_retail(online_retail_warehouse):
+    con = online_retail_warehouse
     frames = _frames(con)
     frames["orders"] = _online_retail_orders_in_pandas(ONLINE_RETAIL)
     frames["customers"] = pd.DataFrame(
         {"customer_id": sorted(frames["orders"]["customer_id"].unique()), "owner_rep_id": None,
          "created_at": pd.NaT, "size_band": None}
     )
-    yield con, frames
-    con.close()
+    return con, frames
 
 
 def _tiered(frames, as_of) -> pd.DataFrame:

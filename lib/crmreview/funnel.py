@@ -46,7 +46,6 @@ STAGE_COLUMNS = (
 STALE_LIST_LENGTH = 20
 
 
-
 def _stage_entries(rows: pd.DataFrame) -> list[dict[str, Any]]:
     reached = [int(r) for r in rows["reached"]]
     first = reached[0] if reached else 0
@@ -263,7 +262,6 @@ def trend(
 def rows(result: dict[str, Any]) -> pd.DataFrame:
     """One row per period (and group) and stage: the ``--format csv`` / table body."""
     return stacked_rows(result, stages_frame)
-
 
 
 def summary(result: dict[str, Any]) -> list[str]:

@@ -234,7 +234,6 @@ def rows(result: dict[str, Any]) -> pd.DataFrame:
     return stacked_rows(result, cohort_frame)
 
 
-
 def summary(result: dict[str, Any]) -> list[str]:
     """Plain-text lines for ``--format table``: the header, then revenue retention per period."""
     lines = [
