@@ -27,7 +27,8 @@ import time
 from pathlib import Path
 
 import duckdb
-from crmreview.importer import import_files
+
+from crmreview.importing.importer import import_files
 from crmreview.sample import COLUMNS, generate
 
 HERE = Path(__file__).resolve().parent

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
 from types import SimpleNamespace
 
 import duckdb
 import pytest
 
 from crmreview import warehouse
-from crmreview.importer import import_files
+from crmreview.importing.importer import import_files
 from crmreview.sample import generate
 
 VALIDATION_DATA = Path(

@@ -82,9 +82,8 @@ def test_an_older_warehouse_is_upgraded_by_the_next_write(tmp_path, monkeypatch)
         pass
     v2 = [*v1, warehouse.Migration(len(v1) + 1, "add_note", "alter table reps add column note varchar;")]
     monkeypatch.setattr(warehouse, "migrations", lambda schema_dir=None: v2)
-    with pytest.raises(WarehouseError, match="crm-review upgrade"):
-        with connect_read(db):
-            pass
+    with pytest.raises(WarehouseError, match="crm-review upgrade"), connect_read(db):
+        pass
     assert warehouse.upgrade(db) == (len(v1), len(v2))
     with connect_read(db) as con:
         assert "note" in con.execute("select * from reps").df().columns
@@ -95,12 +94,13 @@ def test_a_warehouse_newer_than_the_release_is_refused(tmp_path, monkeypatch):
     with write_session(db):
         pass
     monkeypatch.setattr(warehouse, "migrations", lambda schema_dir=None: [])
-    with pytest.raises(WarehouseError, match="newer than this release"):
-        with connect_read(db):
-            pass
+    with pytest.raises(WarehouseError, match="newer than this release"), connect_read(db):
+        pass
 
 
 def test_a_missing_warehouse_names_the_path_and_what_to_do(tmp_path):
-    with pytest.raises(WarehouseError, match="no warehouse at .*nope.duckdb.*crm-review import"):
-        with connect_read(tmp_path / "nope.duckdb"):
-            pass
+    with (
+        pytest.raises(WarehouseError, match=r"no warehouse at .*nope.duckdb.*crm-review import"),
+        connect_read(tmp_path / "nope.duckdb"),
+    ):
+        pass

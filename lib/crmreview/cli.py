@@ -4,9 +4,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from . import __version__, config
 from .metrics import NAMES as METRIC_NAMES
@@ -233,8 +234,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from .importer import ImportFileError, import_files
-    from .mapping import ADAPTERS_DIR, BUILTIN_ADAPTERS
+    from .importing.importer import ImportFileError, import_files
+    from .importing.mapping import ADAPTERS_DIR, BUILTIN_ADAPTERS
     from .warehouse import connect_read
 
     if args.list_sources:
@@ -291,7 +292,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .reports import render_report
+    from .report.render import render_report
 
     path = render_report(
         args.name, period=args.period, compare=args.compare or "prev", db=args.db,
@@ -303,8 +304,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .importer import import_files
-    from .reports import render_report
+    from .importing.importer import import_files
+    from .report.render import render_report
     from .sample import generate
 
     sample_dir = config.SAMPLE_DIR
@@ -344,9 +345,9 @@ _COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .importer import ImportFileError
+    from .importing.importer import ImportFileError
+    from .importing.textfiles import EncodingError
     from .metrics import MetricError
-    from .textfiles import EncodingError
     from .warehouse import WarehouseError
 
     parser = build_parser()
@@ -356,7 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config.SettingsError,
     )
     try:
-        from .reports import ReportError
+        from .report.render import ReportError
 
         known = (*known, ReportError)
     except ImportError:

@@ -19,6 +19,8 @@ __all__ = [
     "DATA_DIR",
     "SAMPLE_DIR",
     "REPORTS_DIR",
+    "ADAPTERS_DIR",
+    "MESSAGES_DIR",
     "default_db_path",
     "Settings",
     "DEFAULT_SETTINGS",
@@ -43,6 +45,10 @@ NOTEBOOKS_DIR = _RESOURCES / "notebooks"
 DATA_DIR = PROJECT_ROOT / "data"
 SAMPLE_DIR = DATA_DIR / "sample"
 REPORTS_DIR = PROJECT_ROOT / "reports"
+#: built-in adapters and example mappings (YAML), shipped inside the package
+ADAPTERS_DIR = PACKAGE_DIR / "adapters"
+#: report and chart text, one YAML file per section (en + zh)
+MESSAGES_DIR = PACKAGE_DIR / "messages"
 
 
 def default_db_path() -> Path:

@@ -9,15 +9,15 @@ are not here: they belong to the user-editable settings (``config.Settings.stage
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import yaml
+
+from . import config
 
 __all__ = ["LANGS", "check_lang", "t", "MESSAGES"]
 
 LANGS = ("en", "zh")
 
-MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
+MESSAGES_DIR = config.MESSAGES_DIR
 
 
 def _load_messages() -> dict[str, dict[str, str]]:

@@ -55,10 +55,10 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
-    def with_as_of(self, as_of: date | None) -> "Period":
+    def with_as_of(self, as_of: date | None) -> Period:
         return self if as_of is None else replace(self, as_of=as_of)
 
-    def compare(self, mode: str = "prev") -> "Period":
+    def compare(self, mode: str = "prev") -> Period:
         """The comparison period: ``prev`` or ``yoy``."""
         if mode not in COMPARE_MODES:
             raise PeriodError(f"comparison {mode!r} is not one of: {', '.join(COMPARE_MODES)}")

@@ -1,7 +1,7 @@
 """Running the SQL files of ``queries/``: values are always bound parameters."""
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import duckdb
@@ -12,9 +12,9 @@ from . import config
 __all__ = ["sql_text", "run"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def sql_text(name: str) -> str:
-    """The text of ``queries/<name>.sql`` (e.g. ``metrics/funnel_stages``)."""
+    """The text of ``queries/<name>.sql`` (e.g. ``metrics/funnel/stages``)."""
     path = config.QUERIES_DIR / f"{name}.sql"
     if not path.is_file():
         raise FileNotFoundError(f"no query {name!r} at {path}")

@@ -18,13 +18,13 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 
-from . import config
+from . import config, schema
 
 __all__ = [
     "WarehouseError",
@@ -38,17 +38,8 @@ __all__ = [
     "CANONICAL_TABLES",
 ]
 
-CANONICAL_TABLES = (
-    "customers",
-    "reps",
-    "targets",
-    "deals",
-    "deal_stage_history",
-    "orders",
-    "activities",
-    "imports",
-    "rejects",
-)
+#: every table of the canonical model and the import log (:mod:`crmreview.schema`)
+CANONICAL_TABLES = schema.CANONICAL_TABLES
 _MIGRATION_FILE = re.compile(r"(\d{3})_([a-z0-9_]+)\.sql")
 
 

@@ -1,20 +1,22 @@
 """Plotly charts for reports: aggregates in, a figure out; nothing here ever shows a figure.
 
-One module per domain (``funnel``, …) on the shared furniture of ``base``. Every figure
+One module per metric (``funnel``, ``tiers``, ``followup``, ``retention``, ``churn``) on the shared furniture of ``base``. Every figure
 says its period, its comparison and its data as-of date (``ChartContext.subtitle``), and is
 drawn from aggregates, so a report's size does not grow with the data.
 """
 from .base import ChartContext
-from .funnel import (
-    conversion_heatmap, conversion_trend_chart, days_in_stage_chart, funnel_chart,
-    funnel_compare_chart, leakage_chart,
-)
-from .tiers import migration_chart, pareto_chart, tier_distribution_chart
+from .churn import backtest_chart, lifecycle_composition_chart, recency_chart, risk_table_html, state_flow_sankey
 from .followup import attainment_chart, compliance_heatmap
-from .retention import (
-    backtest_chart, cohort_heatmap, lifecycle_composition_chart, recency_chart, risk_table_html,
-    state_flow_sankey,
+from .funnel import (
+    conversion_heatmap,
+    conversion_trend_chart,
+    days_in_stage_chart,
+    funnel_chart,
+    funnel_compare_chart,
+    leakage_chart,
 )
+from .retention import cohort_heatmap
+from .tiers import migration_chart, pareto_chart, tier_distribution_chart
 
 __all__ = [
     "ChartContext", "funnel_chart", "leakage_chart", "funnel_compare_chart", "conversion_heatmap",

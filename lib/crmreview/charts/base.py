@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 from ..i18n import check_lang, t
 
 __all__ = ["ChartContext", "require", "require_context", "layout", "no_data", "pct", "counts",
-           "FONT", "CURRENT", "COMPARISON", "LOST", "OPEN"]
+           "FONT", "CURRENT", "COMPARISON", "LOST", "OPEN", "empty_message"]
 
 # Latin fonts first, then the CJK fonts of common systems, so Chinese never falls back to boxes.
 FONT = (
@@ -60,7 +60,7 @@ class ChartContext:
                 raise ValueError(f"ChartContext.{name} must be non-empty text, got {value!r}")
 
     @classmethod
-    def for_periods(cls, period, comparison, lang: str = "en") -> "ChartContext":
+    def for_periods(cls, period, comparison, lang: str = "en") -> ChartContext:
         """From two ``periods.Period``: this one (with its as-of date) and its comparison."""
         return cls(period.label, comparison.label, period.as_of.isoformat(), lang)
 
@@ -128,6 +128,15 @@ def layout(
 def no_data(fig: go.Figure, ctx: ChartContext) -> go.Figure:
     fig.add_annotation(
         text=ctx.t("chart.no_data", period=ctx.period_label),
+        showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font={"size": 16},
+    )
+    return fig
+
+
+def empty_message(fig: go.Figure, ctx: ChartContext, key: str) -> go.Figure:
+    """Write the message ``key`` (formatted with the period and as-of date) across ``fig``."""
+    fig.add_annotation(
+        text=ctx.t(key, period=ctx.period_label, as_of=ctx.as_of),
         showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font={"size": 16},
     )
     return fig

@@ -12,8 +12,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .base import COMPARISON, CURRENT, OPEN, ChartContext, layout, pct, require, require_context
-from .tiers import empty_message, tier_label
+from .base import COMPARISON, CURRENT, OPEN, ChartContext, empty_message, layout, pct, require, require_context
+from .tiers import tier_label
 
 __all__ = ["compliance_heatmap", "attainment_chart"]
 

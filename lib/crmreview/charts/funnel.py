@@ -15,10 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..config import DEFAULT_SETTINGS, Settings
-from .base import (
-    COMPARISON, CURRENT, LOST, OPEN, ChartContext, counts, layout, no_data, pct, require,
-    require_context,
-)
+from .base import COMPARISON, CURRENT, LOST, OPEN, ChartContext, counts, layout, no_data, pct, require, require_context
 
 __all__ = ["funnel_chart", "leakage_chart", "funnel_compare_chart"]
 

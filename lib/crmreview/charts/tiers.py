@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..i18n import MESSAGES
-from .base import COMPARISON, ChartContext, counts, layout, pct, require, require_context
+from .base import COMPARISON, ChartContext, counts, empty_message, layout, pct, require, require_context
 
 __all__ = ["pareto_chart", "tier_distribution_chart", "migration_chart", "TIER_COLORS"]
 
@@ -27,15 +27,6 @@ def tier_label(tier: str, ctx: ChartContext) -> str:
     """A tier's display name: ``A``/``B``/``C`` as they are; ``new`` and ``gone`` translated."""
     key = f"tiers.label.{tier}"
     return ctx.t(key) if key in MESSAGES else str(tier)
-
-
-def empty_message(fig: go.Figure, ctx: ChartContext, key: str) -> go.Figure:
-    """Write the message ``key`` (formatted with the period and as-of date) across ``fig``."""
-    fig.add_annotation(
-        text=ctx.t(key, period=ctx.period_label, as_of=ctx.as_of),
-        showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font={"size": 16},
-    )
-    return fig
 
 
 def _numbers(values: pd.Series) -> list[float | None]:
@@ -165,7 +156,7 @@ def migration_chart(migration: pd.DataFrame, ctx: ChartContext) -> go.Figure:
     cells = {(f, t): c for f, t, c in zip(migration["from"], migration["to"], counts(migration["customers"]))}
     z = [[cells.get((f, t), 0) for t in cols] for f in rows]
     text = []
-    for f, line in zip(rows, z):
+    for line in z:
         total = sum(line)
         text.append([f"{n:,}<br>{pct(n / total) if total else '–'}" for n in line])
     fig = go.Figure(

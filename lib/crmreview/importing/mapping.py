@@ -1,0 +1,512 @@
+"""Mapping files: how an export's columns become canonical columns.
+
+A mapping file (YAML) lists **feeds**. A feed takes the files whose name matches ``file``
+(a glob, default every file) and fills one canonical ``table``; one file may feed several
+tables. For each canonical column a feed gives its source::
+
+    name: my_crm
+    feeds:
+      - file: "商机*.xlsx"
+        table: deals
+        columns:
+          deal_id: 商机编号                         # a column, by its header
+          amount: Quantity * Price                  # an expression over columns
+          customer_id: {column: 客户名称}
+          created_at: {column: 创建日期, format: "%d/%m/%Y"}
+          pipeline: {value: 直销}                    # a constant
+          order_id: {generate: row, prefix: "J-"}   # an id from the row's line
+          lost_reason: {column: 状态, map: {丢单-价格: price}}
+        stage_map: {初步接触: lead, 需求确认: qualified, 方案报价: proposal, 赢单: won, 输单: lost}
+
+Expressions use column names (bare when they are one word, else in backticks or square
+brackets: ``[Customer ID]``), numbers, 'text', ``+ - * /`` (operands read as amounts) and
+the functions ``coalesce, concat, lower, upper, trim, left, right, replace, round, abs``.
+Other keys: ``combine`` (``sum``: lines with the same key become one record, amounts added;
+``first``/``last``: keep one line per key), ``unpivot`` (columns whose header matches a
+pattern become one row each, e.g. HubSpot's ``Date entered "Stage (Pipeline)"``),
+``history`` (``snapshots``/``none``: whether a deals feed without stage history rebuilds it
+from successive exports), ``date_format``, ``timezone``, ``null_values``, ``sheet``,
+``header_row``, ``delimiter``, ``requires`` (columns a file must have for this feed to take
+it, each a name or a list of alternative names: tells apart exports that share column names), ``skip_if_empty`` (rows where that column is empty are
+no record of this feed, e.g. a follow-up table's blank last-contact date). Top-level ``stage_map``, ``date_format``, ``timezone`` and
+``null_values`` apply to every feed that does not set its own.
+
+:func:`load_mapping` reads and checks a file; :func:`builtin_mapping` returns a built-in
+adapter (``salesforce``, ``hubspot``, ``zoho``, ``jiandaoyun``), itself a mapping file in
+``crmreview/adapters/``.
+"""
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .. import config
+from ..schema import TABLE_SPECS
+
+__all__ = [
+    "ADAPTERS_DIR",
+    "BUILTIN_ADAPTERS",
+    "DEFAULT_NULL_VALUES",
+    "Expr",
+    "Feed",
+    "Mapping",
+    "MappingError",
+    "Source",
+    "Unpivot",
+    "builtin_mapping",
+    "load_mapping",
+    "parse_expression",
+]
+
+ADAPTERS_DIR = config.ADAPTERS_DIR
+BUILTIN_ADAPTERS = ("salesforce", "hubspot", "zoho", "jiandaoyun")
+DEFAULT_NULL_VALUES = ("", "-", "--", "#N/A", "N/A", "NULL", "null", "#NULL!")
+_COMBINE = (None, "sum", "first", "last")
+_HISTORY = ("auto", "snapshots", "none")
+_FUNCTIONS = {
+    # name: (min args, max args, numeric result)
+    "coalesce": (1, 16, False),
+    "concat": (1, 16, False),
+    "lower": (1, 1, False),
+    "upper": (1, 1, False),
+    "trim": (1, 1, False),
+    "left": (2, 2, False),
+    "right": (2, 2, False),
+    "replace": (3, 3, False),
+    "round": (1, 2, True),
+    "abs": (1, 1, True),
+}
+
+
+class MappingError(ValueError):
+    """A mapping file that is not valid, or that does not fit the file being imported."""
+
+
+# ----------------------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A parsed expression: op is num | str | name | neg | + | - | * | / | call."""
+
+    op: str
+    args: tuple = ()
+    text: str = ""  # literal text, column name or function name
+
+    def names(self) -> list[str]:
+        if self.op == "name":
+            return [self.text]
+        return [n for a in self.args for n in a.names()]
+
+    def numeric_names(self, numeric: bool = False) -> list[str]:
+        """Column names read as numbers (operands of arithmetic or numeric functions)."""
+        if self.op == "name":
+            return [self.text] if numeric else []
+        inner = numeric or self.op in {"+", "-", "*", "/", "neg"} or (
+            self.op == "call" and _FUNCTIONS[self.text][2]
+        )
+        if self.op == "call" and self.text in {"left", "right"}:
+            return self.args[0].numeric_names(numeric)
+        return [n for a in self.args for n in a.numeric_names(inner)]
+
+    @property
+    def numeric(self) -> bool:
+        return self.op in {"num", "+", "-", "*", "/", "neg"} or (self.op == "call" and _FUNCTIONS[self.text][2])
+
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<num>\d+(?:\.\d+)?)(?![^\s()+\-*/,])
+      | '(?P<str>(?:[^']|'')*)'
+      | `(?P<bq>[^`]+)`
+      | \[(?P<br>[^\]]+)\]
+      | (?P<op>[()+\-*/,])
+      | (?P<word>[^\s()+\-*/,'`\[\]]+)
+    )""",
+    re.VERBOSE,
+)
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out, pos = [], 0
+    text = text.strip()
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if not match or match.end() == pos:
+            raise MappingError(f"cannot read the expression {text!r} at {text[pos:]!r}")
+        pos = match.end()
+        kind = match.lastgroup
+        value = match.group(kind)
+        if kind in {"bq", "br"}:
+            kind, value = "word", value.strip()
+        elif kind == "str":
+            value = value.replace("''", "'")
+        out.append((kind, value))
+    return out
+
+
+def parse_expression(text: str) -> Expr:
+    """Parse ``Quantity * Price``, ``coalesce([Close Date], [Created Date])``, …"""
+    tokens = _tokens(text)
+    pos = 0
+
+    def peek() -> tuple[str, str] | None:
+        return tokens[pos] if pos < len(tokens) else None
+
+    def take(expected: str | None = None) -> tuple[str, str]:
+        nonlocal pos
+        token = peek()
+        if token is None or (expected and token[1] != expected):
+            raise MappingError(f"cannot read the expression {text!r}: expected {expected or 'more'}")
+        pos += 1
+        return token
+
+    def expr() -> Expr:
+        node = term()
+        while (t := peek()) and t[0] == "op" and t[1] in "+-":
+            take()
+            node = Expr(t[1], (node, term()))
+        return node
+
+    def term() -> Expr:
+        node = factor()
+        while (t := peek()) and t[0] == "op" and t[1] in "*/":
+            take()
+            node = Expr(t[1], (node, factor()))
+        return node
+
+    def factor() -> Expr:
+        kind, value = take()
+        if kind == "num":
+            return Expr("num", text=value)
+        if kind == "str":
+            return Expr("str", text=value)
+        if kind == "op" and value == "-":
+            return Expr("neg", (factor(),))
+        if kind == "op" and value == "(":
+            node = expr()
+            take(")")
+            return node
+        if kind == "word":
+            nxt = peek()
+            if nxt == ("op", "(") and value.lower() in _FUNCTIONS:
+                take("(")
+                args = [expr()]
+                while peek() == ("op", ","):
+                    take()
+                    args.append(expr())
+                take(")")
+                low, high, _ = _FUNCTIONS[value.lower()]
+                if not low <= len(args) <= high:
+                    raise MappingError(f"{value}() takes {low}..{high} arguments in {text!r}")
+                if value.lower() in {"left", "right"} and args[1].op != "num":
+                    raise MappingError(f"{value}() takes a number of characters in {text!r}")
+                return Expr("call", tuple(args), value.lower())
+            return Expr("name", text=value)
+        raise MappingError(f"cannot read the expression {text!r} at {value!r}")
+
+    node = expr()
+    if pos != len(tokens):
+        raise MappingError(f"cannot read the expression {text!r} at {tokens[pos][1]!r}")
+    return node
+
+
+# ----------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one canonical column comes from."""
+
+    kind: str  # column | auto (a header, else an expression) | expr | value | generate
+    text: str = ""  # header, expression or constant
+    alternatives: tuple[str, ...] = ()  # more headers for a column: the first present is used
+    optional: bool = False  # a column the file may lack (the canonical column is then left alone)
+    generate: str | None = None  # row | hash
+    prefix: str = ""
+    of: tuple[str, ...] = ()
+    formats: tuple[str, ...] = ()
+    value_map: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Unpivot:
+    headers: str  # a regular expression over header names
+    value: str  # the canonical column that receives the matched columns' values
+    groups: tuple[tuple[str, str], ...] = ()  # (regex group, canonical column)
+
+
+@dataclass(frozen=True)
+class Feed:
+    table: str
+    file: str
+    columns: dict[str, Source]
+    stage_map: tuple[tuple[str, str], ...] = ()
+    combine: str | None = None
+    unpivot: Unpivot | None = None
+    history: str = "auto"
+    date_format: tuple[str, ...] = ()
+    timezone: str | None = None
+    null_values: tuple[str, ...] = DEFAULT_NULL_VALUES
+    sheet: str | int | None = None
+    header_row: int | None = None
+    delimiter: str | None = None
+    skip_if_empty: tuple[str, ...] = ()  # rows where these source columns are empty feed nothing
+    requires: tuple[tuple[str, ...], ...] = ()  # columns a file must have (each: any of the names)
+
+    def matches(self, path: Path) -> bool:
+        return fnmatch.fnmatch(path.name.lower(), self.file.lower())
+
+    def referenced(self) -> list[str]:
+        """Source columns this feed needs (optional ones and alternatives aside)."""
+        names: list[str] = [names[0] for names in self.requires if len(names) == 1]
+        for source in self.columns.values():
+            if source.optional or source.alternatives:
+                continue
+            if source.kind == "column":
+                names.append(source.text)
+            elif source.kind == "expr":
+                names.extend(parse_expression(source.text).names())
+            elif source.kind == "auto":
+                names.append(source.text)
+            names.extend(source.of)
+        return names
+
+    def missing(self, header: tuple[str, ...], find) -> list[str]:
+        """The needed source columns that ``header`` lacks (``find(header, name)`` locates one)."""
+        missing = [
+            " or ".join(repr(n) for n in names) for names in self.requires
+            if all(find(header, n) is None for n in names)
+        ]
+        if self.unpivot and not any(re.search(self.unpivot.headers, h) for h in header):
+            missing.append(f"a column matching {self.unpivot.headers!r}")
+        for source in self.columns.values():
+            if source.optional:
+                continue
+            if source.kind == "column":
+                if all(find(header, n) is None for n in (source.text, *source.alternatives)):
+                    missing.append(" or ".join(repr(n) for n in (source.text, *source.alternatives)))
+            elif source.kind == "auto":
+                if find(header, source.text) is None:
+                    try:
+                        node = parse_expression(source.text)
+                    except MappingError:
+                        node = None
+                    if node is None or (node.op == "name" and node.text == source.text):
+                        missing.append(repr(source.text))
+                    else:
+                        missing.extend(repr(n) for n in node.names() if find(header, n) is None)
+            elif source.kind == "expr":
+                missing.extend(repr(n) for n in parse_expression(source.text).names() if find(header, n) is None)
+            missing.extend(repr(n) for n in source.of if find(header, n) is None)
+        return missing
+
+
+@dataclass(frozen=True)
+class Mapping:
+    name: str
+    path: Path | None
+    sha256: str
+    feeds: tuple[Feed, ...]
+    description: str = ""
+
+    def feeds_for(self, path: Path) -> list[Feed]:
+        return [feed for feed in self.feeds if feed.matches(path)]
+
+
+def _as_formats(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise MappingError(f"{where}: a date format is a strptime pattern such as '%d/%m/%Y', or a list of them")
+
+
+def _as_pairs(value: Any, where: str) -> tuple[tuple[str, str], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise MappingError(f"{where}: expected a mapping of names, e.g. {{Closed Won: won}}")
+    return tuple((str(k).strip(), str(v).strip()) for k, v in value.items())
+
+
+def _as_names(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+def _source(name: str, spec: Any, where: str) -> Source:
+    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+        spec = str(spec)
+    if isinstance(spec, str):
+        if not spec.strip():
+            raise MappingError(f"{where}: column {name} has an empty source")
+        return Source("auto", spec.strip())
+    if not isinstance(spec, dict):
+        raise MappingError(f"{where}: column {name}: expected a column name, an expression or a mapping")
+    known = {"column", "expr", "value", "generate", "prefix", "of", "format", "map", "optional"}
+    unknown = set(spec) - known
+    if unknown:
+        raise MappingError(f"{where}: column {name}: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+    kinds = [k for k in ("column", "expr", "value", "generate") if k in spec]
+    if len(kinds) != 1:
+        raise MappingError(f"{where}: column {name} needs exactly one of column, expr, value, generate")
+    kind = kinds[0]
+    formats = _as_formats(spec.get("format"), f"{where}: column {name}")
+    value_map = _as_pairs(spec.get("map"), f"{where}: column {name}")
+    if kind == "generate":
+        how = spec["generate"]
+        if how not in ("row", "hash"):
+            raise MappingError(f"{where}: column {name}: generate is 'row' (from the row's line) or 'hash' (of the columns in 'of')")
+        of = spec.get("of") or []
+        if isinstance(of, str):
+            of = [of]
+        if how == "hash" and not of:
+            raise MappingError(f"{where}: column {name}: generate: hash needs 'of', the columns whose values make the id")
+        return Source("generate", generate=how, prefix=str(spec.get("prefix", "")), of=tuple(str(o) for o in of))
+    optional = bool(spec.get("optional", False))
+    if kind == "column" and isinstance(spec["column"], list):
+        names = [str(c).strip() for c in spec["column"] if str(c).strip()]
+        if not names:
+            raise MappingError(f"{where}: column {name} has an empty list of columns")
+        return Source("column", names[0], alternatives=tuple(names[1:]), formats=formats,
+                      value_map=value_map, optional=optional)
+    text = str(spec[kind])
+    if kind == "expr":
+        parse_expression(text)
+    return Source(kind, text, formats=formats, value_map=value_map, optional=optional)
+
+
+def _feed(raw: Any, index: int, defaults: dict, where: str, settings: config.Settings) -> Feed:
+    here = f"{where}: feeds[{index}]"
+    if not isinstance(raw, dict):
+        raise MappingError(f"{here}: expected a mapping with table and columns")
+    known = {
+        "table", "file", "columns", "stage_map", "combine", "unpivot", "history", "date_format",
+        "timezone", "null_values", "sheet", "header_row", "delimiter", "description",
+        "skip_if_empty", "requires",
+    }
+    unknown = set(raw) - known
+    if unknown:
+        raise MappingError(f"{here}: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+    table = raw.get("table")
+    if table not in TABLE_SPECS:
+        raise MappingError(f"{here}: table {table!r} is not a canonical table; one of: {', '.join(TABLE_SPECS)}")
+    spec = TABLE_SPECS[table]
+    here = f"{where}: feed {table}" + (f" ({raw['file']})" if raw.get("file") else "")
+    columns_raw = raw.get("columns") or {}
+    if not isinstance(columns_raw, dict):
+        raise MappingError(f"{here}: columns must map canonical columns to sources")
+    columns = {}
+    for name, value in columns_raw.items():
+        if name not in spec.names:
+            raise MappingError(f"{here}: {name!r} is not a column of {table}; columns: {', '.join(spec.names)}")
+        columns[name] = _source(name, value, here)
+    unpivot = None
+    if raw.get("unpivot") is not None:
+        u = raw["unpivot"]
+        if not isinstance(u, dict) or "headers" not in u or "value" not in u:
+            raise MappingError(f"{here}: unpivot needs headers (a pattern) and value (the canonical column)")
+        try:
+            pattern = re.compile(str(u["headers"]))
+        except re.error as exc:
+            raise MappingError(f"{here}: unpivot headers is not a valid pattern: {exc}") from None
+        if u["value"] not in spec.names:
+            raise MappingError(f"{here}: unpivot value {u['value']!r} is not a column of {table}")
+        groups = tuple((g, g) for g in pattern.groupindex)
+        for group, column in groups:
+            if column not in spec.names:
+                raise MappingError(f"{here}: pattern group {group!r} is not a column of {table}")
+        unpivot = Unpivot(str(u["headers"]), str(u["value"]), groups)
+    provided = set(columns) | ({unpivot.value, *(c for _, c in unpivot.groups)} if unpivot else set())
+    derived = {"outcome"} if table == "deals" else set()
+    missing = [c for c in spec.required if c not in provided and c not in derived]
+    if missing:
+        raise MappingError(f"{here}: no source for required column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+    combine = raw.get("combine")
+    if combine not in _COMBINE:
+        raise MappingError(f"{here}: combine is one of sum, first, last")
+    history = raw.get("history", "auto")
+    if history not in _HISTORY:
+        raise MappingError(f"{here}: history is one of snapshots, none")
+    stage_map = _as_pairs(raw.get("stage_map", defaults.get("stage_map")), f"{here}: stage_map")
+    for crm_stage, canonical in stage_map:
+        if canonical not in settings.all_stages:
+            raise MappingError(
+                f"{here}: stage_map maps {crm_stage!r} to {canonical!r}, which is not a funnel stage; "
+                f"stages: {', '.join(settings.all_stages)}"
+            )
+    null_values = raw.get("null_values", defaults.get("null_values", list(DEFAULT_NULL_VALUES)))
+    if not isinstance(null_values, list):
+        raise MappingError(f"{here}: null_values is a list of texts that mean 'no value'")
+    header_row = raw.get("header_row")
+    if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
+        raise MappingError(f"{here}: header_row is the header's row number (1 = the first row)")
+    return Feed(
+        table=table,
+        file=str(raw.get("file", "*")),
+        columns=columns,
+        stage_map=stage_map,
+        combine=combine,
+        unpivot=unpivot,
+        history=history,
+        date_format=_as_formats(raw.get("date_format", defaults.get("date_format")), here),
+        timezone=raw.get("timezone", defaults.get("timezone")),
+        null_values=tuple("" if v is None else str(v) for v in null_values),
+        sheet=raw.get("sheet"),
+        header_row=header_row,
+        delimiter=raw.get("delimiter"),
+        skip_if_empty=_as_names(raw.get("skip_if_empty")),
+        requires=tuple(
+            tuple(_as_names(item)) for item in ([raw["requires"]] if isinstance(raw.get("requires"), str) else raw.get("requires") or ())
+        ),
+    )
+
+
+def parse_mapping(text: str, *, name: str, path: Path | None = None, settings: config.Settings = config.DEFAULT_SETTINGS) -> Mapping:
+    where = str(path) if path else name
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise MappingError(f"{where}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("feeds"), list) or not data["feeds"]:
+        raise MappingError(f"{where}: a mapping file has a list of feeds (each with table and columns)")
+    known = {"name", "description", "feeds", "stage_map", "date_format", "timezone", "null_values"}
+    unknown = set(data) - known
+    if unknown:
+        raise MappingError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+    defaults = {k: data[k] for k in ("stage_map", "date_format", "timezone", "null_values") if k in data}
+    feeds = tuple(_feed(raw, i, defaults, where, settings) for i, raw in enumerate(data["feeds"]))
+    return Mapping(
+        name=str(data.get("name") or name),
+        path=path,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        feeds=feeds,
+        description=str(data.get("description") or ""),
+    )
+
+
+def load_mapping(path: str | Path, *, settings: config.Settings = config.DEFAULT_SETTINGS) -> Mapping:
+    """Read and check a mapping file; raises :class:`MappingError` naming what is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise MappingError(f"{path}: no such mapping file")
+    return parse_mapping(path.read_text(encoding="utf-8-sig"), name=path.stem, path=path, settings=settings)
+
+
+def builtin_mapping(source: str, *, settings: config.Settings = config.DEFAULT_SETTINGS) -> Mapping:
+    """The built-in adapter for ``source`` (salesforce, hubspot, zoho, jiandaoyun)."""
+    if source not in BUILTIN_ADAPTERS:
+        raise MappingError(f"unknown source {source!r}; built-in adapters: {', '.join(BUILTIN_ADAPTERS)}")
+    return load_mapping(ADAPTERS_DIR / f"{source}.yml", settings=settings)

@@ -1,0 +1,332 @@
+"""Follow-up and allocation: are customers followed up at their tier's cadence, who goes back
+to the pool, who is chased by several reps, and how much each rep carries and closes.
+
+Definitions are those of DESIGN.md "Follow-up and allocation". The per-customer state is the
+macro ``customer_followup`` (``queries/macros/followup.sql``, on the ABC tier of
+``customer_tiers``); the SQL, one question per file in ``queries/metrics/``:
+``followup_compliance.sql`` (per group and tier), ``followup_pool_candidates.sql``,
+``followup_ownership_conflicts.sql``, ``workload.sql`` (per rep) and ``workload_teams.sql``;
+``followup_customers.sql`` lists every customer's state.
+
+Public names: ``followup`` (the metric), ``BREAKDOWNS``, ``LIST_LENGTH``,
+``compliance_frame``, ``reps_frame``, ``teams_frame``, ``rows``, ``summary``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from .. import queries
+from ..config import DEFAULT_SETTINGS, Settings
+from ..periods import Period
+from . import common
+from .common import fmt, number
+
+__all__ = [
+    "BREAKDOWNS", "LIST_LENGTH", "followup", "compliance_frame", "reps_frame", "teams_frame", "rows", "summary",
+]
+
+TIERS = ("A", "B", "C")
+BREAKDOWNS = common.BREAKDOWNS
+#: how many pool candidates and ownership conflicts the result lists (all are counted)
+LIST_LENGTH = 20
+
+
+
+def _money(value: Any) -> float | None:
+    amount = number(value)
+    return None if amount is None else round(amount, 2)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def _date(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
+def _params(period: Period, settings: Settings) -> dict[str, Any]:
+    cadence = settings.followup_cadence_days
+    return {
+        "as_of": period.as_of,
+        "tier_a_share": settings.tier_a_share,
+        "tier_b_share": settings.tier_b_share,
+        "value_window_months": settings.value_window_months,
+        "cadence_a": cadence["A"],
+        "cadence_b": cadence["B"],
+        "cadence_c": cadence["C"],
+        "pool_days": settings.pool_days,
+    }
+
+
+def _counts(row) -> dict[str, Any]:
+    return {
+        "customers": int(row.count_customers),
+        "overdue": int(row.count_overdue),
+        "compliance": number(row.share_compliant),
+        "never_contacted": int(row.count_never_contacted),
+        "pool_candidates": int(row.count_pool_candidates),
+        "ownership_conflicts": int(row.count_conflicts),
+        "median_days_since_activity": number(row.median_days_since_activity),
+    }
+
+
+def _compliance(con, period: Period, settings: Settings, by: str) -> dict[str, dict[str, Any]]:
+    """{group: {counts..., "tiers": [{tier, cadence_days, counts...}]}} from followup_compliance."""
+    frame = queries.run(
+        con, "metrics/followup/compliance",
+        {**_params(period, settings), "by": by, "period_start": period.start, "period_end": period.end},
+    )
+    groups: dict[str, dict[str, Any]] = {}
+    for row in frame.itertuples(index=False):
+        group = groups.setdefault(row.group_key, {"tiers": []})
+        if pd.isna(row.tier):
+            group.update(_counts(row))
+        else:
+            group["tiers"].append({"tier": row.tier, "cadence_days": int(row.cadence_days), **_counts(row)})
+    return groups
+
+
+def _workload(con, period: Period, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    params = {
+        "as_of": period.as_of,
+        "period_start": period.start,
+        "period_end": period.end,
+        "tier_a_share": settings.tier_a_share,
+        "tier_b_share": settings.tier_b_share,
+        "value_window_months": settings.value_window_months,
+    }
+    return queries.run(con, "metrics/followup/workload", params), queries.run(con, "metrics/followup/workload_teams", params)
+
+
+def _rep_entries(workload: pd.DataFrame, by_rep: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    entries = []
+    for row in workload.itertuples(index=False):
+        compliance = by_rep.get(row.rep_id, {})
+        tiers = compliance.get("tiers") or [
+            {"tier": t, "customers": 0, "overdue": 0, "compliance": None} for t in TIERS
+        ]
+        entries.append(
+            {
+                "rep_id": row.rep_id,
+                "name": _text(row.name),
+                "team": _text(row.team),
+                "customers": int(row.count_customers),
+                "a_customers": int(row.count_a_customers),
+                "overdue": int(compliance.get("overdue", 0)),
+                "compliance": compliance.get("compliance"),
+                "tiers": [
+                    {"tier": t["tier"], "customers": t["customers"], "overdue": t["overdue"],
+                     "compliance": t["compliance"]}
+                    for t in tiers
+                ],
+                "pool_candidates": int(compliance.get("pool_candidates", 0)),
+                "won_amount": _money(row.won_amount) or 0.0,
+                "target_amount": _money(row.target_amount),
+                "target_won_amount": _money(row.target_won_amount),
+                "attainment": number(row.attainment),
+            }
+        )
+    return entries
+
+
+def _team_entries(teams: pd.DataFrame, by_team: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "team": row.team or None,
+            "reps": int(row.count_reps),
+            "customers": int(row.count_customers),
+            "a_customers": int(row.count_a_customers),
+            "overdue": int(by_team.get(row.team, {}).get("overdue", 0)),
+            "compliance": by_team.get(row.team, {}).get("compliance"),
+            "won_amount": _money(row.won_amount) or 0.0,
+            "target_amount": _money(row.target_amount),
+            "target_won_amount": _money(row.target_won_amount),
+            "attainment": number(row.attainment),
+        }
+        for row in teams.itertuples(index=False)
+    ]
+
+
+def followup(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    *,
+    settings: Settings = DEFAULT_SETTINGS,
+    by: str | None = None,
+    list_limit: int | None = LIST_LENGTH,
+) -> dict[str, Any]:
+    """Follow-up discipline and workload at ``period``'s as-of date, as a JSON-ready dict.
+
+    Over the customers known at the as-of date (the tier universe), with their ABC tier:
+    ``customers``, ``overdue`` (no activity within the tier's cadence, or none ever),
+    ``compliance`` (share not overdue; null without customers), ``never_contacted``,
+    ``median_days_since_activity``, ``pool_candidates`` (owned, no activity for more than
+    ``pool_days``), ``ownership_conflicts`` (activities by more than one rep in the period),
+    the same per ``tiers`` entry (A, B, C with its ``cadence_days``), and the lists
+    ``pool_candidate_list`` / ``ownership_conflict_list`` (at most ``list_limit`` each, None
+    = all). ``reps``: one entry per rep — customers, a_customers, overdue, compliance, its
+    ``tiers`` (compliance per rep and tier), won_amount (closed in the period),
+    target_amount, target_won_amount (closed within the target ranges overlapping the
+    period) and attainment = target_won_amount / target_amount; ``teams``: the same summed
+    per team; ``attainment``: the whole sales force's. ``unowned_customers``: customers
+    without an owner rep. With ``by`` (rep, team, channel, region, tier) also ``groups``:
+    the counts per group, and its ``tiers`` (except when grouped by tier).
+    """
+    if by is not None and by not in BREAKDOWNS:
+        raise ValueError(f"followup breakdown {by!r} is not one of: {', '.join(BREAKDOWNS)}")
+    if list_limit is not None and (not isinstance(list_limit, int) or list_limit < 0):
+        raise ValueError(f"list_limit must be a whole number >= 0 or None, got {list_limit!r}")
+    params = _params(period, settings)
+    overall = _compliance(con, period, settings, "all")["all"]
+    by_rep = _compliance(con, period, settings, "rep")
+    by_team = _compliance(con, period, settings, "team")
+    workload, teams = _workload(con, period, settings)
+    pool = queries.run(con, "metrics/followup/pool_candidates", {**params, "list_limit": list_limit})
+    conflicts = queries.run(
+        con, "metrics/followup/ownership_conflicts",
+        {
+            "as_of": period.as_of, "period_start": period.start, "period_end": period.end,
+            "tier_a_share": settings.tier_a_share, "tier_b_share": settings.tier_b_share,
+            "value_window_months": settings.value_window_months, "list_limit": list_limit,
+        },
+    )
+    target = sum(number(v) or 0.0 for v in workload["target_amount"])
+    target_won = sum(number(v) or 0.0 for v in workload["target_won_amount"])
+    result: dict[str, Any] = {
+        "period": period.as_dict(),
+        "as_of": period.as_of.isoformat(),
+        "cadence_days": dict(settings.followup_cadence_days),
+        "pool_days": settings.pool_days,
+        **{k: v for k, v in overall.items() if k != "tiers"},
+        "unowned_customers": int(by_rep.get("", {}).get("customers", 0)),
+        "tiers": overall["tiers"],
+        "reps": _rep_entries(workload, by_rep),
+        "teams": _team_entries(teams, by_team),
+        "target_amount": round(target, 2) if workload["target_amount"].notna().any() else None,
+        "target_won_amount": round(target_won, 2) if workload["target_amount"].notna().any() else None,
+        "attainment": target_won / target if target else None,
+        "pool_candidate_list": [
+            {
+                "customer_id": r.customer_id,
+                "name": _text(r.name),
+                "owner_rep_id": _text(r.owner_rep_id),
+                "tier": r.tier,
+                "value": _money(r.value),
+                "last_activity_date": _date(r.last_activity_date),
+                "days_since_activity": None if pd.isna(r.days_since_activity) else int(r.days_since_activity),
+            }
+            for r in pool.itertuples(index=False)
+        ],
+        "ownership_conflict_list": [
+            {
+                "customer_id": r.customer_id,
+                "name": _text(r.name),
+                "owner_rep_id": _text(r.owner_rep_id),
+                "tier": r.tier,
+                "value": _money(r.value),
+                "reps": int(r.count_reps),
+                "rep_ids": [str(x) for x in r.rep_ids],
+                "activities": int(r.count_activities),
+                "other_rep_activities": int(r.count_other_rep_activities),
+            }
+            for r in conflicts.itertuples(index=False)
+        ],
+    }
+    if by is not None:
+        groups = by_rep if by == "rep" else by_team if by == "team" else _compliance(con, period, settings, by)
+        result["by"] = by
+        result["groups"] = [
+            {"group": key or None, **{k: v for k, v in obj.items() if k != "tiers"},
+             **({} if by == "tier" else {"tiers": obj["tiers"]})}
+            for key, obj in sorted(groups.items())
+        ]
+    return result
+
+
+# -- frames for charts and tables ---------------------------------------------------------
+
+
+def compliance_frame(result: dict[str, Any]) -> pd.DataFrame:
+    """Compliance per rep and tier: one row per rep (``result["reps"]`` order) and tier, with
+    ``rep_id, name, team, tier, customers, overdue, compliance`` (null without customers)."""
+    records = [
+        {"rep_id": rep["rep_id"], "name": rep["name"], "team": rep["team"], **tier}
+        for rep in result["reps"]
+        for tier in rep["tiers"]
+    ]
+    columns = ["rep_id", "name", "team", "tier", "customers", "overdue", "compliance"]
+    return pd.DataFrame(records, columns=columns).astype(
+        {"customers": "int64", "overdue": "int64", "compliance": "float64"}
+    )
+
+
+_REP_COLUMNS = (
+    "rep_id", "name", "team", "customers", "a_customers", "overdue", "compliance", "pool_candidates",
+    "won_amount", "target_amount", "target_won_amount", "attainment",
+)
+
+
+def reps_frame(result: dict[str, Any]) -> pd.DataFrame:
+    """One row per rep: workload, compliance and attainment (``_REP_COLUMNS``)."""
+    frame = pd.DataFrame(result["reps"], columns=list(_REP_COLUMNS))
+    return frame.astype(
+        {"customers": "int64", "a_customers": "int64", "overdue": "int64", "compliance": "float64",
+         "pool_candidates": "int64", "won_amount": "float64", "target_amount": "float64",
+         "target_won_amount": "float64", "attainment": "float64"}
+    )
+
+
+def teams_frame(result: dict[str, Any]) -> pd.DataFrame:
+    """One row per team: reps, customers, a_customers, overdue, compliance, amounts, attainment."""
+    columns = ["team", "reps", "customers", "a_customers", "overdue", "compliance", "won_amount",
+               "target_amount", "target_won_amount", "attainment"]
+    frame = pd.DataFrame(result["teams"], columns=columns)
+    return frame.astype(
+        {"compliance": "float64", "won_amount": "float64", "target_amount": "float64",
+         "target_won_amount": "float64", "attainment": "float64"}
+    )
+
+
+_GROUP_COLUMNS = ("customers", "overdue", "compliance", "never_contacted", "pool_candidates", "ownership_conflicts")
+
+
+def rows(result: dict[str, Any]) -> pd.DataFrame:
+    """The ``--format csv`` / table body: one row per period and rep (workload, compliance,
+    attainment); with ``by``, one row per period and group (follow-up counts) instead."""
+    frames = []
+    for res in filter(None, (result, result.get("comparison"))):
+        if "by" in res:
+            frame = pd.DataFrame(
+                [{res["by"]: g["group"] if g["group"] is not None else "", **{c: g[c] for c in _GROUP_COLUMNS}}
+                 for g in res["groups"]],
+                columns=[res["by"], *_GROUP_COLUMNS],
+            )
+        else:
+            frame = reps_frame(res)
+        frame.insert(0, "period", res["period"]["label"])
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+
+def summary(result: dict[str, Any]) -> list[str]:
+    """Plain-text lines for ``--format table``: the rules, then one line per period."""
+    cadence = ", ".join(f"{t} {d}" for t, d in result["cadence_days"].items())
+    lines = [(
+        f"Follow-up {result['period']['label']} as of {result['as_of']}: cadence days {cadence}; "
+        f"pool after {result['pool_days']} days without activity"
+    )]
+    for res in filter(None, (result, result.get("comparison"))):
+        per_tier = ", ".join(f"{t['tier']} {fmt(t['compliance'], '.0%')}" for t in res["tiers"])
+        lines.append(
+            f"{res['period']['label']}: {res['customers']:,} customers, {res['overdue']:,} overdue, "
+            f"compliance {fmt(res['compliance'], '.1%')} ({per_tier}); {res['never_contacted']:,} never "
+            f"contacted; {res['pool_candidates']:,} pool candidates; {res['ownership_conflicts']:,} "
+            f"worked by more than one rep; target attainment {fmt(res['attainment'], '.1%')}"
+        )
+    return lines

@@ -1,0 +1,294 @@
+"""Funnel leakage: how far the deals created in a period got, and where they were lost.
+
+Definitions are those of DESIGN.md "Funnel leakage". The SQL, one question per file:
+``queries/metrics/funnel/stages.sql`` (one row per group and stage),
+``funnel_closed.sql`` (win rate, deal size, cycle time, velocity per group),
+``funnel_lost_reasons.sql`` and ``funnel_stale_deals.sql``.
+
+Public names: ``funnel`` (the metric), ``stages_frame``, ``rows``, ``summary``, ``RULES``,
+``BREAKDOWNS``, ``STAGE_COLUMNS``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from .. import queries
+from ..config import DEFAULT_SETTINGS, Settings
+from ..periods import Period
+from . import common
+from .common import fmt, number, stacked_rows
+
+__all__ = [
+    "RULES", "BREAKDOWNS", "STAGE_COLUMNS", "funnel", "trend", "stages_frame", "groups_frame",
+    "rows", "summary",
+]
+
+RULES = ("furthest", "strict")
+BREAKDOWNS = common.BREAKDOWNS
+STAGE_COLUMNS = (
+    "stage",
+    "reached",
+    "conversion",
+    "share_of_first",
+    "leakage_rate",
+    "lost_at",
+    "open_at",
+    "median_days_in_stage",
+    "p75_days_in_stage",
+    "visits",
+    "p10_days_in_stage",
+    "p25_days_in_stage",
+    "p90_days_in_stage",
+)
+#: how many stale deals the result lists (all are counted)
+STALE_LIST_LENGTH = 20
+
+
+def _stage_entries(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    reached = [int(r) for r in rows["reached"]]
+    first = reached[0] if reached else 0
+    entries = []
+    for i, row in enumerate(rows.itertuples(index=False)):
+        conversion = reached[i + 1] / reached[i] if i + 1 < len(reached) and reached[i] > 0 else None
+        entries.append(
+            {
+                "stage": row.stage,
+                "reached": reached[i],
+                "conversion": conversion,
+                "share_of_first": reached[i] / first if first > 0 else None,
+                "leakage_rate": 1 - conversion if conversion is not None else None,
+                "lost_at": int(row.lost_at),
+                "open_at": int(row.open_at),
+                "median_days_in_stage": number(row.median_days_in_stage),
+                "p75_days_in_stage": number(row.p75_days_in_stage),
+                "visits": int(row.count_visits),
+                "p10_days_in_stage": number(row.p10_days_in_stage),
+                "p25_days_in_stage": number(row.p25_days_in_stage),
+                "p90_days_in_stage": number(row.p90_days_in_stage),
+            }
+        )
+    return entries
+
+
+def _object(stage_rows: pd.DataFrame | None, closed: pd.Series | None, n_stages: int, stages: tuple[str, ...]) -> dict[str, Any]:
+    """One funnel object (the overall one, or one group's) from its query rows."""
+    if stage_rows is None or stage_rows.empty:
+        stage_rows = pd.DataFrame(
+            {"stage": list(stages), "reached": 0, "lost_at": 0, "open_at": 0,
+             "median_days_in_stage": None, "p75_days_in_stage": None, "count_visits": 0,
+             "p10_days_in_stage": None, "p25_days_in_stage": None, "p90_days_in_stage": None,
+             "count_cohort_deals": 0, "count_skipped_stage_deals": 0, "count_backward_move_deals": 0}
+        )
+    entries = _stage_entries(stage_rows)
+    losses = [(s["lost_at"], -i, s["stage"]) for i, s in enumerate(entries) if s["lost_at"] > 0]
+    head = stage_rows.iloc[0]
+
+    def closed_value(key: str, kind=int):
+        if closed is None:
+            return 0 if kind is int else None
+        value = closed[key]
+        return int(value) if kind is int else number(value)
+
+    return {
+        "cohort_deals": int(head["count_cohort_deals"]),
+        "skipped_stage_deals": int(head["count_skipped_stage_deals"]),
+        "backward_move_deals": int(head["count_backward_move_deals"]),
+        "stages": entries,
+        "biggest_leak": max(losses)[2] if losses else None,
+        "deals_closed": closed_value("count_closed_deals"),
+        "won": closed_value("count_won_deals"),
+        "lost": closed_value("count_lost_deals"),
+        "win_rate": closed_value("win_rate", float),
+        "avg_won_amount": closed_value("avg_won_amount", float),
+        "median_cycle_days": closed_value("median_cycle_days", float),
+        "open_deals": closed_value("count_open_deals"),
+        "pipeline_velocity": closed_value("pipeline_velocity", float),
+    }
+
+
+def _objects(con, params: dict[str, Any], settings: Settings, rule: str, by: str) -> dict[str, dict[str, Any]]:
+    params = {
+        **params,
+        "tier_a_share": settings.tier_a_share,
+        "tier_b_share": settings.tier_b_share,
+        "value_window_months": settings.value_window_months,
+    }
+    stage_rows = queries.run(
+        con, "metrics/funnel/stages",
+        {**params, "stages": list(settings.stages), "strict": rule == "strict", "by": by},
+    )
+    closed = queries.run(con, "metrics/funnel/closed", {**params, "by": by})
+    by_group_stages = dict(iter(stage_rows.groupby("group_key", sort=False)))
+    by_group_closed = {row["group_key"]: row for _, row in closed.iterrows()}
+    keys = sorted(set(by_group_stages) | set(by_group_closed))
+    return {
+        key: _object(by_group_stages.get(key), by_group_closed.get(key), len(settings.stages), settings.stages)
+        for key in keys
+    }
+
+
+def funnel(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    *,
+    settings: Settings = DEFAULT_SETTINGS,
+    rule: str = "furthest",
+    by: str | None = None,
+) -> dict[str, Any]:
+    """The funnel of ``period`` as a JSON-ready dict with the DESIGN.md keys.
+
+    ``stages`` has one entry per configured stage in order: reached, conversion (% of
+    previous: the step to the next stage), share_of_first, leakage_rate, lost_at, open_at,
+    median/p75 days in stage. Rates are fractions; a rate whose denominator is zero is None.
+    With ``by`` (rep, team, channel, region, or the customer's ABC tier at the as-of date) the result also holds ``groups``: the same
+    object per group, with ``small_group`` true when fewer than
+    ``settings.min_group_deals`` deals were created in it (flagged, never hidden).
+    """
+    if rule not in RULES:
+        raise ValueError(f"funnel rule {rule!r} is not one of: {', '.join(RULES)}")
+    if by is not None and by not in BREAKDOWNS:
+        raise ValueError(f"funnel breakdown {by!r} is not one of: {', '.join(BREAKDOWNS)}")
+    params = {"period_start": period.start, "period_end": period.end, "as_of": period.as_of}
+    overall = _objects(con, params, settings, rule, "all")["all"]
+    closed = queries.run(
+        con, "metrics/funnel/closed",
+        {**params, "by": "all", "tier_a_share": settings.tier_a_share, "tier_b_share": settings.tier_b_share,
+         "value_window_months": settings.value_window_months},
+    ).iloc[0]
+    reasons = queries.run(con, "metrics/funnel/lost_reasons", params)
+    stale = queries.run(con, "metrics/funnel/stale_deals", {"as_of": period.as_of, "stale_days": settings.stale_days})
+    result: dict[str, Any] = {
+        "period": period.as_dict(),
+        "rule": rule,
+        "as_of": period.as_of.isoformat(),
+        "cohort_deals": overall.pop("cohort_deals"),
+        "excluded_no_created_at": int(closed["count_deals_without_created_at"]),
+        **overall,
+        "lost_reasons": [
+            {
+                "lost_reason": None if pd.isna(r.lost_reason) else r.lost_reason,
+                "deals": int(r.count_lost_deals),
+                "share": float(r.share_of_lost),
+            }
+            for r in reasons.itertuples(index=False)
+        ],
+        "stale_days": settings.stale_days,
+        "stale_deals": len(stale),
+        "stale_amount": float(stale["amount"].sum()) if len(stale) else 0.0,
+        "stale_deal_list": [
+            {
+                "deal_id": r.deal_id,
+                "customer_id": None if pd.isna(r.customer_id) else r.customer_id,
+                "owner_rep_id": None if pd.isna(r.owner_rep_id) else r.owner_rep_id,
+                "stage": r.stage,
+                "amount": number(r.amount),
+                "days_since_change": int(r.days_since_change),
+            }
+            for r in stale.head(STALE_LIST_LENGTH).itertuples(index=False)
+        ],
+    }
+    if by is not None:
+        groups = _objects(con, params, settings, rule, by)
+        result["by"] = by
+        result["groups"] = [
+            {"group": key or None, "small_group": obj["cohort_deals"] < settings.min_group_deals, **obj}
+            for key, obj in groups.items()
+        ]
+    return result
+
+
+def stages_frame(result: dict[str, Any]) -> pd.DataFrame:
+    """The ``stages`` of a :func:`funnel` result (or of one group) as a frame with :data:`STAGE_COLUMNS`."""
+    frame = pd.DataFrame(result["stages"], columns=list(STAGE_COLUMNS))
+    numeric = [c for c in STAGE_COLUMNS if c != "stage"]
+    frame = frame.astype(dict.fromkeys(numeric, "float64"))
+    frame["visits"] = frame["visits"].fillna(0)
+    return frame.astype({"reached": "int64", "lost_at": "int64", "open_at": "int64", "visits": "int64"})
+
+
+def groups_frame(result: dict[str, Any]) -> pd.DataFrame:
+    """One row per group and stage of a :func:`funnel` result computed with ``by``:
+    ``group, small_group, cohort_deals`` and :data:`STAGE_COLUMNS`."""
+    if "groups" not in result:
+        raise ValueError("groups_frame needs a funnel result computed with by=...")
+    frames = []
+    for group in result["groups"]:
+        frame = stages_frame(group)
+        frame.insert(0, "group", group["group"] if group["group"] is not None else "")
+        frame.insert(1, "small_group", group["small_group"])
+        frame.insert(2, "cohort_deals", group["cohort_deals"])
+        frames.append(frame)
+    columns = ["group", "small_group", "cohort_deals", *STAGE_COLUMNS]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def trend(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    *,
+    periods: int = 8,
+    settings: Settings = DEFAULT_SETTINGS,
+    rule: str = "furthest",
+) -> pd.DataFrame:
+    """The funnel of ``period`` and the ``periods - 1`` periods of equal kind before it.
+
+    One row per period (oldest first) and stage: ``period, stage, cohort_deals, reached,
+    conversion, win_rate``; each period is taken as of its own last day.
+    """
+    if periods < 1:
+        raise ValueError(f"trend needs at least one period, got {periods}")
+    chain = [period]
+    for _ in range(periods - 1):
+        chain.append(chain[-1].compare("prev"))
+    rows_out = []
+    for each in reversed(chain):
+        result = funnel(con, each, settings=settings, rule=rule)
+        for stage in result["stages"]:
+            rows_out.append(
+                {
+                    "period": each.label,
+                    "stage": stage["stage"],
+                    "cohort_deals": result["cohort_deals"],
+                    "reached": stage["reached"],
+                    "conversion": stage["conversion"],
+                    "win_rate": result["win_rate"],
+                }
+            )
+    return pd.DataFrame(rows_out).astype({"conversion": "float64", "win_rate": "float64"})
+
+
+def rows(result: dict[str, Any]) -> pd.DataFrame:
+    """One row per period (and group) and stage: the ``--format csv`` / table body."""
+    return stacked_rows(result, stages_frame)
+
+
+def summary(result: dict[str, Any]) -> list[str]:
+    """Plain-text lines for ``--format table``: the rule, then one line per period."""
+    lines = [
+        f"Funnel {result['period']['label']} ({result['period']['start']}..{result['period']['end']}), "
+        f"as of {result['as_of']}, rule: {result['rule']}"
+    ]
+    for res in filter(None, (result, result.get("comparison"))):
+        lines.append(
+            f"{res['period']['label']}: {res['cohort_deals']} deals created "
+            f"({res['excluded_no_created_at']} without created_at excluded, "
+            f"{res['skipped_stage_deals']} skipped a stage, {res['backward_move_deals']} moved backwards); "
+            f"closed {res['deals_closed']} (won {res['won']}, lost {res['lost']}), "
+            f"win rate {fmt(res['win_rate'], '.1%')}, avg won {fmt(res['avg_won_amount'], ',.2f')}, "
+            f"median cycle {fmt(res['median_cycle_days'], '.1f')} days, open {res['open_deals']}, "
+            f"velocity {fmt(res['pipeline_velocity'], ',.2f')}/day, "
+            f"biggest leak {res['biggest_leak'] or '-'}, "
+            f"{res['stale_deals']} stale (no change in {res['stale_days']}+ days)"
+        )
+        if res["lost_reasons"]:
+            top = ", ".join(
+                f"{r['lost_reason'] or '(none)'} {r['deals']}" for r in res["lost_reasons"][:5]
+            )
+            lines.append(f"  lost reasons: {top}")
+    small = [g["group"] or "(none)" for g in result.get("groups", []) if g["small_group"]]
+    if small:
+        lines.append(f"  small groups (fewer than the minimum deals; read with care): {', '.join(map(str, small))}")
+    return lines

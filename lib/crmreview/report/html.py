@@ -1,0 +1,75 @@
+"""Small HTML and number-formatting helpers shared by the report sections."""
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["HtmlBlock", "esc", "missing", "fmt_pct", "fmt_count", "fmt_money", "fmt_days", "fmt_number", "table", "sentences"]
+
+
+@dataclass(frozen=True)
+class HtmlBlock:
+    """A piece of report HTML that Jupyter displays as HTML (not a widget)."""
+
+    html: str
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __str__(self) -> str:
+        return self.html
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_pct(value: float | None) -> str:
+    return "–" if missing(value) else f"{value:.0%}"
+
+
+def fmt_count(value: float | None) -> str:
+    return "–" if missing(value) else f"{int(value):,}"
+
+
+def fmt_money(value: float | None) -> str:
+    if missing(value):
+        return "–"
+    return f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.2f}"
+
+
+def fmt_days(value: float | None) -> str:
+    if missing(value):
+        return "–"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def fmt_number(value: float | None, digits: int = 2) -> str:
+    return "–" if missing(value) else f"{value:.{digits}f}"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, numeric: Sequence[int] = (),
+          css_class: str = "crm-table") -> str:
+    """An HTML table; the columns whose indexes are in ``numeric`` are right-aligned."""
+    right = ' style="text-align: right; padding: 3px 10px;"'
+    left = ' style="text-align: left; padding: 3px 10px;"'
+    head = "".join(f"<th{right if i in numeric else left}>{esc(h)}</th>" for i, h in enumerate(headers))
+    body = "".join(
+        "<tr>" + "".join(f"<td{right if i in numeric else left}>{esc(v)}</td>" for i, v in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    return (
+        f'<table class="{esc(css_class)}" style="border-collapse: collapse;">'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def sentences(items: Sequence[str]) -> str:
+    return "<ul>" + "".join(f"<li>{esc(s)}</li>" for s in items) + "</ul>"

@@ -1,0 +1,375 @@
+"""Rendering a report: execute a parameterized notebook, then write one self-contained HTML.
+
+Public names: ``render_report``, ``notebook_path``, ``notebook_parameters``,
+``check_parameters``, ``report_stem``, ``network_references``, ``ReportError``,
+``REPORT_PARAMETERS``.
+
+One rendered report = ``notebooks/<name>.ipynb`` executed by papermill with the report
+parameters, converted by nbconvert to an HTML file that hides the code, embeds plotly.js
+once and references nothing on the network, so it reads the same offline, attached to an
+email or archived. Files are written under a temporary name in the output folder and
+renamed into place only when complete: ``<name>_<period label>_<lang>.html`` and, for
+debugging, the executed ``.ipynb`` with the same stem. A notebook that fails leaves the
+previous report untouched and its executed copy as ``<stem>.failed.ipynb``.
+
+Facts this relies on (checked with papermill 2.7, nbclient 0.11, nbconvert 7.17, plotly 7.1,
+see TOOLING-FACTS.md): plotly figures vanish from nbconvert HTML unless the kernel uses the
+``notebook`` renderer; papermill waits forever on a stuck cell unless given a timeout, and
+fails with ``NoSuchKernel`` unless given a kernel name that exists; the ``lab`` template
+links require.js, MathJax and mermaid from cdnjs, and plotly's ``notebook`` renderer adds a
+MathJax ``<script src=...cdnjs...>`` to every figure.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .. import config, warehouse
+from ..i18n import check_lang, t
+from ..periods import COMPARE_MODES, PeriodError, parse_period
+
+__all__ = [
+    "ReportError",
+    "REPORT_PARAMETERS",
+    "render_report",
+    "notebook_path",
+    "notebook_parameters",
+    "check_parameters",
+    "report_stem",
+    "network_references",
+]
+
+#: the parameters every report notebook takes (its ``parameters`` cell may hold more)
+REPORT_PARAMETERS = ("db_path", "period", "compare", "lang", "as_of", "config_path")
+#: environment of the kernel that executes a report: figures as embedded HTML + plotly.js
+KERNEL_ENV = {"PLOTLY_RENDERER": "notebook"}
+#: cells tagged so are notes for notebook users, left out of the rendered report
+REMOVE_TAG = "remove-cell"
+
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# plotly's notebook renderer puts <script src="https://cdnjs.../mathjax/..."></script> in
+# every figure; the report has no LaTeX, so the tag is dropped (any other network tag fails)
+_MATHJAX_TAG = re.compile(
+    r"<script\b[^>]*\bsrc\s*=\s*[\"'][^\"']*mathjax[^\"']*[\"'][^>]*>\s*</script>", re.I
+)
+_NETWORK = re.compile(
+    r"""\b(?:src|href|srcset|poster|action)\s*=\s*["']?\s*(?:https?:)?//[^\s"'>]*"""
+    r"""|url\(\s*["']?\s*(?:https?:)?//[^)\s]*"""
+    r"""|@import\s+(?:url\()?\s*["']?\s*(?:https?:)?//[^\s;]*"""
+    r"""|\bimport\s*\(\s*["'](?:https?:)?//[^"']*""",
+    re.I,
+)
+_CDN = re.compile("cdn", re.I)
+# The HTML template: nbconvert's lab template without the blocks that load require.js,
+# jupyter-widgets, MathJax and mermaid from a CDN. Nothing in a report needs them.
+_TEMPLATE_NAME = "crmreview_report.html.j2"
+_TEMPLATE = """\
+{%- extends 'index.html.j2' -%}
+{% block html_head_js %}{% endblock html_head_js %}
+{% block jupyter_widgets %}{% endblock jupyter_widgets %}
+{% block html_head_js_mathjax %}{% endblock html_head_js_mathjax %}
+{% block html_head_js_mermaidjs %}{% endblock html_head_js_mermaidjs %}
+{% block extra_css %}
+<style type="text/css">
+main { max-width: 1100px; margin: 0 auto; }
+.crm-warning { color: #b45309; }
+table.crm-kpi { border-collapse: collapse; }
+</style>
+{% endblock extra_css %}
+"""
+
+
+class ReportError(RuntimeError):
+    """A report could not be rendered: bad arguments, a failing notebook, an unsafe HTML."""
+
+
+def notebook_path(name: str) -> Path:
+    """``notebooks/<name>.ipynb``; raises ``ReportError`` listing the reports that exist."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ReportError(f"report name {name!r} must be lowercase letters, digits and _")
+    path = config.NOTEBOOKS_DIR / f"{name}.ipynb"
+    if not path.is_file():
+        known = sorted(p.stem for p in config.NOTEBOOKS_DIR.glob("*.ipynb"))
+        raise ReportError(
+            f"no report {name!r} (looked for {path}); reports: {', '.join(known) or 'none'}"
+        )
+    return path
+
+
+def notebook_parameters(name: str) -> dict[str, dict[str, str]]:
+    """The parameters of report ``name`` as papermill reads them from its ``parameters`` cell:
+    ``{name: {"name", "inferred_type_name", "default", "help"}}``."""
+    import papermill  # slow to import (about 3 s): only when a report is rendered
+
+    return dict(papermill.inspect_notebook(str(notebook_path(name))))
+
+
+def check_parameters(name: str, names: Iterable[str]) -> None:
+    """Raise ``ReportError`` when report ``name`` has no parameter for one of ``names``."""
+    declared = notebook_parameters(name)
+    unknown = [n for n in names if n not in declared]
+    if unknown:
+        raise ReportError(
+            f"report {name!r} has no parameter {', '.join(map(repr, unknown))}; its "
+            f"parameters cell declares: {', '.join(declared) or 'nothing'}"
+        )
+
+
+def report_stem(name: str, period_label: str, lang: str) -> str:
+    """File name stem of a rendered report: ``quarterly_review_2026Q3_en``."""
+    return f"{name}_{period_label}_{lang}"
+
+
+@lru_cache(maxsize=1)
+def _plotlyjs() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
+def network_references(html: str) -> list[str]:
+    """Everything in ``html`` that points at the network: ``src``/``href`` and CSS ``url()``
+    with an http(s) or protocol-relative address, ``@import``, ``import()``, and any
+    mention of a CDN. An empty list means the page loads nothing from the network.
+
+    The embedded plotly.js library itself is not scanned: it holds the addresses of map
+    tiles and topojson files that it fetches only for map traces, which reports don't use.
+    """
+    text = html.replace(_plotlyjs(), "")
+    found = [match.group(0) for match in _NETWORK.finditer(text)]
+    found += [text[max(0, m.start() - 40) : m.end() + 40] for m in _CDN.finditer(text)]
+    return found
+
+
+@lru_cache(maxsize=1)
+def _kernel_manager_class() -> type:
+    """A kernel manager that starts the kernel with :data:`KERNEL_ENV` in its environment,
+    leaving this process's environment alone."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class ReportKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+            kw["env"] = {**(kw.get("env") or os.environ), **KERNEL_ENV}
+            # local IPC sockets in the render's work folder instead of TCP ports: nothing
+            # listens on the network, and the sockets go away with the folder
+            if kw.get("cwd"):
+                self.transport = "ipc"
+                self.ip = os.path.join(kw["cwd"], "kernel-ipc")
+            await super().start_kernel(**kw)
+
+    return ReportKernelManager
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _failed_cell(executed: Path) -> tuple[str, str]:
+    """(cell id, first source line) of the cell that failed or was running, if known."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(executed, as_version=4)
+    except (OSError, ValueError):
+        return "?", ""
+    for cell in nb.cells:
+        status = cell.get("metadata", {}).get("papermill", {}).get("status")
+        errored = any(out.get("output_type") == "error" for out in cell.get("outputs", []))
+        if errored or status == "running":
+            first = next((line for line in cell.source.splitlines() if line.strip()), "")
+            return cell.get("id", "?"), first.strip()
+    return "?", ""
+
+
+def _innermost_frame(traceback: list[str]) -> str:
+    frames = [
+        line.strip()
+        for entry in traceback
+        for line in _ANSI.sub("", entry).splitlines()
+        if line.strip().startswith("File ")
+    ]
+    return frames[-1] if frames else ""
+
+
+def _execute(
+    source: Path, executed: Path, parameters: dict[str, str], workdir: Path, timeout: int
+) -> None:
+    import papermill
+
+    papermill.execute_notebook(
+        str(source),
+        str(executed),
+        parameters=parameters,
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+        start_timeout=120,
+        execution_timeout=timeout,
+        # passed to nbclient: the kernel starts in ``workdir`` (nbclient's documented way,
+        # papermill's own ``cwd`` would chdir this whole process) with KERNEL_ENV
+        resources={"metadata": {"path": str(workdir)}},
+        kernel_manager_class=_kernel_manager_class(),
+    )
+
+
+def _export_html(executed: Path, *, title: str, lang: str) -> str:
+    import nbformat
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(executed, as_version=4)
+    nb.cells = [c for c in nb.cells if REMOVE_TAG not in c.get("metadata", {}).get("tags", [])]
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        # warnings on stderr stay in the executed .ipynb, not in the report
+        cell.outputs = [
+            out for out in cell.outputs
+            if not (out.get("output_type") == "stream" and out.get("name") == "stderr")
+        ]
+        for out in cell.outputs:
+            data = out.get("data", {})
+            if "text/html" in data:
+                html = data["text/html"]
+                html = "".join(html) if isinstance(html, list) else html
+                data["text/html"] = _MATHJAX_TAG.sub("", html)
+    nb.metadata.pop("widgets", None)
+    nb.metadata["title"] = title
+    exporter = HTMLExporter(
+        template_name="lab",
+        extra_loaders=[DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
+        template_file=_TEMPLATE_NAME,
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
+        mathjax_url="",
+        require_js_url="",
+        mermaid_js_url="",
+        mermaid_layout_elk_js_url="",
+        jquery_url="",
+        jupyter_widgets_base_url="",
+        widget_renderer_url="",
+        language_code=lang,
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+def render_report(
+    name: str = "quarterly_review",
+    *,
+    period: str,
+    compare: str = "prev",
+    db: str | Path | None = None,
+    out_dir: str | Path | None = None,
+    lang: str = "en",
+    as_of: str = "",
+    config_path: str | Path | None = None,
+    timeout: int = 600,
+) -> Path:
+    """Render report ``name`` for ``period`` and return the path of its HTML file.
+
+    ``period``: period text (``2026Q3``, ``last-quarter``, …), resolved here once, so the
+    notebook and the file name agree; ``compare``: ``prev`` or ``yoy``; ``db``: the
+    warehouse (default ``config.default_db_path()``); ``out_dir``: default
+    ``config.REPORTS_DIR``; ``lang``: ``en`` or ``zh``; ``as_of``: ``YYYY-MM-DD`` or ""; ``config_path``: a settings
+    file (default: ``config.settings_path()``, else the built-in settings);
+    ``timeout``: seconds one notebook cell may run. Arguments are checked before anything
+    runs; a failing notebook raises :class:`ReportError` naming the cell and the exception.
+    """
+    from .review import parse_as_of
+
+    check_lang(lang)
+    if compare not in COMPARE_MODES:
+        raise PeriodError(f"comparison {compare!r} is not one of: {', '.join(COMPARE_MODES)}")
+    as_of_date = parse_as_of(as_of)
+    this = parse_period(period, as_of=as_of_date)
+    if not isinstance(timeout, int) or timeout <= 0:
+        raise ReportError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    source = notebook_path(name)
+    settings_file = Path(config_path).expanduser() if config_path else config.settings_path()
+    if settings_file is not None:
+        config.load_settings(settings_file)  # fail now on a bad settings file
+    db_file = Path(db).expanduser() if db else config.default_db_path()
+    parameters = {
+        "db_path": str(db_file.resolve()),  # absolute: the kernel runs in a temporary folder
+        "period": this.label,
+        "compare": compare,
+        "lang": lang,
+        "as_of": as_of_date.isoformat() if as_of_date else "",
+        "config_path": str(settings_file.resolve()) if settings_file else "",
+    }
+    check_parameters(name, parameters)
+    with warehouse.connect_read(parameters["db_path"]):
+        pass  # fail now, not inside the kernel, on a missing, locked or outdated warehouse
+
+    out = (Path(out_dir).expanduser() if out_dir else config.REPORTS_DIR).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    stem = report_stem(name, this.label, lang)
+    html_path, ipynb_path = out / f"{stem}.html", out / f"{stem}.ipynb"
+    failed_path = out / f"{stem}.failed.ipynb"
+
+    with tempfile.TemporaryDirectory(prefix="crm-review-report-") as work:
+        workdir = Path(work)
+        executed = workdir / f"{stem}.ipynb"
+        started = time.monotonic()
+        try:
+            _execute(source, executed, parameters, workdir, timeout)
+        except Exception as exc:
+            _raise_failure(exc, name, executed, failed_path, timeout, time.monotonic() - started)
+        html = _export_html(executed, title=t("report.title", lang, period=this.label), lang=lang)
+        leaks = network_references(html)
+        if leaks:
+            raise ReportError(
+                f"the {name} HTML would load from the network ({len(leaks)} reference(s), "
+                f"first: {leaks[0]!r}); not written"
+            )
+        _write_atomic(ipynb_path, executed.read_bytes())
+        _write_atomic(html_path, html.encode("utf-8"))
+    failed_path.unlink(missing_ok=True)
+    return html_path
+
+
+def _raise_failure(
+    exc: Exception, name: str, executed: Path, failed_path: Path, timeout: int, elapsed: float
+) -> None:
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    kept = ""
+    if executed.is_file():
+        _write_atomic(failed_path, executed.read_bytes())
+        kept = f"; the executed notebook is kept at {failed_path}"
+    cell_id, first_line = _failed_cell(executed)
+    where = f"{name}.ipynb, cell {cell_id!r}" + (f" ({first_line})" if first_line else "")
+    if isinstance(exc, PapermillExecutionError):
+        frame = _innermost_frame(exc.traceback)
+        at = f" at {frame}" if frame else ""
+        raise ReportError(f"{where} failed: {exc.ename}: {exc.evalue}{at}{kept}") from None
+    if isinstance(exc, CellTimeoutError):
+        raise ReportError(
+            f"{where} did not finish within the {timeout} s cell timeout{kept}"
+        ) from None
+    if isinstance(exc, DeadKernelError):
+        raise ReportError(f"{where}: the kernel died after {elapsed:.0f} s ({exc}){kept}") from None
+    raise ReportError(
+        f"{name}.ipynb could not be executed: {type(exc).__name__}: {exc}{kept}"
+    ) from exc

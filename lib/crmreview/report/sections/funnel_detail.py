@@ -1,0 +1,107 @@
+"""Report section: where and why deals leak — by rep and channel, time in stage, the trend
+over the last periods, lost reasons and stale deals.
+
+``build(con, review)`` is called by ``QuarterlyReview.section("funnel_detail")``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from ... import queries
+from ...charts import conversion_heatmap, conversion_trend_chart, days_in_stage_chart
+from ...i18n import t
+from ...metrics.funnel import funnel, groups_frame, stages_frame, trend
+from ..html import HtmlBlock, esc, fmt_money, sentences, table
+
+__all__ = ["build", "detail_sentences", "TREND_PERIODS", "STALE_ROWS"]
+
+TREND_PERIODS = 8
+STALE_ROWS = 10
+
+
+def _won_share(group: dict[str, Any]) -> float | None:
+    return group["stages"][-1]["share_of_first"]
+
+
+def detail_sentences(
+    current: dict[str, Any], by_channel: dict[str, Any], lang: str, *, not_set: str
+) -> list[str]:
+    """Computed sentences: the top lost reason, the best and worst channel, stale deals."""
+    period = current["period"]["label"]
+    sentences = []
+    reasons = current.get("lost_reasons") or []
+    lost_total = sum(r["deals"] for r in reasons)
+    if reasons:
+        top = reasons[0]
+        sentences.append(
+            t(
+                "detail.say.reason", lang, period=period,
+                reason=top["lost_reason"] or not_set, share=f"{top['share']:.0%}", lost=f"{lost_total:,}",
+            )
+        )
+    channels = [
+        g for g in by_channel.get("groups", [])
+        if not g["small_group"] and g["group"] is not None and _won_share(g) is not None
+    ]
+    if len(channels) >= 2:
+        best = max(channels, key=lambda g: (_won_share(g), g["group"]))
+        worst = min(channels, key=lambda g: (_won_share(g), g["group"]))
+        sentences.append(
+            t(
+                "detail.say.channels", lang, period=period,
+                best=best["group"], best_share=f"{_won_share(best):.0%}",
+                worst=worst["group"], worst_share=f"{_won_share(worst):.0%}",
+            )
+        )
+    if current.get("stale_deals"):
+        sentences.append(
+            t(
+                "detail.say.stale", lang, count=f"{current['stale_deals']:,}",
+                amount=fmt_money(current.get("stale_amount")), days=current["stale_days"],
+                as_of=current["as_of"],
+            )
+        )
+    return sentences
+
+
+def build(con: duckdb.DuckDBPyConnection, review: Any) -> list[Any]:
+    lang, ctx, settings, period = review.lang, review.ctx, review.settings, review.period
+    current = review.current
+    heading = f"<h2>{esc(t('detail.heading', lang))}</h2>"
+    if int(current.get("cohort_deals") or 0) == 0 and not current.get("lost_reasons"):
+        return [HtmlBlock(f"{heading}\n<p>{esc(t('funnel.empty', lang, period=period.label))}</p>")]
+    by_rep = funnel(con, period, settings=settings, by="rep")
+    by_channel = funnel(con, period, settings=settings, by="channel")
+    history = trend(con, period, periods=TREND_PERIODS, settings=settings)
+    rep_names = dict(queries.run(con, "report/rep_names", {}).itertuples(index=False, name=None))
+    not_set = t("chart.not_set", lang)
+    said = detail_sentences(current, by_channel, lang, not_set=not_set)
+    out: list[Any] = [HtmlBlock(f"{heading}\n{sentences(said)}")]
+    if by_rep.get("groups"):
+        out.append(conversion_heatmap(groups_frame(by_rep), ctx, by="rep", labels=rep_names, settings=settings))
+    if by_channel.get("groups"):
+        out.append(conversion_heatmap(groups_frame(by_channel), ctx, by="channel", settings=settings))
+    out.append(days_in_stage_chart(stages_frame(current), ctx, settings=settings))
+    out.append(conversion_trend_chart(history, ctx, settings=settings))
+    reasons = current.get("lost_reasons") or []
+    if reasons:
+        rows = [[r["lost_reason"] or not_set, f"{r['deals']:,}", f"{r['share']:.0%}"] for r in reasons]
+        headers = [t("detail.reason", lang), t("detail.lost_deals", lang), t("detail.share", lang)]
+        heading_text = esc(t("detail.reasons_heading", lang, period=period.label))
+        out.append(HtmlBlock(f"<h3>{heading_text}</h3>\n{table(headers, rows, numeric=(1, 2))}"))
+    stale = current.get("stale_deal_list") or []
+    if stale:
+        rows = [
+            [
+                d["deal_id"], rep_names.get(d["owner_rep_id"], d["owner_rep_id"] or not_set),
+                settings.stage_label(d["stage"], lang), fmt_money(d["amount"]), f"{d['days_since_change']:,}",
+            ]
+            for d in stale[:STALE_ROWS]
+        ]
+        headers = [t(f"detail.stale.{k}", lang) for k in ("deal", "rep", "stage", "amount", "days")]
+        title = t("detail.stale_heading", lang, shown=len(rows), count=f"{current['stale_deals']:,}",
+                  days=current["stale_days"], as_of=current["as_of"])
+        out.append(HtmlBlock(f"<h3>{esc(title)}</h3>\n{table(headers, rows, numeric=(3, 4))}"))
+    return out

@@ -1,0 +1,93 @@
+-- Follow-up compliance per group and tier: who is overdue against the tier cadence.
+--
+-- grain: one row per group and tier (A, B, C; every tier present for every group) plus one
+--   total row per group with tier null (last); for $by = 'all' the single group 'all' is
+--   present even with no customers.
+-- params: $as_of (date); $tier_a_share, $tier_b_share (fractions); $value_window_months (integer);
+--   $cadence_a, $cadence_b, $cadence_c (days); $pool_days (integer); $by (all | rep | team |
+--   channel | region | tier: the customer's owner rep, its team, source channel, region, ABC
+--   tier); $period_start, $period_end (dates: the period whose activities make conflicts).
+-- definitions: customers of the universe at the as-of date (customer_followup);
+--   share_compliant = 1 - count_overdue / count_customers (null without customers);
+--   count_conflicts = customers with activities by more than one rep between $period_start
+--   and the earlier of $period_end and $as_of (activity_conflicts).
+-- invariants: per group, the tier rows sum to the total row (counts); count_never_contacted
+--   <= count_overdue <= count_customers; count_pool_candidates <= count_customers.
+
+with
+
+followup as (
+    select * from customer_followup(
+        $as_of, $tier_a_share, $tier_b_share, $value_window_months, $cadence_a, $cadence_b, $cadence_c, $pool_days
+    )
+),
+
+conflicts as (
+    select * from activity_conflicts($period_start, least($period_end::date, $as_of::date))
+),
+
+group_keys as (select * from customer_groups(case when $by = 'tier' then 'all' else $by end)),
+
+customer_rows as (
+    select
+        followup.*,
+        case when $by = 'tier' then followup.tier else group_keys.group_key end as group_key,
+        conflicts.customer_id is not null as has_conflict,
+    from followup
+    left join group_keys on followup.customer_id = group_keys.customer_id
+    left join conflicts on followup.customer_id = conflicts.customer_id
+),
+
+group_list as (
+    select distinct group_key, from customer_rows
+    union
+    select 'all' as group_key, where $by = 'all'
+),
+
+tier_list as (select unnest(['A', 'B', 'C']) as tier),
+
+counted as (
+    select
+        group_key,
+        tier,
+        count(*) as count_customers,
+        count(*) filter (where is_overdue) as count_overdue,
+        count(*) filter (where is_never_contacted) as count_never_contacted,
+        count(*) filter (where is_pool_candidate) as count_pool_candidates,
+        count(*) filter (where has_conflict) as count_conflicts,
+        median(days_since_activity) as median_days_since_activity,
+        sum(value) as value,
+    from customer_rows
+    group by grouping sets ((group_key, tier), (group_key))
+),
+
+rows_wanted as (
+    select group_list.group_key, tier_list.tier,
+    from group_list
+    cross join tier_list
+    union all
+    select group_key, null as tier, from group_list
+),
+
+final as (
+    select
+        rows_wanted.group_key,
+        rows_wanted.tier,
+        case rows_wanted.tier when 'A' then $cadence_a when 'B' then $cadence_b when 'C' then $cadence_c end
+            ::integer as cadence_days,
+        coalesce(counted.count_customers, 0) as count_customers,
+        coalesce(counted.count_overdue, 0) as count_overdue,
+        1 - counted.count_overdue / counted.count_customers as share_compliant,
+        coalesce(counted.count_never_contacted, 0) as count_never_contacted,
+        coalesce(counted.count_pool_candidates, 0) as count_pool_candidates,
+        coalesce(counted.count_conflicts, 0) as count_conflicts,
+        counted.median_days_since_activity,
+        coalesce(counted.value, 0)::decimal(18, 2) as value,
+    from rows_wanted
+    left join counted
+        on rows_wanted.group_key = counted.group_key
+        and rows_wanted.tier is not distinct from counted.tier
+)
+
+select * from final
+order by group_key, tier nulls last
