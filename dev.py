@@ -8,6 +8,7 @@
 The environment is `.venv/` in the project folder; installs are skipped while
 `requirements.lock` and `pyproject.toml` are unchanged.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,8 +48,18 @@ def setup() -> None:
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
     _run([PYTHON, "-m", "pip", "install", "--quiet", "uv>=0.9"], env=env)
     _run(
-        [BIN / "uv", "pip", "install", "--python", PYTHON, "--quiet",
-         "-r", ROOT / "requirements.lock", "--editable", ROOT],
+        [
+            BIN / "uv",
+            "pip",
+            "install",
+            "--python",
+            PYTHON,
+            "--quiet",
+            "-r",
+            ROOT / "requirements.lock",
+            "--editable",
+            ROOT,
+        ],
         env=env,
     )
     STAMP.write_text(_fingerprint())

@@ -16,6 +16,7 @@ It prints a table and writes benchmarks/results/import_throughput.json and .md. 
 of merit is the ratio import time / bare read_csv time (aim: <= 1.5). Timings are wall
 clock, best of ``--repeat`` runs. Not a test: nothing here asserts a time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -99,8 +100,11 @@ def main() -> None:
         canonical = min(t for t, _ in canonical_runs)
         loaded = canonical_runs[0][1]
         row = {
-            "table": table, "rows": loaded, "mb": round(csv_path.stat().st_size / 1e6, 1),
-            "bare_s": round(bare, 2), "canonical_s": round(canonical, 2),
+            "table": table,
+            "rows": loaded,
+            "mb": round(csv_path.stat().st_size / 1e6, 1),
+            "bare_s": round(bare, 2),
+            "canonical_s": round(canonical, 2),
             "canonical_ratio": round(canonical / bare, 2),
         }
         if not args.no_mapped:
@@ -111,8 +115,12 @@ def main() -> None:
 
     shutil.rmtree(work, ignore_errors=True)
     report = {
-        "size": args.size, "repeat": args.repeat, "duckdb": duckdb.__version__,
-        "python": platform.python_version(), "cpus": os.cpu_count(), "rows": rows,
+        "size": args.size,
+        "repeat": args.repeat,
+        "duckdb": duckdb.__version__,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "rows": rows,
     }
     (RESULTS / "import_throughput.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     header = "| table | rows | MB | bare read_csv s | import s | ratio | mapped import s | ratio |\n|---|---|---|---|---|---|---|---|\n"
@@ -121,7 +129,9 @@ def main() -> None:
         f"| {r.get('mapped_s', '-')} | {r.get('mapped_ratio', '-')} |"
         for r in rows
     ]
-    text = f"size {args.size:g}, DuckDB {duckdb.__version__}, {os.cpu_count()} CPUs\n\n" + header + "\n".join(lines) + "\n"
+    text = (
+        f"size {args.size:g}, DuckDB {duckdb.__version__}, {os.cpu_count()} CPUs\n\n" + header + "\n".join(lines) + "\n"
+    )
     (RESULTS / "import_throughput.md").write_text(text, encoding="utf-8")
     print("\n" + text)
 

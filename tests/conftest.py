@@ -1,4 +1,5 @@
 """Shared fixtures: an in-memory warehouse with the canonical schema."""
+
 from __future__ import annotations
 
 import os

@@ -38,11 +38,31 @@ def fixture_db(tmp_path, capsys):
 
 
 def test_metrics_funnel_json_uses_the_design_keys_and_hand_computed_numbers(fixture_db, capsys):
-    assert main(["metrics", "funnel", "--period", "2026Q3", "--compare", "prev",
-                 "--format", "json", "--db", str(fixture_db)]) == 0
+    assert (
+        main(
+            [
+                "metrics",
+                "funnel",
+                "--period",
+                "2026Q3",
+                "--compare",
+                "prev",
+                "--format",
+                "json",
+                "--db",
+                str(fixture_db),
+            ]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
-    assert result["period"] == {"label": "2026Q3", "kind": "quarter", "start": "2026-07-01",
-                                "end": "2026-09-30", "as_of": "2026-09-30"}
+    assert result["period"] == {
+        "label": "2026Q3",
+        "kind": "quarter",
+        "start": "2026-07-01",
+        "end": "2026-09-30",
+        "as_of": "2026-09-30",
+    }
     stages = {s["stage"]: s for s in result["stages"]}
     assert [s["stage"] for s in result["stages"]] == ["lead", "qualified", "proposal", "won"]
     assert [stages[s]["reached"] for s in stages] == [7, 5, 3, 1]
@@ -68,11 +88,21 @@ def test_metrics_funnel_csv_has_one_row_per_stage(fixture_db, capsys):
     assert main(["metrics", "funnel", "--period", "2026Q3", "--format", "csv", "--db", str(fixture_db)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("period,stage,reached,conversion")
-    assert [line.split(",")[1:3] for line in lines[1:]] == [["lead", "7"], ["qualified", "5"], ["proposal", "3"], ["won", "1"]]
+    assert [line.split(",")[1:3] for line in lines[1:]] == [
+        ["lead", "7"],
+        ["qualified", "5"],
+        ["proposal", "3"],
+        ["won", "1"],
+    ]
 
 
 def test_strict_rule_counts_only_deals_with_every_stage_in_history(fixture_db, capsys):
-    assert main(["metrics", "funnel", "--period", "2026Q3", "--rule", "strict", "--format", "json", "--db", str(fixture_db)]) == 0
+    assert (
+        main(
+            ["metrics", "funnel", "--period", "2026Q3", "--rule", "strict", "--format", "json", "--db", str(fixture_db)]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     assert result["rule"] == "strict"
     assert [s["reached"] for s in result["stages"]] == [6, 3, 2, 1]
@@ -113,11 +143,30 @@ def test_a_settings_file_adds_a_stage_for_import_and_metrics(tmp_path, capsys):
         assert con.execute("select count(*) from deals").fetchall() == [(1,)]  # N1 refused
     assert main(["import", str(deals), str(history), "--db", str(team_db), "--config", str(settings)]) == 0
     capsys.readouterr()
-    assert main(["metrics", "funnel", "--period", "2026Q3", "--format", "json", "--db", str(team_db),
-                 "--config", str(settings)]) == 0
+    assert (
+        main(
+            [
+                "metrics",
+                "funnel",
+                "--period",
+                "2026Q3",
+                "--format",
+                "json",
+                "--db",
+                str(team_db),
+                "--config",
+                str(settings),
+            ]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     assert [(s["stage"], s["reached"]) for s in result["stages"]] == [
-        ("lead", 2), ("qualified", 1), ("proposal", 1), ("negotiation", 1), ("won", 0),
+        ("lead", 2),
+        ("qualified", 1),
+        ("proposal", 1),
+        ("negotiation", 1),
+        ("won", 0),
     ]
 
 

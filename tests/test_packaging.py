@@ -1,4 +1,5 @@
 """pyproject.toml and environment.yml list the same dependencies; notebooks carry no outputs."""
+
 import json
 import re
 import tomllib

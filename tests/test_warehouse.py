@@ -13,9 +13,12 @@ def test_a_new_warehouse_has_every_canonical_table_at_the_latest_version(tmp_pat
     with write_session(db):
         pass
     with connect_read(db) as con:
-        tables = {r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where database_name = current_database()"
-        ).fetchall()}
+        tables = {
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where database_name = current_database()"
+            ).fetchall()
+        }
         assert set(warehouse.CANONICAL_TABLES) <= tables
         assert warehouse.schema_version(con) == len(warehouse.migrations())
 
@@ -45,11 +48,17 @@ def test_a_reader_in_another_process_does_not_block_a_write_and_keeps_its_snapsh
     with write_session(db) as con:
         con.execute("insert into reps (rep_id) values ('R1')")
     reader = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, duckdb; c = duckdb.connect(sys.argv[1], read_only=True); "
-         "print('open', flush=True); sys.stdin.readline(); "
-         "print(c.execute('select count(*) from reps').fetchall()[0][0], flush=True)", str(db)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, duckdb; c = duckdb.connect(sys.argv[1], read_only=True); "
+            "print('open', flush=True); sys.stdin.readline(); "
+            "print(c.execute('select count(*) from reps').fetchall()[0][0], flush=True)",
+            str(db),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert reader.stdout.readline().strip() == "open"

@@ -5,6 +5,7 @@ merged ranges and several sheets, written as the Office Open XML parts Excel its
 
 A cell is a str, an int/float, None (empty) or ``Formula("B2*C2", cached=30)``.
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -53,13 +54,13 @@ def _sheet_xml(rows: list[list], strings: list[str], merged: list[str]) -> str:
         body.append(f'<row r="{r}">{cells}</row>')
     merges = ""
     if merged:
-        merges = f'<mergeCells count="{len(merged)}">' + "".join(
-            f'<mergeCell ref="{m}"/>' for m in merged
-        ) + "</mergeCells>"
+        merges = (
+            f'<mergeCells count="{len(merged)}">' + "".join(f'<mergeCell ref="{m}"/>' for m in merged) + "</mergeCells>"
+        )
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        f'<sheetData>{"".join(body)}</sheetData>{merges}</worksheet>'
+        f"<sheetData>{''.join(body)}</sheetData>{merges}</worksheet>"
     )
 
 
@@ -70,7 +71,9 @@ def write_xlsx(path: Path, sheets: dict[str, list[list]], merged: dict[str, list
     shared = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{len(strings)}" '
-        f'uniqueCount="{len(strings)}">' + "".join(f"<si><t xml:space=\"preserve\">{escape(s)}</t></si>" for s in strings) + "</sst>"
+        f'uniqueCount="{len(strings)}">'
+        + "".join(f'<si><t xml:space="preserve">{escape(s)}</t></si>' for s in strings)
+        + "</sst>"
     )
     sheet_entries = "".join(
         f'<sheet name="{escape(name)}" sheetId="{i}" r:id="rId{i}"/>' for i, name in enumerate(sheets, start=1)

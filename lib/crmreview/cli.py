@@ -1,4 +1,5 @@
 """The ``crm-review`` command line."""
+
 from __future__ import annotations
 
 import argparse
@@ -40,14 +41,19 @@ def _date_time(text: str) -> datetime:
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--db", type=Path, default=None,
+        "--db",
+        type=Path,
+        default=None,
         help="warehouse file (default: $CRM_REVIEW_DB or data/crm.duckdb)",
     )
 
 
 def _add_config(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--config", type=Path, default=None, metavar="FILE",
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
         help="settings file (YAML: funnel stages, tier thresholds, cadences, …); default: "
         "$CRM_REVIEW_CONFIG or crm-review.yml in the project folder, else the built-in settings",
     )
@@ -55,15 +61,21 @@ def _add_config(parser: argparse.ArgumentParser) -> None:
 
 def _add_period(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     parser.add_argument(
-        "--period", required=required,
+        "--period",
+        required=required,
         help="2026Q3, 2026-07, 2026, 2026-07-01..2026-09-30, last-quarter or last-month",
     )
     parser.add_argument(
-        "--compare", choices=COMPARE_MODES, default=None,
+        "--compare",
+        choices=COMPARE_MODES,
+        default=None,
         help="comparison period: prev (the previous period of equal kind) or yoy (a year earlier)",
     )
     parser.add_argument(
-        "--as-of", type=_date, default=None, metavar="DATE",
+        "--as-of",
+        type=_date,
+        default=None,
+        metavar="DATE",
         help="take every state at the end of this day instead of the period's last day",
     )
 
@@ -88,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser(
-        "demo", formatter_class=_Formatter,
+        "demo",
+        formatter_class=_Formatter,
         help="sample data -> warehouse -> quarterly report (the main job)",
         description=(
             "Generate the bundled sample CRM export (data/sample/), import it into a fresh "
@@ -100,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=config.REPORTS_DIR, help="report folder")
 
     generate = sub.add_parser(
-        "generate", formatter_class=_Formatter,
+        "generate",
+        formatter_class=_Formatter,
         help="write a synthetic CRM export in the canonical CSV layout",
         description=(
             "Write a deterministic synthetic CRM export (customers, reps, targets, deals, "
@@ -111,13 +125,16 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", type=Path, default=config.SAMPLE_DIR, help="output folder")
     generate.add_argument("--seed", type=int, default=DEMO_SEED, help="random seed")
     generate.add_argument(
-        "--size", type=float, default=1.0,
+        "--size",
+        type=float,
+        default=1.0,
         help="scale: 1 = about 2,000 customers and 8,000 deals; rows grow linearly",
     )
     generate.add_argument("--end", type=_date, default=date(2026, 9, 30), help="last day of the data")
 
     imp = sub.add_parser(
-        "import", formatter_class=_Formatter,
+        "import",
+        formatter_class=_Formatter,
         help="load CRM exports (CSV, XLSX) into the warehouse",
         description=(
             "Import files in one transaction: all are loaded or none. Without --source or "
@@ -144,57 +161,77 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(imp)
     how = imp.add_mutually_exclusive_group()
     how.add_argument(
-        "--source", choices=("salesforce", "hubspot", "zoho", "jiandaoyun"), default=None,
+        "--source",
+        choices=("salesforce", "hubspot", "zoho", "jiandaoyun"),
+        default=None,
         help="read the CRM's own export with a built-in adapter",
     )
     how.add_argument(
-        "--mapping", type=Path, default=None, metavar="FILE.yml",
+        "--mapping",
+        type=Path,
+        default=None,
+        metavar="FILE.yml",
         help="read the files with this mapping file",
     )
     imp.add_argument(
-        "--exported-at", type=_date_time, default=None, metavar="WHEN",
+        "--exported-at",
+        type=_date_time,
+        default=None,
+        metavar="WHEN",
         help="when the export was taken (YYYY-MM-DD[ HH:MM]); dates stage changes seen between "
         "snapshots of a current-stage-only export (default: a date in the file name, else its "
         "modification time)",
     )
     imp.add_argument(
-        "--timezone", default=None, metavar="ZONE",
+        "--timezone",
+        default=None,
+        metavar="ZONE",
         help="local time zone that times with an offset (2026-06-03T01:20:00Z) are converted "
         "to, e.g. Asia/Shanghai (default: the mapping's, else this machine's)",
     )
     imp.add_argument(
-        "--show-rejects", action="store_true",
+        "--show-rejects",
+        action="store_true",
         help="list the rows this import refused, with line, column, value and reason",
     )
     imp.add_argument(
-        "--list-sources", action="store_true",
+        "--list-sources",
+        action="store_true",
         help="print the built-in adapters' mapping files (copy one to start your own) and exit",
     )
 
     metrics = sub.add_parser(
-        "metrics", formatter_class=_Formatter,
+        "metrics",
+        formatter_class=_Formatter,
         help="compute a metric for a period",
         description="Compute a metric for a period. JSON keys follow the design's metric definitions; rates are fractions.",
     )
     metrics.add_argument("name", choices=METRIC_NAMES, help="the metric")
     _add_period(metrics)
     metrics.add_argument(
-        "--by", choices=("rep", "team", "channel", "tier", "region"), default=None,
+        "--by",
+        choices=("rep", "team", "channel", "tier", "region"),
+        default=None,
         help="repeat the result per owner rep, team, source channel, customer tier or region",
     )
     metrics.add_argument(
-        "--rule", choices=("furthest", "strict"), default="furthest",
+        "--rule",
+        choices=("furthest", "strict"),
+        default="furthest",
         help="funnel counting rule: furthest stage reached, or a history row for every stage",
     )
     metrics.add_argument(
-        "--format", choices=("table", "json", "csv"), default="table",
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
         help="table for reading, json (design keys) or csv (one row per stage) for scripts",
     )
     _add_db(metrics)
     _add_config(metrics)
 
     report = sub.add_parser(
-        "report", formatter_class=_Formatter,
+        "report",
+        formatter_class=_Formatter,
         help="render a review report (HTML) with papermill",
         description=(
             "Execute a report notebook with papermill and write a self-contained HTML file "
@@ -209,7 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(report)
 
     upgrade = sub.add_parser(
-        "upgrade", formatter_class=_Formatter,
+        "upgrade",
+        formatter_class=_Formatter,
         help="upgrade a warehouse file written by an older release",
         description="Apply this release's schema migrations to a warehouse file.",
     )
@@ -246,8 +284,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if not args.files:
         raise ImportFileError("no files given to import")
     results = import_files(
-        args.files, args.db, settings=config.load_settings(args.config), mapping=args.mapping,
-        source=args.source, exported_at=args.exported_at, timezone=args.timezone,
+        args.files,
+        args.db,
+        settings=config.load_settings(args.config),
+        mapping=args.mapping,
+        source=args.source,
+        exported_at=args.exported_at,
+        timezone=args.timezone,
     )
     _print_table(
         [vars(r) for r in results],
@@ -258,7 +301,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         with connect_read(args.db) as con:
             rejects = con.execute(
                 'select file, line, "column", value, reason from rejects '
-                "where list_contains($ids, import_id) order by file, line, \"column\"",
+                'where list_contains($ids, import_id) order by file, line, "column"',
                 {"ids": ids},
             ).df()
         print(f"\n{len(rejects)} rejected value(s)" + (":" if len(rejects) else ""))
@@ -275,9 +318,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     settings = config.load_settings(args.config)
     options = {"rule": args.rule} if args.name == "funnel" else {}
     with connect_read(args.db) as con:
-        result = metrics.compute(
-            con, args.name, period, compare=args.compare, by=args.by, settings=settings, **options
-        )
+        result = metrics.compute(con, args.name, period, compare=args.compare, by=args.by, settings=settings, **options)
     module = metrics.load(args.name)
     if args.format == "json":
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
@@ -295,8 +336,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .report.render import render_report
 
     path = render_report(
-        args.name, period=args.period, compare=args.compare or "prev", db=args.db,
-        out_dir=args.out, lang=args.lang, as_of=args.as_of.isoformat() if args.as_of else "",
+        args.name,
+        period=args.period,
+        compare=args.compare or "prev",
+        db=args.db,
+        out_dir=args.out,
+        lang=args.lang,
+        as_of=args.as_of.isoformat() if args.as_of else "",
         config_path=args.config,
     )
     print(path)
@@ -317,8 +363,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     files = sorted(sample_dir / f"{table}.csv" for table in manifest["rows"])
     print(f"importing {len(files)} files into {db}", file=sys.stderr)
     for result in import_files(files, db):
-        print(f"  {Path(result.file).name}: {result.rows_loaded:,} rows loaded, "
-              f"{result.rows_rejected:,} rejected", file=sys.stderr)
+        print(
+            f"  {Path(result.file).name}: {result.rows_loaded:,} rows loaded, {result.rows_rejected:,} rejected",
+            file=sys.stderr,
+        )
     period = quarter(end.year, end.month)
     print(f"rendering the {period.label} quarterly review", file=sys.stderr)
     path = render_report(period=period.label, db=db, out_dir=args.out, lang=args.lang)
@@ -353,7 +401,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     known: tuple[type[Exception], ...] = (
-        PeriodError, ImportFileError, EncodingError, WarehouseError, MetricError,
+        PeriodError,
+        ImportFileError,
+        EncodingError,
+        WarehouseError,
+        MetricError,
         config.SettingsError,
     )
     try:

@@ -4,6 +4,7 @@ Nothing else builds a path from ``__file__``. Resources (``queries/``, ``noteboo
 read from the source checkout when the package runs from one, or from the copies bundled
 into the wheel otherwise.
 """
+
 from __future__ import annotations
 
 import os
@@ -106,8 +107,7 @@ class Settings:
             raise ValueError("settings.stages must not contain 'lost': it is terminal and kept aside")
         if not 0 < self.tier_a_share < self.tier_b_share <= 1:
             raise ValueError(
-                "settings need 0 < tier_a_share < tier_b_share <= 1, got "
-                f"{self.tier_a_share} and {self.tier_b_share}"
+                f"settings need 0 < tier_a_share < tier_b_share <= 1, got {self.tier_a_share} and {self.tier_b_share}"
             )
         if not self.new_days > 0 or not 0 < self.active_days < self.churn_days:
             raise ValueError("settings need new_days > 0 and 0 < active_days < churn_days")
@@ -147,10 +147,18 @@ def _default_scorecard() -> dict[str, Any]:
         "dimensions": [
             {"name": "amount", "measure": "amount", "weight": 0.4},
             {"name": "frequency", "measure": "frequency", "weight": 0.3},
-            {"name": "recency", "measure": "recency", "weight": 0.2,
-             "bands": [[30, 100], [90, 70], [180, 40], [365, 10]]},
-            {"name": "size", "field": "size_band", "weight": 0.1,
-             "points": {"1000+": 100, "200-999": 70, "50-199": 40, "1-49": 20}},
+            {
+                "name": "recency",
+                "measure": "recency",
+                "weight": 0.2,
+                "bands": [[30, 100], [90, 70], [180, 40], [365, 10]],
+            },
+            {
+                "name": "size",
+                "field": "size_band",
+                "weight": 0.1,
+                "points": {"1000+": 100, "200-999": 70, "50-199": 40, "1-49": 20},
+            },
         ],
         "cutoffs": {"A": 80, "B": 60},
     }
@@ -207,7 +215,9 @@ def check_scorecard(scorecard: object) -> None:
             raise ValueError(f"{at} must be a mapping")
         unknown = sorted(set(dim) - allowed)
         if unknown:
-            raise ValueError(f"{at} has unknown key(s) {', '.join(map(str, unknown))}; allowed: {', '.join(sorted(allowed))}")
+            raise ValueError(
+                f"{at} has unknown key(s) {', '.join(map(str, unknown))}; allowed: {', '.join(sorted(allowed))}"
+            )
         name = dim.get("name")
         if not isinstance(name, str) or not name or name in names:
             raise ValueError(f"{at} needs a unique non-empty name, got {name!r}")
@@ -219,8 +229,10 @@ def check_scorecard(scorecard: object) -> None:
             raise ValueError(f"{at}: default_points must be a number")
         measure, column = dim.get("measure"), dim.get("field")
         if (measure is None) == (column is None):
-            raise ValueError(f"{at} needs exactly one of measure ({', '.join(SCORECARD_MEASURES)}) "
-                             f"or field ({', '.join(SCORECARD_FIELDS)})")
+            raise ValueError(
+                f"{at} needs exactly one of measure ({', '.join(SCORECARD_MEASURES)}) "
+                f"or field ({', '.join(SCORECARD_FIELDS)})"
+            )
         if measure is not None:
             if measure not in SCORECARD_MEASURES:
                 raise ValueError(f"{at}: measure {measure!r} is not one of {', '.join(SCORECARD_MEASURES)}")
@@ -283,9 +295,7 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
     known = {f.name: f for f in dataclasses.fields(Settings)}
     unknown = sorted(set(data) - set(known))
     if unknown:
-        raise SettingsError(
-            f"{path}: unknown setting {', '.join(unknown)}; known settings: {', '.join(known)}"
-        )
+        raise SettingsError(f"{path}: unknown setting {', '.join(unknown)}; known settings: {', '.join(known)}")
     if "stages" in data:
         data["stages"] = tuple(data["stages"])
     if "stage_labels" in data:

@@ -7,6 +7,7 @@ Public names: ``LANGS``, ``check_lang``, ``t``, ``MESSAGES``.
 so a missing translation fails a test instead of showing a key to a reader. Stage names
 are not here: they belong to the user-editable settings (``config.Settings.stage_labels``).
 """
+
 from __future__ import annotations
 
 import yaml

@@ -6,6 +6,7 @@ date is its last day unless overridden. Comparison: ``prev`` (the previous perio
 kind; for an explicit range the same number of days just before) or ``yoy`` (the same
 period a year earlier).
 """
+
 from __future__ import annotations
 
 import calendar
@@ -14,7 +15,14 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 __all__ = [
-    "Period", "PeriodError", "parse_period", "quarter", "month", "year", "ACCEPTED_FORMS", "COMPARE_MODES",
+    "Period",
+    "PeriodError",
+    "parse_period",
+    "quarter",
+    "month",
+    "year",
+    "ACCEPTED_FORMS",
+    "COMPARE_MODES",
 ]
 
 ACCEPTED_FORMS = (

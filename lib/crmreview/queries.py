@@ -1,4 +1,5 @@
 """Running the SQL files of ``queries/``: values are always bound parameters."""
+
 from __future__ import annotations
 
 from functools import cache

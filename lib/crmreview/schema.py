@@ -20,7 +20,13 @@ import duckdb
 from . import config
 
 __all__ = [
-    "Column", "TableSpec", "TABLE_SPECS", "DATA_TABLES", "CANONICAL_TABLES", "LOAD_ORDER", "LOG_TABLES",
+    "Column",
+    "TableSpec",
+    "TABLE_SPECS",
+    "DATA_TABLES",
+    "CANONICAL_TABLES",
+    "LOAD_ORDER",
+    "LOG_TABLES",
 ]
 
 #: the canonical tables an export feeds, in the order one import call loads them
@@ -108,9 +114,7 @@ def _read_specs() -> dict[str, TableSpec]:
         con.close()
     columns: dict[str, list[Column]] = {table: [] for table in DATA_TABLES}
     for table, name, sql_type, required in rows:
-        columns[table].append(
-            Column(name, _kind(table, name, sql_type), bool(required), (table, name) in _NONNEGATIVE)
-        )
+        columns[table].append(Column(name, _kind(table, name, sql_type), bool(required), (table, name) in _NONNEGATIVE))
     missing = [table for table, cols in columns.items() if not cols]
     if missing:
         raise RuntimeError(f"the schema migrations create no table {', '.join(missing)}")

@@ -9,6 +9,7 @@ published file read-only and are never blocked by an import: they keep the snaps
 opened, the next reader sees the new one. A failed write leaves the published file as it
 was. Writers are serialised by a lock file next to the warehouse.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -131,8 +132,7 @@ def connect_read(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckD
     path = Path(path) if path else config.default_db_path()
     if not path.exists():
         raise WarehouseError(
-            f"no warehouse at {path}: import data first (crm-review import FILE... --db {path}) "
-            "or run crm-review demo"
+            f"no warehouse at {path}: import data first (crm-review import FILE... --db {path}) or run crm-review demo"
         )
     con = duckdb.connect(":memory:")
     try:
@@ -168,9 +168,7 @@ def _writer_lock(path: Path, wait_seconds: float) -> Iterator[None]:
                 break
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
-                    raise WarehouseError(
-                        f"another import is writing {path}; waited {wait_seconds:.0f} s"
-                    ) from None
+                    raise WarehouseError(f"another import is writing {path}; waited {wait_seconds:.0f} s") from None
                 time.sleep(0.2)
         try:
             yield

@@ -1,5 +1,6 @@
 """Each built-in adapter imports a sample export written from the vendor's documented columns
 (tests/fixtures/exports/<source>/); the expected tables are written out by hand."""
+
 from datetime import datetime
 from pathlib import Path
 
@@ -41,7 +42,9 @@ def test_salesforce_data_export_loads_opportunities_accounts_and_history(tmp_pat
     folder = EXPORTS / "salesforce"
     files = [folder / "Opportunity.csv", folder / "OpportunityHistory.csv", folder / "Account.csv"]
     results = import_files(files, db, source="salesforce", timezone="Asia/Shanghai")
-    assert [(Path(r.file).name, r.table, r.rows_read, r.rows_loaded, r.rows_rejected, r.records_loaded) for r in results] == [
+    assert [
+        (Path(r.file).name, r.table, r.rows_read, r.rows_loaded, r.rows_rejected, r.records_loaded) for r in results
+    ] == [
         ("Account.csv", "customers", 5, 5, 0, 5),
         ("Opportunity.csv", "deals", 8, 8, 0, 8),
         # nine saves; the second Qualification save and Value Proposition (also 'qualified')
@@ -49,16 +52,42 @@ def test_salesforce_data_export_loads_opportunities_accounts_and_history(tmp_pat
         ("OpportunityHistory.csv", "deal_stage_history", 9, 9, 0, 7),
     ]
     assert _deals(db) == [
-        ("0065g00000AbCdEAA1", "0015g00000XyZ01AAA", "won", "won", 48000.0, "2026-06-03 09:20:00", "2026-08-14 00:00:00"),
+        (
+            "0065g00000AbCdEAA1",
+            "0015g00000XyZ01AAA",
+            "won",
+            "won",
+            48000.0,
+            "2026-06-03 09:20:00",
+            "2026-08-14 00:00:00",
+        ),
         ("0065g00000AbCdFAA1", "0015g00000XyZ02AAA", "proposal", "open", 125000.0, "2026-05-19 10:45:00", None),
-        ("0065g00000AbCdGAA1", "0015g00000XyZ03AAA", "lost", "lost", 36500.0, "2026-04-28 16:10:00", "2026-07-22 00:00:00"),
+        (
+            "0065g00000AbCdGAA1",
+            "0015g00000XyZ03AAA",
+            "lost",
+            "lost",
+            36500.0,
+            "2026-04-28 16:10:00",
+            "2026-07-22 00:00:00",
+        ),
         ("0065g00000AbCdHAA1", "0015g00000XyZ01AAA", "proposal", "open", None, "2026-08-30 11:00:00", None),
         ("0065g00000AbCdIAA1", "0015g00000XyZ04AAA", "lead", "open", 18000.0, "2026-09-10 13:30:00", None),
         ("0065g00000AbCdJAA1", "0015g00000XyZ02AAA", "qualified", "open", 9500.0, "2026-09-01 14:00:00", None),
         ("0065g00000AbCdKAA1", "0015g00000XyZ05AAA", "qualified", "open", 27000.0, "2026-07-15 15:45:00", None),
-        ("0065g00000AbCdLAA1", "0015g00000XyZ04AAA", "won", "won", 15800.5, "2026-06-20 09:00:00", "2026-09-29 00:00:00"),
+        (
+            "0065g00000AbCdLAA1",
+            "0015g00000XyZ04AAA",
+            "won",
+            "won",
+            15800.5,
+            "2026-06-20 09:00:00",
+            "2026-09-29 00:00:00",
+        ),
     ]
-    assert _rows(db, "select deal_id, stage, entered_at::varchar from deal_stage_history order by deal_id, entered_at") == [
+    assert _rows(
+        db, "select deal_id, stage, entered_at::varchar from deal_stage_history order by deal_id, entered_at"
+    ) == [
         ("0065g00000AbCdEAA1", "lead", "2026-06-03 09:20:00"),
         ("0065g00000AbCdEAA1", "qualified", "2026-06-10 11:00:00"),
         ("0065g00000AbCdEAA1", "proposal", "2026-07-28 11:00:00"),
@@ -68,7 +97,10 @@ def test_salesforce_data_export_loads_opportunities_accounts_and_history(tmp_pat
         ("0065g00000AbCdGAA1", "lost", "2026-07-22 17:00:00"),
     ]
     assert _rows(db, "select customer_id, name, industry, region from customers order by customer_id")[0] == (
-        "0015g00000XyZ01AAA", "Hengda Logistics", "Transportation", "Shanghai",
+        "0015g00000XyZ01AAA",
+        "Hengda Logistics",
+        "Transportation",
+        "Shanghai",
     )
 
 
@@ -76,8 +108,11 @@ def test_salesforce_report_export_with_labels_a_repeated_header_and_us_dates(tmp
     db = tmp_path / "w.duckdb"
     (result,) = import_files([EXPORTS / "salesforce" / "opportunities_report.csv"], db, source="salesforce")
     assert (result.table, result.rows_read, result.rows_loaded, result.rows_rejected) == ("deals", 7, 7, 0)
-    assert _rows(db, "select deal_id, customer_id, owner_rep_id, stage, amount::double, created_at::date::varchar, "
-                     "closed_at::date::varchar, lost_reason from deals order by deal_id") == [
+    assert _rows(
+        db,
+        "select deal_id, customer_id, owner_rep_id, stage, amount::double, created_at::date::varchar, "
+        "closed_at::date::varchar, lost_reason from deals order by deal_id",
+    ) == [
         ("0065g00000AbCdEAA1", "Hengda Logistics", "Wang Fang", "won", 48000.0, "2026-06-03", "2026-08-14", None),
         ("0065g00000AbCdFAA1", "Jinlong Foods", "Wang Fang", "proposal", 125000.0, "2026-05-19", None, None),
         ("0065g00000AbCdGAA1", "Minghua Retail", "Li Wei", "lost", 36500.0, "2026-04-28", "2026-07-22", "Price"),
@@ -92,8 +127,16 @@ def test_salesforce_stage_order_comes_from_the_sales_process_not_the_alphabet():
     mapping = builtin_mapping("salesforce")
     crm_order = [crm for crm, _ in mapping.feeds[0].stage_map]
     assert crm_order == [
-        "Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
-        "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost",
+        "Prospecting",
+        "Qualification",
+        "Needs Analysis",
+        "Value Proposition",
+        "Id. Decision Makers",
+        "Perception Analysis",
+        "Proposal/Price Quote",
+        "Negotiation/Review",
+        "Closed Won",
+        "Closed Lost",
     ]
     funnel = ["lead", "qualified", "proposal", "won"]
     ranks = [funnel.index(stage) for _, stage in mapping.feeds[0].stage_map if stage in funnel]
@@ -120,7 +163,9 @@ def test_hubspot_deals_export_unpivots_date_entered_columns_in_both_quote_styles
         ("15822109485", "Evergreen Foods", "lead", "open", None, "2026-09-20 15:40:00", None),
         ("15822109486", "Fusion Labs", "won", "won", 3200.0, "2026-08-15 09:00:00", "2026-09-05 10:00:00"),
     ]
-    history = _rows(db, "select deal_id, stage, entered_at::varchar from deal_stage_history order by deal_id, entered_at")
+    history = _rows(
+        db, "select deal_id, stage, entered_at::varchar from deal_stage_history order by deal_id, entered_at"
+    )
     # 'Qualified To Buy' is written with single quotes in this export, the others with double
     assert [h for h in history if h[0] in {"15822109481", "15822109484"}] == [
         ("15822109481", "lead", "2026-06-02 09:14:00"),
@@ -149,36 +194,157 @@ def test_zoho_deals_and_stage_history_exports(tmp_path):
     ]
     assert _deals(db) == [
         ("Huaxin Pharma - LIMS", "Huaxin Pharma", "won", "won", 86000.0, "2026-05-06 10:12:00", "2026-09-12 00:00:00"),
-        ("Lantian Retail - BI", "Lantian Retail", "lost", "lost", 45500.0, "2026-04-22 14:30:00", "2026-08-30 00:00:00"),
+        (
+            "Lantian Retail - BI",
+            "Lantian Retail",
+            "lost",
+            "lost",
+            45500.0,
+            "2026-04-22 14:30:00",
+            "2026-08-30 00:00:00",
+        ),
         ("Qingshan Steel - MES phase 2", "Qingshan Steel", "proposal", "open", 240000.0, "2026-06-18 09:00:00", None),
         ("Yufeng Agri - trial", "Yufeng Agri", "lead", "open", 12000.0, "2026-09-14 08:45:00", None),
     ]
-    assert _rows(db, "select stage, entered_at::varchar from deal_stage_history "
-                     "where deal_id = 'Lantian Retail - BI' order by entered_at") == [
-        ("lead", "2026-04-22 14:30:00"), ("proposal", "2026-05-20 11:00:00"), ("lost", "2026-08-30 10:00:00"),
+    assert _rows(
+        db,
+        "select stage, entered_at::varchar from deal_stage_history "
+        "where deal_id = 'Lantian Retail - BI' order by entered_at",
+    ) == [
+        ("lead", "2026-04-22 14:30:00"),
+        ("proposal", "2026-05-20 11:00:00"),
+        ("lost", "2026-08-30 10:00:00"),
     ]
 
 
 # ----------------------------------------------------------------------------- 简道云 Jiandaoyun
 
 JDY_HEADER = [
-    "客户名称", "所属行业", "联系人", "职务", "联系方式", "企业规模", "年营收", "采购需求", "预算范围",
-    "决策人", "客户等级", "跟进阶段", "最近跟进时间", "下次跟进时间", "负责人", "成交金额", "成交日期",
-    "客户满意度", "未续约原因", "提交人", "提交时间", "更新时间", "流程状态",
+    "客户名称",
+    "所属行业",
+    "联系人",
+    "职务",
+    "联系方式",
+    "企业规模",
+    "年营收",
+    "采购需求",
+    "预算范围",
+    "决策人",
+    "客户等级",
+    "跟进阶段",
+    "最近跟进时间",
+    "下次跟进时间",
+    "负责人",
+    "成交金额",
+    "成交日期",
+    "客户满意度",
+    "未续约原因",
+    "提交人",
+    "提交时间",
+    "更新时间",
+    "流程状态",
 ]
 JDY_ROWS = [
-    ["上海华联贸易有限公司", "零售", "张伟", "采购经理", "13812345678", "100-499人", "1.2亿", "收银系统", "50万以内",
-     "李总", "A", "已成交", "2026/9/9", "2026/10/9", "王芳", "¥1,234,500.00", "2026年9月9日", "满意", None,
-     "王芳", "2026-03-02 10:15:00", "2026-09-09 18:00:00", "已完成"],
-    ["杭州云启科技有限公司", "软件", "陈静", "CTO", "0571-88886666", "20-99人", "3000万", "数据平台", "100万",
-     "陈静", "B", "方案报价", 46271, "2026/9/30", "刘洋", "1.2万", None, None, None,
-     "刘洋", 46190.4375, "2026-09-01 09:00:00", "进行中"],
-    ["北京方正物流有限公司", "物流", "赵敏", "总经理助理", "010-66668888", "500人以上", "5亿", "调度系统", "200万",
-     "孙总", "A", "输单", "2026年8月20日", None, "王芳", "(300)", "2026/8/20", None, "价格过高",
-     "王芳", "2026-02-11 14:00:00", "2026-08-20 17:30:00", "已完成"],
-    ["深圳𠮷祥电子有限公司", "制造", "周强", "采购", "13900001111", "100-499人", "8000万", "MES", "-",
-     "周强", "C", "初步接触", None, "2026/10/15", "刘洋", "#N/A", None, None, None,
-     "刘洋", "2026/9/20 16:45", "2026/9/20 16:45", "进行中"],
+    [
+        "上海华联贸易有限公司",
+        "零售",
+        "张伟",
+        "采购经理",
+        "13812345678",
+        "100-499人",
+        "1.2亿",
+        "收银系统",
+        "50万以内",
+        "李总",
+        "A",
+        "已成交",
+        "2026/9/9",
+        "2026/10/9",
+        "王芳",
+        "¥1,234,500.00",
+        "2026年9月9日",
+        "满意",
+        None,
+        "王芳",
+        "2026-03-02 10:15:00",
+        "2026-09-09 18:00:00",
+        "已完成",
+    ],
+    [
+        "杭州云启科技有限公司",
+        "软件",
+        "陈静",
+        "CTO",
+        "0571-88886666",
+        "20-99人",
+        "3000万",
+        "数据平台",
+        "100万",
+        "陈静",
+        "B",
+        "方案报价",
+        46271,
+        "2026/9/30",
+        "刘洋",
+        "1.2万",
+        None,
+        None,
+        None,
+        "刘洋",
+        46190.4375,
+        "2026-09-01 09:00:00",
+        "进行中",
+    ],
+    [
+        "北京方正物流有限公司",
+        "物流",
+        "赵敏",
+        "总经理助理",
+        "010-66668888",
+        "500人以上",
+        "5亿",
+        "调度系统",
+        "200万",
+        "孙总",
+        "A",
+        "输单",
+        "2026年8月20日",
+        None,
+        "王芳",
+        "(300)",
+        "2026/8/20",
+        None,
+        "价格过高",
+        "王芳",
+        "2026-02-11 14:00:00",
+        "2026-08-20 17:30:00",
+        "已完成",
+    ],
+    [
+        "深圳𠮷祥电子有限公司",
+        "制造",
+        "周强",
+        "采购",
+        "13900001111",
+        "100-499人",
+        "8000万",
+        "MES",
+        "-",
+        "周强",
+        "C",
+        "初步接触",
+        None,
+        "2026/10/15",
+        "刘洋",
+        "#N/A",
+        None,
+        None,
+        None,
+        "刘洋",
+        "2026/9/20 16:45",
+        "2026/9/20 16:45",
+        "进行中",
+    ],
 ]
 
 
@@ -219,7 +385,9 @@ def test_jiandaoyun_excel_export_with_a_title_row_chinese_amounts_and_dates(tmp_
     assert all(d.startswith("JDY-") and len(d) == 20 for (d,) in _rows(db, "select deal_id from deals"))
     assert sorted(_rows(db, "select customer_id, occurred_at::date::varchar from activities")) == [
         # 最近跟进时间 46271 is an Excel date number: 2026-09-06
-        ("上海华联贸易有限公司", "2026-09-09"), ("北京方正物流有限公司", "2026-08-20"), ("杭州云启科技有限公司", "2026-09-06"),
+        ("上海华联贸易有限公司", "2026-09-09"),
+        ("北京方正物流有限公司", "2026-08-20"),
+        ("杭州云启科技有限公司", "2026-09-06"),
     ]
     assert _rows(db, "select rep_id from reps order by rep_id") == [("刘洋",), ("王芳",)]
     # a single export: the stage history is inferred from created_at / closed_at, and flagged
@@ -241,12 +409,16 @@ def test_a_jiandaoyun_csv_saved_by_excel_in_gbk_reads_the_same(tmp_path):
     results = import_files([path], db, source="jiandaoyun", exported_at=datetime(2026, 9, 30))
     assert {r.encoding for r in results} == {"gb18030"}
     assert _rows(db, "select customer_id, amount::double from deals order by customer_id") == [
-        ("上海华联贸易有限公司", 1234500.0), ("杭州云启科技有限公司", 12000.0), ("深圳𠮷祥电子有限公司", None),
+        ("上海华联贸易有限公司", 1234500.0),
+        ("杭州云启科技有限公司", 12000.0),
+        ("深圳𠮷祥电子有限公司", None),
     ]
 
 
 def test_an_unknown_source_is_an_error_naming_the_built_in_adapters(tmp_path):
-    with pytest.raises(ImportFileError, match="unknown source 'pipedrive'; built-in adapters: salesforce, hubspot, zoho, jiandaoyun"):
+    with pytest.raises(
+        ImportFileError, match="unknown source 'pipedrive'; built-in adapters: salesforce, hubspot, zoho, jiandaoyun"
+    ):
         import_files([EXPORTS / "zoho" / "Accounts.csv"], tmp_path / "w.duckdb", source="pipedrive")
 
 
@@ -255,12 +427,28 @@ def test_the_import_command_reads_an_export_with_a_source_and_lists_its_rejects(
 
     db = tmp_path / "w.duckdb"
     path = _jiandaoyun_xlsx(tmp_path / "客户跟进表.xlsx")
-    assert main(["import", str(path), "--source", "jiandaoyun", "--db", str(db), "--show-rejects",
-                 "--exported-at", "2026-09-30"]) == 0
+    assert (
+        main(
+            [
+                "import",
+                str(path),
+                "--source",
+                "jiandaoyun",
+                "--db",
+                str(db),
+                "--show-rejects",
+                "--exported-at",
+                "2026-09-30",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "1 rejected value(s):" in out
     assert "成交金额" in out and "(300)" in out and "negative amount; expected zero or more" in out
-    assert _rows(db, "select distinct exported_at::varchar from imports where target_table = 'deals'") == [("2026-09-30 00:00:00",)]
+    assert _rows(db, "select distinct exported_at::varchar from imports where target_table = 'deals'") == [
+        ("2026-09-30 00:00:00",)
+    ]
 
 
 def test_the_import_command_lists_the_built_in_adapters_files(capsys):
@@ -295,5 +483,6 @@ def test_zoho_stage_history_from_a_report_export_with_suffixed_columns(tmp_path)
     (result,) = import_files([path], db, source="zoho")
     assert (result.table, result.rows_loaded, result.records_loaded) == ("deal_stage_history", 2, 2)
     assert _rows(db, "select stage, entered_at::varchar from deal_stage_history order by entered_at") == [
-        ("lead", "2026-09-14 08:45:00"), ("qualified", "2026-09-28 10:00:00"),
+        ("lead", "2026-09-14 08:45:00"),
+        ("qualified", "2026-09-28 10:00:00"),
     ]

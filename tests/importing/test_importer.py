@@ -58,7 +58,12 @@ def test_each_rejected_value_is_kept_with_line_column_value_and_reason(deals_imp
         (4, "stage", "foo", "unmapped stage; expected one of: lead, qualified, proposal, won, lost"),
         (5, "deal_id", "D1", "duplicate deal_id within the file (first at line 2)"),
         (6, "closed_at", "2026-07-01", "closed_at is before created_at"),
-        (7, "stage", "lead, again\non two lines", "unmapped stage; expected one of: lead, qualified, proposal, won, lost"),
+        (
+            7,
+            "stage",
+            "lead, again\non two lines",
+            "unmapped stage; expected one of: lead, qualified, proposal, won, lost",
+        ),
         (8, "outcome", "D6,C6,lead", "missing columns: Expected Number of Columns: 7 Found: 3"),
         (9, "amount", "-5", "negative amount; expected zero or more"),
     ]
@@ -75,11 +80,16 @@ def test_importing_the_same_file_again_changes_nothing(deals_import):
 def test_a_later_export_updates_records_by_key(deals_import, tmp_path):
     db, _, _ = deals_import
     (tmp_path / "later").mkdir()
-    later = _write(tmp_path / "later" / "deals.csv", "deal_id,stage,outcome,amount,created_at,closed_at\nD1,won,won,120,2026-07-01,2026-09-01\nD9,lead,open,5,2026-09-02,\n")
+    later = _write(
+        tmp_path / "later" / "deals.csv",
+        "deal_id,stage,outcome,amount,created_at,closed_at\nD1,won,won,120,2026-07-01,2026-09-01\nD9,lead,open,5,2026-09-02,\n",
+    )
     (result,) = import_files([later], db)
     assert (result.rows_loaded, result.rows_rejected) == (2, 0)
     assert _rows(db, "select deal_id, stage, amount::double from deals order by deal_id") == [
-        ("D1", "won", 120.0), ("D2", "proposal", 250.5), ("D9", "lead", 5.0),
+        ("D1", "won", 120.0),
+        ("D2", "proposal", 250.5),
+        ("D9", "lead", 5.0),
     ]
 
 
@@ -96,7 +106,9 @@ def test_a_missing_required_column_fails_the_whole_call_and_names_file_and_colum
 
 def test_an_unknown_column_is_an_error_listing_the_expected_ones(tmp_path):
     bad = _write(tmp_path / "reps.csv", "rep_id,nmae\nR1,Ann\n")
-    with pytest.raises(ImportFileError, match=r"column 2 'nmae' is not a column of reps; expected columns: rep_id, name, team, region"):
+    with pytest.raises(
+        ImportFileError, match=r"column 2 'nmae' is not a column of reps; expected columns: rep_id, name, team, region"
+    ):
         import_files([bad], tmp_path / "w.duckdb")
 
 
@@ -113,11 +125,14 @@ def test_a_header_only_file_imports_zero_rows(tmp_path):
 
 def test_a_gbk_file_from_windows_excel_is_read(tmp_path):
     db = tmp_path / "w.duckdb"
-    path = _write(tmp_path / "customers.csv", "customer_id,name,region\nC1,上海华联贸易有限公司,华东\nC2,𠮷野家,华北\n", "gb18030")
+    path = _write(
+        tmp_path / "customers.csv", "customer_id,name,region\nC1,上海华联贸易有限公司,华东\nC2,𠮷野家,华北\n", "gb18030"
+    )
     (result,) = import_files([path], db)
     assert result.encoding == "gb18030"
     assert _rows(db, "select name, region from customers order by customer_id") == [
-        ("上海华联贸易有限公司", "华东"), ("𠮷野家", "华北"),
+        ("上海华联贸易有限公司", "华东"),
+        ("𠮷野家", "华北"),
     ]
 
 
@@ -151,4 +166,7 @@ def test_a_utf8_file_with_a_bom_and_crlf_line_ends_is_read(tmp_path):
     path = _write(tmp_path / "reps.csv", "\ufeffrep_id,name,team\r\nR1,王芳,华东\r\nR2,Li Wei,华南\r\n")
     (result,) = import_files([path], db)
     assert (result.encoding, result.rows_loaded) == ("utf-8-sig", 2)
-    assert _rows(db, "select rep_id, name, team from reps order by rep_id") == [("R1", "王芳", "华东"), ("R2", "Li Wei", "华南")]
+    assert _rows(db, "select rep_id, name, team from reps order by rep_id") == [
+        ("R1", "王芳", "华东"),
+        ("R2", "Li Wei", "华南"),
+    ]

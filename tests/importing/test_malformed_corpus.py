@@ -37,10 +37,15 @@ def test_a_malformed_file_gives_its_exact_error_or_rejects(case, tmp_path):
     (result,) = import_files([path], db, mapping=mapping)
     counts = case["counts"]
     assert (result.table, result.rows_read, result.rows_loaded, result.rows_rejected) == (
-        counts["table"], counts["read"], counts["loaded"], counts["rejected"],
+        counts["table"],
+        counts["read"],
+        counts["loaded"],
+        counts["rejected"],
     )
     assert result.rows_read == result.rows_loaded + result.rows_rejected
     with connect_read(db) as con:
-        rejects = con.execute('select file, line, "column", value, reason from rejects order by line, "column"').fetchall()
+        rejects = con.execute(
+            'select file, line, "column", value, reason from rejects order by line, "column"'
+        ).fetchall()
     assert {r[0] for r in rejects} <= {str(path.resolve())}
     assert [list(r[1:]) for r in rejects] == case["rejects"]

@@ -1,5 +1,6 @@
 """Mapped imports: values as exports write them, lines summed into orders, generated ids,
 later exports merged by key, and stage history rebuilt from successive snapshots."""
+
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -40,25 +41,37 @@ feeds:
 
 def test_amounts_as_chinese_and_accounting_exports_write_them(tmp_path):
     db = tmp_path / "w.duckdb"
-    path = _write(tmp_path / "orders.csv", "\n".join([
-        "单号,客户,日期,金额",
-        "A1,C1,2025-09-09,\"¥1,234.50\"",
-        "A2,C1,2025-09-09,1.2万",
-        "A3,C1,2025-09-09,(300)",
-        "A4,C1,2025-09-09,￥ 88",
-        "A5,C1,2025-09-09,\"1,000,000\"",
-        "A6,C1,2025-09-09,3亿",
-        "A7,C1,2025-09-09,-12.5",
-        "A8,C1,2025-09-09,RMB 66.6",
-        "A9,C1,2025-09-09,12元",
-        "A10,C1,2025-09-09,abc",
-    ]) + "\n")
+    path = _write(
+        tmp_path / "orders.csv",
+        "\n".join(
+            [
+                "单号,客户,日期,金额",
+                'A1,C1,2025-09-09,"¥1,234.50"',
+                "A2,C1,2025-09-09,1.2万",
+                "A3,C1,2025-09-09,(300)",
+                "A4,C1,2025-09-09,￥ 88",
+                'A5,C1,2025-09-09,"1,000,000"',
+                "A6,C1,2025-09-09,3亿",
+                "A7,C1,2025-09-09,-12.5",
+                "A8,C1,2025-09-09,RMB 66.6",
+                "A9,C1,2025-09-09,12元",
+                "A10,C1,2025-09-09,abc",
+            ]
+        )
+        + "\n",
+    )
     (result,) = import_files([path], db, mapping=_mapping(tmp_path, ORDERS_MAPPING))
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (10, 9, 1)
     assert _rows(db, "select order_id, amount from orders") == [
-        ("A1", Decimal("1234.50")), ("A2", Decimal("12000.00")), ("A3", Decimal("-300.00")),
-        ("A4", Decimal("88.00")), ("A5", Decimal("1000000.00")), ("A6", Decimal("300000000.00")),
-        ("A7", Decimal("-12.50")), ("A8", Decimal("66.60")), ("A9", Decimal("12.00")),
+        ("A1", Decimal("1234.50")),
+        ("A2", Decimal("12000.00")),
+        ("A3", Decimal("-300.00")),
+        ("A4", Decimal("88.00")),
+        ("A5", Decimal("1000000.00")),
+        ("A6", Decimal("300000000.00")),
+        ("A7", Decimal("-12.50")),
+        ("A8", Decimal("66.60")),
+        ("A9", Decimal("12.00")),
     ]
     assert _rows(db, 'select line, "column", value, reason from rejects') == [
         (11, "金额", "abc", "expected an amount such as 1234.50, ¥1,234.50, 1.2万 or (300)"),
@@ -67,40 +80,53 @@ def test_amounts_as_chinese_and_accounting_exports_write_them(tmp_path):
 
 def test_dates_in_every_form_exports_write_them(tmp_path):
     db = tmp_path / "w.duckdb"
-    path = _write(tmp_path / "orders.csv", "\n".join([
-        "单号,客户,日期,金额",
-        "A1,C1,2025/9/9,1",
-        "A2,C1,2025年9月9日,1",
-        "A3,C1,45909,1",
-        "A4,C1,2025-09-09T23:30:00+08:00,1",
-        "A5,C1,2025-09-08T16:30:00Z,1",
-        "A6,C1,2025-09-09 10:00:00,1",
-        "A7,C1,20250909,1",
-        "A8,C1,\"Sep 9, 2025\",1",
-        "A9,C1,2025.9.9,1",
-        "A10,C1,soon,1",
-    ]) + "\n")
+    path = _write(
+        tmp_path / "orders.csv",
+        "\n".join(
+            [
+                "单号,客户,日期,金额",
+                "A1,C1,2025/9/9,1",
+                "A2,C1,2025年9月9日,1",
+                "A3,C1,45909,1",
+                "A4,C1,2025-09-09T23:30:00+08:00,1",
+                "A5,C1,2025-09-08T16:30:00Z,1",
+                "A6,C1,2025-09-09 10:00:00,1",
+                "A7,C1,20250909,1",
+                'A8,C1,"Sep 9, 2025",1',
+                "A9,C1,2025.9.9,1",
+                "A10,C1,soon,1",
+            ]
+        )
+        + "\n",
+    )
     (result,) = import_files([path], db, mapping=_mapping(tmp_path, ORDERS_MAPPING), timezone="Asia/Shanghai")
     assert (result.rows_loaded, result.rows_rejected) == (9, 1)
     assert {d for (d,) in _rows(db, "select order_date::varchar from orders")} == {"2025-09-09"}
-    assert _rows(db, 'select line, value, reason from rejects') == [
+    assert _rows(db, "select line, value, reason from rejects") == [
         (11, "soon", "expected a date such as 2025-09-09, 2025/9/9, 2025年9月9日 or an Excel date number"),
     ]
 
 
 def test_iso_times_with_an_offset_are_converted_to_the_local_zone(tmp_path):
     db = tmp_path / "w.duckdb"
-    mapping = _mapping(tmp_path, """
+    mapping = _mapping(
+        tmp_path,
+        """
 feeds:
   - table: activities
     columns:
       activity_id: id
       occurred_at: at
-""")
-    path = _write(tmp_path / "a.csv", "id,at\nX1,2026-06-03T01:20:00.000Z\nX2,2026-06-03T09:20:00+08:00\nX3,2026-06-03 09:20\n")
+""",
+    )
+    path = _write(
+        tmp_path / "a.csv", "id,at\nX1,2026-06-03T01:20:00.000Z\nX2,2026-06-03T09:20:00+08:00\nX3,2026-06-03 09:20\n"
+    )
     import_files([path], db, mapping=mapping, timezone="Asia/Shanghai")
     assert _rows(db, "select occurred_at::varchar from activities order by activity_id") == [
-        ("2026-06-03 09:20:00",), ("2026-06-03 09:20:00",), ("2026-06-03 09:20:00",),
+        ("2026-06-03 09:20:00",),
+        ("2026-06-03 09:20:00",),
+        ("2026-06-03 09:20:00",),
     ]
 
 
@@ -113,17 +139,26 @@ def test_day_first_or_month_first_is_read_from_the_column(tmp_path):
 
 def test_dates_that_read_either_way_need_the_mapping_format(tmp_path):
     path = _write(tmp_path / "orders.csv", "单号,客户,日期,金额\nA1,C1,9/9/2025,1\nA2,C1,3/4/2025,1\n")
-    with pytest.raises(ImportFileError, match=r"column '日期' has dates such as 3/4/2025 that read as day/month or month/day; set its format"):
+    with pytest.raises(
+        ImportFileError,
+        match=r"column '日期' has dates such as 3/4/2025 that read as day/month or month/day; set its format",
+    ):
         import_files([path], tmp_path / "w.duckdb", mapping=_mapping(tmp_path, ORDERS_MAPPING))
     db = tmp_path / "ok.duckdb"
-    fixed = _mapping(tmp_path, ORDERS_MAPPING.replace("order_date: 日期", "order_date: {column: 日期, format: '%d/%m/%Y'}"), "fixed.yml")
+    fixed = _mapping(
+        tmp_path,
+        ORDERS_MAPPING.replace("order_date: 日期", "order_date: {column: 日期, format: '%d/%m/%Y'}"),
+        "fixed.yml",
+    )
     import_files([path], db, mapping=fixed)
     assert _rows(db, "select order_date::varchar from orders order by order_id") == [("2025-09-09",), ("2025-04-03",)]
 
 
 def test_null_markers_are_null_and_a_required_null_is_a_reject(tmp_path):
     db = tmp_path / "w.duckdb"
-    mapping = _mapping(tmp_path, """
+    mapping = _mapping(
+        tmp_path,
+        """
 feeds:
   - table: deals
     stage_map: {Open: lead, Won: won}
@@ -132,19 +167,28 @@ feeds:
       stage: Stage
       amount: Amount
       customer_id: Account
-""")
-    path = _write(tmp_path / "d.csv", "Id,Stage,Amount,Account\nD1,Open,#N/A,NULL\nD2,Won,-,-\nD3,Open,,N/A\n#N/A,Open,5,A\n")
+""",
+    )
+    path = _write(
+        tmp_path / "d.csv", "Id,Stage,Amount,Account\nD1,Open,#N/A,NULL\nD2,Won,-,-\nD3,Open,,N/A\n#N/A,Open,5,A\n"
+    )
     (result,) = import_files([path], db, mapping=mapping)
     assert (result.rows_loaded, result.rows_rejected) == (3, 1)
     assert _rows(db, "select deal_id, amount, customer_id from deals order by deal_id") == [
-        ("D1", None, None), ("D2", None, None), ("D3", None, None),
+        ("D1", None, None),
+        ("D2", None, None),
+        ("D3", None, None),
     ]
-    assert _rows(db, 'select line, "column", value, reason from rejects') == [(5, "Id", "#N/A", "missing required value")]
+    assert _rows(db, 'select line, "column", value, reason from rejects') == [
+        (5, "Id", "#N/A", "missing required value")
+    ]
 
 
 def test_invoice_lines_are_summed_into_one_order_by_an_expression(tmp_path):
     db = tmp_path / "w.duckdb"
-    mapping = _mapping(tmp_path, """
+    mapping = _mapping(
+        tmp_path,
+        """
 feeds:
   - table: orders
     combine: sum
@@ -153,15 +197,22 @@ feeds:
       customer_id: "[Customer ID]"
       order_date: InvoiceDate
       amount: Quantity * Price
-""")
-    path = _write(tmp_path / "lines.csv", "\n".join([
-        "Invoice,StockCode,Quantity,InvoiceDate,Price,Customer ID",
-        "489434,85048,12,2009-12-01 07:45:00,6.95,13085.0",
-        "489434,79323P,12,2009-12-01 07:45:00,6.75,13085.0",
-        "489435,22350,4,2009-12-01 07:46:00,2.55,13086.0",
-        "489435,22349,x,2009-12-01 07:46:00,3.75,13086.0",
-        "C489449,22087,-12,2009-12-01 10:33:00,2.95,16321.0",
-    ]) + "\n")
+""",
+    )
+    path = _write(
+        tmp_path / "lines.csv",
+        "\n".join(
+            [
+                "Invoice,StockCode,Quantity,InvoiceDate,Price,Customer ID",
+                "489434,85048,12,2009-12-01 07:45:00,6.95,13085.0",
+                "489434,79323P,12,2009-12-01 07:45:00,6.75,13085.0",
+                "489435,22350,4,2009-12-01 07:46:00,2.55,13086.0",
+                "489435,22349,x,2009-12-01 07:46:00,3.75,13086.0",
+                "C489449,22087,-12,2009-12-01 10:33:00,2.95,16321.0",
+            ]
+        )
+        + "\n",
+    )
     (result,) = import_files([path], db, mapping=mapping)
     assert (result.rows_read, result.rows_loaded, result.rows_rejected, result.records_loaded) == (5, 3, 2, 2)
     assert _rows(db, "select order_id, customer_id, order_date::varchar, amount from orders order by order_id") == [
@@ -177,7 +228,9 @@ feeds:
 
 def test_generated_ids_come_from_the_row_or_a_hash_of_columns(tmp_path):
     db = tmp_path / "w.duckdb"
-    mapping = _mapping(tmp_path, """
+    mapping = _mapping(
+        tmp_path,
+        """
 feeds:
   - table: activities
     columns:
@@ -188,10 +241,14 @@ feeds:
     columns:
       customer_id: {generate: hash, of: [客户, 电话], prefix: "K"}
       name: 客户
-""")
+""",
+    )
     path = _write(tmp_path / "跟进记录.csv", "客户,电话,时间\n华联,021-1,2026/9/1\n云启,0571-2,2026/9/2\n")
     import_files([path], db, mapping=mapping)
-    assert _rows(db, "select activity_id, customer_id from activities order by activity_id") == [("F-2", "华联"), ("F-3", "云启")]
+    assert _rows(db, "select activity_id, customer_id from activities order by activity_id") == [
+        ("F-2", "华联"),
+        ("F-3", "云启"),
+    ]
     ids = dict(_rows(db, "select name, customer_id from customers"))
     assert [len(i) for i in ids.values()] == [17, 17] and ids["华联"] != ids["云启"]
     # the same values give the same id in a later export, whatever the column order
@@ -202,22 +259,37 @@ feeds:
 
 def test_a_later_export_updates_only_the_columns_its_mapping_gives(tmp_path):
     db = tmp_path / "w.duckdb"
-    leads = _mapping(tmp_path, """
+    leads = _mapping(
+        tmp_path,
+        """
 feeds:
   - table: deals
     history: none
     columns: {deal_id: id, stage: {value: lead}, created_at: first_contact, source_channel: origin}
-""", "leads.yml")
-    won = _mapping(tmp_path, """
+""",
+        "leads.yml",
+    )
+    won = _mapping(
+        tmp_path,
+        """
 feeds:
   - table: deals
     history: none
     columns: {deal_id: id, stage: {value: won}, closed_at: won_at, amount: value}
-""", "won.yml")
-    import_files([_write(tmp_path / "l.csv", "id,first_contact,origin\nM1,2026-07-01,social\nM2,2026-07-02,email\n")], db, mapping=leads)
+""",
+        "won.yml",
+    )
+    import_files(
+        [_write(tmp_path / "l.csv", "id,first_contact,origin\nM1,2026-07-01,social\nM2,2026-07-02,email\n")],
+        db,
+        mapping=leads,
+    )
     import_files([_write(tmp_path / "w.csv", "id,won_at,value\nM2,2026-08-01,500\n")], db, mapping=won)
-    assert _rows(db, "select deal_id, stage, outcome, created_at::date::varchar, closed_at::date::varchar, source_channel, amount "
-                     "from deals order by deal_id") == [
+    assert _rows(
+        db,
+        "select deal_id, stage, outcome, created_at::date::varchar, closed_at::date::varchar, source_channel, amount "
+        "from deals order by deal_id",
+    ) == [
         ("M1", "lead", "open", "2026-07-01", None, "social", None),
         ("M2", "won", "won", "2026-07-02", "2026-08-01", "email", Decimal("500.00")),
     ]
@@ -239,14 +311,25 @@ feeds:
 def test_successive_snapshots_rebuild_the_stage_history(tmp_path):
     db = tmp_path / "w.duckdb"
     mapping = _mapping(tmp_path, SNAPSHOT_MAPPING)
-    week1 = _write(tmp_path / "商机_2026-07-06.csv", "编号,阶段,创建日期,成交日期\nS1,线索,2026-07-01,\nS2,意向,2026-06-20,\nS3,报价,2026-06-01,\n")
-    week2 = _write(tmp_path / "商机_2026-07-13.csv", "编号,阶段,创建日期,成交日期\nS1,意向,2026-07-01,\nS2,意向,2026-06-20,\nS3,成交,2026-06-01,2026-07-10\n")
-    week3 = _write(tmp_path / "商机_2026-07-20.csv", "编号,阶段,创建日期,成交日期\nS1,报价,2026-07-01,\nS2,输单,2026-06-20,2026-07-19\nS3,成交,2026-06-01,2026-07-10\n")
+    week1 = _write(
+        tmp_path / "商机_2026-07-06.csv",
+        "编号,阶段,创建日期,成交日期\nS1,线索,2026-07-01,\nS2,意向,2026-06-20,\nS3,报价,2026-06-01,\n",
+    )
+    week2 = _write(
+        tmp_path / "商机_2026-07-13.csv",
+        "编号,阶段,创建日期,成交日期\nS1,意向,2026-07-01,\nS2,意向,2026-06-20,\nS3,成交,2026-06-01,2026-07-10\n",
+    )
+    week3 = _write(
+        tmp_path / "商机_2026-07-20.csv",
+        "编号,阶段,创建日期,成交日期\nS1,报价,2026-07-01,\nS2,输单,2026-06-20,2026-07-19\nS3,成交,2026-06-01,2026-07-10\n",
+    )
     import_files([week1], db, mapping=mapping)
     assert _rows(db, "select origin, count(*) from deal_history_origin group by 1") == [("inferred", 3)]
     import_files([week2], db, mapping=mapping)
     import_files([week3], db, mapping=mapping)
-    assert _rows(db, "select deal_id, stage, entered_at::varchar from deal_stage_history order by deal_id, entered_at") == [
+    assert _rows(
+        db, "select deal_id, stage, entered_at::varchar from deal_stage_history order by deal_id, entered_at"
+    ) == [
         ("S1", "lead", "2026-07-01 00:00:00"),
         ("S1", "qualified", "2026-07-13 00:00:00"),  # changed between the 6th and the 13th
         ("S1", "proposal", "2026-07-20 00:00:00"),
@@ -269,24 +352,41 @@ def test_snapshots_imported_out_of_order_give_the_same_history(tmp_path):
     import_files([b], reversed_order, mapping=mapping, exported_at=datetime(2026, 7, 13))
     import_files([a], reversed_order, mapping=mapping, exported_at=datetime(2026, 7, 6))
     sql = "select deal_id, stage, entered_at::varchar from deal_stage_history order by entered_at"
-    assert _rows(in_order, sql) == _rows(reversed_order, sql) == [
-        ("S1", "lead", "2026-07-01 00:00:00"), ("S1", "proposal", "2026-07-13 00:00:00"),
-    ]
+    assert (
+        _rows(in_order, sql)
+        == _rows(reversed_order, sql)
+        == [
+            ("S1", "lead", "2026-07-01 00:00:00"),
+            ("S1", "proposal", "2026-07-13 00:00:00"),
+        ]
+    )
 
 
 def test_exported_history_replaces_history_built_from_snapshots(tmp_path):
     db = tmp_path / "w.duckdb"
-    import_files([_write(tmp_path / "d_2026-07-06.csv", "编号,阶段,创建日期,成交日期\nS1,报价,2026-07-01,\n")], db,
-                 mapping=_mapping(tmp_path, SNAPSHOT_MAPPING))
-    history = _mapping(tmp_path, """
+    import_files(
+        [_write(tmp_path / "d_2026-07-06.csv", "编号,阶段,创建日期,成交日期\nS1,报价,2026-07-01,\n")],
+        db,
+        mapping=_mapping(tmp_path, SNAPSHOT_MAPPING),
+    )
+    history = _mapping(
+        tmp_path,
+        """
 stage_map: {线索: lead, 报价: proposal}
 feeds:
   - table: deal_stage_history
     columns: {deal_id: 编号, stage: 阶段, entered_at: 时间}
-""", "h.yml")
-    import_files([_write(tmp_path / "h.csv", "编号,阶段,时间\nS1,线索,2026-07-01 09:00\nS1,报价,2026-07-03 15:00\n")], db, mapping=history)
+""",
+        "h.yml",
+    )
+    import_files(
+        [_write(tmp_path / "h.csv", "编号,阶段,时间\nS1,线索,2026-07-01 09:00\nS1,报价,2026-07-03 15:00\n")],
+        db,
+        mapping=history,
+    )
     assert _rows(db, "select stage, entered_at::varchar from deal_stage_history order by entered_at") == [
-        ("lead", "2026-07-01 09:00:00"), ("proposal", "2026-07-03 15:00:00"),
+        ("lead", "2026-07-01 09:00:00"),
+        ("proposal", "2026-07-03 15:00:00"),
     ]
     assert _rows(db, "select count(*) from deal_history_origin") == [(0,)]
 
@@ -308,7 +408,10 @@ def test_importing_the_same_export_with_the_same_mapping_twice_changes_nothing(t
 
 
 def test_an_unmapped_stage_is_an_error_naming_the_stage_and_the_file(tmp_path):
-    path = _write(tmp_path / "deals.csv", "编号,阶段,创建日期,成交日期\nS1,报价,2026-07-01,\nS2,谈判,2026-07-01,\nS3,谈判,2026-07-02,\n")
+    path = _write(
+        tmp_path / "deals.csv",
+        "编号,阶段,创建日期,成交日期\nS1,报价,2026-07-01,\nS2,谈判,2026-07-01,\nS3,谈判,2026-07-02,\n",
+    )
     with pytest.raises(ImportFileError) as info:
         import_files([path], tmp_path / "w.duckdb", mapping=_mapping(tmp_path, SNAPSHOT_MAPPING))
     assert str(info.value) == (
@@ -330,13 +433,19 @@ def test_a_mapping_naming_a_column_the_file_lacks_names_file_column_and_existing
 
 def test_an_xlsx_with_a_title_row_merged_cells_and_formulas(tmp_path):
     db = tmp_path / "w.duckdb"
-    path = write_xlsx(tmp_path / "订单.xlsx", {"订单": [
-        ["2026年9月 订单明细", None, None, None],
-        ["单号", "客户", "日期", "金额"],
-        ["A1", "华联", "2026/9/1", Formula("B3*0+100", 100)],
-        ["A2", None, 46266, "¥2,000"],
-        ["A3", "云启", "2026年9月3日", 30.5],
-    ]}, merged={"订单": ["A1:D1", "B3:B4"]})
+    path = write_xlsx(
+        tmp_path / "订单.xlsx",
+        {
+            "订单": [
+                ["2026年9月 订单明细", None, None, None],
+                ["单号", "客户", "日期", "金额"],
+                ["A1", "华联", "2026/9/1", Formula("B3*0+100", 100)],
+                ["A2", None, 46266, "¥2,000"],
+                ["A3", "云启", "2026年9月3日", 30.5],
+            ]
+        },
+        merged={"订单": ["A1:D1", "B3:B4"]},
+    )
     (result,) = import_files([path], db, mapping=_mapping(tmp_path, ORDERS_MAPPING))
     assert (result.encoding, result.rows_read, result.rows_loaded) == ("xlsx", 3, 3)
     assert _rows(db, "select order_id, customer_id, order_date::varchar, amount from orders order by order_id") == [
@@ -348,11 +457,14 @@ def test_an_xlsx_with_a_title_row_merged_cells_and_formulas(tmp_path):
 
 def test_a_header_written_twice_is_told_apart_with_a_suffix(tmp_path):
     db = tmp_path / "w.duckdb"
-    mapping = _mapping(tmp_path, """
+    mapping = _mapping(
+        tmp_path,
+        """
 feeds:
   - table: orders
     columns: {order_id: Id, customer_id: Amount.1, order_date: Date, amount: Amount}
-""")
+""",
+    )
     import_files([_write(tmp_path / "r.csv", "Id,Amount,Date,Amount\nO1,10,2026-09-01,C9\n")], db, mapping=mapping)
     assert _rows(db, "select customer_id, amount from orders") == [("C9", Decimal("10.00"))]
 
@@ -360,11 +472,14 @@ feeds:
 def test_semicolon_and_tab_separated_exports_are_read(tmp_path):
     db = tmp_path / "w.duckdb"
     mapping = _mapping(tmp_path, ORDERS_MAPPING)
-    semi = _write(tmp_path / "a.csv", "单号;客户;日期;金额\nA1;C1;2025-09-09;\"1,5\"\n".replace('"1,5"', "15"))
+    semi = _write(tmp_path / "a.csv", '单号;客户;日期;金额\nA1;C1;2025-09-09;"1,5"\n'.replace('"1,5"', "15"))
     tab = _write(tmp_path / "b.tsv", "单号\t客户\t日期\t金额\nB1\tC1\t2025-09-09\t16\n", "utf-16")
     results = import_files([semi, tab], db, mapping=mapping)
     assert [r.encoding for r in results] == ["utf-8", "utf-16"]
-    assert _rows(db, "select order_id, amount from orders order by 1") == [("A1", Decimal("15.00")), ("B1", Decimal("16.00"))]
+    assert _rows(db, "select order_id, amount from orders order by 1") == [
+        ("A1", Decimal("15.00")),
+        ("B1", Decimal("16.00")),
+    ]
 
 
 def test_expressions_parse_names_numbers_texts_and_functions():
@@ -384,8 +499,12 @@ def test_a_wrong_mapping_file_is_an_error_that_says_what_is_wrong():
         parse_mapping("feeds: [{table: orders, columns: {amount_usd: x}}]", name="m")
     with pytest.raises(MappingError, match="no source for required columns order_date, amount"):
         parse_mapping("feeds: [{table: orders, columns: {order_id: a, customer_id: b}}]", name="m")
-    with pytest.raises(MappingError, match="stage_map maps 'Negotiation' to 'negotiation', which is not a funnel stage"):
-        parse_mapping("stage_map: {Negotiation: negotiation}\nfeeds: [{table: deals, columns: {deal_id: a, stage: b}}]", name="m")
+    with pytest.raises(
+        MappingError, match="stage_map maps 'Negotiation' to 'negotiation', which is not a funnel stage"
+    ):
+        parse_mapping(
+            "stage_map: {Negotiation: negotiation}\nfeeds: [{table: deals, columns: {deal_id: a, stage: b}}]", name="m"
+        )
 
 
 def test_a_failing_file_loads_nothing_of_the_whole_call(tmp_path):

@@ -1,4 +1,5 @@
 """The BG/NBD model against the published CDNOW estimates, closed forms and simulation."""
+
 from __future__ import annotations
 
 import math
@@ -119,9 +120,7 @@ def test_a_fit_on_simulated_customers_recovers_the_parameters_and_predicts_the_h
 
 
 def test_the_cdnow_backtest_compares_39_holdout_weeks_with_the_actual_purchases(cdnow):
-    result = bgnbd.backtest(
-        cdnow["frequency"], cdnow["recency"], cdnow["T"], cdnow["holdout_purchases"], 39.0
-    )
+    result = bgnbd.backtest(cdnow["frequency"], cdnow["recency"], cdnow["T"], cdnow["holdout_purchases"], 39.0)
     assert result.customers == 2357
     assert result.actual_purchases == 1882
     # the same sum computed with scipy's hyp2f1 and optimiser outside this project: 1653.42

@@ -2,6 +2,7 @@
 cadence compliance per tier and rep, a customer never contacted, an unowned customer, pool
 candidates, ownership conflicts, workload and attainment (a rep with no customers), and an
 empty period."""
+
 from __future__ import annotations
 
 import json
@@ -43,7 +44,9 @@ def test_compliance_counts_overdue_customers_against_their_tier_cadence(result):
     assert result["cadence_days"] == {"A": 7, "B": 14, "C": 30} and result["pool_days"] == 90
     tiers = {t["tier"]: t for t in result["tiers"]}
     assert [(t["customers"], t["overdue"], t["compliance"]) for t in tiers.values()] == [
-        (1, 0, 1.0), (1, 1, 0.0), (5, 4, pytest.approx(0.2)),
+        (1, 0, 1.0),
+        (1, 1, 0.0),
+        (5, 4, pytest.approx(0.2)),
     ]
     assert [tiers[t]["median_days_since_activity"] for t in "ABC"] == [7.0, 15.0, 121.0]
     assert tiers["C"]["never_contacted"] == 2 and tiers["C"]["pool_candidates"] == 2
@@ -63,31 +66,57 @@ def test_compliance_per_rep_and_tier_includes_a_rep_without_customers(result):
     assert result["unowned_customers"] == 1  # F5
     groups = {g["group"]: g for g in result["groups"]}
     assert set(groups) == {None, "R1", "R2"}
-    assert (groups[None]["customers"], groups[None]["overdue"], groups[None]["median_days_since_activity"]) == (1, 1, 166.0)
+    assert (groups[None]["customers"], groups[None]["overdue"], groups[None]["median_days_since_activity"]) == (
+        1,
+        1,
+        166.0,
+    )
     assert groups["R1"]["median_days_since_activity"] == 11.0 and groups["R2"]["median_days_since_activity"] == 75.0
 
 
 def test_pool_candidates_are_owned_customers_silent_for_more_than_pool_days(result):
     assert result["pool_candidates"] == 2
-    assert [(c["customer_id"], c["days_since_activity"], c["last_activity_date"]) for c in result["pool_candidate_list"]] == [
-        ("F4", 121, "2026-03-01"), ("F7", None, None),
+    assert [
+        (c["customer_id"], c["days_since_activity"], c["last_activity_date"]) for c in result["pool_candidate_list"]
+    ] == [
+        ("F4", 121, "2026-03-01"),
+        ("F7", None, None),
     ]
 
 
 def test_ownership_conflicts_are_customers_worked_by_several_reps_in_the_period(result):
     assert result["ownership_conflicts"] == 1
     assert result["ownership_conflict_list"] == [
-        {"customer_id": "F1", "name": "Foxtrot One", "owner_rep_id": "R1", "tier": "A", "value": 800.0,
-         "reps": 2, "rep_ids": ["R1", "R3"], "activities": 3, "other_rep_activities": 1},
+        {
+            "customer_id": "F1",
+            "name": "Foxtrot One",
+            "owner_rep_id": "R1",
+            "tier": "A",
+            "value": 800.0,
+            "reps": 2,
+            "rep_ids": ["R1", "R3"],
+            "activities": 3,
+            "other_rep_activities": 1,
+        },
     ]
 
 
 def test_workload_and_attainment_per_rep_and_team(result):
     reps = reps_frame(result).set_index("rep_id")
     assert reps.loc["R1", ["customers", "a_customers", "won_amount", "target_amount", "attainment"]].tolist() == [
-        3, 1, 650.0, 1000.0, 0.65]  # D6 has no created_at and counts all the same
+        3,
+        1,
+        650.0,
+        1000.0,
+        0.65,
+    ]  # D6 has no created_at and counts all the same
     assert reps.loc["R2", "attainment"] == 0.0
-    assert reps.loc["R3", ["customers", "a_customers", "target_won_amount", "attainment"]].tolist() == [0, 0, 200.0, 1.0]
+    assert reps.loc["R3", ["customers", "a_customers", "target_won_amount", "attainment"]].tolist() == [
+        0,
+        0,
+        200.0,
+        1.0,
+    ]
     teams = teams_frame(result).set_index("team")
     assert teams.loc["T1", ["reps", "customers", "a_customers"]].tolist() == [2, 6, 1]
     assert teams.loc["T1", "attainment"] == pytest.approx(650 / 1500)
@@ -104,7 +133,10 @@ def test_an_empty_period_has_no_customers_no_rates_and_reps_without_targets(case
     assert [t["customers"] for t in empty["tiers"]] == [0, 0, 0]
     assert empty["pool_candidate_list"] == [] and empty["ownership_conflict_list"] == []
     assert [(r["rep_id"], r["customers"], r["target_amount"], r["attainment"]) for r in empty["reps"]] == [
-        ("R1", 0, None, None), ("R2", 0, None, None), ("R3", 0, None, None)]
+        ("R1", 0, None, None),
+        ("R2", 0, None, None),
+        ("R3", 0, None, None),
+    ]
     assert empty["attainment"] is None and empty["target_amount"] is None
 
 
@@ -125,7 +157,10 @@ def test_by_tier_and_bad_arguments(case_db):
         with pytest.raises(ValueError, match="list_limit"):
             followup(con, parse_period("2026Q2"), list_limit="all")
     assert [(g["group"], g["customers"], g["overdue"]) for g in by_tier["groups"]] == [
-        ("A", 1, 0), ("B", 1, 1), ("C", 5, 4)]
+        ("A", 1, 0),
+        ("B", 1, 1),
+        ("C", 5, 4),
+    ]
     assert "tiers" not in by_tier["groups"][0]
     assert by_tier["comparison"]["period"]["label"] == "2026Q1"
     assert "pool_candidate_list" not in by_tier["change"]
@@ -144,8 +179,17 @@ def test_the_cli_prints_followup_as_json_csv_and_a_table(case_db, capsys):
     args = ["metrics", "followup", "--period", "2026Q2", "--db", str(case_db)]
     assert main([*args, "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert {"customers", "overdue", "compliance", "tiers", "reps", "teams", "pool_candidates",
-            "ownership_conflicts", "attainment"} <= set(out)
+    assert {
+        "customers",
+        "overdue",
+        "compliance",
+        "tiers",
+        "reps",
+        "teams",
+        "pool_candidates",
+        "ownership_conflicts",
+        "attainment",
+    } <= set(out)
     assert out["reps"][2]["rep_id"] == "R3" and out["reps"][2]["attainment"] == 1.0
     assert main([*args, "--format", "csv"]) == 0
     header = capsys.readouterr().out.splitlines()[0]

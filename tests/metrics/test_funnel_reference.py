@@ -1,4 +1,5 @@
 """The funnel SQL against an independent pandas implementation, on generated and real data."""
+
 from __future__ import annotations
 
 import math
@@ -26,8 +27,17 @@ def _close(a, b) -> bool:
 
 
 def assert_same_funnel(sql: dict, ref: dict, label: str) -> None:
-    for key in ("cohort_deals", "skipped_stage_deals", "backward_move_deals", "biggest_leak",
-                "deals_closed", "won", "lost", "open_deals", "stale_deals"):
+    for key in (
+        "cohort_deals",
+        "skipped_stage_deals",
+        "backward_move_deals",
+        "biggest_leak",
+        "deals_closed",
+        "won",
+        "lost",
+        "open_deals",
+        "stale_deals",
+    ):
         assert sql[key] == ref[key], f"{label} {key}: sql {sql[key]} pandas {ref[key]}"
     for key in ("win_rate", "avg_won_amount", "median_cycle_days", "pipeline_velocity"):
         assert _close(sql[key], ref[key]), f"{label} {key}: sql {sql[key]} pandas {ref[key]}"
@@ -85,8 +95,9 @@ def test_each_rep_group_agrees_with_pandas_on_that_reps_deals(sample):
         groups = {g["group"]: g for g in funnel(con, period, by="rep")["groups"]}
     for rep in sorted(deals["owner_rep_id"].dropna().unique())[:6]:
         mine = deals[deals["owner_rep_id"] == rep]
-        ref = funnel_pandas.funnel(mine, history[history["deal_id"].isin(mine["deal_id"])],
-                                   period.start, period.end, period.as_of, STAGES)
+        ref = funnel_pandas.funnel(
+            mine, history[history["deal_id"].isin(mine["deal_id"])], period.start, period.end, period.as_of, STAGES
+        )
         got = groups[rep]
         assert got["cohort_deals"] == ref["cohort_deals"], rep
         assert [s["reached"] for s in got["stages"]] == [s["reached"] for s in ref["stages"]], rep
@@ -104,22 +115,45 @@ def maven(tmp_path_factory):
         pytest.skip(f"validation data not found at {MAVEN}")
     raw = pd.read_csv(MAVEN / "sales_pipeline.csv", dtype=str, keep_default_na=False, na_values=[""])
     stage = raw["deal_stage"].map({"Prospecting": "lead", "Engaging": "qualified", "Won": "won", "Lost": "lost"})
-    deals = pd.DataFrame({
-        "deal_id": raw["opportunity_id"], "customer_id": raw["account"], "owner_rep_id": raw["sales_agent"],
-        "stage": stage, "outcome": raw["deal_stage"].map({"Won": "won", "Lost": "lost"}).fillna("open"),
-        "amount": raw["close_value"], "created_at": raw["engage_date"], "closed_at": raw["close_date"],
-        "lost_reason": None,
-    })
+    deals = pd.DataFrame(
+        {
+            "deal_id": raw["opportunity_id"],
+            "customer_id": raw["account"],
+            "owner_rep_id": raw["sales_agent"],
+            "stage": stage,
+            "outcome": raw["deal_stage"].map({"Won": "won", "Lost": "lost"}).fillna("open"),
+            "amount": raw["close_value"],
+            "created_at": raw["engage_date"],
+            "closed_at": raw["close_date"],
+            "lost_reason": None,
+        }
+    )
     engaged = raw[raw["engage_date"].notna()]
     closed = raw[raw["close_date"].notna()]
-    history = pd.concat([
-        pd.DataFrame({"deal_id": engaged["opportunity_id"], "stage": "qualified", "entered_at": engaged["engage_date"]}),
-        pd.DataFrame({"deal_id": closed["opportunity_id"], "stage": closed["deal_stage"].str.lower(),
-                      "entered_at": closed["close_date"]}),
-    ], ignore_index=True)
+    history = pd.concat(
+        [
+            pd.DataFrame(
+                {"deal_id": engaged["opportunity_id"], "stage": "qualified", "entered_at": engaged["engage_date"]}
+            ),
+            pd.DataFrame(
+                {
+                    "deal_id": closed["opportunity_id"],
+                    "stage": closed["deal_stage"].str.lower(),
+                    "entered_at": closed["close_date"],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     teams = pd.read_csv(MAVEN / "sales_teams.csv", dtype=str)
-    reps = pd.DataFrame({"rep_id": teams["sales_agent"], "name": teams["sales_agent"],
-                         "team": teams["manager"], "region": teams["regional_office"]})
+    reps = pd.DataFrame(
+        {
+            "rep_id": teams["sales_agent"],
+            "name": teams["sales_agent"],
+            "team": teams["manager"],
+            "region": teams["regional_office"],
+        }
+    )
     db = tmp_path_factory.mktemp("maven") / "w.duckdb"
     with warehouse.write_session(db) as con:
         for table, frame in (("deals", deals), ("deal_stage_history", history), ("reps", reps)):
@@ -161,8 +195,9 @@ def test_maven_teams_agree_with_pandas(maven):
         groups = {g["group"]: g for g in funnel(con, period, by="team")["groups"]}
     for team in sorted(teams.unique()):
         mine = deals[deals["owner_rep_id"].map(teams) == team]
-        ref = funnel_pandas.funnel(mine, history[history["deal_id"].isin(mine["deal_id"])],
-                                   period.start, period.end, period.as_of, STAGES)
+        ref = funnel_pandas.funnel(
+            mine, history[history["deal_id"].isin(mine["deal_id"])], period.start, period.end, period.as_of, STAGES
+        )
         assert groups[team]["cohort_deals"] == ref["cohort_deals"], team
         assert [s["reached"] for s in groups[team]["stages"]] == [s["reached"] for s in ref["stages"]], team
         assert _close(groups[team]["win_rate"], ref["win_rate"]), team

@@ -1,4 +1,5 @@
 """The funnel SQL, through a real import, against the generator's own known totals."""
+
 from decimal import Decimal
 
 import pytest

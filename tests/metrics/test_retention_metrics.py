@@ -1,5 +1,6 @@
 """`crm-review metrics repurchase|retention|churn`: DESIGN.md keys, hand-computed values on the
 ten customers of tests/sql/retention_q3 (see its case.yaml), breakdowns, comparison, bad input."""
+
 from __future__ import annotations
 
 import json
@@ -80,12 +81,20 @@ def test_churn_json_gives_states_churn_rate_grr_nrr_flows_and_the_risk_list(q3_d
     assert (result["start_customers"], result["churned_customers"]) == (6, 1)
     assert (result["grr"], result["nrr"]) == (pytest.approx(0.45), pytest.approx(0.85))
     assert {(f["from"], f["to"]): f["customers"] for f in result["flows"]} == {
-        ("none", "new"): 2, ("new", "active"): 4, ("active", "dormant"): 1,
-        ("dormant", "churned"): 1, ("churned", "reactivated"): 1,
+        ("none", "new"): 2,
+        ("new", "active"): 4,
+        ("active", "dormant"): 1,
+        ("dormant", "churned"): 1,
+        ("churned", "reactivated"): 1,
     }
     assert (result["at_risk_customers"], result["at_risk_value"]) == (2, 800.0)
     first, second = result["risk_list"]
-    assert (first["customer_id"], first["tier"], first["owner_rep_id"], first["rep_name"]) == ("K1", "A", "R1", "Rep One")
+    assert (first["customer_id"], first["tier"], first["owner_rep_id"], first["rep_name"]) == (
+        "K1",
+        "A",
+        "R1",
+        "Rep One",
+    )
     assert (first["recency_days"], first["median_gap_days"], first["state"]) == (51, 30.5, "active")
     assert (second["customer_id"], second["tier"], second["team"], second["value"]) == ("K8", "B", "T2", 300.0)
     # nine customers are too few for the BG/NBD model: it says so instead of guessing
@@ -182,7 +191,11 @@ def test_lifecycle_thresholds_and_the_risk_factor_come_from_the_settings_file(q3
     # at 09-30: new K4 (0 days), K9 (20); reactivated K3 (gap 318 > 120); active K1 (51), K7 (29);
     # dormant K6 (72), K10 (87); churned K5 (194), K8 (168 > 120)
     assert {s["state"]: s["customers"] for s in result["states"]} == {
-        "new": 2, "reactivated": 1, "active": 2, "dormant": 2, "churned": 2,
+        "new": 2,
+        "reactivated": 1,
+        "active": 2,
+        "dormant": 2,
+        "churned": 2,
     }
     assert result["thresholds"] == {"new_days": 30, "active_days": 60, "churn_days": 120, "risk_gap_factor": 1.5}
     # K8 has churned, so only K1 is at risk (K6: 72 <= 1.5 x 76, K10: 87 <= 1.5 x 65)

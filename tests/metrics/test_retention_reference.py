@@ -1,5 +1,6 @@
 """Repurchase, retention and churn: the SQL against an independent pandas computation
 (tests/reference/retention_pandas.py) on the generated sample and on Online Retail II."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -16,11 +17,8 @@ from tests.reference import retention_pandas as ref
 THRESHOLDS = {"new_days": 90, "active_days": 90, "churn_days": 180}
 
 
-
 def _orders_frame(con) -> pd.DataFrame:
-    frame = con.sql(
-        "select order_id, customer_id, order_date, amount::double as amount from orders"
-    ).df()
+    frame = con.sql("select order_id, customer_id, order_date, amount::double as amount from orders").df()
     frame["order_date"] = pd.to_datetime(frame["order_date"])
     return frame
 
@@ -58,9 +56,15 @@ def _check_period(con, orders, customers, label):
         assert ref.close(got[key], value, 1e-7), (label, key, got[key], value)
     cells = pd.DataFrame(
         [
-            {"cohort": c["cohort"], "month": m["month"], "cohort_customers": c["customers"],
-             "customers": m["customers"], "revenue": m["revenue"]}
-            for c in got["cohorts"] for m in c["months"]
+            {
+                "cohort": c["cohort"],
+                "month": m["month"],
+                "cohort_customers": c["customers"],
+                "customers": m["customers"],
+                "revenue": m["revenue"],
+            }
+            for c in got["cohorts"]
+            for m in c["months"]
         ],
         columns=["cohort", "month", "cohort_customers", "customers", "revenue"],
     )
@@ -86,9 +90,7 @@ def _check_period(con, orders, customers, label):
     # the BG/NBD input
     rfm = run(con, "metrics/churn/customer_rfm", {"calibration_end": base.as_of, "holdout_end": period.as_of})
     expected = ref.rfm(orders, base.as_of, period.as_of)
-    pd.testing.assert_frame_equal(
-        rfm.reset_index(drop=True), expected, check_dtype=False
-    )
+    pd.testing.assert_frame_equal(rfm.reset_index(drop=True), expected, check_dtype=False)
     return got
 
 

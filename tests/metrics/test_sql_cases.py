@@ -5,6 +5,7 @@ null), and ``case.yaml`` listing runs: the query (a file under queries/), its bo
 parameters and the CSV with the expected rows. Only the expected file's columns are
 compared; numbers to 1e-9, dates as dates, empty cells mean null. A new case is new files, not new code.
 """
+
 from __future__ import annotations
 
 import math
@@ -36,8 +37,7 @@ def _load_inputs(con, folder: Path) -> None:
         header = pd.read_csv(csv_path, nrows=0).columns.tolist()
         names = ", ".join(f'"{h}"' for h in header)
         con.execute(
-            f"insert into {table} ({names}) select {names} "
-            "from read_csv($path, header = true, all_varchar = true)",
+            f"insert into {table} ({names}) select {names} from read_csv($path, header = true, all_varchar = true)",
             {"path": str(csv_path)},
         )
 

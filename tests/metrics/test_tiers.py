@@ -3,6 +3,7 @@
 Every number below is worked out in that case's case.yaml (values, ABC with a tie on the A/B
 boundary and zero-value customers, scorecard with a score on the cut-off, migration).
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,7 @@ CASE_SCORECARD = {
         {"name": "amount", "measure": "amount", "weight": 2},
         {"name": "frequency", "measure": "frequency", "weight": 1, "bands": [[1, 50], [2, 100]]},
         {"name": "recency", "measure": "recency", "weight": 1, "bands": [[30, 100], [90, 60], [365, 20]]},
-        {"name": "size", "field": "size_band", "weight": 1, "default_points": 10,
-         "points": {"big": 100, "small": 40}},
+        {"name": "size", "field": "size_band", "weight": 1, "default_points": 10, "points": {"big": 100, "small": 40}},
     ],
     "cutoffs": {"A": 58, "B": 40},
 }
@@ -54,12 +54,21 @@ def test_the_tiers_are_the_hand_computed_abc_split_with_the_tie_across_the_a_b_b
     assert result["as_of"] == "2026-06-30"
     assert (result["customers"], result["total_value"], result["value_basis"]) == (6, 100.0, "orders")
     assert result["tiers"] == [
-        {"tier": "A", "customers": 2, "share_of_customers": pytest.approx(1 / 3), "value": 80.0,
-         "share_of_value": pytest.approx(0.8)},
-        {"tier": "B", "customers": 2, "share_of_customers": pytest.approx(1 / 3), "value": 20.0,
-         "share_of_value": pytest.approx(0.2)},
-        {"tier": "C", "customers": 2, "share_of_customers": pytest.approx(1 / 3), "value": 0.0,
-         "share_of_value": 0.0},
+        {
+            "tier": "A",
+            "customers": 2,
+            "share_of_customers": pytest.approx(1 / 3),
+            "value": 80.0,
+            "share_of_value": pytest.approx(0.8),
+        },
+        {
+            "tier": "B",
+            "customers": 2,
+            "share_of_customers": pytest.approx(1 / 3),
+            "value": 20.0,
+            "share_of_value": pytest.approx(0.2),
+        },
+        {"tier": "C", "customers": 2, "share_of_customers": pytest.approx(1 / 3), "value": 0.0, "share_of_value": 0.0},
     ]
     assert result["top20_value_share"] == pytest.approx(0.8)
     assert result["gini"] == pytest.approx(380 / 600)
@@ -79,12 +88,19 @@ def test_migration_counts_every_cell_and_lists_the_movers_down_first(result):
     cells = {(c["from"], c["to"]): c["customers"] for c in result["migration"]}
     assert len(cells) == 12
     assert {k: v for k, v in cells.items() if v} == {
-        ("A", "A"): 1, ("A", "C"): 1, ("C", "A"): 1, ("C", "B"): 1, ("C", "C"): 1, ("new", "B"): 1,
+        ("A", "A"): 1,
+        ("A", "C"): 1,
+        ("C", "A"): 1,
+        ("C", "B"): 1,
+        ("C", "C"): 1,
+        ("new", "B"): 1,
     }
     assert (result["movers_up"], result["movers_down"], result["new_customers"]) == (2, 1, 1)
     movers = movers_frame(result)
     assert movers[["customer_id", "from_tier", "to_tier", "direction"]].values.tolist() == [
-        ["K6", "A", "C", "down"], ["K1", "C", "A", "up"], ["K3", "C", "B", "up"],
+        ["K6", "A", "C", "down"],
+        ["K1", "C", "A", "up"],
+        ["K3", "C", "B", "up"],
     ]
     assert movers["previous_value"].tolist() == [300.0, 0.0, 0.0]
     assert migration_frame(result).set_index(["from", "to"]).loc[("A", "A"), "previous_value"] == 510.0
@@ -118,7 +134,8 @@ def test_an_empty_period_gives_zero_counts_and_no_rates(case_db):
         empty = tiers(con, parse_period("2024Q1"), settings=SETTINGS)
     assert empty["customers"] == 0 and empty["total_value"] == 0.0
     assert [(t["customers"], t["share_of_customers"], t["share_of_value"]) for t in empty["tiers"]] == [
-        (0, None, None)] * 3
+        (0, None, None)
+    ] * 3
     assert (empty["top20_value_share"], empty["gini"], empty["pareto_curve"]) == (None, None, [])
     assert sum(c["customers"] for c in empty["migration"]) == 0 and empty["movers"] == []
     assert empty["scorecard"]["agreement_with_abc"] is None
@@ -164,8 +181,15 @@ def test_unknown_breakdowns_and_list_limits_are_refused(case_db):
 
 def test_rows_and_summary_give_one_row_per_period_group_and_tier(result):
     frame = rows(result)
-    assert frame.columns.tolist() == ["period", "rep", "tier", "customers", "share_of_customers", "value",
-                                      "share_of_value"]
+    assert frame.columns.tolist() == [
+        "period",
+        "rep",
+        "tier",
+        "customers",
+        "share_of_customers",
+        "value",
+        "share_of_value",
+    ]
     assert len(frame) == 3 * 4
     assert frame.iloc[0][["rep", "tier", "customers"]].tolist() == ["(all)", "A", 2]
     lines = summary(result)
@@ -180,8 +204,13 @@ def test_the_cli_prints_the_design_keys_as_json_and_a_table(case_db, capsys, tmp
     assert main([*args, "--format", "json", "--config", str(config)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert {"tiers", "top20_value_share", "gini", "migration", "pareto_curve", "movers", "scorecard"} <= set(out)
-    assert out["tiers"][0] == {"tier": "A", "customers": 2, "share_of_customers": pytest.approx(1 / 3),
-                               "value": 80.0, "share_of_value": 0.8}
+    assert out["tiers"][0] == {
+        "tier": "A",
+        "customers": 2,
+        "share_of_customers": pytest.approx(1 / 3),
+        "value": 80.0,
+        "share_of_value": 0.8,
+    }
     assert {"from": "new", "to": "B", "customers": 1, "value": 10.0, "previous_value": 0.0} in out["migration"]
     assert out["scorecard"]["agreement_with_abc"] == pytest.approx(4 / 6)
     assert main([*args, "--format", "csv", "--by", "team"]) == 0
@@ -193,7 +222,10 @@ def test_the_cli_prints_the_design_keys_as_json_and_a_table(case_db, capsys, tmp
 
 def test_change_leaves_out_lists_whose_rows_cannot_be_told_apart():
     current = {"rows": [{"tier": "A", "n": 3}, {"tier": "A", "n": 5}], "cells": [{"from": "A", "to": "B", "n": 2}]}
-    previous = {"rows": [{"tier": "A", "n": 1}], "cells": [{"from": "A", "to": "B", "n": 1}, {"from": "A", "to": "C", "n": 4}]}
+    previous = {
+        "rows": [{"tier": "A", "n": 1}],
+        "cells": [{"from": "A", "to": "B", "n": 1}, {"from": "A", "to": "C", "n": 4}],
+    }
     assert change(current, previous) == {"cells": [{"from": "A", "to": "B", "n": 1}]}
 
 
@@ -222,8 +254,15 @@ def test_the_default_scorecard_is_the_four_dimension_evaluation():
         ({"dimensions": [{"name": "x", "measure": "amount", "weight": 1, "bands": [[1, 2], [1, 5]]}]}, "same bound"),
         ({"dimensions": [{"name": "x", "measure": "amount", "weight": 1, "points": {"a": 1}}]}, "a measure uses bands"),
         ({"dimensions": [{"name": "x", "field": "region", "weight": 1}]}, "points must map"),
-        ({"dimensions": [{"name": "x", "measure": "amount", "weight": 1},
-                         {"name": "x", "measure": "recency", "weight": 1}]}, "unique non-empty name"),
+        (
+            {
+                "dimensions": [
+                    {"name": "x", "measure": "amount", "weight": 1},
+                    {"name": "x", "measure": "recency", "weight": 1},
+                ]
+            },
+            "unique non-empty name",
+        ),
         ({"dimensions": [{"name": "x", "measure": "amount", "weight": 1, "colour": "red"}]}, "unknown key"),
         ({"extra": 1}, "unknown key"),
     ],

@@ -7,6 +7,7 @@ invoices starting with C, are negative orders: returns). The warehouse orders ar
 in DuckDB from the parquet, the pandas orders separately from the raw lines. The data hold no
 reps, activities or targets: follow-up finds every customer never contacted and unowned.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,7 +29,6 @@ S = DEFAULT_SETTINGS
 TABLES = ("customers", "orders", "deals", "activities", "reps", "targets")
 
 
-
 def _frames(con) -> dict[str, pd.DataFrame]:
     frames = {table: con.execute(f"select * from {table}").df() for table in TABLES}
     for table, column in (("orders", "amount"), ("deals", "amount"), ("targets", "target_amount")):
@@ -36,8 +36,12 @@ def _frames(con) -> dict[str, pd.DataFrame]:
     frames["orders"]["order_date"] = pd.to_datetime(frames["orders"]["order_date"])
     frames["targets"]["period_start"] = pd.to_datetime(frames["targets"]["period_start"])
     frames["targets"]["period_end"] = pd.to_datetime(frames["targets"]["period_end"])
-    for table, column in (("customers", "created_at"), ("deals", "closed_at"), ("deals", "created_at"),
-                          ("activities", "occurred_at")):
+    for table, column in (
+        ("customers", "created_at"),
+        ("deals", "closed_at"),
+        ("deals", "created_at"),
+        ("activities", "occurred_at"),
+    ):
         frames[table][column] = pd.to_datetime(frames[table][column])
     return frames
 
@@ -62,12 +66,14 @@ def _online_retail_orders_in_pandas(path: Path) -> pd.DataFrame:
     lines["when"] = pd.to_datetime(lines["InvoiceDate"])
     orders = lines.groupby(["Invoice", "customer_id"], as_index=False).agg(mills=("mills", "sum"), when=("when", "min"))
     rounded = (orders["mills"].abs() + 5) // 10 * np.sign(orders["mills"])
-    return pd.DataFrame({
-        "order_id": orders["Invoice"],
-        "customer_id": orders["customer_id"],
-        "order_date": orders["when"].dt.normalize(),
-        "amount": rounded / 100,
-    })
+    return pd.DataFrame(
+        {
+            "order_id": orders["Invoice"],
+            "customer_id": orders["customer_id"],
+            "order_date": orders["when"].dt.normalize(),
+            "amount": rounded / 100,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +82,12 @@ def online_retail(online_retail_warehouse):
     frames = _frames(con)
     frames["orders"] = _online_retail_orders_in_pandas(ONLINE_RETAIL)
     frames["customers"] = pd.DataFrame(
-        {"customer_id": sorted(frames["orders"]["customer_id"].unique()), "owner_rep_id": None,
-         "created_at": pd.NaT, "size_band": None}
+        {
+            "customer_id": sorted(frames["orders"]["customer_id"].unique()),
+            "owner_rep_id": None,
+            "created_at": pd.NaT,
+            "size_band": None,
+        }
     )
     return con, frames
 
@@ -94,10 +104,16 @@ def _check_tiers(con, frames, label: str) -> dict:
     want = _tiered(frames, period.as_of)
     before = _tiered(frames, previous.as_of)
     # every customer's tier
-    sql_tiers = queries.run(con, "metrics/tiers/customer_tiers", {
-        "as_of": period.as_of, "tier_a_share": S.tier_a_share, "tier_b_share": S.tier_b_share,
-        "value_window_months": S.value_window_months,
-    })
+    sql_tiers = queries.run(
+        con,
+        "metrics/tiers/customer_tiers",
+        {
+            "as_of": period.as_of,
+            "tier_a_share": S.tier_a_share,
+            "tier_b_share": S.tier_b_share,
+            "value_window_months": S.value_window_months,
+        },
+    )
     assert sql_tiers["customer_id"].tolist() == want["customer_id"].tolist(), label
     assert sql_tiers["tier"].tolist() == want["tier"].tolist(), label
     assert ref.cents(sql_tiers["value"]).tolist() == want["value"].tolist(), label
@@ -123,21 +139,33 @@ def _check_tiers(con, frames, label: str) -> dict:
     assert moved == set(zip(merged["customer_id"], merged["tier_from"], merged["tier_to"])), label
     # scorecard
     card = ref.scorecard(frames["customers"], frames["orders"], frames["deals"], period.as_of, S.scorecard)
-    sql_card = queries.run(con, "metrics/tiers/customer_scorecard", {
-        "as_of": period.as_of, "value_window_months": S.value_window_months,
-        "dimensions": scorecard_json(S.scorecard),
-        "cutoff_a": S.scorecard["cutoffs"]["A"], "cutoff_b": S.scorecard["cutoffs"]["B"],
-    }).sort_values("customer_id").reset_index(drop=True)
+    sql_card = (
+        queries.run(
+            con,
+            "metrics/tiers/customer_scorecard",
+            {
+                "as_of": period.as_of,
+                "value_window_months": S.value_window_months,
+                "dimensions": scorecard_json(S.scorecard),
+                "cutoff_a": S.scorecard["cutoffs"]["A"],
+                "cutoff_b": S.scorecard["cutoffs"]["B"],
+            },
+        )
+        .sort_values("customer_id")
+        .reset_index(drop=True)
+    )
     card = card.sort_values("customer_id").reset_index(drop=True)
     assert sql_card["customer_id"].tolist() == card["customer_id"].tolist(), label
     assert sql_card["score"].to_numpy() == pytest.approx(card["score"].to_numpy(), abs=1e-6), label
     assert sql_card["tier"].tolist() == card["tier"].tolist(), label
-    assert [t["customers"] for t in got["scorecard"]["tiers"]] == [
-        int((card["tier"] == t).sum()) for t in ref.TIERS], label
+    assert [t["customers"] for t in got["scorecard"]["tiers"]] == [int((card["tier"] == t).sum()) for t in ref.TIERS], (
+        label
+    )
     same = card.merge(want, on="customer_id")
     if len(same):
         assert got["scorecard"]["agreement_with_abc"] == pytest.approx(
-            (same["tier_x"] == same["tier_y"]).mean(), rel=1e-12)
+            (same["tier_x"] == same["tier_y"]).mean(), rel=1e-12
+        )
     return {"got": got, "tiered": want}
 
 
@@ -145,11 +173,21 @@ def _check_followup(con, frames, label: str, tiered: pd.DataFrame) -> dict:
     period = parse_period(label)
     got = followup(con, period, list_limit=None)
     state = ref.followup_state(
-        frames["customers"], frames["orders"], frames["deals"], frames["activities"], tiered, period.as_of,
-        S.followup_cadence_days, S.pool_days,
+        frames["customers"],
+        frames["orders"],
+        frames["deals"],
+        frames["activities"],
+        tiered,
+        period.as_of,
+        S.followup_cadence_days,
+        S.pool_days,
     )
     assert (got["customers"], got["overdue"], got["never_contacted"], got["pool_candidates"]) == (
-        len(state), int(state["overdue"].sum()), int(state["never"].sum()), int(state["pool"].sum())), label
+        len(state),
+        int(state["overdue"].sum()),
+        int(state["never"].sum()),
+        int(state["pool"].sum()),
+    ), label
     if len(state):
         assert got["compliance"] == pytest.approx(1 - state["overdue"].mean(), rel=1e-12)
         days = state["days"].dropna()
@@ -157,7 +195,10 @@ def _check_followup(con, frames, label: str, tiered: pd.DataFrame) -> dict:
     for entry in got["tiers"]:
         rows = state[state["tier"] == entry["tier"]]
         assert (entry["customers"], entry["overdue"], entry["pool_candidates"]) == (
-            len(rows), int(rows["overdue"].sum()), int(rows["pool"].sum())), (label, entry["tier"])
+            len(rows),
+            int(rows["overdue"].sum()),
+            int(rows["pool"].sum()),
+        ), (label, entry["tier"])
     # compliance per rep and tier
     cells = state.groupby(["owner", "tier"]).agg(customers=("overdue", "size"), overdue=("overdue", "sum"))
     for rep in got["reps"]:
@@ -167,14 +208,23 @@ def _check_followup(con, frames, label: str, tiered: pd.DataFrame) -> dict:
             assert (entry["customers"], entry["overdue"]) == (int(expected["customers"]), int(expected["overdue"])), key
     # pool candidates and ownership conflicts, all of them
     assert {c["customer_id"] for c in got["pool_candidate_list"]} == set(state.loc[state["pool"], "customer_id"])
-    clash = ref.conflicts(frames["activities"], frames["deals"], tiered["customer_id"], period.start, period.end,
-                          period.as_of)
+    clash = ref.conflicts(
+        frames["activities"], frames["deals"], tiered["customer_id"], period.start, period.end, period.as_of
+    )
     assert got["ownership_conflicts"] == len(clash), label
     listed = {c["customer_id"]: (c["reps"], c["activities"]) for c in got["ownership_conflict_list"]}
     assert listed == {r.customer_id: (r.reps, r.activities) for r in clash.itertuples()}, label
     # workload and attainment
-    load = ref.workload(frames["reps"], frames["customers"], frames["deals"], frames["targets"], tiered,
-                        period.start, period.end, period.as_of).set_index("rep_id")
+    load = ref.workload(
+        frames["reps"],
+        frames["customers"],
+        frames["deals"],
+        frames["targets"],
+        tiered,
+        period.start,
+        period.end,
+        period.as_of,
+    ).set_index("rep_id")
     assert [r["rep_id"] for r in got["reps"]] == load.index.tolist(), label
     for rep in got["reps"]:
         expected = load.loc[rep["rep_id"]]
@@ -207,7 +257,9 @@ def test_the_sample_tiers_look_like_a_pareto_split(sample):
 @pytest.mark.parametrize("label", ["2010Q4", "2010-06", "2010", "2010-02-01..2010-03-15"])
 def test_sql_and_pandas_agree_on_online_retail_ii(online_retail, label):
     con, frames = online_retail
-    warehouse_orders = con.execute("select order_id, customer_id, order_date, amount from orders order by order_id").df()
+    warehouse_orders = con.execute(
+        "select order_id, customer_id, order_date, amount from orders order by order_id"
+    ).df()
     pandas_orders = frames["orders"].sort_values("order_id").reset_index(drop=True)
     assert warehouse_orders["order_id"].tolist() == pandas_orders["order_id"].tolist()
     assert ref.cents(warehouse_orders["amount"]).tolist() == ref.cents(pandas_orders["amount"]).tolist()

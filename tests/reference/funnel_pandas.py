@@ -3,6 +3,7 @@
 Written from the definitions, deal by deal, without looking at the SQL: when both agree on
 real data, both read the definitions the same way.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -35,9 +36,7 @@ def deal_states(deals: pd.DataFrame, history: pd.DataFrame, as_of: date, stages:
         else:
             status = "open"
         rows = by_deal.get(deal.deal_id)
-        ranked = sorted(
-            (entered, rank[stage]) for entered, stage in rows or [] if entered < cutoff and stage in rank
-        )
+        ranked = sorted((entered, rank[stage]) for entered, stage in rows or [] if entered < cutoff and stage in rank)
         ranks = [r for _, r in ranked]
         if status == "won":
             furthest = won_rank
@@ -124,21 +123,21 @@ def funnel(
         row["median_days_in_stage"] = _quantile(values, 0.5)
         row["p75_days_in_stage"] = _quantile(values, 0.75)
     closed = deals[
-        deals["outcome"].isin(["won", "lost"]) & deals["closed_at"].notna()
+        deals["outcome"].isin(["won", "lost"])
+        & deals["closed_at"].notna()
         & deals["closed_at"].map(lambda t: not pd.isna(t) and start <= t.date() <= end)
         & (deals["closed_at"] < cutoff)
     ]
     won = closed[closed["outcome"] == "won"]
     win_rate = len(won) / len(closed) if len(closed) else None
     avg_won = float(won["amount"].astype(float).mean()) if won["amount"].notna().any() else None
-    cycles = [
-        (c.date() - s.date()).days for s, c in zip(won["created_at"], won["closed_at"]) if not pd.isna(s)
-    ]
+    cycles = [(c.date() - s.date()).days for s, c in zip(won["created_at"], won["closed_at"]) if not pd.isna(s)]
     median_cycle = _quantile(cycles, 0.5)
     open_deals = int((states["status"] == "open").sum())
     velocity = (
         open_deals * win_rate * avg_won / median_cycle
-        if None not in (win_rate, avg_won, median_cycle) and median_cycle > 0 else None
+        if None not in (win_rate, avg_won, median_cycle) and median_cycle > 0
+        else None
     )
     lost = closed[closed["outcome"] == "lost"]
     reasons = [None if pd.isna(r) or not str(r).strip() else str(r).strip() for r in lost["lost_reason"]]

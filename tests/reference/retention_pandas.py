@@ -6,6 +6,7 @@ agree on real data, both read the definitions the same way. Inputs are plain fra
 ``orders`` (order_id, customer_id, order_date as datetime64, amount as float) and, for the
 risk list, ``customers`` (customer_id, name, owner_rep_id, created_at) and ``reps``.
 """
+
 from __future__ import annotations
 
 import math
@@ -165,9 +166,13 @@ def cohorts(orders: pd.DataFrame, as_of, first_cohort) -> pd.DataFrame:
             month = cohort + k
             in_month = mine[mine_month == month]
             rows.append(
-                {"cohort": str(cohort), "month": k, "cohort_customers": len(members),
-                 "customers": in_month[in_month["amount"] > 0]["customer_id"].nunique(),
-                 "revenue": float(in_month["amount"].sum())}
+                {
+                    "cohort": str(cohort),
+                    "month": k,
+                    "cohort_customers": len(members),
+                    "customers": in_month[in_month["amount"] > 0]["customer_id"].nunique(),
+                    "revenue": float(in_month["amount"].sum()),
+                }
             )
     return pd.DataFrame(rows, columns=["cohort", "month", "cohort_customers", "customers", "revenue"])
 

@@ -6,6 +6,7 @@ and thresholds as fractions, so tier boundaries are exact; the Gini coefficient 
 pairwise definition. Inputs are the canonical tables as plain frames (``orders.amount`` and
 ``deals.amount`` as floats, timestamps as datetime64).
 """
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -79,13 +80,15 @@ def distribution(tiered: pd.DataFrame, tier_column: str = "tier") -> list[dict]:
     for tier in TIERS:
         rows = tiered[tiered[tier_column] == tier]
         value = int(rows["value"].sum())
-        out.append({
-            "tier": tier,
-            "customers": len(rows),
-            "share_of_customers": len(rows) / n if n else None,
-            "value": value / 100,
-            "share_of_value": value / total if total else None,
-        })
+        out.append(
+            {
+                "tier": tier,
+                "customers": len(rows),
+                "share_of_customers": len(rows) / n if n else None,
+                "value": value / 100,
+                "share_of_value": value / total if total else None,
+            }
+        )
     return out
 
 
@@ -154,13 +157,15 @@ def scorecard(customers, orders, deals, as_of, scorecard_settings: dict, months:
         default = float(dim.get("default_points", 0))
         if "field" in dim:
             table = {k: float(v) for k, v in dim["points"].items()}
-            points = fields[dim["field"]].map(lambda v, table=table, default=default: table.get(v, default)
-                                             if pd.notna(v) else default)
+            points = fields[dim["field"]].map(
+                lambda v, table=table, default=default: table.get(v, default) if pd.notna(v) else default
+            )
         else:
             m = measures[dim["measure"]]
             lower_is_better = dim["measure"] == "recency"
             bands = dim.get("bands") or []
             if bands:
+
                 def band_points(v, bands=bands, lower_is_better=lower_is_better, default=default):
                     if pd.isna(v):
                         return default
@@ -168,6 +173,7 @@ def scorecard(customers, orders, deals, as_of, scorecard_settings: dict, months:
                     if not reached:
                         return default
                     return float((min if lower_is_better else max)(reached)[1])
+
                 points = m.map(band_points)
             else:
                 key = (-m if lower_is_better else m).fillna(-np.inf)
@@ -191,8 +197,9 @@ def activity_customers(activities: pd.DataFrame, deals: pd.DataFrame) -> pd.Data
     return out[out["customer_id"].notna()]
 
 
-def followup_state(customers, orders, deals, activities, tiered: pd.DataFrame, as_of,
-                   cadence: dict[str, int], pool_days: int) -> pd.DataFrame:
+def followup_state(
+    customers, orders, deals, activities, tiered: pd.DataFrame, as_of, cadence: dict[str, int], pool_days: int
+) -> pd.DataFrame:
     """One row per customer of ``tiered``: owner, tier, days_since_activity, overdue, pool."""
     as_of = day(as_of)
     acts = activity_customers(activities, deals)
@@ -202,9 +209,7 @@ def followup_state(customers, orders, deals, activities, tiered: pd.DataFrame, a
     state = tiered[["customer_id", "tier", "value"]].merge(last, on="customer_id", how="left")
     state["owner"] = state["customer_id"].map(info["owner_rep_id"])
     state["days"] = (as_of - pd.to_datetime(state["occurred_at"]).dt.normalize()).dt.days
-    state["overdue"] = [
-        pd.isna(d) or d > cadence[t] for d, t in zip(state["days"], state["tier"])
-    ]
+    state["overdue"] = [pd.isna(d) or d > cadence[t] for d, t in zip(state["days"], state["tier"])]
     first_order = orders.groupby("customer_id")["order_date"].min()
     known = state["customer_id"].map(info["created_at"]).dt.normalize()
     known = known.fillna(state["customer_id"].map(first_order))
@@ -235,8 +240,12 @@ def workload(reps, customers, deals, targets, tiered, start, end, as_of) -> pd.D
     owned = pd.DataFrame({"owner": owned.to_numpy(), "tier": tiered["tier"].to_numpy()})
     overlap = targets[(targets["period_start"] <= end) & (targets["period_end"] >= start)]
     ids = sorted(set(reps["rep_id"]) | set(owned["owner"].dropna()) | set(overlap["rep_id"]))
-    won = deals[(deals["outcome"] == "won") & deals["closed_at"].notna()
-                & (deals["closed_at"] < as_of + pd.Timedelta(days=1)) & deals["owner_rep_id"].notna()].copy()
+    won = deals[
+        (deals["outcome"] == "won")
+        & deals["closed_at"].notna()
+        & (deals["closed_at"] < as_of + pd.Timedelta(days=1))
+        & deals["owner_rep_id"].notna()
+    ].copy()
     won["closed"] = won["closed_at"].dt.normalize()
     won["cents"] = cents(won["amount"].fillna(0))
     rows = []
@@ -247,14 +256,16 @@ def workload(reps, customers, deals, targets, tiered, start, end, as_of) -> pd.D
             int(mine[(mine["closed"] >= t.period_start) & (mine["closed"] <= t.period_end)]["cents"].sum())
             for t in rep_targets.itertuples()
         )
-        rows.append({
-            "rep_id": rep,
-            "customers": int((owned["owner"] == rep).sum()),
-            "a_customers": int(((owned["owner"] == rep) & (owned["tier"] == "A")).sum()),
-            "won_amount": int(mine[(mine["closed"] >= start) & (mine["closed"] <= end)]["cents"].sum()) / 100,
-            "target_amount": float(cents(rep_targets["target_amount"]).sum()) / 100 if len(rep_targets) else None,
-            "target_won_amount": target_won / 100 if len(rep_targets) else None,
-        })
+        rows.append(
+            {
+                "rep_id": rep,
+                "customers": int((owned["owner"] == rep).sum()),
+                "a_customers": int(((owned["owner"] == rep) & (owned["tier"] == "A")).sum()),
+                "won_amount": int(mine[(mine["closed"] >= start) & (mine["closed"] <= end)]["cents"].sum()) / 100,
+                "target_amount": float(cents(rep_targets["target_amount"]).sum()) / 100 if len(rep_targets) else None,
+                "target_won_amount": target_won / 100 if len(rep_targets) else None,
+            }
+        )
     return pd.DataFrame(
         rows, columns=["rep_id", "customers", "a_customers", "won_amount", "target_amount", "target_won_amount"]
     )

@@ -1,4 +1,5 @@
 """`crm-review demo` end to end: generate -> import -> report, on the bundled sample."""
+
 import re
 
 import pytest

@@ -1,4 +1,5 @@
 """Funnel detail: breakdown charts, time in stage, trend, narrative and the CLI's --by."""
+
 import json
 
 import pandas as pd
@@ -91,7 +92,10 @@ def test_days_in_stage_boxes_come_from_quantiles_without_the_won_stage(results):
 def test_the_trend_chart_has_a_line_per_step_and_the_win_rate(results):
     fig = conversion_trend_chart(results["trend"], EN)
     assert [trace.name for trace in fig.data] == [
-        "Lead → Qualified", "Qualified → Proposal", "Proposal → Won", "Win rate (deals closed)",
+        "Lead → Qualified",
+        "Qualified → Proposal",
+        "Proposal → Won",
+        "Win rate (deals closed)",
     ]
     assert list(fig.data[-1].x) == ["2025Q4", "2026Q1", "2026Q2", "2026Q3"]
     assert fig.layout.yaxis.tickformat == ".0%"
@@ -129,15 +133,46 @@ def test_the_detail_sentences_name_the_top_reason_the_channels_and_stale_deals(r
 
 
 def test_metrics_funnel_by_rep_json_repeats_the_design_keys_per_group(fixture_db, capsys):
-    assert main(["metrics", "funnel", "--period", "2026Q3", "--by", "rep", "--compare", "prev",
-                 "--format", "json", "--db", str(fixture_db)]) == 0
+    assert (
+        main(
+            [
+                "metrics",
+                "funnel",
+                "--period",
+                "2026Q3",
+                "--by",
+                "rep",
+                "--compare",
+                "prev",
+                "--format",
+                "json",
+                "--db",
+                str(fixture_db),
+            ]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     assert result["by"] == "rep"
     for group in result["groups"]:
-        assert {"group", "small_group", "stages", "win_rate", "avg_won_amount", "median_cycle_days",
-                "pipeline_velocity"} <= set(group)
-        assert {"stage", "reached", "conversion", "share_of_first", "lost_at", "open_at",
-                "median_days_in_stage"} <= set(group["stages"][0])
+        assert {
+            "group",
+            "small_group",
+            "stages",
+            "win_rate",
+            "avg_won_amount",
+            "median_cycle_days",
+            "pipeline_velocity",
+        } <= set(group)
+        assert {
+            "stage",
+            "reached",
+            "conversion",
+            "share_of_first",
+            "lost_at",
+            "open_at",
+            "median_days_in_stage",
+        } <= set(group["stages"][0])
     assert result["change"]["cohort_deals"] == 7 - 1
     # 2026Q2 holds D6 only: as of 06-30 it is open at lead (its qualified row is 07-02)
     lead = result["change"]["stages"][0]
@@ -147,5 +182,8 @@ def test_metrics_funnel_by_rep_json_repeats_the_design_keys_per_group(fixture_db
 def test_an_unsupported_breakdown_is_a_clear_error(fixture_db):
     from crmreview import metrics
 
-    with connect_read(fixture_db) as con, pytest.raises(metrics.MetricError, match="cannot be broken down by 'product'"):
+    with (
+        connect_read(fixture_db) as con,
+        pytest.raises(metrics.MetricError, match="cannot be broken down by 'product'"),
+    ):
         metrics.compute(con, "funnel", parse_period("2026Q3"), by="product")

@@ -2,6 +2,7 @@
 
 The end-to-end renders are marked slow (papermill starts a kernel: about 15-20 s each).
 """
+
 from __future__ import annotations
 
 import ast
@@ -228,8 +229,13 @@ def test_the_comparison_chart_groups_this_period_next_to_the_comparison():
 
 @pytest.mark.parametrize(
     ("chart", "column"),
-    [("funnel", "reached"), ("funnel", "share_of_first"), ("leakage", "lost_at"), ("leakage", "open_at"),
-     ("compare", "reached")],
+    [
+        ("funnel", "reached"),
+        ("funnel", "share_of_first"),
+        ("leakage", "lost_at"),
+        ("leakage", "open_at"),
+        ("compare", "reached"),
+    ],
 )
 def test_a_chart_raises_naming_the_missing_column(chart, column):
     frame = stages_frame(CURRENT).drop(columns=[column])
@@ -261,8 +267,7 @@ def test_a_chart_of_an_empty_period_says_there_is_no_data():
 def test_the_narrative_names_the_biggest_conversion_change_the_biggest_leak_and_the_win_rate():
     assert funnel_sentences(CURRENT, PREVIOUS, EN) == [
         "Qualified → Proposal conversion fell from 41% in 2026Q2 to 33% in 2026Q3.",
-        "100 of the 212 deals created in 2026Q3 and lost by 2026-09-30 were lost at the Lead "
-        "stage, the biggest leak.",
+        "100 of the 212 deals created in 2026Q3 and lost by 2026-09-30 were lost at the Lead stage, the biggest leak.",
         "Deals closed in 2026Q3: 150, of which 48 won, a win rate of 32% (2026Q2: 28%).",
     ]
 
@@ -276,8 +281,15 @@ def test_the_narrative_reads_in_chinese():
 
 
 def test_the_narrative_says_rose_and_held():
-    rising = {**PREVIOUS, "stages": [stage("lead", 10, 0.5, 1.0), stage("qualified", 5, 0.2, 0.5),
-                                     stage("proposal", 1, 0.5, 0.1), stage("won", 0, None, 0.0)]}
+    rising = {
+        **PREVIOUS,
+        "stages": [
+            stage("lead", 10, 0.5, 1.0),
+            stage("qualified", 5, 0.2, 0.5),
+            stage("proposal", 1, 0.5, 0.1),
+            stage("won", 0, None, 0.0),
+        ],
+    }
     assert funnel_sentences(CURRENT, rising, EN)[0] == (
         "Qualified → Proposal conversion rose from 20% in 2026Q2 to 33% in 2026Q3."
     )
@@ -297,8 +309,11 @@ def test_with_nothing_to_compare_the_narrative_names_the_weakest_step():
 
 
 def test_the_narrative_handles_one_loss_no_losses_and_no_closed_deals():
-    one_loss = {**CURRENT, "stages": [stage("lead", 3, 0.5, 1.0, lost_at=1), stage("won", 1, None, 0.3)],
-                "win_rate": None}
+    one_loss = {
+        **CURRENT,
+        "stages": [stage("lead", 3, 0.5, 1.0, lost_at=1), stage("won", 1, None, 0.3)],
+        "win_rate": None,
+    }
     assert funnel_sentences(one_loss, None, EN)[1:] == [
         "The one deal created in 2026Q3 and lost by 2026-09-30 was lost at the Lead stage.",
         "No deals were closed (won or lost) in 2026Q3.",
@@ -308,12 +323,17 @@ def test_the_narrative_handles_one_loss_no_losses_and_no_closed_deals():
 
 
 def test_a_tie_for_the_biggest_leak_goes_to_the_earlier_stage_when_not_given():
-    tied = {**CURRENT, "biggest_leak": None,
-            "stages": [stage("lead", 9, 0.5, 1.0, lost_at=2), stage("qualified", 4, 0.5, 0.4, lost_at=2),
-                       stage("won", 2, None, 0.2)]}
+    tied = {
+        **CURRENT,
+        "biggest_leak": None,
+        "stages": [
+            stage("lead", 9, 0.5, 1.0, lost_at=2),
+            stage("qualified", 4, 0.5, 0.4, lost_at=2),
+            stage("won", 2, None, 0.2),
+        ],
+    }
     assert funnel_sentences(tied, None, EN)[1] == (
-        "2 of the 4 deals created in 2026Q3 and lost by 2026-09-30 were lost at the Lead "
-        "stage, the biggest leak."
+        "2 of the 4 deals created in 2026Q3 and lost by 2026-09-30 were lost at the Lead stage, the biggest leak."
     )
 
 
@@ -327,7 +347,11 @@ def test_an_empty_cohort_gets_only_the_win_rate_sentence():
 def test_the_kpi_table_shows_this_period_the_comparison_and_the_change():
     frame = kpi_frame(CURRENT, PREVIOUS)
     assert list(frame["metric"]) == [
-        "cohort_deals", "win_rate", "avg_won_amount", "median_cycle_days", "pipeline_velocity"
+        "cohort_deals",
+        "win_rate",
+        "avg_won_amount",
+        "median_cycle_days",
+        "pipeline_velocity",
     ]
     html = kpi_table_html(frame, EN)
     rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)
@@ -353,9 +377,7 @@ def test_data_loaded_through_is_the_latest_deal_stage_or_order_date(empty_wareho
         ["D1", "won", "won", "2026-09-01 09:00:00", "2026-09-10 17:00:00"],
     )
     assert loaded() == pd.Timestamp("2026-09-10")
-    empty_warehouse.execute(
-        "insert into deal_stage_history values (?, ?, ?)", ["D1", "won", "2026-09-12 08:00:00"]
-    )
+    empty_warehouse.execute("insert into deal_stage_history values (?, ?, ?)", ["D1", "won", "2026-09-12 08:00:00"])
     assert loaded() == pd.Timestamp("2026-09-12")
     empty_warehouse.execute("insert into orders values (?, ?, ?, ?)", ["O1", "C1", "2026-09-20", 10])
     assert loaded() == pd.Timestamp("2026-09-20")
@@ -419,9 +441,7 @@ def test_an_invalid_period_fails_fast_with_the_accepted_forms(tmp_path):
 )
 def test_bad_arguments_fail_before_anything_runs(tmp_path, kwargs, error, message):
     with pytest.raises(error, match=message):
-        render_report(
-            **{"period": "2026Q3", "db": tmp_path / "none.duckdb", "out_dir": tmp_path, **kwargs}
-        )
+        render_report(**{"period": "2026Q3", "db": tmp_path / "none.duckdb", "out_dir": tmp_path, **kwargs})
     assert list(tmp_path.iterdir()) == []
 
 
@@ -464,10 +484,7 @@ def test_network_references_are_found(html):
 def test_a_page_that_only_embeds_plotly_has_no_network_references():
     from plotly.offline import get_plotlyjs
 
-    page = (
-        f"<html><head><script>{get_plotlyjs()}</script></head>"
-        '<body><a href="#top">top</a></body></html>'
-    )
+    page = f'<html><head><script>{get_plotlyjs()}</script></head><body><a href="#top">top</a></body></html>'
     assert network_references(page) == []
 
 
@@ -526,7 +543,7 @@ def leftovers(folder: Path) -> list[str]:
 
 
 def visible_text(html: str) -> str:
-    main = html[html.index("<main>"):]
+    main = html[html.index("<main>") :]
     main = re.sub(r"<(script|style)\b.*?</\1>", " ", main, flags=re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main))
 
@@ -538,7 +555,8 @@ def test_the_quarterly_review_renders_to_one_offline_html_without_code(small_war
 
     assert path == out / "quarterly_review_2026Q3_en.html"
     assert sorted(p.name for p in out.iterdir()) == [
-        "quarterly_review_2026Q3_en.html", "quarterly_review_2026Q3_en.ipynb"
+        "quarterly_review_2026Q3_en.html",
+        "quarterly_review_2026Q3_en.ipynb",
     ]
     html = path.read_text(encoding="utf-8")
     assert html.count('class="plotly-graph-div"') >= 3
@@ -607,9 +625,7 @@ def test_a_failing_notebook_names_the_cell_and_the_exception_and_keeps_the_old_r
     assert "ValueError: no funnel for you" in message
     assert "broken_2026Q3_en.failed.ipynb" in message
     assert (out / "broken_2026Q3_en.html").read_text() == "the previous report"
-    assert sorted(p.name for p in out.iterdir()) == [
-        "broken_2026Q3_en.failed.ipynb", "broken_2026Q3_en.html"
-    ]
+    assert sorted(p.name for p in out.iterdir()) == ["broken_2026Q3_en.failed.ipynb", "broken_2026Q3_en.html"]
 
 
 @pytest.mark.slow

@@ -1,5 +1,6 @@
 """Repurchase, retention and churn charts (the contract, not pixels) and report sections, on the
 ten customers of tests/sql/retention_q3 and on the generated sample."""
+
 from __future__ import annotations
 
 import json
@@ -65,8 +66,10 @@ def sample_db(imported_sample) -> Path:
 def _charts(q3):
     cells = cohort_frame(q3["retention"])
     by_frequency = pd.DataFrame(
-        [{"frequency": "0", "customers": 5, "actual_mean": 0.4, "predicted_mean": 0.5},
-         {"frequency": "1", "customers": 3, "actual_mean": 1.0, "predicted_mean": 0.8}]
+        [
+            {"frequency": "0", "customers": 5, "actual_mean": 0.4, "predicted_mean": 0.5},
+            {"frequency": "1", "customers": 3, "actual_mean": 1.0, "predicted_mean": 0.8},
+        ]
     )
     return {
         "cohort_heatmap": (cohort_heatmap, cells),
@@ -132,8 +135,13 @@ def test_the_sankey_links_comparison_states_to_current_states_with_the_customer_
         (labels[s].split(" · ")[0], labels[t].split(" · ")[0]): v
         for s, t, v in zip(sankey.link.source, sankey.link.target, sankey.link.value)
     }
-    assert links == {("Not yet a buyer", "New"): 2, ("New", "Active"): 4, ("Active", "Dormant"): 1,
-                     ("Dormant", "Churned"): 1, ("Churned", "Reactivated"): 1}
+    assert links == {
+        ("Not yet a buyer", "New"): 2,
+        ("New", "Active"): 4,
+        ("Active", "Dormant"): 1,
+        ("Dormant", "Churned"): 1,
+        ("Churned", "Reactivated"): 1,
+    }
 
 
 def test_the_recency_chart_stacks_states_per_bin_and_marks_the_thresholds(q3):
@@ -158,8 +166,9 @@ def test_charts_of_nothing_say_so():
     empty_flows = pd.DataFrame(columns=["from", "to", "customers"])
     fig = state_flow_sankey(empty_flows, EN)
     assert "No purchases up to 2026-09-30" in fig.layout.annotations[0].text
-    empty_cells = pd.DataFrame(columns=["cohort", "month", "cohort_customers", "customers", "revenue",
-                                        "is_data_start", "share"])
+    empty_cells = pd.DataFrame(
+        columns=["cohort", "month", "cohort_customers", "customers", "revenue", "is_data_start", "share"]
+    )
     assert "No first purchase" in cohort_heatmap(empty_cells, EN).layout.annotations[0].text
 
 
@@ -167,7 +176,7 @@ def test_the_risk_table_is_sortable_offline_in_value_order_with_tier_and_owner(q
     html = risk_table_html(risk_frame(q3["churn"]), EN)
     assert html.index("Regular Co (K1)") < html.index("Quiet Co (K8)")
     assert "Rep One (R1)" in html and 'data-sort="500.00"' in html and 'data-numeric="1"' in html
-    assert re.search(r"<script>\s*\(function \(\) \{", html) and "getElementById(\"crm-risk-table\")" in html
+    assert re.search(r"<script>\s*\(function \(\) \{", html) and 'getElementById("crm-risk-table")' in html
     assert network_references(html) == []
     assert html.count("<tr>") == 3  # the header and two customers
     assert risk_table_html(risk_frame(q3["churn"]), ZH, limit=1).count("<tr>") == 2
@@ -187,22 +196,36 @@ def test_the_narrative_gives_the_hand_computed_numbers_in_english_and_chinese(q3
         now, before = repurchase(con, parse_period("2026Q3")), repurchase(con, parse_period("2026Q2"))
         previous_churn = churn(con, parse_period("2026Q2"), model=False)
     said = repurchase_sentences(now, before, EN)
-    assert said[0] == "In 2026Q3, 7 customers made a purchase; 43% of them bought more than once (2026Q2: 20%)."  # Q2: K1 of K1, K6, K7, K8, K10
-    assert said[1].startswith("71% (5) had bought before the period") and "90% of the period's net revenue of 1,330" in said[1]
+    assert (
+        said[0] == "In 2026Q3, 7 customers made a purchase; 43% of them bought more than once (2026Q2: 20%)."
+    )  # Q2: K1 of K1, K6, K7, K8, K10
+    assert (
+        said[1].startswith("71% (5) had bought before the period")
+        and "90% of the period's net revenue of 1,330" in said[1]
+    )
     assert said[2].startswith("Customers buy again after a median of 45 days (over 12 gaps")
     said = retention_sentences(q3["retention"], EN)
-    assert said[0] == ("Of the 4 customers who bought in 2026Q2 (net 1,000), 3 bought again in 2026Q3; together they "
-                       "kept 45% of that revenue without counting increases (gross revenue retention) and 85% "
-                       "counting them (net revenue retention).")
+    assert said[0] == (
+        "Of the 4 customers who bought in 2026Q2 (net 1,000), 3 bought again in 2026Q3; together they "
+        "kept 45% of that revenue without counting increases (gross revenue retention) and 85% "
+        "counting them (net revenue retention)."
+    )
     assert "2025-10 cohort begins with the data" in said[-1]
     said = churn_sentences(q3["churn"], previous_churn, ZH)
-    assert said[0] == ("截至 2026-09-30，共有 9 个客户购买过：新客户 2 个，回流 1 个，活跃 4 个，沉睡 1 个，流失 1 个"
-                       "（2026Q2：新客户 4 个，回流 0 个，活跃 1 个，沉睡 1 个，流失 1 个）。")
+    assert said[0] == (
+        "截至 2026-09-30，共有 9 个客户购买过：新客户 2 个，回流 1 个，活跃 4 个，沉睡 1 个，流失 1 个"
+        "（2026Q2：新客户 4 个，回流 0 个，活跃 1 个，沉睡 1 个，流失 1 个）。"
+    )
     assert said[1].startswith("2026-06-30 未流失的 6 个客户中，到 2026-09-30 有 1 个已流失，流失率为 17%")
-    assert "其中价值最高的是 Regular Co（K1，A 类，负责人 Rep One）：距上次购买已 51 天，而其通常间隔为 30.5 天。" in said[-1]
+    assert (
+        "其中价值最高的是 Regular Co（K1，A 类，负责人 Rep One）：距上次购买已 51 天，而其通常间隔为 30.5 天。"
+        in said[-1]
+    )
     said = churn_sentences(q3["churn"], previous_churn, EN)
-    assert said[2] == ("Since 2026Q2, 1 active or new customers fell dormant, 1 customers churned, and 1 came back "
-                       "after more than 180 days without buying.")
+    assert said[2] == (
+        "Since 2026Q2, 1 active or new customers fell dormant, 1 customers churned, and 1 came back "
+        "after more than 180 days without buying."
+    )
     assert model_sentences(q3["churn"]["purchase_model"], EN) == [
         "The purchase history (9 customers) is too short or too thin to fit the BG/NBD model."
     ]
@@ -266,8 +289,10 @@ def test_the_quarterly_review_renders_offline_with_the_retention_cells_appended(
             nb.cells.append(nbformat.v4.new_code_cell(f'display(*review.section("{name}"))'))
     nbformat.write(nb, notebooks / "quarterly_review.ipynb")
     monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
-    for lang, words in (("en", ("Repurchase", "Cohort retention", "Churn-risk list")),
-                        ("zh", ("复购", "同期群留存", "流失预警名单"))):
+    for lang, words in (
+        ("en", ("Repurchase", "Cohort retention", "Churn-risk list")),
+        ("zh", ("复购", "同期群留存", "流失预警名单")),
+    ):
         html_path = render_report(period="2026Q3", db=q3_db, out_dir=tmp_path / "out", lang=lang, timeout=300)
         text = html_path.read_text(encoding="utf-8")
         for word in words:

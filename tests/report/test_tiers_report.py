@@ -3,6 +3,7 @@
 The section builds run on the hand-computed case tests/sql/followup_q2; the notebook render
 (marked slow) appends the two section cells to a copy of the quarterly review.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,21 +61,47 @@ def results(case_db) -> dict:
 def _charts(results):
     t, f = results["tiers"], results["followup"]
     return {
-        "pareto_chart": (pareto_chart, (curve_frame(t), tiers_frame(t)), "Revenue concentration (Pareto curve)",
-                         "Share of customers, highest value first", "Cumulative share of value"),
-        "tier_distribution_chart": (tier_distribution_chart, (tiers_frame(t),), "Customers and value per tier (ABC)",
-                                    "Tier", "Customers"),
-        "migration_chart": (migration_chart, (migration_frame(t),), "Tier migration",
-                            "Tier at the end of 2026Q2", "Tier at the end of 2026Q1"),
-        "compliance_heatmap": (compliance_heatmap, (compliance_frame(f),), "Follow-up compliance by rep and tier",
-                               "Tier", "Owner rep"),
-        "attainment_chart": (attainment_chart, (reps_frame(f),), "Target attainment by rep",
-                             "Won amount / target", "Rep"),
+        "pareto_chart": (
+            pareto_chart,
+            (curve_frame(t), tiers_frame(t)),
+            "Revenue concentration (Pareto curve)",
+            "Share of customers, highest value first",
+            "Cumulative share of value",
+        ),
+        "tier_distribution_chart": (
+            tier_distribution_chart,
+            (tiers_frame(t),),
+            "Customers and value per tier (ABC)",
+            "Tier",
+            "Customers",
+        ),
+        "migration_chart": (
+            migration_chart,
+            (migration_frame(t),),
+            "Tier migration",
+            "Tier at the end of 2026Q2",
+            "Tier at the end of 2026Q1",
+        ),
+        "compliance_heatmap": (
+            compliance_heatmap,
+            (compliance_frame(f),),
+            "Follow-up compliance by rep and tier",
+            "Tier",
+            "Owner rep",
+        ),
+        "attainment_chart": (
+            attainment_chart,
+            (reps_frame(f),),
+            "Target attainment by rep",
+            "Won amount / target",
+            "Rep",
+        ),
     }
 
 
-@pytest.mark.parametrize("name", ["pareto_chart", "tier_distribution_chart", "migration_chart",
-                                  "compliance_heatmap", "attainment_chart"])
+@pytest.mark.parametrize(
+    "name", ["pareto_chart", "tier_distribution_chart", "migration_chart", "compliance_heatmap", "attainment_chart"]
+)
 def test_every_chart_is_a_figure_titled_with_period_comparison_as_of_and_axis_labels(results, name):
     chart, frames, title, x_title, y_title = _charts(results)[name]
     fig = chart(*frames, EN)
@@ -88,14 +115,19 @@ def test_every_chart_is_a_figure_titled_with_period_comparison_as_of_and_axis_la
     assert zh.layout.title.text != title
 
 
-@pytest.mark.parametrize("name", ["pareto_chart", "tier_distribution_chart", "migration_chart",
-                                  "compliance_heatmap", "attainment_chart"])
+@pytest.mark.parametrize(
+    "name", ["pareto_chart", "tier_distribution_chart", "migration_chart", "compliance_heatmap", "attainment_chart"]
+)
 def test_every_chart_refuses_a_frame_without_its_columns_a_non_frame_and_a_missing_context(results, name):
     chart, frames, *_ = _charts(results)[name]
     first = frames[0]
-    column = {"pareto_chart": "share_of_value", "tier_distribution_chart": "share_of_value",
-              "migration_chart": "customers", "compliance_heatmap": "compliance",
-              "attainment_chart": "attainment"}[name]
+    column = {
+        "pareto_chart": "share_of_value",
+        "tier_distribution_chart": "share_of_value",
+        "migration_chart": "customers",
+        "compliance_heatmap": "compliance",
+        "attainment_chart": "attainment",
+    }[name]
     with pytest.raises(ValueError, match=repr(column)):
         chart(first.drop(columns=[column]), *frames[1:], EN)
     with pytest.raises(TypeError, match="must be a pandas DataFrame"):
@@ -108,10 +140,17 @@ def test_the_pareto_chart_shades_one_band_per_tier_with_its_shares(results):
     fig = pareto_chart(curve_frame(results["tiers"]), tiers_frame(results["tiers"]), EN)
     bands = [s for s in fig.layout.shapes if s.type == "rect"]
     # F1 is A (1 of 7 customers), F2 B (1 of 7), the other five C
-    assert [(round(b.x0, 4), round(b.x1, 4)) for b in bands] == [(0, round(1 / 7, 4)), (round(1 / 7, 4), round(2 / 7, 4)), (round(2 / 7, 4), 1)]
+    assert [(round(b.x0, 4), round(b.x1, 4)) for b in bands] == [
+        (0, round(1 / 7, 4)),
+        (round(1 / 7, 4), round(2 / 7, 4)),
+        (round(2 / 7, 4), 1),
+    ]
     labels = [a.text for a in fig.layout.annotations]
-    assert labels[:3] == ["A: 14% of customers<br>80% of value", "B: 14% of customers<br>15% of value",
-                          "C: 71% of customers<br>5% of value"]
+    assert labels[:3] == [
+        "A: 14% of customers<br>80% of value",
+        "B: 14% of customers<br>15% of value",
+        "C: 71% of customers<br>5% of value",
+    ]
     curve = fig.data[1]
     assert list(curve.x)[:3] == pytest.approx([0, 1 / 7, 2 / 7]) and list(curve.y)[:3] == pytest.approx([0, 0.8, 0.95])
 
@@ -189,32 +228,67 @@ def test_the_tier_narrative_states_concentration_migration_and_the_scorecard(res
 
 def test_the_tier_narrative_compares_concentration_and_names_the_biggest_drop_from_a():
     current = {
-        "customers": 10, "total_value": 1000.0, "window_months": 12, "top20_value_share": 0.7, "gini": 0.61,
+        "customers": 10,
+        "total_value": 1000.0,
+        "window_months": 12,
+        "top20_value_share": 0.7,
+        "gini": 0.61,
         "tiers": [{"tier": "A", "customers": 2, "share_of_customers": 0.2, "share_of_value": 0.7}],
         "migration_from": {"period": "2026Q1", "as_of": "2026-03-31"},
         "migration": [{"from": "A", "to": "B", "customers": 1}, {"from": "A", "to": "C", "customers": 1}],
-        "movers_up": 3, "movers_down": 2, "new_customers": 4,
+        "movers_up": 3,
+        "movers_down": 2,
+        "new_customers": 4,
         "movers": [
-            {"customer_id": "X9", "name": None, "owner_rep_id": None, "from_tier": "A", "to_tier": "C",
-             "direction": "down", "previous_value": 50.0, "value": 0.0},
-            {"customer_id": "X2", "name": "Big Co", "owner_rep_id": "R7", "from_tier": "A", "to_tier": "B",
-             "direction": "down", "previous_value": 400.0, "value": 90.0},
+            {
+                "customer_id": "X9",
+                "name": None,
+                "owner_rep_id": None,
+                "from_tier": "A",
+                "to_tier": "C",
+                "direction": "down",
+                "previous_value": 50.0,
+                "value": 0.0,
+            },
+            {
+                "customer_id": "X2",
+                "name": "Big Co",
+                "owner_rep_id": "R7",
+                "from_tier": "A",
+                "to_tier": "B",
+                "direction": "down",
+                "previous_value": 400.0,
+                "value": 90.0,
+            },
         ],
     }
     previous = {"customers": 8, "top20_value_share": 0.75, "gini": 0.654}
     sentences = tier_sentences(current, previous, EN)
     assert sentences[0].endswith("is 0.61 (2026Q1: top 20% 75%, Gini 0.65).")
-    assert sentences[1] == ("Since the end of 2026Q1 (2026-03-31), customers moving up a tier: 3; moving down: 2 "
-                            "(2 of them out of A); new customers: 4.")
-    assert sentences[2] == ("The largest customer to leave A is Big Co (X2, owner R7): now B, its value down from "
-                            "400 to 90.")
+    assert sentences[1] == (
+        "Since the end of 2026Q1 (2026-03-31), customers moving up a tier: 3; moving down: 2 "
+        "(2 of them out of A); new customers: 4."
+    )
+    assert sentences[2] == (
+        "The largest customer to leave A is Big Co (X2, owner R7): now B, its value down from 400 to 90."
+    )
 
 
 def test_the_tier_narrative_of_no_customers_or_no_value_is_one_plain_sentence():
     assert tier_sentences({"customers": 0}, None, EN) == [
-        "No customers are known at 2026-06-30, so there are no tiers to show."]
-    zero = {"customers": 3, "total_value": 0.0, "gini": None, "window_months": 12, "migration": [],
-            "movers_up": 0, "movers_down": 0, "new_customers": 0, "migration_from": {"period": "2026Q1", "as_of": "2026-03-31"}}
+        "No customers are known at 2026-06-30, so there are no tiers to show."
+    ]
+    zero = {
+        "customers": 3,
+        "total_value": 0.0,
+        "gini": None,
+        "window_months": 12,
+        "migration": [],
+        "movers_up": 0,
+        "movers_down": 0,
+        "new_customers": 0,
+        "migration_from": {"period": "2026Q1", "as_of": "2026-03-31"},
+    }
     said = tier_sentences(zero, None, ZH)
     assert said[0] == "截至 2026-06-30 的 3 个客户在此前 12 个月内均无价值，因此全部为 C 类。"
     assert said[1] == "自 2026Q1 末（2026-03-31）以来没有客户改变层级；新增客户 0 个。"
@@ -225,18 +299,24 @@ def test_the_tier_narrative_of_no_customers_or_no_value_is_one_plain_sentence():
 def test_the_followup_narrative_states_compliance_the_weakest_rep_pool_conflicts_and_attainment(results):
     sentences = followup_sentences(results["followup"], results["followup_before"], EN)
     assert sentences == [
-        ("As of 2026-06-30, 29% of customers (7 in all) had been followed up within their tier's cadence (A, "
-         "every 7 days: 100%; B, every 14 days: 0%; C, every 30 days: 20%)."),
+        (
+            "As of 2026-06-30, 29% of customers (7 in all) had been followed up within their tier's cadence (A, "
+            "every 7 days: 100%; B, every 14 days: 0%; C, every 30 days: 20%)."
+        ),
         "Lowest A-tier compliance: Rep One (R1), 100% followed up in time (0 overdue of 1).",
         "Customers never contacted: 2.",
         "Owned customers without activity for more than 90 days, candidates to go back to the pool: 2.",
         "Customers worked by more than one rep in 2026Q2: 1.",
-        ("Target attainment in 2026Q2: 50% (850 won of a 1,700 target); 1 of 3 reps reached their target; best "
-         "team T2 (100%), lowest T1 (43%)."),
+        (
+            "Target attainment in 2026Q2: 50% (850 won of a 1,700 target); 1 of 3 reps reached their target; best "
+            "team T2 (100%), lowest T1 (43%)."
+        ),
     ]
     zh = followup_sentences(results["followup"], results["followup_before"], ZH)
-    assert zh[0] == ("截至 2026-06-30，7 个客户中有 29% 在所属层级的跟进周期内得到跟进（A 类每 7 天：100%；B 类每 14 天：0%；"
-                     "C 类每 30 天：20%）。")
+    assert zh[0] == (
+        "截至 2026-06-30，7 个客户中有 29% 在所属层级的跟进周期内得到跟进（A 类每 7 天：100%；B 类每 14 天：0%；"
+        "C 类每 30 天：20%）。"
+    )
     assert zh[-1].startswith("2026Q2 目标达成率 50%（目标 1,700，赢单 850）")
 
 
@@ -298,8 +378,10 @@ def test_the_quarterly_review_renders_with_the_tier_and_followup_cells_appended(
             nb.cells.append(nbformat.v4.new_code_cell(f'display(*review.section("{name}"))'))
     nbformat.write(nb, notebooks / "quarterly_review.ipynb")
     monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
-    for lang, words in (("en", ("Customer tiers", "Follow-up and allocation", "Tier migration")),
-                        ("zh", ("客户分层", "客户跟进与分配", "客户层级迁移"))):
+    for lang, words in (
+        ("en", ("Customer tiers", "Follow-up and allocation", "Tier migration")),
+        ("zh", ("客户分层", "客户跟进与分配", "客户层级迁移")),
+    ):
         html_path = render_report(period="2026Q2", db=case_db, out_dir=tmp_path / "out", lang=lang, timeout=300)
         text = html_path.read_text(encoding="utf-8")
         for word in words:

@@ -3,6 +3,7 @@
 The manifest's funnel totals are checked here against an independent pandas computation
 from the CSVs, following DESIGN.md (furthest-stage rule, as-of = the quarter's last day).
 """
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,7 @@ def t(export):
     """The CSVs as text columns (an empty field is NaN), timestamps parsed alongside."""
     out, _ = export
     frames = {
-        name: pd.read_csv(out / f"{name}.csv", dtype=str, keep_default_na=False, na_values=[""])
-        for name in COLUMNS
+        name: pd.read_csv(out / f"{name}.csv", dtype=str, keep_default_na=False, na_values=[""]) for name in COLUMNS
     }
     deals = frames["deals"]
     deals["created"] = pd.to_datetime(deals.created_at, format="%Y-%m-%d %H:%M:%S")
@@ -61,8 +61,7 @@ def _schema_columns() -> dict[str, list[str]]:
     con = duckdb.connect()
     con.execute((config.QUERIES_DIR / "schema" / "001_canonical.sql").read_text(encoding="utf-8"))
     rows = con.execute(
-        "select table_name, column_name from information_schema.columns "
-        "order by table_name, ordinal_position"
+        "select table_name, column_name from information_schema.columns order by table_name, ordinal_position"
     ).fetchall()
     columns: dict[str, list[str]] = {}
     for table, column in rows:
@@ -127,9 +126,7 @@ def test_the_csvs_load_into_the_canonical_tables_with_duckdb(export):
     con.execute((config.QUERIES_DIR / "schema" / "001_canonical.sql").read_text(encoding="utf-8"))
     for table in COLUMNS:
         path = (out / f"{table}.csv").as_posix()
-        con.execute(
-            f"insert into {table} select * from read_csv('{path}', header = true, all_varchar = true)"
-        )
+        con.execute(f"insert into {table} select * from read_csv('{path}', header = true, all_varchar = true)")
         assert con.execute(f"select count(*) from {table}").fetchall()[0][0] == manifest["rows"][table]
 
 
@@ -139,7 +136,14 @@ def test_row_counts_in_the_manifest_match_the_files(export, t):
     assert manifest["customers"] == len(t["customers"])
     assert manifest["end"] == "2026-09-30" and manifest["start"] == "2024-10-01"
     assert list(manifest["quarters"]) == [
-        "2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3",
+        "2024Q4",
+        "2025Q1",
+        "2025Q2",
+        "2025Q3",
+        "2025Q4",
+        "2026Q1",
+        "2026Q2",
+        "2026Q3",
     ]
     total = sum(Decimal(a) for a in t["orders"].amount)
     assert Decimal(manifest["orders_amount_total"]) == total
@@ -161,8 +165,11 @@ def test_values_are_written_in_the_canonical_formats(t):
         values = frame[column].dropna()
         assert values.str.fullmatch(pattern.pattern).all(), column
     for prefix, frame, column in [
-        ("C", t["customers"], "customer_id"), ("D", t["deals"], "deal_id"), ("R", t["reps"], "rep_id"),
-        ("O", t["orders"], "order_id"), ("A", t["activities"], "activity_id"),
+        ("C", t["customers"], "customer_id"),
+        ("D", t["deals"], "deal_id"),
+        ("R", t["reps"], "rep_id"),
+        ("O", t["orders"], "order_id"),
+        ("A", t["activities"], "activity_id"),
     ]:
         assert frame[column].str.fullmatch(prefix + r"\d+").all(), column
 
@@ -171,8 +178,13 @@ def test_values_are_written_in_the_canonical_formats(t):
 
 
 def test_ids_are_unique_and_every_reference_exists(t):
-    for table, key in [("customers", "customer_id"), ("reps", "rep_id"), ("deals", "deal_id"),
-                       ("orders", "order_id"), ("activities", "activity_id")]:
+    for table, key in [
+        ("customers", "customer_id"),
+        ("reps", "rep_id"),
+        ("deals", "deal_id"),
+        ("orders", "order_id"),
+        ("activities", "activity_id"),
+    ]:
         assert t[table][key].is_unique, table
         assert t[table][key].notna().all(), table
     customers, reps, deals = set(t["customers"].customer_id), set(t["reps"].rep_id), set(t["deals"].deal_id)
@@ -259,8 +271,12 @@ def test_a_few_deals_lack_created_at_or_any_history(export, t):
 
 def test_customer_value_is_pareto_like(t):
     value = (
-        t["orders"].groupby("customer_id").value.sum()
-        .reindex(t["customers"].customer_id, fill_value=0.0).clip(lower=0).sort_values(ascending=False)
+        t["orders"]
+        .groupby("customer_id")
+        .value.sum()
+        .reindex(t["customers"].customer_id, fill_value=0.0)
+        .clip(lower=0)
+        .sort_values(ascending=False)
     )
     top = value.iloc[: math.ceil(0.2 * len(value))].sum() / value.sum()
     assert 0.6 <= top <= 0.9

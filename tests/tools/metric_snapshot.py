@@ -56,9 +56,7 @@ def write(folder: Path, metrics: list[str] | None = None) -> int:
             for period in PERIODS:
                 for variant, extra in VARIANTS.items():
                     for fmt in FORMATS:
-                        text = _run(
-                            ["metrics", name, "--period", period, *extra, "--format", fmt, "--db", str(db)]
-                        )
+                        text = _run(["metrics", name, "--period", period, *extra, "--format", fmt, "--db", str(db)])
                         (folder / f"{name}_{period}_{variant}.{fmt}").write_text(text.replace(tmp, "<tmp>"))
                         count += 1
     print(f"wrote {count} outputs to {folder}")
@@ -69,8 +67,10 @@ def compare(before: Path, after: Path) -> int:
     """Byte-compare two snapshots; list every file that differs or is missing."""
     names = sorted({p.name for p in before.iterdir()} | {p.name for p in after.iterdir()})
     differ = [
-        n for n in names
-        if not (before / n).exists() or not (after / n).exists()
+        n
+        for n in names
+        if not (before / n).exists()
+        or not (after / n).exists()
         or (before / n).read_bytes() != (after / n).read_bytes()
     ]
     for name in differ:

@@ -13,6 +13,7 @@ in funnel order): ``stage, reached, conversion, share_of_first, leakage_rate, lo
 open_at, median_days_in_stage, p75_days_in_stage``. Each chart checks the columns it needs
 first and raises ``ValueError`` naming a missing one.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -24,8 +25,21 @@ import plotly.graph_objects as go
 
 from ..i18n import check_lang, t
 
-__all__ = ["ChartContext", "require", "require_context", "layout", "no_data", "pct", "counts",
-           "FONT", "CURRENT", "COMPARISON", "LOST", "OPEN", "empty_message"]
+__all__ = [
+    "ChartContext",
+    "require",
+    "require_context",
+    "layout",
+    "no_data",
+    "pct",
+    "counts",
+    "FONT",
+    "CURRENT",
+    "COMPARISON",
+    "LOST",
+    "OPEN",
+    "empty_message",
+]
 
 # Latin fonts first, then the CJK fonts of common systems, so Chinese never falls back to boxes.
 FONT = (
@@ -67,8 +81,11 @@ class ChartContext:
     @property
     def subtitle(self) -> str:
         return t(
-            "chart.subtitle", self.lang,
-            period=self.period_label, compare=self.compare_label, as_of=self.as_of,
+            "chart.subtitle",
+            self.lang,
+            period=self.period_label,
+            compare=self.compare_label,
+            as_of=self.as_of,
         )
 
     def t(self, key: str, **fmt: object) -> str:
@@ -101,9 +118,7 @@ def counts(values: pd.Series) -> list[int]:
     return [0 if pd.isna(v) else int(v) for v in values]
 
 
-def layout(
-    fig: go.Figure, ctx: ChartContext, title_key: str, x_title: str, y_title: str
-) -> go.Figure:
+def layout(fig: go.Figure, ctx: ChartContext, title_key: str, x_title: str, y_title: str) -> go.Figure:
     fig.update_layout(
         title={
             "text": ctx.t(title_key),
@@ -116,7 +131,11 @@ def layout(
         margin={"t": 90, "l": 20, "r": 20, "b": 40},
         height=440,
         legend={
-            "orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0,
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.0,
+            "xanchor": "right",
+            "x": 1.0,
             "traceorder": "normal",
         },
     )
@@ -128,7 +147,12 @@ def layout(
 def no_data(fig: go.Figure, ctx: ChartContext) -> go.Figure:
     fig.add_annotation(
         text=ctx.t("chart.no_data", period=ctx.period_label),
-        showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font={"size": 16},
+        showarrow=False,
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        font={"size": 16},
     )
     return fig
 
@@ -137,6 +161,11 @@ def empty_message(fig: go.Figure, ctx: ChartContext, key: str) -> go.Figure:
     """Write the message ``key`` (formatted with the period and as-of date) across ``fig``."""
     fig.add_annotation(
         text=ctx.t(key, period=ctx.period_label, as_of=ctx.as_of),
-        showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font={"size": 16},
+        showarrow=False,
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        font={"size": 16},
     )
     return fig

@@ -12,6 +12,7 @@ customers, actual_mean, predicted_mean``) and the risk list (``risk_frame``). Ea
 the columns it needs first and raises ``ValueError`` naming a missing one. All are
 aggregates or a top-N list.
 """
+
 from __future__ import annotations
 
 import re
@@ -69,7 +70,9 @@ def lifecycle_composition_chart(history: pd.DataFrame, ctx: ChartContext) -> go.
         name = state_label(state, ctx)
         fig.add_trace(
             go.Bar(
-                x=periods, y=[int(part.get(p, 0)) for p in periods], name=name,
+                x=periods,
+                y=[int(part.get(p, 0)) for p in periods],
+                name=name,
                 marker={"color": STATE_COLORS[state]},
                 hovertemplate=ctx.t("lifecycle.composition.hover", name=name),
             )
@@ -103,7 +106,9 @@ def state_flow_sankey(flows: pd.DataFrame, ctx: ChartContext) -> go.Figure:
         go.Sankey(
             arrangement="snap",
             node={
-                "label": labels, "pad": 14, "thickness": 16,
+                "label": labels,
+                "pad": 14,
+                "thickness": 16,
                 "color": [STATE_COLORS[s] for s in left] + [STATE_COLORS[s] for s in right],
                 "hovertemplate": ctx.t("lifecycle.flow.node_hover"),
             },
@@ -123,9 +128,7 @@ def state_flow_sankey(flows: pd.DataFrame, ctx: ChartContext) -> go.Figure:
     return fig
 
 
-def recency_chart(
-    recency: pd.DataFrame, ctx: ChartContext, *, settings: Settings = DEFAULT_SETTINGS
-) -> go.Figure:
+def recency_chart(recency: pd.DataFrame, ctx: ChartContext, *, settings: Settings = DEFAULT_SETTINGS) -> go.Figure:
     """Customers by days since their last purchase, in bins, coloured by lifecycle state,
     with the active and churn thresholds marked. ``recency``: one row per bin and state;
     needs ``recency_bin_start_days``, ``recency_bin_end_days``, ``state``, ``customers``."""
@@ -142,19 +145,26 @@ def recency_chart(
             name = state_label(state, ctx)
             fig.add_trace(
                 go.Bar(
-                    x=(part["recency_bin_start_days"] + width / 2).tolist(), y=counts(part["customers"]),
-                    width=width, name=name, marker={"color": STATE_COLORS[state]},
+                    x=(part["recency_bin_start_days"] + width / 2).tolist(),
+                    y=counts(part["customers"]),
+                    width=width,
+                    name=name,
+                    marker={"color": STATE_COLORS[state]},
                     customdata=list(zip(part["recency_bin_start_days"], part["recency_bin_end_days"] - 1)),
                     hovertemplate=ctx.t("lifecycle.recency.hover", name=name),
                 )
             )
     fig.update_layout(barmode="stack", bargap=0.05)
     layout(fig, ctx, "lifecycle.recency.title", ctx.t("lifecycle.recency.x"), ctx.t("lifecycle.customers"))
-    for days, key in ((settings.active_days, "lifecycle.recency.active_line"),
-                      (settings.churn_days, "lifecycle.recency.churn_line")):
+    for days, key in (
+        (settings.active_days, "lifecycle.recency.active_line"),
+        (settings.churn_days, "lifecycle.recency.churn_line"),
+    ):
         fig.add_vline(
-            x=days + 0.5, line={"dash": "dash", "color": "#475569", "width": 1},
-            annotation_text=ctx.t(key, days=days), annotation_position="top right",
+            x=days + 0.5,
+            line={"dash": "dash", "color": "#475569", "width": 1},
+            annotation_text=ctx.t(key, days=days),
+            annotation_position="top right",
         )
     if recency.empty:
         empty_message(fig, ctx, "lifecycle.empty")
@@ -170,13 +180,18 @@ def backtest_chart(by_frequency: pd.DataFrame, ctx: ChartContext) -> go.Figure:
     ctx = require_context(ctx, chart)
     rows = by_frequency[by_frequency["customers"] > 0]
     fig = go.Figure()
-    for column, key, color in (("actual_mean", "model.backtest.actual", COMPARISON),
-                               ("predicted_mean", "model.backtest.predicted", CURRENT)):
+    for column, key, color in (
+        ("actual_mean", "model.backtest.actual", COMPARISON),
+        ("predicted_mean", "model.backtest.predicted", CURRENT),
+    ):
         name = ctx.t(key)
         fig.add_trace(
             go.Bar(
-                x=[str(f) for f in rows["frequency"]], y=[float(v) for v in rows[column]], name=name,
-                marker={"color": color}, customdata=counts(rows["customers"]),
+                x=[str(f) for f in rows["frequency"]],
+                y=[float(v) for v in rows[column]],
+                name=name,
+                marker={"color": color},
+                customdata=counts(rows["customers"]),
                 hovertemplate=ctx.t("model.backtest.hover", name=name),
             )
         )

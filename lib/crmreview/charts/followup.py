@@ -7,6 +7,7 @@ tier: ``rep_id, name, team, tier, customers, overdue, compliance``) and ``reps_f
 row per rep: ``rep_id, name, team, attainment, target_amount, target_won_amount``, …). Each
 checks the columns it needs first and raises ``ValueError`` naming a missing one.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -48,7 +49,10 @@ def compliance_heatmap(compliance: pd.DataFrame, ctx: ChartContext) -> go.Figure
     cells = {
         (r, t): (c, o, s)
         for r, t, c, o, s in zip(
-            compliance["rep_id"], compliance["tier"], compliance["customers"], compliance["overdue"],
+            compliance["rep_id"],
+            compliance["tier"],
+            compliance["customers"],
+            compliance["overdue"],
             compliance["compliance"],
         )
     }
@@ -63,7 +67,9 @@ def compliance_heatmap(compliance: pd.DataFrame, ctx: ChartContext) -> go.Figure
                 text_row.append("")
             else:
                 z_row.append(float(share))
-                text_row.append(ctx.t("followup.compliance.cell", share=pct(share), overdue=int(overdue), customers=customers))
+                text_row.append(
+                    ctx.t("followup.compliance.cell", share=pct(share), overdue=int(overdue), customers=customers)
+                )
         z.append(z_row)
         text.append(text_row)
     fig = go.Figure(

@@ -7,6 +7,7 @@ order): ``stage, reached, conversion, share_of_first, leakage_rate, lost_at, ope
 median_days_in_stage, p75_days_in_stage``. Each checks the columns it needs first and raises
 ``ValueError`` naming a missing one.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -20,9 +21,7 @@ from .base import COMPARISON, CURRENT, LOST, OPEN, ChartContext, counts, layout,
 __all__ = ["funnel_chart", "leakage_chart", "funnel_compare_chart"]
 
 
-def funnel_chart(
-    stages: pd.DataFrame, ctx: ChartContext, *, settings: Settings = DEFAULT_SETTINGS
-) -> go.Figure:
+def funnel_chart(stages: pd.DataFrame, ctx: ChartContext, *, settings: Settings = DEFAULT_SETTINGS) -> go.Figure:
     """A funnel of deals reaching each stage, with % of the previous stage and of the first.
 
     ``stages``: one row per stage in funnel order; needs ``stage``, ``reached``,
@@ -34,16 +33,12 @@ def funnel_chart(
     ctx = require_context(ctx, chart)
     labels = [settings.stage_label(stage, ctx.lang) for stage in stages["stage"]]
     reached = counts(stages["reached"])
-    of_previous = [None] + [
-        (now / before if before else None) for before, now in zip(reached, reached[1:])
-    ]
+    of_previous = [None] + [(now / before if before else None) for before, now in zip(reached, reached[1:])]
     of_first = [None if pd.isna(v) else float(v) for v in stages["share_of_first"]]
     text = [
         ctx.t("funnel.text_first", count=f"{count:,}")
         if i == 0
-        else ctx.t(
-            "funnel.text", count=f"{count:,}", pct_previous=pct(prev), pct_first=pct(first)
-        )
+        else ctx.t("funnel.text", count=f"{count:,}", pct_previous=pct(prev), pct_first=pct(first))
         for i, (count, prev, first) in enumerate(zip(reached, of_previous, of_first))
     ]
     fig = go.Figure(
@@ -65,9 +60,7 @@ def funnel_chart(
     return fig
 
 
-def leakage_chart(
-    stages: pd.DataFrame, ctx: ChartContext, *, settings: Settings = DEFAULT_SETTINGS
-) -> go.Figure:
+def leakage_chart(stages: pd.DataFrame, ctx: ChartContext, *, settings: Settings = DEFAULT_SETTINGS) -> go.Figure:
     """Per stage before won, the cohort deals whose furthest stage it is: lost vs still open.
 
     ``stages``: one row per stage; needs ``stage``, ``lost_at``, ``open_at`` (and shows
@@ -178,8 +171,7 @@ def conversion_heatmap(
     small = dict(zip(groups["group"], groups["small_group"]))
     cohort = dict(zip(groups["group"], groups["cohort_deals"]))
     row_labels = [
-        f"{labels.get(g, g) or ctx.t('chart.not_set')}{' *' if small[g] else ''} ({int(cohort[g]):,})"
-        for g in names
+        f"{labels.get(g, g) or ctx.t('chart.not_set')}{' *' if small[g] else ''} ({int(cohort[g]):,})" for g in names
     ]
     indexed = groups.set_index(["group", "stage"])
     z = [[indexed["conversion"].get((g, s)) for s in steps] for g in names]
@@ -187,8 +179,15 @@ def conversion_heatmap(
     text = [[pct(v) for v in row] for row in z]
     fig = go.Figure(
         go.Heatmap(
-            z=z, x=step_labels, y=row_labels, text=text, texttemplate="%{text}",
-            colorscale="Blues", zmin=0, zmax=1, colorbar={"title": {"text": ctx.t("heatmap.scale")}, "tickformat": ".0%"},
+            z=z,
+            x=step_labels,
+            y=row_labels,
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            zmin=0,
+            zmax=1,
+            colorbar={"title": {"text": ctx.t("heatmap.scale")}, "tickformat": ".0%"},
             hovertemplate=ctx.t("heatmap.hover"),
         )
     )
@@ -204,9 +203,7 @@ def conversion_heatmap(
     return fig
 
 
-def days_in_stage_chart(
-    stages: pd.DataFrame, ctx: ChartContext, *, settings: Settings = DEFAULT_SETTINGS
-) -> go.Figure:
+def days_in_stage_chart(stages: pd.DataFrame, ctx: ChartContext, *, settings: Settings = DEFAULT_SETTINGS) -> go.Figure:
     """Box plots of days spent in each stage, drawn from quantiles (no raw rows).
 
     ``stages``: the stage frame; needs ``stage, visits, p10_days_in_stage,
@@ -214,8 +211,15 @@ def days_in_stage_chart(
     Boxes span the 25th–75th percentile, whiskers the 10th–90th; the won stage has none.
     """
     chart = "days_in_stage_chart"
-    needed = ("stage", "visits", "p10_days_in_stage", "p25_days_in_stage", "median_days_in_stage",
-              "p75_days_in_stage", "p90_days_in_stage")
+    needed = (
+        "stage",
+        "visits",
+        "p10_days_in_stage",
+        "p25_days_in_stage",
+        "median_days_in_stage",
+        "p75_days_in_stage",
+        "p90_days_in_stage",
+    )
     require(stages, needed, "stages", chart)
     ctx = require_context(ctx, chart)
     rows = stages[(stages["stage"] != settings.won_stage) & (stages["visits"] > 0)]
@@ -260,7 +264,9 @@ def conversion_trend_chart(
         rows = trend[trend["stage"] == stage]
         fig.add_trace(
             go.Scatter(
-                x=list(rows["period"]), y=list(rows["conversion"]), mode="lines+markers",
+                x=list(rows["period"]),
+                y=list(rows["conversion"]),
+                mode="lines+markers",
                 name=f"{settings.stage_label(stage, ctx.lang)} → {settings.stage_label(following, ctx.lang)}",
                 hovertemplate="%{x}: %{y:.0%}<extra>%{fullData.name}</extra>",
             )
@@ -268,8 +274,11 @@ def conversion_trend_chart(
     win = trend.drop_duplicates("period")
     fig.add_trace(
         go.Scatter(
-            x=list(win["period"]), y=list(win["win_rate"]), mode="lines+markers",
-            name=ctx.t("trend.win_rate"), line={"dash": "dash", "color": "#111827"},
+            x=list(win["period"]),
+            y=list(win["win_rate"]),
+            mode="lines+markers",
+            name=ctx.t("trend.win_rate"),
+            line={"dash": "dash", "color": "#111827"},
             hovertemplate="%{x}: %{y:.0%}<extra>%{fullData.name}</extra>",
         )
     )

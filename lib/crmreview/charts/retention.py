@@ -6,6 +6,7 @@ It reads the cohort cells of ``crmreview.metrics.retention.cohort_frame``: ``coh
 cohort_customers, customers, share, revenue, revenue_share, is_data_start``; it checks the
 columns it needs first and raises ``ValueError`` naming a missing one.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -32,8 +33,12 @@ def cohort_heatmap(cohorts: pd.DataFrame, ctx: ChartContext, *, measure: str = "
     chart = "cohort_heatmap"
     if measure not in _MEASURES:
         raise ValueError(f"{chart}: measure {measure!r} is not one of: {', '.join(_MEASURES)}")
-    require(cohorts, ("cohort", "month", "cohort_customers", "customers", "revenue", "is_data_start", measure),
-            "cohorts", chart)
+    require(
+        cohorts,
+        ("cohort", "month", "cohort_customers", "customers", "revenue", "is_data_start", measure),
+        "cohorts",
+        chart,
+    )
     ctx = require_context(ctx, chart)
     fig = go.Figure()
     title = "retention.cohort.title" if measure == "share" else "retention.cohort_revenue.title"
@@ -62,8 +67,17 @@ def cohort_heatmap(cohorts: pd.DataFrame, ctx: ChartContext, *, measure: str = "
         z.append(row_z), text.append(row_text), hover.append(row_hover)
     fig.add_trace(
         go.Heatmap(
-            x=months, y=[label[c] for c, _ in names], z=z, text=text, texttemplate="%{text}",
-            customdata=hover, zmin=0, zmax=1, colorscale=_HEATMAP_SCALE, xgap=1, ygap=1,
+            x=months,
+            y=[label[c] for c, _ in names],
+            z=z,
+            text=text,
+            texttemplate="%{text}",
+            customdata=hover,
+            zmin=0,
+            zmax=1,
+            colorscale=_HEATMAP_SCALE,
+            xgap=1,
+            ygap=1,
             colorbar={"tickformat": ".0%", "title": {"text": ""}},
             hovertemplate=ctx.t("retention.cohort.hover"),
         )
@@ -73,7 +87,13 @@ def cohort_heatmap(cohorts: pd.DataFrame, ctx: ChartContext, *, measure: str = "
     fig.update_layout(height=max(440, 120 + 28 * len(names)))
     if any(cohorts["is_data_start"]):
         fig.add_annotation(
-            text=ctx.t("retention.cohort.data_start"), showarrow=False, xref="paper", yref="paper",
-            x=0.0, y=-0.14, xanchor="left", font={"size": 11},
+            text=ctx.t("retention.cohort.data_start"),
+            showarrow=False,
+            xref="paper",
+            yref="paper",
+            x=0.0,
+            y=-0.14,
+            xanchor="left",
+            font={"size": 11},
         )
     return fig

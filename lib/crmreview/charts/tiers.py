@@ -8,6 +8,7 @@ tier A, B, C with ``tier, customers, share_of_customers, value, share_of_value``
 (``migration_frame``: ``from, to, customers``). Each checks the columns it needs first and
 raises ``ValueError`` naming a missing one.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -54,26 +55,45 @@ def pareto_chart(curve: pd.DataFrame, tiers: pd.DataFrame, ctx: ChartContext) ->
             continue
         right = min(1.0, left + width)
         fig.add_vrect(
-            x0=left, x1=right, fillcolor=_BAND_COLORS.get(row.tier, "rgba(0,0,0,0.05)"), line_width=0,
+            x0=left,
+            x1=right,
+            fillcolor=_BAND_COLORS.get(row.tier, "rgba(0,0,0,0.05)"),
+            line_width=0,
             layer="below",
         )
         fig.add_annotation(
-            x=(left + right) / 2, y=1.02, xref="x", yref="paper", showarrow=False, yanchor="bottom",
-            text=ctx.t("tiers.pareto.band", tier=tier_label(row.tier, ctx), customers=pct(row.share_of_customers),
-                       value=pct(row.share_of_value)),
+            x=(left + right) / 2,
+            y=1.02,
+            xref="x",
+            yref="paper",
+            showarrow=False,
+            yanchor="bottom",
+            text=ctx.t(
+                "tiers.pareto.band",
+                tier=tier_label(row.tier, ctx),
+                customers=pct(row.share_of_customers),
+                value=pct(row.share_of_value),
+            ),
             font={"size": 11},
         )
         left = right
     fig.add_trace(
         go.Scatter(
-            x=[0.0, 1.0], y=[0.0, 1.0], mode="lines", name=ctx.t("tiers.pareto.equal"),
-            line={"color": COMPARISON, "dash": "dot", "width": 1}, hoverinfo="skip",
+            x=[0.0, 1.0],
+            y=[0.0, 1.0],
+            mode="lines",
+            name=ctx.t("tiers.pareto.equal"),
+            line={"color": COMPARISON, "dash": "dot", "width": 1},
+            hoverinfo="skip",
         )
     )
     fig.add_trace(
         go.Scatter(
-            x=_numbers(usable["share_of_customers"]), y=_numbers(usable["share_of_value"]),
-            mode="lines", name=ctx.t("tiers.pareto.curve"), line={"color": TIER_COLORS["A"], "width": 2.5},
+            x=_numbers(usable["share_of_customers"]),
+            y=_numbers(usable["share_of_value"]),
+            mode="lines",
+            name=ctx.t("tiers.pareto.curve"),
+            line={"color": TIER_COLORS["A"], "width": 2.5},
             hovertemplate=ctx.t("tiers.pareto.hover"),
         )
     )
@@ -89,7 +109,9 @@ def pareto_chart(curve: pd.DataFrame, tiers: pd.DataFrame, ctx: ChartContext) ->
     return fig
 
 
-def tier_distribution_chart(tiers: pd.DataFrame, ctx: ChartContext, *, title_key: str = "tiers.distribution.title") -> go.Figure:
+def tier_distribution_chart(
+    tiers: pd.DataFrame, ctx: ChartContext, *, title_key: str = "tiers.distribution.title"
+) -> go.Figure:
     """Two bar charts side by side: customers per tier and value per tier, each bar labelled
     with its share.
 
@@ -105,26 +127,38 @@ def tier_distribution_chart(tiers: pd.DataFrame, ctx: ChartContext, *, title_key
     labels = [tier_label(t, ctx) for t in tiers["tier"]]
     colors = [TIER_COLORS.get(t, COMPARISON) for t in tiers["tier"]]
     fig = make_subplots(
-        rows=1, cols=2, horizontal_spacing=0.14,
+        rows=1,
+        cols=2,
+        horizontal_spacing=0.14,
         subplot_titles=(ctx.t("tiers.distribution.customers"), ctx.t("tiers.distribution.value")),
     )
     fig.add_trace(
         go.Bar(
-            x=labels, y=counts(tiers["customers"]), marker={"color": colors},
-            text=[pct(v) for v in tiers["share_of_customers"]], textposition="outside",
-            name=ctx.t("tiers.distribution.customers"), showlegend=False,
+            x=labels,
+            y=counts(tiers["customers"]),
+            marker={"color": colors},
+            text=[pct(v) for v in tiers["share_of_customers"]],
+            textposition="outside",
+            name=ctx.t("tiers.distribution.customers"),
+            showlegend=False,
             hovertemplate=ctx.t("tiers.distribution.hover_customers"),
         ),
-        row=1, col=1,
+        row=1,
+        col=1,
     )
     fig.add_trace(
         go.Bar(
-            x=labels, y=[0.0 if v is None else v for v in _numbers(tiers["value"])], marker={"color": colors},
-            text=[pct(v) for v in tiers["share_of_value"]], textposition="outside",
-            name=ctx.t("tiers.distribution.value"), showlegend=False,
+            x=labels,
+            y=[0.0 if v is None else v for v in _numbers(tiers["value"])],
+            marker={"color": colors},
+            text=[pct(v) for v in tiers["share_of_value"]],
+            textposition="outside",
+            name=ctx.t("tiers.distribution.value"),
+            showlegend=False,
             hovertemplate=ctx.t("tiers.distribution.hover_value"),
         ),
-        row=1, col=2,
+        row=1,
+        col=2,
     )
     layout(fig, ctx, title_key, ctx.t("tiers.distribution.x"), ctx.t("tiers.distribution.customers"))
     fig.update_yaxes(title_text=ctx.t("tiers.distribution.value"), row=1, col=2)
@@ -172,8 +206,11 @@ def migration_chart(migration: pd.DataFrame, ctx: ChartContext) -> go.Figure:
         )
     )
     layout(
-        fig, ctx, "tiers.migration.title",
-        ctx.t("tiers.migration.x", period=ctx.period_label), ctx.t("tiers.migration.y", period=ctx.compare_label),
+        fig,
+        ctx,
+        "tiers.migration.title",
+        ctx.t("tiers.migration.x", period=ctx.period_label),
+        ctx.t("tiers.migration.y", period=ctx.compare_label),
     )
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category", side="bottom")

@@ -21,6 +21,7 @@ snapshot per import: the first one infers the stage history from created_at / cl
 (``deal_history_origin`` says so), and a stage that changed between two snapshots enters the
 history dated at the later snapshot (``queries/import/stage_history_from_snapshots.sql``).
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -48,7 +49,6 @@ __all__ = [
 ]
 
 
-
 # Rules that involve two columns: (table, column blamed, condition on typed columns, reason).
 _ROW_RULES = (
     ("deals", "closed_at", "closed_at < created_at", "closed_at is before created_at"),
@@ -63,14 +63,18 @@ _EXPECTED = {
 _AMOUNT_EXAMPLES = "such as 1234.50, ¥1,234.50, 1.2万 or (300)"
 _DATE_EXAMPLES = "such as 2025-09-09, 2025/9/9, 2025年9月9日 or an Excel date number"
 #: date formats tried on every mapped date column (none of them is ambiguous)
-_AUTO_FORMATS = tuple(
-    f"{day}{clock}"
-    for day in ("%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d")
-    for clock in ("", " %H:%M", " %H:%M:%S", "%H:%M", "%H:%M:%S", " %H时%M分", " %H时%M分%S秒")
-) + ("%Y%m%d", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f") + tuple(
-    f"{day}{clock}"
-    for day in ("%b %d, %Y", "%d %b %Y", "%B %d, %Y", "%d-%b-%Y")
-    for clock in ("", " %I:%M %p", " %H:%M", " %H:%M:%S")
+_AUTO_FORMATS = (
+    tuple(
+        f"{day}{clock}"
+        for day in ("%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d")
+        for clock in ("", " %H:%M", " %H:%M:%S", "%H:%M", "%H:%M:%S", " %H时%M分", " %H时%M分%S秒")
+    )
+    + ("%Y%m%d", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f")
+    + tuple(
+        f"{day}{clock}"
+        for day in ("%b %d, %Y", "%d %b %Y", "%B %d, %Y", "%d-%b-%Y")
+        for clock in ("", " %I:%M %p", " %H:%M", " %H:%M:%S")
+    )
 )
 _CLOCKS = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p", " %I:%M%p")
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}")
@@ -99,12 +103,18 @@ class FileResult:
 
 
 _WORK_TABLES = (
-    "raw", "line_map", "scan_refused", "checked", "problems", "valid", "final", "group_rejects", "dups",
+    "raw",
+    "line_map",
+    "scan_refused",
+    "checked",
+    "problems",
+    "valid",
+    "final",
+    "group_rejects",
+    "dups",
     "base",
 )
-_VOCABULARY = frozenset(
-    [*TABLE_SPECS, *_WORK_TABLES, *(c.name for spec in TABLE_SPECS.values() for c in spec.columns)]
-)
+_VOCABULARY = frozenset([*TABLE_SPECS, *_WORK_TABLES, *(c.name for spec in TABLE_SPECS.values() for c in spec.columns)])
 _POSITIONAL = re.compile(r"[co][1-9]\d{0,4}")
 
 
@@ -180,8 +190,7 @@ def _choose_table(path: Path, header: list[str]) -> TableSpec:
     if stem in TABLE_SPECS:
         return TABLE_SPECS[stem]
     fits = [
-        spec for spec in TABLE_SPECS.values()
-        if set(header) <= set(spec.names) and set(spec.required) <= set(header)
+        spec for spec in TABLE_SPECS.values() if set(header) <= set(spec.names) and set(spec.required) <= set(header)
     ]
     if len(fits) == 1:
         return fits[0]
@@ -242,7 +251,8 @@ def _canonical_plan(con, spec: TableSpec, scan: readers.Scan, settings: Settings
     positions = {name: i for i, name in enumerate(header, start=1)}
     raw = {
         c.name: f"nullif(trim(r.{_q(readers.column_name(positions[c.name]))}), '')"
-        if c.name in positions else "null::varchar"
+        if c.name in positions
+        else "null::varchar"
         for c in spec.columns
     }
     typed = {c.name: _canonical_typed(c, f"raw_{c.name}") for c in spec.columns}
@@ -253,19 +263,46 @@ def _canonical_plan(con, spec: TableSpec, scan: readers.Scan, settings: Settings
         if column.required:
             checks.append((label, value, f"{value} is null", params.add("missing required value")))
         if column.kind in _EXPECTED:
-            checks.append((label, value, f"{value} is not null and {typed_col} is null",
-                           params.add(f"expected {_EXPECTED[column.kind]}")))
+            checks.append(
+                (
+                    label,
+                    value,
+                    f"{value} is not null and {typed_col} is null",
+                    params.add(f"expected {_EXPECTED[column.kind]}"),
+                )
+            )
         if column.kind == "outcome":
-            checks.append((label, value, f"{value} is not null and {typed_col} is null",
-                           params.add("expected one of: open, won, lost")))
+            checks.append(
+                (
+                    label,
+                    value,
+                    f"{value} is not null and {typed_col} is null",
+                    params.add("expected one of: open, won, lost"),
+                )
+            )
         if column.kind == "stage":
-            checks.append((label, value, f"{value} is not null and {typed_col} is null",
-                           "'unmapped stage; expected one of: ' || array_to_string($stages, ', ')"))
+            checks.append(
+                (
+                    label,
+                    value,
+                    f"{value} is not null and {typed_col} is null",
+                    "'unmapped stage; expected one of: ' || array_to_string($stages, ', ')",
+                )
+            )
         if column.nonnegative:
             checks.append((label, value, f"{typed_col} < 0", params.add("negative amount; expected zero or more")))
     source_from, line_expr = _line_source(con, scan, params)
-    return _Plan(spec, raw, typed, labels, checks, params, tuple(c for c in header if c in spec.names),
-                 source_from=source_from, line_expr=line_expr)
+    return _Plan(
+        spec,
+        raw,
+        typed,
+        labels,
+        checks,
+        params,
+        tuple(c for c in header if c in spec.names),
+        source_from=source_from,
+        line_expr=line_expr,
+    )
 
 
 # ----------------------------------------------------------------------------- mapped files
@@ -403,7 +440,9 @@ def _base_sql(binder: _Binder, inner: str, extra: list[str], where: str, line: s
             f"{binder.normalised('r.' + _q(readers.column_name(p)))} as {_q(readers.column_name(p))}"
             for p in sorted(binder.used)
         ]
-        columns += [f"trim(r.{_q(readers.column_name(p))}) as {_q('o' + str(int(p)))}" for p in sorted(binder.originals)]
+        columns += [
+            f"trim(r.{_q(readers.column_name(p))}) as {_q('o' + str(int(p)))}" for p in sorted(binder.originals)
+        ]
         return f"select r.line as line, {', '.join([*columns, *extra])} from {inner} {where}"
     positions = sorted(binder.used | binder.originals)
     trimmed = ", ".join(f"trim(r.{_q(readers.column_name(p))}) as {_q(readers.column_name(p))}" for p in positions)
@@ -414,8 +453,7 @@ def _base_sql(binder: _Binder, inner: str, extra: list[str], where: str, line: s
     ]
     columns += [f"t.{_q(readers.column_name(p))} as {_q('o' + str(int(p)))}" for p in sorted(binder.originals)]
     return (
-        f"select t.line as line, {', '.join(columns)} "
-        f"from (select {line} as line, {trimmed} from {inner} {where}) as t"
+        f"select t.line as line, {', '.join(columns)} from (select {line} as line, {trimmed} from {inner} {where}) as t"
     )
 
 
@@ -447,9 +485,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
         unnests = [f"unnest([{values}]) as u_value", f"unnest({params.add([h for _, h, _ in matched])}) as u_header"]
         for group, column in feed.unpivot.groups:
             unnests.append(f"unnest({params.add([m.group(group) for _, _, m in matched])}) as u_g_{column}")
-        inner = (
-            f"(select {row_line} as line, r.*, {', '.join(unnests)} from {inner}) as r"
-        )
+        inner = f"(select {row_line} as line, r.*, {', '.join(unnests)} from {inner}) as r"
         value_text = binder.normalised("r.u_value")
         base_extra = [f"{value_text} as u_value", "r.u_header as u_header"]
         base_extra += [f"trim(r.u_g_{column}) as u_g_{column}" for _, column in feed.unpivot.groups]
@@ -503,9 +539,7 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
             if source.generate == "row":
                 raw[name] = f"{params.add(source.prefix)} || b.line::varchar"
             else:
-                parts = ", ".join(
-                    f"coalesce({binder.text(binder.position(o, name))}, '')" for o in source.of
-                )
+                parts = ", ".join(f"coalesce({binder.text(binder.position(o, name))}, '')" for o in source.of)
                 raw[name] = f"{params.add(source.prefix)} || left(md5(concat_ws(chr(31), {parts})), 16)"
             labels[name] = params.add(name)
         if source.value_map:
@@ -550,29 +584,54 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
         if column.kind in {"timestamp", "date"}:
             explicit = feed.columns.get(column.name).formats if column.name in feed.columns else ()
             explicit = explicit or feed.date_format
-            detected = () if explicit or raw[column.name] == "null::varchar" else _date_formats(
-                con, f"base as b {where}", raw[column.name], params, path,
-                repr(scan.header[_find_header(scan.header, feed.columns[column.name].text) - 1])
-                if column.name in feed.columns and feed.columns[column.name].kind in {"column", "auto"}
-                and _find_header(scan.header, feed.columns[column.name].text) else column.name,
+            detected = (
+                ()
+                if explicit or raw[column.name] == "null::varchar"
+                else _date_formats(
+                    con,
+                    f"base as b {where}",
+                    raw[column.name],
+                    params,
+                    path,
+                    repr(scan.header[_find_header(scan.header, feed.columns[column.name].text) - 1])
+                    if column.name in feed.columns
+                    and feed.columns[column.name].kind in {"column", "auto"}
+                    and _find_header(scan.header, feed.columns[column.name].text)
+                    else column.name,
+                )
             )
             formats = params.add(list(explicit) + list(detected) + list(_AUTO_FORMATS))
             sql = f"crm_timestamp({value}, {formats}, {tz})"
             typed[column.name] = f"({sql})::date" if column.kind == "date" else sql
-            expected = (f"expected a date in the format {' or '.join(explicit)}" if explicit
-                        else f"expected a date {_DATE_EXAMPLES}")
+            expected = (
+                f"expected a date in the format {' or '.join(explicit)}"
+                if explicit
+                else f"expected a date {_DATE_EXAMPLES}"
+            )
             checks.append((label, value, f"{value} is not null and {typed_col} is null", params.add(expected)))
         elif column.kind == "decimal":
             typed[column.name] = f"crm_amount({value})"
-            checks.append((label, value, f"{value} is not null and {typed_col} is null",
-                           params.add(f"expected an amount {_AMOUNT_EXAMPLES}")))
+            checks.append(
+                (
+                    label,
+                    value,
+                    f"{value} is not null and {typed_col} is null",
+                    params.add(f"expected an amount {_AMOUNT_EXAMPLES}"),
+                )
+            )
         elif column.kind == "stage":
             typed[column.name] = stage_sql
         elif column.kind == "outcome":
             if column.name in feed.columns:
                 typed[column.name] = f"{outcome_to}[list_position({outcome_keys}, lower({value}))]"
-                checks.append((label, value, f"{value} is not null and {typed_col} is null",
-                               params.add("expected one of: open, won, lost")))
+                checks.append(
+                    (
+                        label,
+                        value,
+                        f"{value} is not null and {typed_col} is null",
+                        params.add("expected one of: open, won, lost"),
+                    )
+                )
             else:
                 typed[column.name] = (
                     f"case {stage_sql} when {won} then 'won' when {lost} then 'lost' "
@@ -596,13 +655,19 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
     for position, operand in dict.fromkeys(operand_checks):
         alias = f"operand_{position}"
         extra_src[alias] = binder.text(position)
-        checks.append((
-            params.add(operand), alias, f"{alias} is not null and crm_amount({alias}) is null",
-            params.add(f"expected a number {_AMOUNT_EXAMPLES}"),
-        ))
+        checks.append(
+            (
+                params.add(operand),
+                alias,
+                f"{alias} is not null and crm_amount({alias}) is null",
+                params.add(f"expected a number {_AMOUNT_EXAMPLES}"),
+            )
+        )
     provided = tuple(
-        c for c in spec.names
-        if c in raw_given or (feed.unpivot and c in {feed.unpivot.value, *(g for _, g in feed.unpivot.groups)})
+        c
+        for c in spec.names
+        if c in raw_given
+        or (feed.unpivot and c in {feed.unpivot.value, *(g for _, g in feed.unpivot.groups)})
         or (c == "outcome" and feed.table == "deals")
     )
     for name, expr in originals.items():
@@ -612,11 +677,19 @@ def _mapped_plan(con, path: Path, scan: readers.Scan, feed, mapping, settings: S
         for label, value, cond, reason in checks
     ]
     plan = _Plan(
-        spec, raw, typed, labels, checks, params, provided,
-        source_from=source_from, line_expr=line_expr, where=where,
-
+        spec,
+        raw,
+        typed,
+        labels,
+        checks,
+        params,
+        provided,
+        source_from=source_from,
+        line_expr=line_expr,
+        where=where,
         check_duplicates=feed.combine is None and feed.table != "deal_stage_history",
-        stage_column="raw_stage" if "stage" in spec.names else None, extra_src=extra_src,
+        stage_column="raw_stage" if "stage" in spec.names else None,
+        extra_src=extra_src,
         materialize=feed.combine is not None or feed.table == "deal_stage_history",
     )
     return plan
@@ -672,12 +745,14 @@ def _check(con: duckdb.DuckDBPyConnection, plan: _Plan, settings: Settings) -> N
             checks.append((plan.labels[column], f"raw_{column}", condition, plan.params.add(reason)))
     if plan.check_duplicates:
         key_label = " + ".join(spec.key)
-        checks.append((
-            plan.labels[spec.key[-1]] if len(spec.key) == 1 else plan.params.add(key_label),
-            f"raw_{spec.key[0]}",
-            "first_line_of_key < line",
-            f"{plan.params.add(f'duplicate {key_label} within the file (first at line ')} || first_line_of_key || ')'",
-        ))
+        checks.append(
+            (
+                plan.labels[spec.key[-1]] if len(spec.key) == 1 else plan.params.add(key_label),
+                f"raw_{spec.key[0]}",
+                "first_line_of_key < line",
+                f"{plan.params.add(f'duplicate {key_label} within the file (first at line ')} || first_line_of_key || ')'",
+            )
+        )
     items = ", ".join(
         f"case when {cond} then {{'col': {label}, 'value': {value}, 'reason': {reason}}} end"
         for label, value, cond, reason in checks
@@ -706,7 +781,9 @@ def _unmapped_stages(con, path: Path, plan: _Plan, mapping_name: str) -> None:
         plan.params.values,
     ).fetchall()
     if rows:
-        listed = "; ".join(f"{stage!r} ({n} row{'s' if n > 1 else ''}, first at line {line})" for stage, n, line in rows[:10])
+        listed = "; ".join(
+            f"{stage!r} ({n} row{'s' if n > 1 else ''}, first at line {line})" for stage, n, line in rows[:10]
+        )
         raise ImportFileError(
             f"{path}: stage{'s' if len(rows) > 1 else ''} not in the stage map of the mapping "
             f"{mapping_name}: {listed}; add {'them' if len(rows) > 1 else 'it'} under stage_map"
@@ -725,30 +802,30 @@ def _final(con, plan: _Plan, combine: str | None, collapse_history: bool, open_d
     if combine is None and not collapse_history:
         cols = ", ".join(
             "case when outcome = 'open' then null else closed_at end as closed_at"
-            if n == "closed_at" and open_deals_not_closed else _q(n)
+            if n == "closed_at" and open_deals_not_closed
+            else _q(n)
             for n in names
         )
         plan.final = f"(select {cols}, line from {plan.checked} where line not in (select line from problems))"
         return
     plan.final = "final"
     _drop(con, "valid")
-    con.execute(
-        "create temp view valid as select * from checked "
-        "where line not in (select line from problems)"
-    )
+    con.execute("create temp view valid as select * from checked where line not in (select line from problems)")
     _drop(con, "final")
     cols = ", ".join(_q(n) for n in names)
     key = ", ".join(_q(k) for k in spec.key)
     if combine == "sum":
         aggregates = ", ".join(
-            f"sum({_q(c.name)}) as {_q(c.name)}" if c.kind == "decimal"
-            else f"min({_q(c.name)}) as {_q(c.name)}" if c.kind in {"date", "timestamp"}
+            f"sum({_q(c.name)}) as {_q(c.name)}"
+            if c.kind == "decimal"
+            else f"min({_q(c.name)}) as {_q(c.name)}"
+            if c.kind in {"date", "timestamp"}
             else f"arg_min({_q(c.name)}, line) as {_q(c.name)}"
-            for c in spec.columns if c.name not in spec.key
+            for c in spec.columns
+            if c.name not in spec.key
         )
         con.execute(
-            f"create temp table final as select {key}, {aggregates}, min(line) as line "
-            f"from valid group by {key}"
+            f"create temp table final as select {key}, {aggregates}, min(line) as line from valid group by {key}"
         )
     elif combine in {"first", "last"}:
         pick = "arg_min" if combine == "first" else "arg_max"
@@ -756,8 +833,7 @@ def _final(con, plan: _Plan, combine: str | None, collapse_history: bool, open_d
             f"{pick}({_q(c.name)}, line) as {_q(c.name)}" for c in spec.columns if c.name not in spec.key
         )
         con.execute(
-            f"create temp table final as select {key}, {aggregates}, min(line) as line "
-            f"from valid group by {key}"
+            f"create temp table final as select {key}, {aggregates}, min(line) as line from valid group by {key}"
         )
     else:  # collapse_history: a row repeating the stage before it is no new stage entered
         con.execute(
@@ -824,12 +900,12 @@ def _upsert(con, plan: _Plan, merge: bool) -> int:
     if final == "final":
         return con.execute("select count(*) from final").fetchall()[0][0]
     if plan.checked == "checked":
-        return con.execute(
-            "select count(*) from checked where line not in (select line from problems)"
-        ).fetchall()[0][0]
-    return con.execute(
-        "select $rows - (select count(distinct line) from problems)", {"rows": plan.rows}
-    ).fetchall()[0][0]
+        return con.execute("select count(*) from checked where line not in (select line from problems)").fetchall()[0][
+            0
+        ]
+    return con.execute("select $rows - (select count(distinct line) from problems)", {"rows": plan.rows}).fetchall()[0][
+        0
+    ]
 
 
 def _record_snapshot(con, plan: _Plan, import_id: int, snapshot_at: datetime, settings: Settings) -> None:
@@ -844,9 +920,7 @@ def _record_snapshot(con, plan: _Plan, import_id: int, snapshot_at: datetime, se
         "create or replace temp table snapshot_history as " + sql,
         {"import_id": import_id, "first_stage": settings.stages[0], "won": settings.won_stage},
     )
-    con.execute(
-        "delete from deal_stage_history where deal_id in (select deal_id from snapshot_history)"
-    )
+    con.execute("delete from deal_stage_history where deal_id in (select deal_id from snapshot_history)")
     con.execute(
         "insert into deal_stage_history (deal_id, stage, entered_at) "
         "select deal_id, stage, entered_at from snapshot_history where stage is not null order by deal_id, entered_at"
@@ -910,9 +984,12 @@ def _import_one(
         if earlier:
             return FileResult(str(path), feed.table, "unchanged", earlier[0][0], 0, 0, 0, "", adapter)
         scan = readers.scan_file(
-            con, path,
+            con,
+            path,
             is_header=_header_test(feed),
-            header_row=feed.header_row, sheet=feed.sheet, delimiter=feed.delimiter,
+            header_row=feed.header_row,
+            sheet=feed.sheet,
+            delimiter=feed.delimiter,
         )
         spec = TABLE_SPECS[feed.table]
         plan = _mapped_plan(con, path, scan, feed, mapping, settings)
@@ -933,7 +1010,9 @@ def _import_one(
         {"import_id": import_id, "file": str(path)},
     )
     _final(
-        con, plan, feed.combine if feed is not None else None,
+        con,
+        plan,
+        feed.combine if feed is not None else None,
         collapse_history=feed is not None and spec.table == "deal_stage_history",
         open_deals_not_closed=feed is not None and spec.table == "deals" and "closed_at" in plan.provided,
     )
@@ -959,20 +1038,39 @@ def _import_one(
                 $finished, $mapping, $exported_at, $records)
         """,
         {
-            "import_id": import_id, "file": str(path), "sha": sha, "adapter": adapter,
-            "table": spec.table, "read": rows_read, "loaded": rows_loaded,
-            "rejected": rows_rejected, "started": started, "finished": datetime.now(),
-            "mapping": mapping_sha, "exported_at": snapshot_at, "records": records,
+            "import_id": import_id,
+            "file": str(path),
+            "sha": sha,
+            "adapter": adapter,
+            "table": spec.table,
+            "read": rows_read,
+            "loaded": rows_loaded,
+            "rejected": rows_rejected,
+            "started": started,
+            "finished": datetime.now(),
+            "mapping": mapping_sha,
+            "exported_at": snapshot_at,
+            "records": records,
         },
     )
     _drop_work_tables(con)
     return FileResult(
-        str(path), spec.table, "loaded", import_id, rows_read, rows_loaded, rows_rejected,
-        scan.encoding, adapter, records,
+        str(path),
+        spec.table,
+        "loaded",
+        import_id,
+        rows_read,
+        rows_loaded,
+        rows_rejected,
+        scan.encoding,
+        adapter,
+        records,
     )
 
 
-_NAME_DATE = re.compile(r"(20\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?:[T_ -]?([01]\d|2[0-3])[-_.:]?([0-5]\d))?")
+_NAME_DATE = re.compile(
+    r"(20\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?:[T_ -]?([01]\d|2[0-3])[-_.:]?([0-5]\d))?"
+)
 
 
 def _exported_at(path: Path) -> datetime:
@@ -1027,7 +1125,10 @@ def _feeds_for(path: Path, mapping) -> list:
     fitting, misses = [], []
     for feed in candidates:
         header = readers.peek_header(
-            path, is_header=_header_test(feed), header_row=feed.header_row, sheet=feed.sheet,
+            path,
+            is_header=_header_test(feed),
+            header_row=feed.header_row,
+            sheet=feed.sheet,
             delimiter=feed.delimiter,
         )
         missing = feed.missing(header, _find_header)

@@ -35,6 +35,7 @@ no record of this feed, e.g. a follow-up table's blank last-contact date). Top-l
 adapter (``salesforce``, ``hubspot``, ``zoho``, ``jiandaoyun``), itself a mapping file in
 ``crmreview/adapters/``.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -108,9 +109,7 @@ class Expr:
         """Column names read as numbers (operands of arithmetic or numeric functions)."""
         if self.op == "name":
             return [self.text] if numeric else []
-        inner = numeric or self.op in {"+", "-", "*", "/", "neg"} or (
-            self.op == "call" and _FUNCTIONS[self.text][2]
-        )
+        inner = numeric or self.op in {"+", "-", "*", "/", "neg"} or (self.op == "call" and _FUNCTIONS[self.text][2])
         if self.op == "call" and self.text in {"left", "right"}:
             return self.args[0].numeric_names(numeric)
         return [n for a in self.args for n in a.numeric_names(inner)]
@@ -281,7 +280,8 @@ class Feed:
     def missing(self, header: tuple[str, ...], find) -> list[str]:
         """The needed source columns that ``header`` lacks (``find(header, name)`` locates one)."""
         missing = [
-            " or ".join(repr(n) for n in names) for names in self.requires
+            " or ".join(repr(n) for n in names)
+            for names in self.requires
             if all(find(header, n) is None for n in names)
         ]
         if self.unpivot and not any(re.search(self.unpivot.headers, h) for h in header):
@@ -358,7 +358,9 @@ def _source(name: str, spec: Any, where: str) -> Source:
     known = {"column", "expr", "value", "generate", "prefix", "of", "format", "map", "optional"}
     unknown = set(spec) - known
     if unknown:
-        raise MappingError(f"{where}: column {name}: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+        raise MappingError(
+            f"{where}: column {name}: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
+        )
     kinds = [k for k in ("column", "expr", "value", "generate") if k in spec]
     if len(kinds) != 1:
         raise MappingError(f"{where}: column {name} needs exactly one of column, expr, value, generate")
@@ -368,20 +370,25 @@ def _source(name: str, spec: Any, where: str) -> Source:
     if kind == "generate":
         how = spec["generate"]
         if how not in ("row", "hash"):
-            raise MappingError(f"{where}: column {name}: generate is 'row' (from the row's line) or 'hash' (of the columns in 'of')")
+            raise MappingError(
+                f"{where}: column {name}: generate is 'row' (from the row's line) or 'hash' (of the columns in 'of')"
+            )
         of = spec.get("of") or []
         if isinstance(of, str):
             of = [of]
         if how == "hash" and not of:
-            raise MappingError(f"{where}: column {name}: generate: hash needs 'of', the columns whose values make the id")
+            raise MappingError(
+                f"{where}: column {name}: generate: hash needs 'of', the columns whose values make the id"
+            )
         return Source("generate", generate=how, prefix=str(spec.get("prefix", "")), of=tuple(str(o) for o in of))
     optional = bool(spec.get("optional", False))
     if kind == "column" and isinstance(spec["column"], list):
         names = [str(c).strip() for c in spec["column"] if str(c).strip()]
         if not names:
             raise MappingError(f"{where}: column {name} has an empty list of columns")
-        return Source("column", names[0], alternatives=tuple(names[1:]), formats=formats,
-                      value_map=value_map, optional=optional)
+        return Source(
+            "column", names[0], alternatives=tuple(names[1:]), formats=formats, value_map=value_map, optional=optional
+        )
     text = str(spec[kind])
     if kind == "expr":
         parse_expression(text)
@@ -393,9 +400,22 @@ def _feed(raw: Any, index: int, defaults: dict, where: str, settings: config.Set
     if not isinstance(raw, dict):
         raise MappingError(f"{here}: expected a mapping with table and columns")
     known = {
-        "table", "file", "columns", "stage_map", "combine", "unpivot", "history", "date_format",
-        "timezone", "null_values", "sheet", "header_row", "delimiter", "description",
-        "skip_if_empty", "requires",
+        "table",
+        "file",
+        "columns",
+        "stage_map",
+        "combine",
+        "unpivot",
+        "history",
+        "date_format",
+        "timezone",
+        "null_values",
+        "sheet",
+        "header_row",
+        "delimiter",
+        "description",
+        "skip_if_empty",
+        "requires",
     }
     unknown = set(raw) - known
     if unknown:
@@ -433,7 +453,9 @@ def _feed(raw: Any, index: int, defaults: dict, where: str, settings: config.Set
     derived = {"outcome"} if table == "deals" else set()
     missing = [c for c in spec.required if c not in provided and c not in derived]
     if missing:
-        raise MappingError(f"{here}: no source for required column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        raise MappingError(
+            f"{here}: no source for required column{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+        )
     combine = raw.get("combine")
     if combine not in _COMBINE:
         raise MappingError(f"{here}: combine is one of sum, first, last")
@@ -469,12 +491,15 @@ def _feed(raw: Any, index: int, defaults: dict, where: str, settings: config.Set
         delimiter=raw.get("delimiter"),
         skip_if_empty=_as_names(raw.get("skip_if_empty")),
         requires=tuple(
-            tuple(_as_names(item)) for item in ([raw["requires"]] if isinstance(raw.get("requires"), str) else raw.get("requires") or ())
+            tuple(_as_names(item))
+            for item in ([raw["requires"]] if isinstance(raw.get("requires"), str) else raw.get("requires") or ())
         ),
     )
 
 
-def parse_mapping(text: str, *, name: str, path: Path | None = None, settings: config.Settings = config.DEFAULT_SETTINGS) -> Mapping:
+def parse_mapping(
+    text: str, *, name: str, path: Path | None = None, settings: config.Settings = config.DEFAULT_SETTINGS
+) -> Mapping:
     where = str(path) if path else name
     try:
         data = yaml.safe_load(text)

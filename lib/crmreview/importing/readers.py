@@ -15,6 +15,7 @@ non-empty row), or the row the caller names. XLSX cells are read with python-cal
 formulas give their cached values, a merged range gives its value to every cell it covers,
 numbers that are whole print without ``.0`` and dates as ``YYYY-MM-DD[ HH:MM:SS]``.
 """
+
 from __future__ import annotations
 
 import csv
@@ -333,30 +334,34 @@ def _scan_xlsx(con, path, *, is_header, header_row, sheet) -> tuple[Scan, list[s
             continue  # an empty spreadsheet row is no record
         extra = [c for c in range(width, len(row)) if row[c] is not None]
         if extra:
-            refused.append((r + 1, None, ",".join(v or "" for v in row),
-                            f"too many columns: a value in column {extra[0] + 1}, which has no header"))
+            refused.append(
+                (
+                    r + 1,
+                    None,
+                    ",".join(v or "" for v in row),
+                    f"too many columns: a value in column {extra[0] + 1}, which has no header",
+                )
+            )
             continue
         lines.append(r + 1)
         rows.append(row[:width] + [None] * (width - len(row)))
-    frame = pd.DataFrame(
-        {column_name(i + 1): pd.Series([row[i] for row in rows], dtype=object) for i in range(width)}
-    )
+    frame = pd.DataFrame({column_name(i + 1): pd.Series([row[i] for row in rows], dtype=object) for i in range(width)})
     for name in ("raw", "line_map", "scan_refused"):
         con.execute(f"drop table if exists temp.{name}")
     con.register("xlsx_frame", frame)
     casts = ", ".join(f"{column_name(i + 1)}::varchar as {column_name(i + 1)}" for i in range(width))
     con.execute(f"create temp table raw as select {casts} from xlsx_frame")
     con.unregister("xlsx_frame")
-    line_frame = pd.DataFrame({"row_offset": np.arange(len(lines), dtype=np.int64), "line": np.asarray(lines, dtype=np.int64)})
+    line_frame = pd.DataFrame(
+        {"row_offset": np.arange(len(lines), dtype=np.int64), "line": np.asarray(lines, dtype=np.int64)}
+    )
     con.register("line_map_frame", line_frame)
     con.execute(
         "create temp table line_map as select row_offset + coalesce((select min(rowid) from raw), 0) "
         "as row_index, line from line_map_frame"
     )
     con.unregister("line_map_frame")
-    con.execute(
-        'create temp table scan_refused (line bigint, "column" varchar, value varchar, reason varchar)'
-    )
+    con.execute('create temp table scan_refused (line bigint, "column" varchar, value varchar, reason varchar)')
     for record in refused:
         con.execute("insert into scan_refused values ($1, $2, $3, $4)", list(record))
     header = _dedupe(raw_header)
@@ -395,7 +400,10 @@ def peek_header(
     """The header :func:`scan_file` would use, read from the first rows only."""
     if is_xlsx(path):
         data, chosen = _open_sheet(path, sheet)
-        rows = [[_cell_text(v) or "" for v in row] for row in data.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS + 1)]
+        rows = [
+            [_cell_text(v) or "" for v in row]
+            for row in data.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS + 1)
+        ]
         if not any(any(row) for row in rows):
             raise ReadError(f"{path}: sheet {chosen!r} is empty; expected a header row with column names")
         index = _pick_header(rows, is_header, header_row, f"{path} (sheet {chosen!r})")

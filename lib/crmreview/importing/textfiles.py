@@ -5,6 +5,7 @@ decodes as UTF-8 is UTF-8; otherwise GB18030, the superset of GBK that Windows E
 China writes. DuckDB reads UTF-8 only, so other encodings are transcoded to a temporary
 UTF-8 copy first.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -74,8 +75,7 @@ def detect_encoding(path: str | os.PathLike, *, sample_bytes: int | None = None)
     if _decodes(path, "gb18030", sample_bytes) is None:
         return "gb18030"
     raise EncodingError(
-        f"{path}: byte {bad_utf8} is neither UTF-8 nor GB18030/GBK; "
-        "save the export as UTF-8 CSV and import it again"
+        f"{path}: byte {bad_utf8} is neither UTF-8 nor GB18030/GBK; save the export as UTF-8 CSV and import it again"
     )
 
 
@@ -93,9 +93,11 @@ def as_utf8(path: str | os.PathLike, encoding: str | None = None) -> Iterator[tu
         return
     fd, tmp = tempfile.mkstemp(prefix="crm-review-", suffix=".csv")
     try:
-        with open_binary(path) as binary, codecs.getreader(encoding)(binary) as src, os.fdopen(
-            fd, "w", encoding="utf-8", newline=""
-        ) as dst:
+        with (
+            open_binary(path) as binary,
+            codecs.getreader(encoding)(binary) as src,
+            os.fdopen(fd, "w", encoding="utf-8", newline="") as dst,
+        ):
             while chunk := src.read(_CHUNK):
                 dst.write(chunk)
         yield Path(tmp), encoding

@@ -10,6 +10,7 @@ Each metric lives in its own module, which provides:
 
 Public names: ``NAMES``, ``load``, ``compute``, ``change``.
 """
+
 from __future__ import annotations
 
 import importlib

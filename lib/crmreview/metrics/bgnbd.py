@@ -22,6 +22,7 @@ Public names: ``BgNbdFit``, ``Backtest``, ``fit``, ``log_likelihood``, ``p_alive
 ``conditional_expected_purchases``, ``expected_purchases``, ``backtest``, ``hyp2f1``,
 ``FitError``.
 """
+
 from __future__ import annotations
 
 import math
@@ -90,10 +91,16 @@ class BgNbdFit:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "r": self.r, "alpha": self.alpha, "a": self.a, "b": self.b,
-            "log_likelihood": self.log_likelihood, "customers": self.customers,
-            "converged": self.converged, "rate_mean": self.rate_mean,
-            "dropout_mean": self.dropout_mean, "dropout_sd": self.dropout_sd,
+            "r": self.r,
+            "alpha": self.alpha,
+            "a": self.a,
+            "b": self.b,
+            "log_likelihood": self.log_likelihood,
+            "customers": self.customers,
+            "converged": self.converged,
+            "rate_mean": self.rate_mean,
+            "dropout_mean": self.dropout_mean,
+            "dropout_sd": self.dropout_sd,
         }
 
 
@@ -105,9 +112,7 @@ def _history(frequency, recency, age) -> tuple[np.ndarray, np.ndarray, np.ndarra
     t_x = np.asarray(recency, dtype=np.float64).ravel()
     T = np.asarray(age, dtype=np.float64).ravel()
     if not (x.shape == t_x.shape == T.shape):
-        raise FitError(
-            f"frequency, recency and age need the same length, got {x.size}, {t_x.size} and {T.size}"
-        )
+        raise FitError(f"frequency, recency and age need the same length, got {x.size}, {t_x.size} and {T.size}")
     for name, values in (("frequency", x), ("recency", t_x), ("age", T)):
         if not np.all(np.isfinite(values)):
             raise FitError(f"{name} has a missing or infinite value")
@@ -169,8 +174,7 @@ def _nelder_mead(f, x0: np.ndarray, *, step: float, xtol: float, ftol: float, ma
     while evals < max_evals:
         order = np.argsort(values, kind="stable")
         simplex, values = simplex[order], values[order]
-        if (np.max(np.abs(simplex[1:] - simplex[0])) <= xtol
-                and np.max(np.abs(values[1:] - values[0])) <= ftol):
+        if np.max(np.abs(simplex[1:] - simplex[0])) <= xtol and np.max(np.abs(values[1:] - values[0])) <= ftol:
             return simplex[0], values[0], evals, True
         centroid = simplex[:-1].mean(axis=0)
         worst = simplex[-1]
@@ -246,7 +250,12 @@ def fit(
     evals_total, best_value, converged = 0, objective(theta), False
     for _ in range(12):
         theta, value, evals, converged = _nelder_mead(
-            objective, theta, step=0.3, xtol=1e-9, ftol=1e-13, max_evals=max_evals,
+            objective,
+            theta,
+            step=0.3,
+            xtol=1e-9,
+            ftol=1e-13,
+            max_evals=max_evals,
         )
         evals_total += evals
         improved = best_value - value
@@ -255,8 +264,14 @@ def fit(
             break
     r, alpha, a, b = (float(v) for v in np.exp(theta))
     return BgNbdFit(
-        r=r, alpha=alpha, a=a, b=b, log_likelihood=float(-best_value * n), customers=n,
-        evaluations=evals_total, converged=bool(converged and math.isfinite(best_value)),
+        r=r,
+        alpha=alpha,
+        a=a,
+        b=b,
+        log_likelihood=float(-best_value * n),
+        customers=n,
+        evaluations=evals_total,
+        converged=bool(converged and math.isfinite(best_value)),
     )
 
 
@@ -410,9 +425,7 @@ class Backtest:
         }
 
 
-def backtest(
-    frequency, recency, age, holdout_purchases, horizon: float, *, top_frequency: int = 7
-) -> Backtest:
+def backtest(frequency, recency, age, holdout_purchases, horizon: float, *, top_frequency: int = 7) -> Backtest:
     """Fit on the calibration histories, then compare each customer's expected purchases over
     ``horizon`` with ``holdout_purchases`` (what they bought in the holdout period)."""
     x, t_x, T = _history(frequency, recency, age)

@@ -18,6 +18,7 @@ Public names: ``churn`` (the metric), ``purchase_model``, ``lifecycle_history``,
 ``recency_frame``, ``states_frame``, ``flows_frame``, ``risk_frame``, ``data_span``,
 ``rows``, ``summary``, ``STATES``, ``BREAKDOWNS``, ``RISK_LIST_LENGTH``.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -58,9 +59,21 @@ DAYS_PER_UNIT = 7.0
 #: bands of P(alive) reported by the model
 ALIVE_BANDS = ((0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.0))
 RISK_COLUMNS = (
-    "customer_id", "name", "owner_rep_id", "rep_name", "team", "tier", "value", "state",
-    "purchases", "last_purchase_date", "recency_days", "median_gap_days", "gap_ratio",
-    "p_alive", "expected_purchases",
+    "customer_id",
+    "name",
+    "owner_rep_id",
+    "rep_name",
+    "team",
+    "tier",
+    "value",
+    "state",
+    "purchases",
+    "last_purchase_date",
+    "recency_days",
+    "median_gap_days",
+    "gap_ratio",
+    "p_alive",
+    "expected_purchases",
 )
 
 
@@ -189,9 +202,13 @@ def purchase_model(
     horizon_days = period.days if holdout_days is None else int(holdout_days)
     if horizon_days < 1:
         raise ValueError(f"holdout_days must be >= 1, got {holdout_days!r}")
-    empty = pd.DataFrame({"customer_id": pd.Series(dtype="object"),
-                          "p_alive": pd.Series(dtype="float64"),
-                          "expected_purchases": pd.Series(dtype="float64")})
+    empty = pd.DataFrame(
+        {
+            "customer_id": pd.Series(dtype="object"),
+            "p_alive": pd.Series(dtype="float64"),
+            "expected_purchases": pd.Series(dtype="float64"),
+        }
+    )
     summary: dict[str, Any] = {"model": "BG/NBD", "unit": "week", "horizon_days": period.days}
     live = _rfm(con, period.as_of, period.as_of)
     x, t_x, T = _weeks(live)
@@ -226,7 +243,10 @@ def purchase_model(
     hx, ht_x, hT = _weeks(history)
     try:
         result = bgnbd.backtest(
-            hx, ht_x, hT, history["holdout_purchases"].to_numpy(dtype=np.float64),
+            hx,
+            ht_x,
+            hT,
+            history["holdout_purchases"].to_numpy(dtype=np.float64),
             horizon_days / DAYS_PER_UNIT,
         )
     except bgnbd.FitError as exc:
@@ -235,9 +255,7 @@ def purchase_model(
         test.update({"status": "fitted", **result.as_dict()})
         del test["horizon"]
     summary["backtest"] = test
-    per_customer = pd.DataFrame(
-        {"customer_id": live["customer_id"], "p_alive": alive, "expected_purchases": expected}
-    )
+    per_customer = pd.DataFrame({"customer_id": live["customer_id"], "p_alive": alive, "expected_purchases": expected})
     return summary, per_customer
 
 
@@ -245,30 +263,52 @@ def purchase_model(
 
 
 def _group_objects(
-    con, period: Period, base: Period, settings: Settings, by: str, list_length: int,
+    con,
+    period: Period,
+    base: Period,
+    settings: Settings,
+    by: str,
+    list_length: int,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, pd.DataFrame]]:
     tiers = tier_params(settings)
-    states = queries.run(
-        con, "metrics/churn/lifecycle_states", {**_state_params(period, settings), "by": by, **tiers}
-    )
+    states = queries.run(con, "metrics/churn/lifecycle_states", {**_state_params(period, settings), "by": by, **tiers})
     base_states = queries.run(
         con, "metrics/churn/lifecycle_states", {**_state_params(base, settings), "by": by, **tiers}
     )
     flows = queries.run(
-        con, "metrics/churn/lifecycle_flows",
-        {**_state_params(period, settings), "comparison_as_of": base.as_of,
-         "comparison_start": base.start, "by": by, **tiers},
+        con,
+        "metrics/churn/lifecycle_flows",
+        {
+            **_state_params(period, settings),
+            "comparison_as_of": base.as_of,
+            "comparison_start": base.start,
+            "by": by,
+            **tiers,
+        },
     )
     before = period.compare("prev")
     rates = queries.run(
-        con, "metrics/churn/rate",
-        {"period_start": period.start, "previous_start": before.start, "as_of": period.as_of,
-         **_thresholds(settings), "by": by, **tiers},
+        con,
+        "metrics/churn/rate",
+        {
+            "period_start": period.start,
+            "previous_start": before.start,
+            "as_of": period.as_of,
+            **_thresholds(settings),
+            "by": by,
+            **tiers,
+        },
     )
     risk = queries.run(
-        con, "metrics/churn/risk",
-        {**_state_params(period, settings), "risk_gap_factor": settings.risk_gap_factor,
-         "by": by, "list_length": list_length, **tiers},
+        con,
+        "metrics/churn/risk",
+        {
+            **_state_params(period, settings),
+            "risk_gap_factor": settings.risk_gap_factor,
+            "by": by,
+            "list_length": list_length,
+            **tiers,
+        },
     )
     revenue = revenue_retention(con, period, base, settings, by)
     states_by, base_by, flows_by = group_rows(states), group_rows(base_states), group_rows(flows)
@@ -398,13 +438,18 @@ def lifecycle_history(
         if first is None or each.as_of < first:
             continue
         frame = queries.run(
-            con, "metrics/churn/lifecycle_states",
+            con,
+            "metrics/churn/lifecycle_states",
             {**_state_params(each, settings), "by": "all", **tier_params(settings)},
         )
         for entry in _states(frame):
             records.append(
-                {"period": each.label, "as_of": each.as_of.isoformat(), "state": entry["state"],
-                 "customers": entry["customers"]}
+                {
+                    "period": each.label,
+                    "as_of": each.as_of.isoformat(),
+                    "state": entry["state"],
+                    "customers": entry["customers"],
+                }
             )
     frame = pd.DataFrame(records, columns=["period", "as_of", "state", "customers"])
     return frame.astype({"customers": "int64"})
@@ -436,11 +481,13 @@ def recency_frame(
 
 def rows(result: dict[str, Any]) -> pd.DataFrame:
     """One row per period (and group) and state: the ``--format table`` / csv body."""
-    return stacked_rows(result, lambda obj: pd.DataFrame(
-        [{k: entry[k] for k in ("state", "customers", "share", "comparison_customers")} for entry in obj["states"]],
-        columns=["state", "customers", "share", "comparison_customers"],
-    ))
-
+    return stacked_rows(
+        result,
+        lambda obj: pd.DataFrame(
+            [{k: entry[k] for k in ("state", "customers", "share", "comparison_customers")} for entry in obj["states"]],
+            columns=["state", "customers", "share", "comparison_customers"],
+        ),
+    )
 
 
 def summary(result: dict[str, Any]) -> list[str]:
@@ -465,7 +512,8 @@ def summary(result: dict[str, Any]) -> list[str]:
             back = (
                 f"back-test {test['holdout_start']}..{test['holdout_end']}: predicted "
                 f"{test['predicted_purchases']:,.0f} vs actual {test['actual_purchases']:,.0f} purchase days"
-                if test["status"] == "fitted" else "back-test: not enough history"
+                if test["status"] == "fitted"
+                else "back-test: not enough history"
             )
             lines.append(
                 f"  BG/NBD (weeks) r={model['r']:.4g} alpha={model['alpha']:.4g} a={model['a']:.4g} "

@@ -3,6 +3,7 @@
 Public names: ``BREAKDOWNS``, ``number``, ``count``, ``fmt``, ``stacked_rows``,
 ``check_by``, ``check_compare``, ``group_rows``, ``tier_params``.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,8 +16,15 @@ from ..config import Settings
 from ..periods import COMPARE_MODES
 
 __all__ = [
-    "BREAKDOWNS", "number", "count", "fmt", "stacked_rows", "check_by", "check_compare",
-    "group_rows", "tier_params",
+    "BREAKDOWNS",
+    "number",
+    "count",
+    "fmt",
+    "stacked_rows",
+    "check_by",
+    "check_compare",
+    "group_rows",
+    "tier_params",
 ]
 
 #: every ``--by`` a metric can offer: owner rep, team, source channel, region, customer tier.

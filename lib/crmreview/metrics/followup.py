@@ -11,6 +11,7 @@ macro ``customer_followup`` (``queries/macros/followup.sql``, on the ABC tier of
 Public names: ``followup`` (the metric), ``BREAKDOWNS``, ``LIST_LENGTH``,
 ``compliance_frame``, ``reps_frame``, ``teams_frame``, ``rows``, ``summary``.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,14 +27,20 @@ from . import common
 from .common import fmt, number
 
 __all__ = [
-    "BREAKDOWNS", "LIST_LENGTH", "followup", "compliance_frame", "reps_frame", "teams_frame", "rows", "summary",
+    "BREAKDOWNS",
+    "LIST_LENGTH",
+    "followup",
+    "compliance_frame",
+    "reps_frame",
+    "teams_frame",
+    "rows",
+    "summary",
 ]
 
 TIERS = ("A", "B", "C")
 BREAKDOWNS = common.BREAKDOWNS
 #: how many pool candidates and ownership conflicts the result lists (all are counted)
 LIST_LENGTH = 20
-
 
 
 def _money(value: Any) -> float | None:
@@ -78,7 +85,8 @@ def _counts(row) -> dict[str, Any]:
 def _compliance(con, period: Period, settings: Settings, by: str) -> dict[str, dict[str, Any]]:
     """{group: {counts..., "tiers": [{tier, cadence_days, counts...}]}} from followup_compliance."""
     frame = queries.run(
-        con, "metrics/followup/compliance",
+        con,
+        "metrics/followup/compliance",
         {**_params(period, settings), "by": by, "period_start": period.start, "period_end": period.end},
     )
     groups: dict[str, dict[str, Any]] = {}
@@ -100,7 +108,9 @@ def _workload(con, period: Period, settings: Settings) -> tuple[pd.DataFrame, pd
         "tier_b_share": settings.tier_b_share,
         "value_window_months": settings.value_window_months,
     }
-    return queries.run(con, "metrics/followup/workload", params), queries.run(con, "metrics/followup/workload_teams", params)
+    return queries.run(con, "metrics/followup/workload", params), queries.run(
+        con, "metrics/followup/workload_teams", params
+    )
 
 
 def _rep_entries(workload: pd.DataFrame, by_rep: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -120,8 +130,12 @@ def _rep_entries(workload: pd.DataFrame, by_rep: dict[str, dict[str, Any]]) -> l
                 "overdue": int(compliance.get("overdue", 0)),
                 "compliance": compliance.get("compliance"),
                 "tiers": [
-                    {"tier": t["tier"], "customers": t["customers"], "overdue": t["overdue"],
-                     "compliance": t["compliance"]}
+                    {
+                        "tier": t["tier"],
+                        "customers": t["customers"],
+                        "overdue": t["overdue"],
+                        "compliance": t["compliance"],
+                    }
                     for t in tiers
                 ],
                 "pool_candidates": int(compliance.get("pool_candidates", 0)),
@@ -188,11 +202,16 @@ def followup(
     workload, teams = _workload(con, period, settings)
     pool = queries.run(con, "metrics/followup/pool_candidates", {**params, "list_limit": list_limit})
     conflicts = queries.run(
-        con, "metrics/followup/ownership_conflicts",
+        con,
+        "metrics/followup/ownership_conflicts",
         {
-            "as_of": period.as_of, "period_start": period.start, "period_end": period.end,
-            "tier_a_share": settings.tier_a_share, "tier_b_share": settings.tier_b_share,
-            "value_window_months": settings.value_window_months, "list_limit": list_limit,
+            "as_of": period.as_of,
+            "period_start": period.start,
+            "period_end": period.end,
+            "tier_a_share": settings.tier_a_share,
+            "tier_b_share": settings.tier_b_share,
+            "value_window_months": settings.value_window_months,
+            "list_limit": list_limit,
         },
     )
     target = sum(number(v) or 0.0 for v in workload["target_amount"])
@@ -241,8 +260,11 @@ def followup(
         groups = by_rep if by == "rep" else by_team if by == "team" else _compliance(con, period, settings, by)
         result["by"] = by
         result["groups"] = [
-            {"group": key or None, **{k: v for k, v in obj.items() if k != "tiers"},
-             **({} if by == "tier" else {"tiers": obj["tiers"]})}
+            {
+                "group": key or None,
+                **{k: v for k, v in obj.items() if k != "tiers"},
+                **({} if by == "tier" else {"tiers": obj["tiers"]}),
+            }
             for key, obj in sorted(groups.items())
         ]
     return result
@@ -266,8 +288,18 @@ def compliance_frame(result: dict[str, Any]) -> pd.DataFrame:
 
 
 _REP_COLUMNS = (
-    "rep_id", "name", "team", "customers", "a_customers", "overdue", "compliance", "pool_candidates",
-    "won_amount", "target_amount", "target_won_amount", "attainment",
+    "rep_id",
+    "name",
+    "team",
+    "customers",
+    "a_customers",
+    "overdue",
+    "compliance",
+    "pool_candidates",
+    "won_amount",
+    "target_amount",
+    "target_won_amount",
+    "attainment",
 )
 
 
@@ -275,20 +307,43 @@ def reps_frame(result: dict[str, Any]) -> pd.DataFrame:
     """One row per rep: workload, compliance and attainment (``_REP_COLUMNS``)."""
     frame = pd.DataFrame(result["reps"], columns=list(_REP_COLUMNS))
     return frame.astype(
-        {"customers": "int64", "a_customers": "int64", "overdue": "int64", "compliance": "float64",
-         "pool_candidates": "int64", "won_amount": "float64", "target_amount": "float64",
-         "target_won_amount": "float64", "attainment": "float64"}
+        {
+            "customers": "int64",
+            "a_customers": "int64",
+            "overdue": "int64",
+            "compliance": "float64",
+            "pool_candidates": "int64",
+            "won_amount": "float64",
+            "target_amount": "float64",
+            "target_won_amount": "float64",
+            "attainment": "float64",
+        }
     )
 
 
 def teams_frame(result: dict[str, Any]) -> pd.DataFrame:
     """One row per team: reps, customers, a_customers, overdue, compliance, amounts, attainment."""
-    columns = ["team", "reps", "customers", "a_customers", "overdue", "compliance", "won_amount",
-               "target_amount", "target_won_amount", "attainment"]
+    columns = [
+        "team",
+        "reps",
+        "customers",
+        "a_customers",
+        "overdue",
+        "compliance",
+        "won_amount",
+        "target_amount",
+        "target_won_amount",
+        "attainment",
+    ]
     frame = pd.DataFrame(result["teams"], columns=columns)
     return frame.astype(
-        {"compliance": "float64", "won_amount": "float64", "target_amount": "float64",
-         "target_won_amount": "float64", "attainment": "float64"}
+        {
+            "compliance": "float64",
+            "won_amount": "float64",
+            "target_amount": "float64",
+            "target_won_amount": "float64",
+            "attainment": "float64",
+        }
     )
 
 
@@ -302,8 +357,10 @@ def rows(result: dict[str, Any]) -> pd.DataFrame:
     for res in filter(None, (result, result.get("comparison"))):
         if "by" in res:
             frame = pd.DataFrame(
-                [{res["by"]: g["group"] if g["group"] is not None else "", **{c: g[c] for c in _GROUP_COLUMNS}}
-                 for g in res["groups"]],
+                [
+                    {res["by"]: g["group"] if g["group"] is not None else "", **{c: g[c] for c in _GROUP_COLUMNS}}
+                    for g in res["groups"]
+                ],
                 columns=[res["by"], *_GROUP_COLUMNS],
             )
         else:
@@ -313,14 +370,15 @@ def rows(result: dict[str, Any]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-
 def summary(result: dict[str, Any]) -> list[str]:
     """Plain-text lines for ``--format table``: the rules, then one line per period."""
     cadence = ", ".join(f"{t} {d}" for t, d in result["cadence_days"].items())
-    lines = [(
-        f"Follow-up {result['period']['label']} as of {result['as_of']}: cadence days {cadence}; "
-        f"pool after {result['pool_days']} days without activity"
-    )]
+    lines = [
+        (
+            f"Follow-up {result['period']['label']} as of {result['as_of']}: cadence days {cadence}; "
+            f"pool after {result['pool_days']} days without activity"
+        )
+    ]
     for res in filter(None, (result, result.get("comparison"))):
         per_tier = ", ".join(f"{t['tier']} {fmt(t['compliance'], '.0%')}" for t in res["tiers"])
         lines.append(

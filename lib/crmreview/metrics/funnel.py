@@ -8,6 +8,7 @@ Definitions are those of DESIGN.md "Funnel leakage". The SQL, one question per f
 Public names: ``funnel`` (the metric), ``stages_frame``, ``rows``, ``summary``, ``RULES``,
 ``BREAKDOWNS``, ``STAGE_COLUMNS``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,8 +23,15 @@ from . import common
 from .common import fmt, number, stacked_rows
 
 __all__ = [
-    "RULES", "BREAKDOWNS", "STAGE_COLUMNS", "funnel", "trend", "stages_frame", "groups_frame",
-    "rows", "summary",
+    "RULES",
+    "BREAKDOWNS",
+    "STAGE_COLUMNS",
+    "funnel",
+    "trend",
+    "stages_frame",
+    "groups_frame",
+    "rows",
+    "summary",
 ]
 
 RULES = ("furthest", "strict")
@@ -73,14 +81,27 @@ def _stage_entries(rows: pd.DataFrame) -> list[dict[str, Any]]:
     return entries
 
 
-def _object(stage_rows: pd.DataFrame | None, closed: pd.Series | None, n_stages: int, stages: tuple[str, ...]) -> dict[str, Any]:
+def _object(
+    stage_rows: pd.DataFrame | None, closed: pd.Series | None, n_stages: int, stages: tuple[str, ...]
+) -> dict[str, Any]:
     """One funnel object (the overall one, or one group's) from its query rows."""
     if stage_rows is None or stage_rows.empty:
         stage_rows = pd.DataFrame(
-            {"stage": list(stages), "reached": 0, "lost_at": 0, "open_at": 0,
-             "median_days_in_stage": None, "p75_days_in_stage": None, "count_visits": 0,
-             "p10_days_in_stage": None, "p25_days_in_stage": None, "p90_days_in_stage": None,
-             "count_cohort_deals": 0, "count_skipped_stage_deals": 0, "count_backward_move_deals": 0}
+            {
+                "stage": list(stages),
+                "reached": 0,
+                "lost_at": 0,
+                "open_at": 0,
+                "median_days_in_stage": None,
+                "p75_days_in_stage": None,
+                "count_visits": 0,
+                "p10_days_in_stage": None,
+                "p25_days_in_stage": None,
+                "p90_days_in_stage": None,
+                "count_cohort_deals": 0,
+                "count_skipped_stage_deals": 0,
+                "count_backward_move_deals": 0,
+            }
         )
     entries = _stage_entries(stage_rows)
     losses = [(s["lost_at"], -i, s["stage"]) for i, s in enumerate(entries) if s["lost_at"] > 0]
@@ -117,7 +138,8 @@ def _objects(con, params: dict[str, Any], settings: Settings, rule: str, by: str
         "value_window_months": settings.value_window_months,
     }
     stage_rows = queries.run(
-        con, "metrics/funnel/stages",
+        con,
+        "metrics/funnel/stages",
         {**params, "stages": list(settings.stages), "strict": rule == "strict", "by": by},
     )
     closed = queries.run(con, "metrics/funnel/closed", {**params, "by": by})
@@ -154,9 +176,15 @@ def funnel(
     params = {"period_start": period.start, "period_end": period.end, "as_of": period.as_of}
     overall = _objects(con, params, settings, rule, "all")["all"]
     closed = queries.run(
-        con, "metrics/funnel/closed",
-        {**params, "by": "all", "tier_a_share": settings.tier_a_share, "tier_b_share": settings.tier_b_share,
-         "value_window_months": settings.value_window_months},
+        con,
+        "metrics/funnel/closed",
+        {
+            **params,
+            "by": "all",
+            "tier_a_share": settings.tier_a_share,
+            "tier_b_share": settings.tier_b_share,
+            "value_window_months": settings.value_window_months,
+        },
     ).iloc[0]
     reasons = queries.run(con, "metrics/funnel/lost_reasons", params)
     stale = queries.run(con, "metrics/funnel/stale_deals", {"as_of": period.as_of, "stale_days": settings.stale_days})
@@ -284,9 +312,7 @@ def summary(result: dict[str, Any]) -> list[str]:
             f"{res['stale_deals']} stale (no change in {res['stale_days']}+ days)"
         )
         if res["lost_reasons"]:
-            top = ", ".join(
-                f"{r['lost_reason'] or '(none)'} {r['deals']}" for r in res["lost_reasons"][:5]
-            )
+            top = ", ".join(f"{r['lost_reason'] or '(none)'} {r['deals']}" for r in res["lost_reasons"][:5])
             lines.append(f"  lost reasons: {top}")
     small = [g["group"] or "(none)" for g in result.get("groups", []) if g["small_group"]]
     if small:

@@ -6,6 +6,7 @@ row per group), on the macros of ``queries/macros/purchases.sql``.
 
 Public names: ``repurchase`` (the metric), ``rows``, ``summary``, ``BREAKDOWNS``, ``KEYS``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,8 +38,14 @@ KEYS = (
 
 def _object(row: pd.Series | None) -> dict[str, Any]:
     if row is None:
-        return {key: (0 if key in ("customers_purchasing", "repeat_customers",
-                                    "returning_customers", "purchase_gaps") else None) for key in KEYS}
+        return {
+            key: (
+                0
+                if key in ("customers_purchasing", "repeat_customers", "returning_customers", "purchase_gaps")
+                else None
+            )
+            for key in KEYS
+        }
     return {
         "customers_purchasing": count(row["count_customers_purchasing"]),
         "repeat_rate": number(row["repeat_rate"]),
@@ -71,7 +78,9 @@ def repurchase(
     """
     group_by = check_by(by, "repurchase")
     params = {
-        "period_start": period.start, "period_end": period.end, "as_of": period.as_of,
+        "period_start": period.start,
+        "period_end": period.end,
+        "as_of": period.as_of,
         **tier_params(settings),
     }
     overall = queries.run(con, "metrics/repurchase/rates", {**params, "by": "all"})
@@ -90,7 +99,6 @@ def repurchase(
 def rows(result: dict[str, Any]) -> pd.DataFrame:
     """One row per period (and group): the ``--format table`` / csv body."""
     return stacked_rows(result, lambda obj: pd.DataFrame([{key: obj[key] for key in KEYS}]))
-
 
 
 def summary(result: dict[str, Any]) -> list[str]:

@@ -10,6 +10,7 @@ Shared definitions (purchases, lifecycle states, breakdown groups) are the macro
 Public names: ``retention`` (the metric), ``cohort_frame``, ``rows``, ``summary``,
 ``BREAKDOWNS``, ``COHORT_MONTHS``; ``revenue_retention`` is shared with ``churn``.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -36,15 +37,29 @@ __all__ = [
 #: cohorts shown: the months of first purchase in the year up to the as-of month
 COHORT_MONTHS = 12
 COHORT_COLUMNS = (
-    "cohort", "month", "cohort_customers", "customers", "share", "cohort_revenue", "revenue",
-    "revenue_share", "is_data_start",
+    "cohort",
+    "month",
+    "cohort_customers",
+    "customers",
+    "share",
+    "cohort_revenue",
+    "revenue",
+    "revenue_share",
+    "is_data_start",
 )
 
 
 def _revenue_object(row: pd.Series | None) -> dict[str, Any]:
     if row is None:
-        return {"base_customers": 0, "retained_customers": 0, "base_revenue": 0.0,
-                "retained_revenue": 0.0, "current_revenue": 0.0, "grr": None, "nrr": None}
+        return {
+            "base_customers": 0,
+            "retained_customers": 0,
+            "base_revenue": 0.0,
+            "retained_revenue": 0.0,
+            "current_revenue": 0.0,
+            "grr": None,
+            "nrr": None,
+        }
     return {
         "base_customers": count(row["count_base_customers"]),
         "retained_customers": count(row["count_retained_customers"]),
@@ -66,11 +81,16 @@ def revenue_retention(
     ``current_revenue`` (Σ this, floored at 0 per customer), ``grr``, ``nrr``.
     """
     frame = queries.run(
-        con, "metrics/retention/revenue_retention",
+        con,
+        "metrics/retention/revenue_retention",
         {
-            "comparison_start": base.start, "comparison_end": base.end,
-            "period_start": period.start, "period_end": period.end, "as_of": period.as_of,
-            "by": by, **tier_params(settings),
+            "comparison_start": base.start,
+            "comparison_end": base.end,
+            "period_start": period.start,
+            "period_end": period.end,
+            "as_of": period.as_of,
+            "by": by,
+            **tier_params(settings),
         },
     )
     return {row["group_key"]: _revenue_object(row) for _, row in frame.iterrows()}
@@ -137,11 +157,13 @@ def retention(
 
     def compute(key_by: str) -> dict[str, dict[str, Any]]:
         cells = queries.run(
-            con, "metrics/retention/cohorts",
+            con,
+            "metrics/retention/cohorts",
             {
                 "as_of": period.as_of,
                 "first_cohort_month": _first_cohort_month(period.as_of, cohort_months),
-                "by": key_by, **tier_params(settings),
+                "by": key_by,
+                **tier_params(settings),
             },
         )
         by_group = group_rows(cells)
@@ -189,9 +211,16 @@ def cohort_frame(result: dict[str, Any]) -> pd.DataFrame:
     ]
     frame = pd.DataFrame(records, columns=list(COHORT_COLUMNS))
     return frame.astype(
-        {"month": "int64", "cohort_customers": "int64", "customers": "int64", "share": "float64",
-         "cohort_revenue": "float64", "revenue": "float64", "revenue_share": "float64",
-         "is_data_start": "bool"}
+        {
+            "month": "int64",
+            "cohort_customers": "int64",
+            "customers": "int64",
+            "share": "float64",
+            "cohort_revenue": "float64",
+            "revenue": "float64",
+            "revenue_share": "float64",
+            "is_data_start": "bool",
+        }
     )
 
 

@@ -13,6 +13,7 @@ Public names: ``tiers`` (the metric), ``BREAKDOWNS``, ``TIERS``, ``TIER_COLUMNS`
 ``scorecard_json``, ``tiers_frame``, ``curve_frame``, ``migration_frame``,
 ``movers_frame``, ``rows``, ``summary``.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,18 @@ from . import common
 from .common import fmt, number, stacked_rows
 
 __all__ = [
-    "BREAKDOWNS", "TIERS", "TIER_COLUMNS", "METHODS", "tiers", "scorecard_json", "tiers_frame",
-    "curve_frame", "migration_frame", "movers_frame", "rows", "summary",
+    "BREAKDOWNS",
+    "TIERS",
+    "TIER_COLUMNS",
+    "METHODS",
+    "tiers",
+    "scorecard_json",
+    "tiers_frame",
+    "curve_frame",
+    "migration_frame",
+    "movers_frame",
+    "rows",
+    "summary",
 ]
 
 TIERS = ("A", "B", "C")
@@ -41,7 +52,6 @@ TIER_COLUMNS = ("tier", "customers", "share_of_customers", "value", "share_of_va
 CURVE_POINTS = 101
 #: how many movers the result lists in each direction (all are counted)
 MOVERS_LIST_LENGTH = 50
-
 
 
 def _money(value: Any) -> float:
@@ -86,7 +96,8 @@ def _abc_params(as_of, settings: Settings) -> dict[str, Any]:
 
 def _distribution(con, period: Period, settings: Settings, by: str, method: str) -> dict[str, list[dict]]:
     frame = queries.run(
-        con, "metrics/tiers/distribution",
+        con,
+        "metrics/tiers/distribution",
         {
             **_abc_params(period.as_of, settings),
             "by": by,
@@ -114,7 +125,8 @@ def _distribution(con, period: Period, settings: Settings, by: str, method: str)
 
 def _concentration(con, period: Period, settings: Settings, by: str) -> dict[str, dict[str, Any]]:
     frame = queries.run(
-        con, "metrics/tiers/concentration",
+        con,
+        "metrics/tiers/concentration",
         {"as_of": period.as_of, "value_window_months": settings.value_window_months, "by": by},
     )
     return {
@@ -136,8 +148,15 @@ def _strip(entries: list[dict]) -> list[dict]:
 def _empty_tiers(method: str) -> list[dict]:
     extra = {"mean_score": None} if method == "scorecard" else {}
     return [
-        {"tier": t, "customers": 0, "share_of_customers": None, "value": 0.0, "share_of_value": None,
-         **extra, "_agree": 0}
+        {
+            "tier": t,
+            "customers": 0,
+            "share_of_customers": None,
+            "value": 0.0,
+            "share_of_value": None,
+            **extra,
+            "_agree": 0,
+        }
         for t in TIERS
     ]
 
@@ -316,14 +335,15 @@ def rows(result: dict[str, Any]) -> pd.DataFrame:
     return stacked_rows(result, tiers_frame)
 
 
-
 def summary(result: dict[str, Any]) -> list[str]:
     """Plain-text lines for ``--format table``: what was computed, then one line per period."""
-    lines = [(
-        f"Customer tiers {result['period']['label']} as of {result['as_of']}: ABC over "
-        f"{result['window_months']}-month value ({result['value_basis'].replace('_', ' ')}), "
-        f"A to {result['a_share']:.0%}, B to {result['b_share']:.0%} of value"
-    )]
+    lines = [
+        (
+            f"Customer tiers {result['period']['label']} as of {result['as_of']}: ABC over "
+            f"{result['window_months']}-month value ({result['value_basis'].replace('_', ' ')}), "
+            f"A to {result['a_share']:.0%}, B to {result['b_share']:.0%} of value"
+        )
+    ]
     for res in filter(None, (result, result.get("comparison"))):
         lines.append(
             f"{res['period']['label']}: {res['customers']:,} customers, value {res['total_value']:,.2f}; "

@@ -1,4 +1,5 @@
 """Small HTML and number-formatting helpers shared by the report sections."""
+
 from __future__ import annotations
 
 import html
@@ -7,7 +8,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["HtmlBlock", "esc", "missing", "fmt_pct", "fmt_count", "fmt_money", "fmt_days", "fmt_number", "table", "sentences"]
+__all__ = [
+    "HtmlBlock",
+    "esc",
+    "missing",
+    "fmt_pct",
+    "fmt_count",
+    "fmt_money",
+    "fmt_days",
+    "fmt_number",
+    "table",
+    "sentences",
+]
 
 
 @dataclass(frozen=True)
@@ -55,8 +67,13 @@ def fmt_number(value: float | None, digits: int = 2) -> str:
     return "–" if missing(value) else f"{value:.{digits}f}"
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, numeric: Sequence[int] = (),
-          css_class: str = "crm-table") -> str:
+def table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    numeric: Sequence[int] = (),
+    css_class: str = "crm-table",
+) -> str:
     """An HTML table; the columns whose indexes are in ``numeric`` are right-aligned."""
     right = ' style="text-align: right; padding: 3px 10px;"'
     left = ' style="text-align: left; padding: 3px 10px;"'

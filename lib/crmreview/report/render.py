@@ -19,6 +19,7 @@ fails with ``NoSuchKernel`` unless given a kernel name that exists; the ``lab`` 
 links require.js, MathJax and mermaid from cdnjs, and plotly's ``notebook`` renderer adds a
 MathJax ``<script src=...cdnjs...>`` to every figure.
 """
+
 from __future__ import annotations
 
 import os
@@ -56,9 +57,7 @@ _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # plotly's notebook renderer puts <script src="https://cdnjs.../mathjax/..."></script> in
 # every figure; the report has no LaTeX, so the tag is dropped (any other network tag fails)
-_MATHJAX_TAG = re.compile(
-    r"<script\b[^>]*\bsrc\s*=\s*[\"'][^\"']*mathjax[^\"']*[\"'][^>]*>\s*</script>", re.I
-)
+_MATHJAX_TAG = re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"'][^\"']*mathjax[^\"']*[\"'][^>]*>\s*</script>", re.I)
 _NETWORK = re.compile(
     r"""\b(?:src|href|srcset|poster|action)\s*=\s*["']?\s*(?:https?:)?//[^\s"'>]*"""
     r"""|url\(\s*["']?\s*(?:https?:)?//[^)\s]*"""
@@ -97,9 +96,7 @@ def notebook_path(name: str) -> Path:
     path = config.NOTEBOOKS_DIR / f"{name}.ipynb"
     if not path.is_file():
         known = sorted(p.stem for p in config.NOTEBOOKS_DIR.glob("*.ipynb"))
-        raise ReportError(
-            f"no report {name!r} (looked for {path}); reports: {', '.join(known) or 'none'}"
-        )
+        raise ReportError(f"no report {name!r} (looked for {path}); reports: {', '.join(known) or 'none'}")
     return path
 
 
@@ -208,9 +205,7 @@ def _innermost_frame(traceback: list[str]) -> str:
     return frames[-1] if frames else ""
 
 
-def _execute(
-    source: Path, executed: Path, parameters: dict[str, str], workdir: Path, timeout: int
-) -> None:
+def _execute(source: Path, executed: Path, parameters: dict[str, str], workdir: Path, timeout: int) -> None:
     import papermill
 
     papermill.execute_notebook(
@@ -241,8 +236,7 @@ def _export_html(executed: Path, *, title: str, lang: str) -> str:
             continue
         # warnings on stderr stay in the executed .ipynb, not in the report
         cell.outputs = [
-            out for out in cell.outputs
-            if not (out.get("output_type") == "stream" and out.get("name") == "stderr")
+            out for out in cell.outputs if not (out.get("output_type") == "stream" and out.get("name") == "stderr")
         ]
         for out in cell.outputs:
             data = out.get("data", {})
@@ -348,9 +342,7 @@ def render_report(
     return html_path
 
 
-def _raise_failure(
-    exc: Exception, name: str, executed: Path, failed_path: Path, timeout: int, elapsed: float
-) -> None:
+def _raise_failure(exc: Exception, name: str, executed: Path, failed_path: Path, timeout: int, elapsed: float) -> None:
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
@@ -365,11 +357,7 @@ def _raise_failure(
         at = f" at {frame}" if frame else ""
         raise ReportError(f"{where} failed: {exc.ename}: {exc.evalue}{at}{kept}") from None
     if isinstance(exc, CellTimeoutError):
-        raise ReportError(
-            f"{where} did not finish within the {timeout} s cell timeout{kept}"
-        ) from None
+        raise ReportError(f"{where} did not finish within the {timeout} s cell timeout{kept}") from None
     if isinstance(exc, DeadKernelError):
         raise ReportError(f"{where}: the kernel died after {elapsed:.0f} s ({exc}){kept}") from None
-    raise ReportError(
-        f"{name}.ipynb could not be executed: {type(exc).__name__}: {exc}{kept}"
-    ) from exc
+    raise ReportError(f"{name}.ipynb could not be executed: {type(exc).__name__}: {exc}{kept}") from exc

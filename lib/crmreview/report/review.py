@@ -9,6 +9,7 @@ it again; each notebook cell then displays one section, ``review.section(name)``
 included, is produced there, in the report language, and every number in the prose is
 computed from the metric results.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -41,6 +41,7 @@ counts as ``lead``. The generator keeps the one ambiguous case out of the data: 
 without history that is closed at ``end`` was created and closed in the same quarter, so it
 is never "open as of the quarter's end" with a current stage of won or lost.
 """
+
 from __future__ import annotations
 
 import json
@@ -127,17 +128,73 @@ INDUSTRY_WORDS_EN = (
     ("Capital", "Leasing"),
 )
 BRANDS_ZH = (
-    "华联", "恒信", "鑫源", "东方", "新创", "长江", "金桥", "宏达", "永盛", "天成", "瑞丰", "博远",
-    "嘉禾", "中科", "汇通", "德润", "万隆", "海川", "启明", "安泰", "众诚", "远航", "星辰", "兴业",
-    "华泰", "立信", "正和", "美达", "锦程", "九州", "盛世", "同创", "明珠", "优品", "睿达", "佳禾",
-    "宝丰", "中瑞", "凯越", "泰和",
+    "华联",
+    "恒信",
+    "鑫源",
+    "东方",
+    "新创",
+    "长江",
+    "金桥",
+    "宏达",
+    "永盛",
+    "天成",
+    "瑞丰",
+    "博远",
+    "嘉禾",
+    "中科",
+    "汇通",
+    "德润",
+    "万隆",
+    "海川",
+    "启明",
+    "安泰",
+    "众诚",
+    "远航",
+    "星辰",
+    "兴业",
+    "华泰",
+    "立信",
+    "正和",
+    "美达",
+    "锦程",
+    "九州",
+    "盛世",
+    "同创",
+    "明珠",
+    "优品",
+    "睿达",
+    "佳禾",
+    "宝丰",
+    "中瑞",
+    "凯越",
+    "泰和",
 )
 FORMS_ZH = ("有限公司", "股份有限公司", "集团有限公司", "有限责任公司")
 FORMS_ZH_P = (0.70, 0.15, 0.10, 0.05)
 BRANDS_EN = (
-    "Acme", "Apex", "Summit", "Blue River", "Golden Gate", "Pacific Rim", "Evergreen",
-    "Northstar", "Silverline", "Harbor", "Redwood", "Orion", "Sterling", "Zenith", "Horizon",
-    "Pioneer", "Lotus", "Jade", "Dragon Gate", "Phoenix", "Meridian", "Crescent", "Atlas",
+    "Acme",
+    "Apex",
+    "Summit",
+    "Blue River",
+    "Golden Gate",
+    "Pacific Rim",
+    "Evergreen",
+    "Northstar",
+    "Silverline",
+    "Harbor",
+    "Redwood",
+    "Orion",
+    "Sterling",
+    "Zenith",
+    "Horizon",
+    "Pioneer",
+    "Lotus",
+    "Jade",
+    "Dragon Gate",
+    "Phoenix",
+    "Meridian",
+    "Crescent",
+    "Atlas",
     "Vertex",
 )
 FORMS_EN = ("Ltd", "Co., Ltd.", "Inc.", "Limited", "Group")
@@ -168,27 +225,115 @@ ACTIVITY_KINDS = ("call", "wechat", "visit", "email")
 ACTIVITY_KIND_P = (0.38, 0.30, 0.17, 0.15)
 
 SURNAMES_ZH = (
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡",
-    "郭", "何", "林", "高", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹",
+    "王",
+    "李",
+    "张",
+    "刘",
+    "陈",
+    "杨",
+    "黄",
+    "赵",
+    "吴",
+    "周",
+    "徐",
+    "孙",
+    "马",
+    "朱",
+    "胡",
+    "郭",
+    "何",
+    "林",
+    "高",
+    "罗",
+    "郑",
+    "梁",
+    "谢",
+    "宋",
+    "唐",
+    "许",
+    "韩",
+    "冯",
+    "邓",
+    "曹",
 )
 GIVEN_ZH = (
-    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明",
-    "超", "秀英", "晓东", "海燕", "志强", "建华", "婷婷", "宇航", "思远", "佳怡", "子豪", "雨欣",
-    "浩然", "欣怡", "俊杰",
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "晓东",
+    "海燕",
+    "志强",
+    "建华",
+    "婷婷",
+    "宇航",
+    "思远",
+    "佳怡",
+    "子豪",
+    "雨欣",
+    "浩然",
+    "欣怡",
+    "俊杰",
 )
 FIRST_EN = (
-    "Emily", "David", "Kevin", "Grace", "Michael", "Sophia", "Jason", "Linda", "Eric", "Amy",
-    "Tony", "Cathy", "Leo", "Nina", "Frank", "Helen",
+    "Emily",
+    "David",
+    "Kevin",
+    "Grace",
+    "Michael",
+    "Sophia",
+    "Jason",
+    "Linda",
+    "Eric",
+    "Amy",
+    "Tony",
+    "Cathy",
+    "Leo",
+    "Nina",
+    "Frank",
+    "Helen",
 )
 LAST_EN = ("Chen", "Wang", "Li", "Zhang", "Liu", "Huang", "Zhao", "Wu", "Zhou", "Lin")
 ENGLISH_REP_SHARE = 0.2
 
 #: Chinese New Year's day; the days around it are quiet
 _CNY = (
-    "2018-02-16", "2019-02-05", "2020-01-25", "2021-02-12", "2022-02-01", "2023-01-22",
-    "2024-02-10", "2025-01-29", "2026-02-17", "2027-02-06", "2028-01-26", "2029-02-13",
-    "2030-02-03", "2031-01-23", "2032-02-11", "2033-01-31", "2034-02-19", "2035-02-08",
-    "2036-01-28", "2037-02-15", "2038-02-04", "2039-01-24", "2040-02-12",
+    "2018-02-16",
+    "2019-02-05",
+    "2020-01-25",
+    "2021-02-12",
+    "2022-02-01",
+    "2023-01-22",
+    "2024-02-10",
+    "2025-01-29",
+    "2026-02-17",
+    "2027-02-06",
+    "2028-01-26",
+    "2029-02-13",
+    "2030-02-03",
+    "2031-01-23",
+    "2032-02-11",
+    "2033-01-31",
+    "2034-02-19",
+    "2035-02-08",
+    "2036-01-28",
+    "2037-02-15",
+    "2038-02-04",
+    "2039-01-24",
+    "2040-02-12",
 )
 #: business activity by calendar month: March and Q4 peak, January/February dip
 _MONTH_WEIGHT = np.array([0.85, 0.75, 1.30, 1.00, 0.95, 1.10, 0.90, 0.90, 1.10, 0.85, 1.15, 1.40])
@@ -444,9 +589,7 @@ class _Block:
         t_p = step(t_q, d2)
         t_b1 = step(t_p, b1)
         t_b2 = step(t_b1, b2)
-        last = np.select(
-            [back_return, back, r2, r1], [t_b2, t_b1, t_p, t_q], default=created
-        )
+        last = np.select([back_return, back, r2, r1], [t_b2, t_b1, t_p, t_q], default=created)
         t_won = step(last, d3)
         # a deal nobody works on any more is closed as lost in a clean-up 40-200 days later
         t_lost = np.where(zombie, last + _days(rng.uniform(40, 200, m)), step(last, dl))
@@ -455,10 +598,7 @@ class _Block:
         inside = w_day <= D - 1
         wq = cal.quarter_of_day[np.clip(w_day, 0, D - 1)]
         q0 = cal.q_first[wq]
-        pulled = (
-            cal.q_first[wq] * _DAY
-            - np.maximum(_days(rng.uniform(0.0, 6.0, m)), 7200)
-        )
+        pulled = cal.q_first[wq] * _DAY - np.maximum(_days(rng.uniform(0.0, 6.0, m)), 7200)
         push = won & inside & (wq > 0) & (w_day - q0 < 15) & (rng.random(m) < 0.4) & (pulled > last + 3600)
         t_won = np.where(push, pulled, t_won)
         t_close = np.where(won, t_won, t_lost)
@@ -485,9 +625,7 @@ class _Block:
         legacy = eligible & (created >= cal.start_ts) & (rng.random(m) < p_legacy)
         no_created = ~legacy & (rng.random(m) < 0.005)
         # amounts (whole yuan, in cents); early leads sometimes have none
-        amount = np.round(
-            value[cust] * 9000.0 * rng.lognormal(0.0, 0.35, m) * np.where(pipeline == 1, 0.6, 1.0), -2
-        )
+        amount = np.round(value[cust] * 9000.0 * rng.lognormal(0.0, 0.35, m) * np.where(pipeline == 1, 0.6, 1.0), -2)
         amount = (np.maximum(amount, 1000) * 100).astype(np.int64)
         furthest_true = r1.astype(np.int64) + r2 + r3  # before truncation, for lost reasons
         furthest_true = np.where(back & ~back_return, PROPOSAL, furthest_true)
@@ -667,9 +805,7 @@ class _Block:
         rep = np.where(other, _other(rng, rep, reps.n), rep)
         kind = _choice(rng, ACTIVITY_KIND_P, q)
         order = np.lexsort((cust, ts))
-        self.a_cust, self.a_deal, self.a_rep, self.a_ts, self.a_kind = (
-            x[order] for x in (cust, deal, rep, ts, kind)
-        )
+        self.a_cust, self.a_deal, self.a_rep, self.a_ts, self.a_kind = (x[order] for x in (cust, deal, rep, ts, kind))
 
 
 # ---------------------------------------------------------------- writing -------------
@@ -746,29 +882,59 @@ def _write_block(
     cust_no = blk.customer_no
     w.append(
         "customers",
-        pd.DataFrame({
-            "no": cust_no, "name": blk.names, "industry": blk.industry, "region": blk.region,
-            "band": blk.band, "owner": blk.owner, "channel": blk.channel, "created": _ts(cal, blk.c_ts),
-        }),
-        "printf('C%06d', no), name, " + _pick("industry", INDUSTRIES) + ", " + _pick("region", REGIONS)
-        + ", " + _pick("band", SIZE_BANDS) + ", printf('R%02d', owner + 1), " + _pick("channel", CHANNELS)
+        pd.DataFrame(
+            {
+                "no": cust_no,
+                "name": blk.names,
+                "industry": blk.industry,
+                "region": blk.region,
+                "band": blk.band,
+                "owner": blk.owner,
+                "channel": blk.channel,
+                "created": _ts(cal, blk.c_ts),
+            }
+        ),
+        "printf('C%06d', no), name, "
+        + _pick("industry", INDUSTRIES)
+        + ", "
+        + _pick("region", REGIONS)
+        + ", "
+        + _pick("band", SIZE_BANDS)
+        + ", printf('R%02d', owner + 1), "
+        + _pick("channel", CHANNELS)
         + ", created",
     )
     deal_no = first_deal + np.arange(blk.m, dtype=np.int64)
     w.append(
         "deals",
-        pd.DataFrame({
-            "no": deal_no, "cust": cust_no[blk.d_cust], "owner": blk.d_owner, "pipeline": blk.pipeline,
-            "stage": blk.stage_now, "outcome": blk.outcome,
-            "amount": np.where(blk.no_amount, -1, blk.amount), "no_amount": blk.no_amount,
-            "created": _ts(cal, blk.created, blk.no_created),
-            "closed": _ts(cal, np.where(blk.closed, blk.t_close, 0), ~blk.closed),
-            "reason": blk.reason, "channel": blk.d_channel,
-        }),
-        "printf('D%06d', no), printf('C%06d', cust), printf('R%02d', owner + 1), " + _pick("pipeline", PIPELINES)
-        + ", " + _pick("stage", STAGES) + ", " + _pick("outcome", OUTCOMES)
-        + ", case when not no_amount then " + _MONEY.format(c="amount") + " end, created, closed, "
-        + _pick("reason", LOST_REASONS) + ", " + _pick("channel", CHANNELS),
+        pd.DataFrame(
+            {
+                "no": deal_no,
+                "cust": cust_no[blk.d_cust],
+                "owner": blk.d_owner,
+                "pipeline": blk.pipeline,
+                "stage": blk.stage_now,
+                "outcome": blk.outcome,
+                "amount": np.where(blk.no_amount, -1, blk.amount),
+                "no_amount": blk.no_amount,
+                "created": _ts(cal, blk.created, blk.no_created),
+                "closed": _ts(cal, np.where(blk.closed, blk.t_close, 0), ~blk.closed),
+                "reason": blk.reason,
+                "channel": blk.d_channel,
+            }
+        ),
+        "printf('D%06d', no), printf('C%06d', cust), printf('R%02d', owner + 1), "
+        + _pick("pipeline", PIPELINES)
+        + ", "
+        + _pick("stage", STAGES)
+        + ", "
+        + _pick("outcome", OUTCOMES)
+        + ", case when not no_amount then "
+        + _MONEY.format(c="amount")
+        + " end, created, closed, "
+        + _pick("reason", LOST_REASONS)
+        + ", "
+        + _pick("channel", CHANNELS),
     )
     w.append(
         "deal_stage_history",
@@ -777,20 +943,28 @@ def _write_block(
     )
     w.append(
         "orders",
-        pd.DataFrame({
-            "no": first_order + np.arange(blk.o_cust.shape[0], dtype=np.int64), "cust": cust_no[blk.o_cust],
-            "day": (np.datetime64(cal.origin, "D") + blk.o_day).astype("datetime64[s]"),
-            "amount": blk.o_amt,
-        }),
+        pd.DataFrame(
+            {
+                "no": first_order + np.arange(blk.o_cust.shape[0], dtype=np.int64),
+                "cust": cust_no[blk.o_cust],
+                "day": (np.datetime64(cal.origin, "D") + blk.o_day).astype("datetime64[s]"),
+                "amount": blk.o_amt,
+            }
+        ),
         "printf('O%07d', no), printf('C%06d', cust), day::date, " + _MONEY.format(c="amount"),
     )
     w.append(
         "activities",
-        pd.DataFrame({
-            "no": first_activity + np.arange(blk.a_cust.shape[0], dtype=np.int64), "cust": cust_no[blk.a_cust],
-            "deal": np.where(blk.a_deal >= 0, deal_no[np.maximum(blk.a_deal, 0)], -1),
-            "rep": blk.a_rep, "kind": blk.a_kind, "ts": _ts(cal, blk.a_ts),
-        }),
+        pd.DataFrame(
+            {
+                "no": first_activity + np.arange(blk.a_cust.shape[0], dtype=np.int64),
+                "cust": cust_no[blk.a_cust],
+                "deal": np.where(blk.a_deal >= 0, deal_no[np.maximum(blk.a_deal, 0)], -1),
+                "rep": blk.a_rep,
+                "kind": blk.a_kind,
+                "ts": _ts(cal, blk.a_ts),
+            }
+        ),
         "printf('A%07d', no), printf('C%06d', cust), case when deal >= 0 then printf('D%06d', deal) end, "
         "printf('R%02d', rep + 1), " + _pick("kind", ACTIVITY_KINDS) + ", ts",
     )
@@ -880,10 +1054,17 @@ def _targets(rng: np.random.Generator, cal: _Calendar, reps: _Reps, totals: _Tot
     for k, q in enumerate(cal.quarters):
         factor = season[(q.start.month - 1) // 3] * rng.uniform(0.95, 1.35, reps.n) * (1 + 0.04 * k)
         yuan = np.maximum(np.round(typical * factor, -4), 50_000)
-        rows.append(pd.DataFrame({
-            "rep": np.arange(reps.n), "k": k, "start": np.datetime64(q.start, "s"),
-            "stop": np.datetime64(q.end, "s"), "cents": (yuan * 100).astype(np.int64),
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "rep": np.arange(reps.n),
+                    "k": k,
+                    "start": np.datetime64(q.start, "s"),
+                    "stop": np.datetime64(q.end, "s"),
+                    "cents": (yuan * 100).astype(np.int64),
+                }
+            )
+        )
     frame = pd.concat(rows, ignore_index=True).sort_values(["rep", "k"], kind="stable")
     return frame.reset_index(drop=True)
 
@@ -915,10 +1096,14 @@ def generate(out_dir: str | Path, *, seed: int = 7, size: float = 1.0, end: date
     totals = _Totals(cal, reps)
     writer = _Writer(out)
     try:
-        w_reps = pd.DataFrame({
-            "rep": np.arange(reps.n), "name": reps.names,
-            "team": np.array(reps.team_names, dtype=object)[reps.team], "region": reps.region,
-        })
+        w_reps = pd.DataFrame(
+            {
+                "rep": np.arange(reps.n),
+                "name": reps.names,
+                "team": np.array(reps.team_names, dtype=object)[reps.team],
+                "region": reps.region,
+            }
+        )
         writer.append("reps", w_reps, "printf('R%02d', rep + 1), name, team, " + _pick("region", REGIONS))
         next_deal = next_order = next_activity = 1
         for b, first in enumerate(range(0, n_customers, BLOCK_CUSTOMERS)):
@@ -931,7 +1116,8 @@ def generate(out_dir: str | Path, *, seed: int = 7, size: float = 1.0, end: date
             next_activity += blk.a_cust.shape[0]
         targets = _targets(np.random.default_rng(np.random.SeedSequence([seed, 2])), cal, reps, totals)
         writer.append(
-            "targets", targets,
+            "targets",
+            targets,
             "printf('R%02d', rep + 1), start::date, stop::date, " + _MONEY.format(c="cents"),
         )
         writer.finish()

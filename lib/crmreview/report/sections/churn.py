@@ -12,6 +12,7 @@ distribution; the risk list (first ``RISK_SHOWN`` by value) as a sortable table;
 sentences, its parameter and back-test table and the back-test chart. With no purchase up
 to the as-of date: the heading and a message only.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -51,12 +52,19 @@ def _states_sentence(current: Mapping[str, Any], ctx: ChartContext) -> str:
         for s in current["states"]
     ]
     before = [
-        ctx.t("churn.say.state_count", count=fmt_count(s["comparison_customers"]), state=state_label(s["state"], ctx).lower())
+        ctx.t(
+            "churn.say.state_count",
+            count=fmt_count(s["comparison_customers"]),
+            state=state_label(s["state"], ctx).lower(),
+        )
         for s in current["states"]
     ]
     return ctx.t(
-        "churn.say.states", as_of=ctx.as_of, customers=fmt_count(current["customers"]),
-        states=ctx.t("churn.say.list_separator").join(parts), compare=ctx.compare_label,
+        "churn.say.states",
+        as_of=ctx.as_of,
+        customers=fmt_count(current["customers"]),
+        states=ctx.t("churn.say.list_separator").join(parts),
+        compare=ctx.compare_label,
         compare_states=ctx.t("churn.say.list_separator").join(before),
     )
 
@@ -69,8 +77,12 @@ def _churn_rate_sentence(current: Mapping[str, Any], previous: Mapping[str, Any]
     if previous is not None and not missing(previous.get("churn_rate")):
         compare_part = ctx.t("churn.say.rate_compare", compare=ctx.compare_label, rate=fmt_pct(previous["churn_rate"]))
     return ctx.t(
-        "churn.say.rate", start=fmt_count(current["start_customers"]), day=start_day,
-        churned=fmt_count(current["churned_customers"]), as_of=ctx.as_of, rate=fmt_pct(current["churn_rate"]),
+        "churn.say.rate",
+        start=fmt_count(current["start_customers"]),
+        day=start_day,
+        churned=fmt_count(current["churned_customers"]),
+        as_of=ctx.as_of,
+        rate=fmt_pct(current["churn_rate"]),
         compare_part=compare_part,
     )
 
@@ -83,8 +95,12 @@ def _flows_sentence(current: Mapping[str, Any], ctx: ChartContext, churn_days: i
     if not (slipped or lost or back):
         return None
     return ctx.t(
-        "churn.say.flows", compare=ctx.compare_label, slipped=fmt_count(slipped), lost=fmt_count(lost),
-        back=fmt_count(back), days=churn_days,
+        "churn.say.flows",
+        compare=ctx.compare_label,
+        slipped=fmt_count(slipped),
+        lost=fmt_count(lost),
+        back=fmt_count(back),
+        days=churn_days,
     )
 
 
@@ -93,22 +109,26 @@ def _risk_sentence(current: Mapping[str, Any], ctx: ChartContext) -> str:
     if not current.get("at_risk_customers"):
         return ctx.t("risk.none", as_of=ctx.as_of)
     text = ctx.t(
-        "churn.say.risk", count=fmt_count(current["at_risk_customers"]), factor=fmt_number(factor, 1),
+        "churn.say.risk",
+        count=fmt_count(current["at_risk_customers"]),
+        factor=fmt_number(factor, 1),
         value=fmt_money(current["at_risk_value"]),
     )
     top = current["risk_list"][0] if current.get("risk_list") else None
     if top is not None:
         text += ctx.t(
-            "churn.say.risk_top", name=top.get("name") or top["customer_id"], customer_id=top["customer_id"],
-            tier=top["tier"], owner=top.get("rep_name") or top.get("owner_rep_id") or "–",
-            recency=fmt_count(top["recency_days"]), gap=fmt_days(top["median_gap_days"]),
+            "churn.say.risk_top",
+            name=top.get("name") or top["customer_id"],
+            customer_id=top["customer_id"],
+            tier=top["tier"],
+            owner=top.get("rep_name") or top.get("owner_rep_id") or "–",
+            recency=fmt_count(top["recency_days"]),
+            gap=fmt_days(top["median_gap_days"]),
         )
     return text
 
 
-def churn_sentences(
-    current: Mapping[str, Any], previous: Mapping[str, Any] | None, ctx: ChartContext
-) -> list[str]:
+def churn_sentences(current: Mapping[str, Any], previous: Mapping[str, Any] | None, ctx: ChartContext) -> list[str]:
     """The section's sentences, every number from :func:`crmreview.churn.churn` results
     (``previous``: the comparison period's, for its churn rate; may be None): customers per
     state now and at the comparison date; the churn rate; the main flows; the risk list and
@@ -134,9 +154,12 @@ def model_sentences(model: Mapping[str, Any] | None, ctx: ChartContext) -> list[
         return [ctx.t("model.say.not_fitted", customers=fmt_count(model.get("customers")))]
     out = [
         ctx.t(
-            "model.say.fit", customers=fmt_count(model["customers"]),
-            rate=fmt_number(model["rate_mean"] * 4.345, 1), dropout=fmt_pct(model["dropout_mean"]),
-            expected=fmt_count(round(model["expected_purchases"])), days=model["horizon_days"],
+            "model.say.fit",
+            customers=fmt_count(model["customers"]),
+            rate=fmt_number(model["rate_mean"] * 4.345, 1),
+            dropout=fmt_pct(model["dropout_mean"]),
+            expected=fmt_count(round(model["expected_purchases"])),
+            days=model["horizon_days"],
             alive=fmt_count(round(model["expected_alive"])),
         )
     ]
@@ -146,9 +169,13 @@ def model_sentences(model: Mapping[str, Any] | None, ctx: ChartContext) -> list[
     else:
         out.append(
             ctx.t(
-                "model.say.backtest", end=test["calibration_end"], start=test["holdout_start"],
-                holdout_end=test["holdout_end"], predicted=fmt_count(round(test["predicted_purchases"])),
-                actual=fmt_count(round(test["actual_purchases"])), error=_signed_pct(test["relative_error"]),
+                "model.say.backtest",
+                end=test["calibration_end"],
+                start=test["holdout_start"],
+                holdout_end=test["holdout_end"],
+                predicted=fmt_count(round(test["predicted_purchases"])),
+                actual=fmt_count(round(test["actual_purchases"])),
+                error=_signed_pct(test["relative_error"]),
                 customers=fmt_count(test["customers"]),
             )
         )
@@ -201,16 +228,22 @@ def build(con, review) -> list[Any]:
     heading = f"<h2>{esc(t('churn.heading', ctx.lang))}</h2>"
     if not current["customers"]:
         return [HtmlBlock(f"{heading}\n{sentences(churn_sentences(current, None, ctx))}")]
-    previous = churn(con, review.comparison, settings=settings, compare=review.compare_mode,
-                     risk_list_length=0, model=False)
+    previous = churn(
+        con, review.comparison, settings=settings, compare=review.compare_mode, risk_list_length=0, model=False
+    )
     history = lifecycle_history(con, review.period, settings=settings, periods=HISTORY_PERIODS)
     recency = recency_frame(con, review.period, settings=settings)
     th = current["thresholds"]
     definitions = ctx.t(
-        "churn.definitions", new_days=th["new_days"], active_days=th["active_days"], churn_days=th["churn_days"],
+        "churn.definitions",
+        new_days=th["new_days"],
+        active_days=th["active_days"],
+        churn_days=th["churn_days"],
     )
     risk_intro = ctx.t(
-        "churn.risk_intro", factor=fmt_number(th["risk_gap_factor"], 1), shown=fmt_count(len(current["risk_list"])),
+        "churn.risk_intro",
+        factor=fmt_number(th["risk_gap_factor"], 1),
+        shown=fmt_count(len(current["risk_list"])),
         total=fmt_count(current["at_risk_customers"]),
     )
     blocks: list[Any] = [

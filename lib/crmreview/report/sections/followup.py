@@ -9,6 +9,7 @@ and its comparison, and returns the heading with computed sentences, the complia
 team, the largest pool candidates and the ownership conflicts. With no customer known at the
 as-of date: the heading and a message (and the attainment bars, when there are targets).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -40,8 +41,11 @@ def _compliance_sentence(current, previous, ctx: ChartContext) -> str:
         if e["customers"]
     )
     text = ctx.t(
-        "followup.say.compliance", as_of=ctx.as_of, share=fmt_pct(current.get("compliance")),
-        customers=fmt_count(current.get("customers")), parts=parts,
+        "followup.say.compliance",
+        as_of=ctx.as_of,
+        share=fmt_pct(current.get("compliance")),
+        customers=fmt_count(current.get("customers")),
+        parts=parts,
     )
     before = _tier(previous or {}, "A").get("compliance")
     now = _tier(current, "A").get("compliance")
@@ -60,8 +64,11 @@ def _weakest_rep_sentence(current, ctx: ChartContext) -> str | None:
         return None
     _, _, _, rep, a = min(candidates, key=lambda c: c[:3])
     return ctx.t(
-        "followup.say.weakest_rep", rep=_rep_name(rep), overdue=fmt_count(a["overdue"]),
-        customers=fmt_count(a["customers"]), share=fmt_pct(a["compliance"]),
+        "followup.say.weakest_rep",
+        rep=_rep_name(rep),
+        overdue=fmt_count(a["overdue"]),
+        customers=fmt_count(a["customers"]),
+        share=fmt_pct(a["compliance"]),
     )
 
 
@@ -71,24 +78,29 @@ def _attainment_sentence(current, ctx: ChartContext) -> str:
     reps = [r for r in current.get("reps", []) if not missing(r.get("attainment"))]
     reached = sum(1 for r in reps if r["attainment"] >= 1)
     text = ctx.t(
-        "followup.say.attainment", period=ctx.period_label, share=fmt_pct(current["attainment"]),
-        won=fmt_money(current.get("target_won_amount")), target=fmt_money(current.get("target_amount")),
-        reached=fmt_count(reached), reps=fmt_count(len(reps)),
+        "followup.say.attainment",
+        period=ctx.period_label,
+        share=fmt_pct(current["attainment"]),
+        won=fmt_money(current.get("target_won_amount")),
+        target=fmt_money(current.get("target_amount")),
+        reached=fmt_count(reached),
+        reps=fmt_count(len(reps)),
     )
     teams = [team for team in current.get("teams", []) if not missing(team.get("attainment"))]
     if len(teams) >= 2:
         best = max(teams, key=lambda team: (team["attainment"], str(team["team"])))
         worst = min(teams, key=lambda team: (team["attainment"], str(team["team"])))
         return text + ctx.t(
-            "followup.say.teams", best=best["team"] or "–", best_share=fmt_pct(best["attainment"]),
-            worst=worst["team"] or "–", worst_share=fmt_pct(worst["attainment"]),
+            "followup.say.teams",
+            best=best["team"] or "–",
+            best_share=fmt_pct(best["attainment"]),
+            worst=worst["team"] or "–",
+            worst_share=fmt_pct(worst["attainment"]),
         )
     return text + ctx.t("followup.say.end")
 
 
-def followup_sentences(
-    current: Mapping[str, Any], previous: Mapping[str, Any] | None, ctx: ChartContext
-) -> list[str]:
+def followup_sentences(current: Mapping[str, Any], previous: Mapping[str, Any] | None, ctx: ChartContext) -> list[str]:
     """The section's sentences, every number from the results.
 
     ``current`` / ``previous``: :func:`crmreview.followup.followup` results for the period
@@ -111,42 +123,84 @@ def followup_sentences(
     pool_key = "followup.say.pool_a" if pool_a else "followup.say.pool"
     if not current.get("pool_candidates"):
         pool_key = "followup.say.no_pool"
-    out.append(ctx.t(pool_key, count=fmt_count(current.get("pool_candidates")), days=current.get("pool_days"),
-                     a=fmt_count(pool_a)))
+    out.append(
+        ctx.t(
+            pool_key,
+            count=fmt_count(current.get("pool_candidates")),
+            days=current.get("pool_days"),
+            a=fmt_count(pool_a),
+        )
+    )
     conflicts = current.get("ownership_conflicts", 0)
     out.append(
         ctx.t("followup.say.conflicts", count=fmt_count(conflicts), period=ctx.period_label)
-        if conflicts else ctx.t("followup.say.no_conflicts", period=ctx.period_label)
+        if conflicts
+        else ctx.t("followup.say.no_conflicts", period=ctx.period_label)
     )
     out.append(_attainment_sentence(current, ctx))
     return out
 
 
 def _tier_table(current: Mapping[str, Any], ctx: ChartContext) -> str:
-    headers = [ctx.t("followup.table.tier"), ctx.t("followup.table.cadence"), ctx.t("followup.table.customers"),
-               ctx.t("followup.table.overdue"), ctx.t("followup.table.compliance"),
-               ctx.t("followup.table.median_days"), ctx.t("followup.table.pool")]
+    headers = [
+        ctx.t("followup.table.tier"),
+        ctx.t("followup.table.cadence"),
+        ctx.t("followup.table.customers"),
+        ctx.t("followup.table.overdue"),
+        ctx.t("followup.table.compliance"),
+        ctx.t("followup.table.median_days"),
+        ctx.t("followup.table.pool"),
+    ]
     rows = [
-        [e["tier"], fmt_count(e["cadence_days"]), fmt_count(e["customers"]), fmt_count(e["overdue"]),
-         fmt_pct(e["compliance"]), fmt_days(e["median_days_since_activity"]), fmt_count(e["pool_candidates"])]
+        [
+            e["tier"],
+            fmt_count(e["cadence_days"]),
+            fmt_count(e["customers"]),
+            fmt_count(e["overdue"]),
+            fmt_pct(e["compliance"]),
+            fmt_days(e["median_days_since_activity"]),
+            fmt_count(e["pool_candidates"]),
+        ]
         for e in current["tiers"]
     ]
-    rows.append([ctx.t("followup.table.all"), "", fmt_count(current["customers"]), fmt_count(current["overdue"]),
-                 fmt_pct(current["compliance"]), fmt_days(current["median_days_since_activity"]),
-                 fmt_count(current["pool_candidates"])])
+    rows.append(
+        [
+            ctx.t("followup.table.all"),
+            "",
+            fmt_count(current["customers"]),
+            fmt_count(current["overdue"]),
+            fmt_pct(current["compliance"]),
+            fmt_days(current["median_days_since_activity"]),
+            fmt_count(current["pool_candidates"]),
+        ]
+    )
     return f"<h3>{esc(ctx.t('followup.table.tiers_heading'))}</h3>\n" + table(headers, rows, numeric=(1, 2, 3, 4, 5, 6))
 
 
 def _team_table(current: Mapping[str, Any], ctx: ChartContext) -> str:
     if not current.get("teams"):
         return ""
-    headers = [ctx.t("followup.table.team"), ctx.t("followup.table.reps"), ctx.t("followup.table.customers"),
-               ctx.t("followup.table.a_customers"), ctx.t("followup.table.compliance"),
-               ctx.t("followup.table.target"), ctx.t("followup.table.won"), ctx.t("followup.table.attainment")]
+    headers = [
+        ctx.t("followup.table.team"),
+        ctx.t("followup.table.reps"),
+        ctx.t("followup.table.customers"),
+        ctx.t("followup.table.a_customers"),
+        ctx.t("followup.table.compliance"),
+        ctx.t("followup.table.target"),
+        ctx.t("followup.table.won"),
+        ctx.t("followup.table.attainment"),
+    ]
     rows = [
-        [team["team"] or "–", fmt_count(team["reps"]), fmt_count(team["customers"]), fmt_count(team["a_customers"]),
-         fmt_pct(team["compliance"]), fmt_money(team["target_amount"]), fmt_money(team["target_won_amount"]),
-         fmt_pct(team["attainment"])]
+        [
+            team["team"] or "–",
+            fmt_count(team["reps"]),
+            fmt_count(team["customers"]),
+            fmt_count(team["a_customers"]),
+            fmt_pct(team["compliance"]),
+            fmt_money(team["target_amount"]),
+            fmt_money(team["target_won_amount"]),
+            fmt_pct(team["attainment"]),
+        ]
         for team in current["teams"]
     ]
     return f"<h3>{esc(ctx.t('followup.table.workload'))}</h3>\n" + table(headers, rows, numeric=(1, 2, 3, 4, 5, 6, 7))
@@ -156,16 +210,29 @@ def _pool_table(current: Mapping[str, Any], ctx: ChartContext) -> str:
     listed = current.get("pool_candidate_list", [])[:LIST_SHOWN]
     if not listed:
         return ""
-    headers = [ctx.t("followup.table.customer"), ctx.t("followup.table.owner"), ctx.t("followup.table.tier"),
-               ctx.t("followup.table.value"), ctx.t("followup.table.last_activity")]
+    headers = [
+        ctx.t("followup.table.customer"),
+        ctx.t("followup.table.owner"),
+        ctx.t("followup.table.tier"),
+        ctx.t("followup.table.value"),
+        ctx.t("followup.table.last_activity"),
+    ]
     rows = [
-        [f"{c['name']} ({c['customer_id']})" if c.get("name") else c["customer_id"], c.get("owner_rep_id") or "–",
-         c["tier"], fmt_money(c["value"]),
-         c["last_activity_date"] or ctx.t("followup.table.never")]
+        [
+            f"{c['name']} ({c['customer_id']})" if c.get("name") else c["customer_id"],
+            c.get("owner_rep_id") or "–",
+            c["tier"],
+            fmt_money(c["value"]),
+            c["last_activity_date"] or ctx.t("followup.table.never"),
+        ]
         for c in listed
     ]
-    caption = ctx.t("followup.table.pool_heading", shown=len(listed), total=fmt_count(current["pool_candidates"]),
-                    days=current["pool_days"])
+    caption = ctx.t(
+        "followup.table.pool_heading",
+        shown=len(listed),
+        total=fmt_count(current["pool_candidates"]),
+        days=current["pool_days"],
+    )
     return f"<h3>{esc(caption)}</h3>\n" + table(headers, rows, numeric=(3,))
 
 
@@ -173,15 +240,29 @@ def _conflict_table(current: Mapping[str, Any], ctx: ChartContext) -> str:
     listed = current.get("ownership_conflict_list", [])[:LIST_SHOWN]
     if not listed:
         return ""
-    headers = [ctx.t("followup.table.customer"), ctx.t("followup.table.owner"), ctx.t("followup.table.tier"),
-               ctx.t("followup.table.rep_ids"), ctx.t("followup.table.other_activities")]
+    headers = [
+        ctx.t("followup.table.customer"),
+        ctx.t("followup.table.owner"),
+        ctx.t("followup.table.tier"),
+        ctx.t("followup.table.rep_ids"),
+        ctx.t("followup.table.other_activities"),
+    ]
     rows = [
-        [f"{c['name']} ({c['customer_id']})" if c.get("name") else c["customer_id"], c.get("owner_rep_id") or "–",
-         c["tier"], ", ".join(c["rep_ids"]), f"{c['other_rep_activities']:,} / {c['activities']:,}"]
+        [
+            f"{c['name']} ({c['customer_id']})" if c.get("name") else c["customer_id"],
+            c.get("owner_rep_id") or "–",
+            c["tier"],
+            ", ".join(c["rep_ids"]),
+            f"{c['other_rep_activities']:,} / {c['activities']:,}",
+        ]
         for c in listed
     ]
-    caption = ctx.t("followup.table.conflict_heading", shown=len(listed),
-                    total=fmt_count(current["ownership_conflicts"]), period=ctx.period_label)
+    caption = ctx.t(
+        "followup.table.conflict_heading",
+        shown=len(listed),
+        total=fmt_count(current["ownership_conflicts"]),
+        period=ctx.period_label,
+    )
     return f"<h3>{esc(caption)}</h3>\n" + table(headers, rows, numeric=(4,))
 
 
@@ -211,7 +292,12 @@ def build(con, review) -> list[Any]:
     ]
     if has_targets:
         blocks.append(attainment_chart(reps, ctx))
-    tables = [_tier_table(current, ctx), _team_table(current, ctx), _pool_table(current, ctx),
-              _conflict_table(current, ctx), _footnote(current, ctx)]
+    tables = [
+        _tier_table(current, ctx),
+        _team_table(current, ctx),
+        _pool_table(current, ctx),
+        _conflict_table(current, ctx),
+        _footnote(current, ctx),
+    ]
     blocks.append(HtmlBlock("\n".join(part for part in tables if part)))
     return blocks

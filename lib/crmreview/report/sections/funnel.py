@@ -1,4 +1,5 @@
 """The funnel section: where deals of the period's cohort got to and where they were lost."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -18,16 +19,14 @@ def _stage_rows(result: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
 
 
 def _conversion_sentence(
-    current: Mapping[str, Any], previous: Mapping[str, Any] | None, ctx: ChartContext,
+    current: Mapping[str, Any],
+    previous: Mapping[str, Any] | None,
+    ctx: ChartContext,
     settings: Settings,
 ) -> str | None:
     rows = _stage_rows(current)
     before_by_stage = {row["stage"]: row.get("conversion") for row in _stage_rows(previous)}
-    steps = [
-        (i, row, rows[i + 1])
-        for i, row in enumerate(rows[:-1])
-        if not missing(row.get("conversion"))
-    ]
+    steps = [(i, row, rows[i + 1]) for i, row in enumerate(rows[:-1]) if not missing(row.get("conversion"))]
     if not steps:
         return None
 
@@ -50,14 +49,21 @@ def _conversion_sentence(
         else:
             key = "say.conversion_rose"
         return ctx.t(
-            key, from_stage=label(row["stage"]), to_stage=label(nxt["stage"]),
-            now=now, before=before, **common,
+            key,
+            from_stage=label(row["stage"]),
+            to_stage=label(nxt["stage"]),
+            now=now,
+            before=before,
+            **common,
         )
     # nothing to compare with: name the weakest step of this period (ties: the earlier one)
     _, row, nxt = min(steps, key=lambda step: (step[1]["conversion"], step[0]))
     return ctx.t(
-        "say.weakest_step", from_stage=label(row["stage"]), to_stage=label(nxt["stage"]),
-        now=fmt_pct(row["conversion"]), **common,
+        "say.weakest_step",
+        from_stage=label(row["stage"]),
+        to_stage=label(nxt["stage"]),
+        now=fmt_pct(row["conversion"]),
+        **common,
     )
 
 
@@ -81,21 +87,21 @@ def _leak_sentence(current: Mapping[str, Any], ctx: ChartContext, settings: Sett
     return ctx.t("say.leak", stage=stage, count=f"{lost[leak]:,}", total=f"{total:,}", **common)
 
 
-def _win_rate_sentence(
-    current: Mapping[str, Any], previous: Mapping[str, Any] | None, ctx: ChartContext
-) -> str:
+def _win_rate_sentence(current: Mapping[str, Any], previous: Mapping[str, Any] | None, ctx: ChartContext) -> str:
     if missing(current.get("win_rate")):
         return ctx.t("say.no_closed", period=ctx.period_label)
     won, lost = int(current.get("won") or 0), int(current.get("lost") or 0)
     closed = int(current.get("deals_closed") or won + lost)
     compare_part = ""
     if previous is not None and not missing(previous.get("win_rate")):
-        compare_part = ctx.t(
-            "say.win_rate_compare", compare=ctx.compare_label, rate=fmt_pct(previous["win_rate"])
-        )
+        compare_part = ctx.t("say.win_rate_compare", compare=ctx.compare_label, rate=fmt_pct(previous["win_rate"]))
     return ctx.t(
-        "say.win_rate", period=ctx.period_label, closed=f"{closed:,}", won=f"{won:,}",
-        rate=fmt_pct(current["win_rate"]), compare_part=compare_part,
+        "say.win_rate",
+        period=ctx.period_label,
+        closed=f"{closed:,}",
+        won=f"{won:,}",
+        rate=fmt_pct(current["win_rate"]),
+        compare_part=compare_part,
     )
 
 
@@ -129,11 +135,12 @@ def _footnote(review: Any) -> HtmlBlock:
     current = review.current
     rule = current.get("rule", "furthest")
     key = f"funnel.rule.{rule}"
-    rule_text = t(key, review.lang) if rule in ("furthest", "strict") else t(
-        "funnel.rule.other", review.lang, rule=rule
+    rule_text = (
+        t(key, review.lang) if rule in ("furthest", "strict") else t("funnel.rule.other", review.lang, rule=rule)
     )
     cohort = t(
-        "funnel.cohort", review.lang,
+        "funnel.cohort",
+        review.lang,
         period=review.period.label,
         cohort=f"{int(current.get('cohort_deals') or 0):,}",
         skipped=f"{int(current.get('skipped_stage_deals') or 0):,}",

@@ -3,6 +3,7 @@ over the last periods, lost reasons and stale deals.
 
 ``build(con, review)`` is called by ``QuarterlyReview.section("funnel_detail")``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,9 +26,7 @@ def _won_share(group: dict[str, Any]) -> float | None:
     return group["stages"][-1]["share_of_first"]
 
 
-def detail_sentences(
-    current: dict[str, Any], by_channel: dict[str, Any], lang: str, *, not_set: str
-) -> list[str]:
+def detail_sentences(current: dict[str, Any], by_channel: dict[str, Any], lang: str, *, not_set: str) -> list[str]:
     """Computed sentences: the top lost reason, the best and worst channel, stale deals."""
     period = current["period"]["label"]
     sentences = []
@@ -37,12 +36,17 @@ def detail_sentences(
         top = reasons[0]
         sentences.append(
             t(
-                "detail.say.reason", lang, period=period,
-                reason=top["lost_reason"] or not_set, share=f"{top['share']:.0%}", lost=f"{lost_total:,}",
+                "detail.say.reason",
+                lang,
+                period=period,
+                reason=top["lost_reason"] or not_set,
+                share=f"{top['share']:.0%}",
+                lost=f"{lost_total:,}",
             )
         )
     channels = [
-        g for g in by_channel.get("groups", [])
+        g
+        for g in by_channel.get("groups", [])
         if not g["small_group"] and g["group"] is not None and _won_share(g) is not None
     ]
     if len(channels) >= 2:
@@ -50,16 +54,23 @@ def detail_sentences(
         worst = min(channels, key=lambda g: (_won_share(g), g["group"]))
         sentences.append(
             t(
-                "detail.say.channels", lang, period=period,
-                best=best["group"], best_share=f"{_won_share(best):.0%}",
-                worst=worst["group"], worst_share=f"{_won_share(worst):.0%}",
+                "detail.say.channels",
+                lang,
+                period=period,
+                best=best["group"],
+                best_share=f"{_won_share(best):.0%}",
+                worst=worst["group"],
+                worst_share=f"{_won_share(worst):.0%}",
             )
         )
     if current.get("stale_deals"):
         sentences.append(
             t(
-                "detail.say.stale", lang, count=f"{current['stale_deals']:,}",
-                amount=fmt_money(current.get("stale_amount")), days=current["stale_days"],
+                "detail.say.stale",
+                lang,
+                count=f"{current['stale_deals']:,}",
+                amount=fmt_money(current.get("stale_amount")),
+                days=current["stale_days"],
                 as_of=current["as_of"],
             )
         )
@@ -95,13 +106,22 @@ def build(con: duckdb.DuckDBPyConnection, review: Any) -> list[Any]:
     if stale:
         rows = [
             [
-                d["deal_id"], rep_names.get(d["owner_rep_id"], d["owner_rep_id"] or not_set),
-                settings.stage_label(d["stage"], lang), fmt_money(d["amount"]), f"{d['days_since_change']:,}",
+                d["deal_id"],
+                rep_names.get(d["owner_rep_id"], d["owner_rep_id"] or not_set),
+                settings.stage_label(d["stage"], lang),
+                fmt_money(d["amount"]),
+                f"{d['days_since_change']:,}",
             ]
             for d in stale[:STALE_ROWS]
         ]
         headers = [t(f"detail.stale.{k}", lang) for k in ("deal", "rep", "stage", "amount", "days")]
-        title = t("detail.stale_heading", lang, shown=len(rows), count=f"{current['stale_deals']:,}",
-                  days=current["stale_days"], as_of=current["as_of"])
+        title = t(
+            "detail.stale_heading",
+            lang,
+            shown=len(rows),
+            count=f"{current['stale_deals']:,}",
+            days=current["stale_days"],
+            as_of=current["as_of"],
+        )
         out.append(HtmlBlock(f"<h3>{esc(title)}</h3>\n{table(headers, rows, numeric=(3, 4))}"))
     return out

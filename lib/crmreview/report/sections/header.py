@@ -1,4 +1,5 @@
 """The report header: title, period, comparison, as-of date and how far the loaded data go."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,7 +29,8 @@ def build(con: Any, review: Any) -> list[HtmlBlock]:
         (
             t("report.compare", lang),
             t(
-                "report.compare_line", lang,
+                "report.compare_line",
+                lang,
                 period=_period_text(review.comparison),
                 mode=t(f"report.compare.{review.compare_mode}", lang),
             ),
@@ -48,8 +50,10 @@ def build(con: Any, review: Any) -> list[HtmlBlock]:
     ]
     if review.loaded_through is not None and review.loaded_through < review.period.as_of:
         warning = t(
-            "report.loaded_before_as_of", lang,
-            date=review.loaded_through.isoformat(), as_of=review.period.as_of.isoformat(),
+            "report.loaded_before_as_of",
+            lang,
+            date=review.loaded_through.isoformat(),
+            as_of=review.period.as_of.isoformat(),
         )
         parts.append(f'<p class="crm-warning"><strong>⚠</strong> {esc(warning)}</p>')
     parts.append("</div>")

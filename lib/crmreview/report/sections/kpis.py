@@ -1,4 +1,5 @@
 """The key numbers: this period against the comparison, with the change."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -7,6 +7,7 @@ period and its comparison period and returns the heading with computed sentences
 of the four rates, this period against the comparison. With nobody buying in the period: the
 heading and a message (and the purchase gap, which looks at the whole history).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -48,25 +49,31 @@ def repurchase_sentences(
     else:
         out.append(
             ctx.t(
-                "repurchase.say.repeat", period=ctx.period_label,
+                "repurchase.say.repeat",
+                period=ctx.period_label,
                 customers=fmt_count(current["customers_purchasing"]),
-                rate=fmt_pct(current["repeat_rate"]), compare_part=_compare_part(previous, "repeat_rate", ctx),
+                rate=fmt_pct(current["repeat_rate"]),
+                compare_part=_compare_part(previous, "repeat_rate", ctx),
             )
         )
         share = current.get("returning_revenue_share")
         out.append(
             ctx.t(
                 "repurchase.say.returning" if not missing(share) else "repurchase.say.returning_no_share",
-                rate=fmt_pct(current["returning_rate"]), count=fmt_count(current["returning_customers"]),
-                share=fmt_pct(share), revenue=fmt_money(current.get("net_revenue")),
+                rate=fmt_pct(current["returning_rate"]),
+                count=fmt_count(current["returning_customers"]),
+                share=fmt_pct(share),
+                revenue=fmt_money(current.get("net_revenue")),
                 compare_part=_compare_part(previous, "returning_rate", ctx),
             )
         )
     if current.get("purchase_gaps"):
         out.append(
             ctx.t(
-                "repurchase.say.gap", days=fmt_days(current["median_gap_days"]),
-                gaps=fmt_count(current["purchase_gaps"]), as_of=ctx.as_of,
+                "repurchase.say.gap",
+                days=fmt_days(current["median_gap_days"]),
+                gaps=fmt_count(current["purchase_gaps"]),
+                as_of=ctx.as_of,
             )
         )
     return out

@@ -9,6 +9,7 @@ the as-of date) and returns the heading with computed sentences, then the cohort
 by customers and by revenue. With no first purchase in those months: the heading, the
 revenue-retention sentence and a message.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -27,9 +28,13 @@ def _revenue_sentence(current: Mapping[str, Any], ctx: ChartContext) -> str:
     if not current.get("base_customers"):
         return ctx.t("retention.say.no_base", base=base)
     return ctx.t(
-        "retention.say.revenue", base=base, period=ctx.period_label,
-        customers=fmt_count(current["base_customers"]), revenue=fmt_money(current["base_revenue"]),
-        retained=fmt_count(current["retained_customers"]), grr=fmt_pct(current["grr"]),
+        "retention.say.revenue",
+        base=base,
+        period=ctx.period_label,
+        customers=fmt_count(current["base_customers"]),
+        revenue=fmt_money(current["base_revenue"]),
+        retained=fmt_count(current["retained_customers"]),
+        grr=fmt_pct(current["grr"]),
         nrr=fmt_pct(current["nrr"]),
     )
 
@@ -43,9 +48,13 @@ def _cohort_sentence(current: Mapping[str, Any], ctx: ChartContext) -> str | Non
     again = sum(c["months"][1]["customers"] for c in observed)
     best = max(observed, key=lambda c: (c["months"][1]["share"] or 0.0, c["cohort"]))
     return ctx.t(
-        "retention.say.cohorts", share=fmt_pct(again / size if size else None),
-        first=observed[0]["cohort"], last=observed[-1]["cohort"], customers=fmt_count(size),
-        best=best["cohort"], best_share=fmt_pct(best["months"][1]["share"]),
+        "retention.say.cohorts",
+        share=fmt_pct(again / size if size else None),
+        first=observed[0]["cohort"],
+        last=observed[-1]["cohort"],
+        customers=fmt_count(size),
+        best=best["cohort"],
+        best_share=fmt_pct(best["months"][1]["share"]),
     )
 
 

@@ -9,6 +9,7 @@ heading with computed sentences, the Pareto curve, the tier distribution and the
 heatmap, then tables of the largest movers and of the scorecard tiers. With no customer
 known at the as-of date: the heading and a message only.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -44,8 +45,10 @@ def _concentration_sentence(current, previous, ctx: ChartContext) -> str:
     text = ctx.t("tiers.say.concentration", **common)
     if previous is not None and not missing(previous.get("top20_value_share")):
         return text + ctx.t(
-            "tiers.say.concentration_compare", compare=ctx.compare_label,
-            top20=fmt_pct(previous["top20_value_share"]), gini=fmt_number(previous.get("gini")),
+            "tiers.say.concentration_compare",
+            compare=ctx.compare_label,
+            top20=fmt_pct(previous["top20_value_share"]),
+            gini=fmt_number(previous.get("gini")),
         )
     return text + ctx.t("tiers.say.end")
 
@@ -72,8 +75,12 @@ def _biggest_drop_sentence(current, ctx: ChartContext) -> str | None:
         return None
     top = max(drops, key=lambda m: (m["previous_value"], m["customer_id"]))
     return ctx.t(
-        "tiers.say.biggest_drop", name=top.get("name") or top["customer_id"], customer_id=top["customer_id"],
-        to_tier=top["to_tier"], before=fmt_money(top["previous_value"]), now=fmt_money(top["value"]),
+        "tiers.say.biggest_drop",
+        name=top.get("name") or top["customer_id"],
+        customer_id=top["customer_id"],
+        to_tier=top["to_tier"],
+        before=fmt_money(top["previous_value"]),
+        now=fmt_money(top["value"]),
         owner=top.get("owner_rep_id") or "–",
     )
 
@@ -84,15 +91,15 @@ def _scorecard_sentence(current, ctx: ChartContext) -> str | None:
         return None
     by_tier = {e["tier"]: e for e in card["tiers"]}
     return ctx.t(
-        "tiers.say.scorecard", dimensions=len(card["dimensions"]),
-        a=fmt_count(by_tier.get("A", {}).get("customers")), b=fmt_count(by_tier.get("B", {}).get("customers")),
+        "tiers.say.scorecard",
+        dimensions=len(card["dimensions"]),
+        a=fmt_count(by_tier.get("A", {}).get("customers")),
+        b=fmt_count(by_tier.get("B", {}).get("customers")),
         agree=fmt_pct(card.get("agreement_with_abc")),
     )
 
 
-def tier_sentences(
-    current: Mapping[str, Any], previous: Mapping[str, Any] | None, ctx: ChartContext
-) -> list[str]:
+def tier_sentences(current: Mapping[str, Any], previous: Mapping[str, Any] | None, ctx: ChartContext) -> list[str]:
     """The section's sentences, every number from the results.
 
     ``current`` / ``previous``: :func:`crmreview.tiers.tiers` results for the period and its
@@ -106,9 +113,15 @@ def tier_sentences(
     if not current.get("customers"):
         return [ctx.t("tiers.empty", as_of=ctx.as_of)]
     if missing(current.get("gini")) and not current.get("total_value"):
-        return [ctx.t("tiers.zero_value", customers=fmt_count(current["customers"]),
-                      months=current.get("window_months", 12), as_of=ctx.as_of),
-                _migration_sentence(current, ctx)]
+        return [
+            ctx.t(
+                "tiers.zero_value",
+                customers=fmt_count(current["customers"]),
+                months=current.get("window_months", 12),
+                as_of=ctx.as_of,
+            ),
+            _migration_sentence(current, ctx),
+        ]
     out = [_concentration_sentence(current, previous, ctx), _migration_sentence(current, ctx)]
     for extra in (_biggest_drop_sentence(current, ctx), _scorecard_sentence(current, ctx)):
         if extra:
@@ -120,12 +133,21 @@ def _movers_table(current: Mapping[str, Any], ctx: ChartContext, direction: str)
     movers = [m for m in current.get("movers", []) if m["direction"] == direction][:MOVERS_SHOWN]
     if not movers:
         return ""
-    headers = [ctx.t("tiers.table.customer"), ctx.t("tiers.table.owner"), ctx.t("tiers.table.move"),
-               ctx.t("tiers.table.previous_value"), ctx.t("tiers.table.value")]
+    headers = [
+        ctx.t("tiers.table.customer"),
+        ctx.t("tiers.table.owner"),
+        ctx.t("tiers.table.move"),
+        ctx.t("tiers.table.previous_value"),
+        ctx.t("tiers.table.value"),
+    ]
     rows = [
-        [f"{m.get('name') or ''} ({m['customer_id']})" if m.get("name") else m["customer_id"],
-         m.get("owner_rep_id") or "–", f"{m['from_tier']} → {m['to_tier']}",
-         fmt_money(m["previous_value"]), fmt_money(m["value"])]
+        [
+            f"{m.get('name') or ''} ({m['customer_id']})" if m.get("name") else m["customer_id"],
+            m.get("owner_rep_id") or "–",
+            f"{m['from_tier']} → {m['to_tier']}",
+            fmt_money(m["previous_value"]),
+            fmt_money(m["value"]),
+        ]
         for m in movers
     ]
     total = current.get(f"movers_{direction}", len(movers))
@@ -144,24 +166,43 @@ def _scorecard_table(current: Mapping[str, Any], ctx: ChartContext) -> str:
         f"{_dimension_label(d, ctx)} {d['weight'] / sum(x['weight'] for x in card['dimensions']):.0%}"
         for d in card["dimensions"]
     )
-    intro = ctx.t("tiers.scorecard.intro", weights=weights, a=fmt_number(card["cutoffs"]["A"], 0),
-                  b=fmt_number(card["cutoffs"]["B"], 0))
-    headers = [ctx.t("tiers.table.tier"), ctx.t("tiers.table.customers"), ctx.t("tiers.table.share_customers"),
-               ctx.t("tiers.table.share_value"), ctx.t("tiers.table.mean_score")]
+    intro = ctx.t(
+        "tiers.scorecard.intro",
+        weights=weights,
+        a=fmt_number(card["cutoffs"]["A"], 0),
+        b=fmt_number(card["cutoffs"]["B"], 0),
+    )
+    headers = [
+        ctx.t("tiers.table.tier"),
+        ctx.t("tiers.table.customers"),
+        ctx.t("tiers.table.share_customers"),
+        ctx.t("tiers.table.share_value"),
+        ctx.t("tiers.table.mean_score"),
+    ]
     rows = [
-        [e["tier"], fmt_count(e["customers"]), fmt_pct(e["share_of_customers"]), fmt_pct(e["share_of_value"]),
-         fmt_number(e.get("mean_score"), 1)]
+        [
+            e["tier"],
+            fmt_count(e["customers"]),
+            fmt_pct(e["share_of_customers"]),
+            fmt_pct(e["share_of_value"]),
+            fmt_number(e.get("mean_score"), 1),
+        ]
         for e in card["tiers"]
     ]
-    return (f"<h3>{esc(ctx.t('tiers.scorecard.heading'))}</h3>\n<p>{esc(intro)}</p>\n"
-            + table(headers, rows, numeric=(1, 2, 3, 4)))
+    return f"<h3>{esc(ctx.t('tiers.scorecard.heading'))}</h3>\n<p>{esc(intro)}</p>\n" + table(
+        headers, rows, numeric=(1, 2, 3, 4)
+    )
 
 
 def _footnote(current: Mapping[str, Any], ctx: ChartContext) -> str:
     basis = ctx.t(f"tiers.basis.{current.get('value_basis', 'orders')}")
     note = ctx.t(
-        "tiers.footnote", months=current.get("window_months", 12), as_of=ctx.as_of, basis=basis,
-        a=fmt_pct(current.get("a_share")), b=fmt_pct(current.get("b_share")),
+        "tiers.footnote",
+        months=current.get("window_months", 12),
+        as_of=ctx.as_of,
+        basis=basis,
+        a=fmt_pct(current.get("a_share")),
+        b=fmt_pct(current.get("b_share")),
     )
     return f'<p class="crm-note"><small>{esc(note)}</small></p>'
 
@@ -181,7 +222,11 @@ def build(con, review) -> list[Any]:
         tier_distribution_chart(tiers_frame(current), ctx),
         migration_chart(migration_frame(current), ctx),
     ]
-    tables = [_movers_table(current, ctx, "down"), _movers_table(current, ctx, "up"),
-              _scorecard_table(current, ctx), _footnote(current, ctx)]
+    tables = [
+        _movers_table(current, ctx, "down"),
+        _movers_table(current, ctx, "up"),
+        _scorecard_table(current, ctx),
+        _footnote(current, ctx),
+    ]
     blocks.append(HtmlBlock("\n".join(part for part in tables if part)))
     return blocks
