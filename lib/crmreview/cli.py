@@ -320,6 +320,10 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     with connect_read(args.db) as con:
         result = metrics.compute(con, args.name, period, compare=args.compare, by=args.by, settings=settings, **options)
     module = metrics.load(args.name)
+    for item in result.get("warnings", []):
+        print(f"crm-review: warning: {item['message']}", file=sys.stderr)
+    for name in result.get("missing_inputs", []):
+        print(f"crm-review: missing input: {name} (numbers that need it are left empty)", file=sys.stderr)
     if args.format == "json":
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     elif args.format == "csv":

@@ -6,7 +6,9 @@ Each metric lives in its own module, which provides:
   keys as in DESIGN.md (for the funnel the function is ``funnel``);
 - ``BREAKDOWNS``: the ``--by`` values it supports;
 - ``rows(result) -> DataFrame``: the body of ``--format table`` / ``csv``;
-- ``summary(result) -> list[str]``: plain lines printed under the table.
+- ``summary(result) -> list[str]``: plain lines printed under the table;
+- ``INPUTS``: what it reads and which numbers each input feeds (:mod:`.inputs`): ``compute``
+  adds ``data_span``, ``missing_inputs`` and ``warnings`` and nulls what rests on a missing input.
 
 Public names: ``NAMES``, ``load``, ``compute``, ``change``.
 """
@@ -22,6 +24,7 @@ import duckdb
 
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
+from . import inputs
 from .common import fmt, number, stacked_rows  # re-exported: the helpers every metric uses
 
 __all__ = ["NAMES", "MetricError", "load", "compute", "change", "stacked_rows", "number", "fmt"]
@@ -114,9 +117,12 @@ def compute(
         )
     if compare and "compare" in inspect.signature(function).parameters:
         options = {**options, "compare": compare}  # e.g. tier migration from the comparison period
+    inv = inputs.inventory(con)
     result = function(con, period, settings=settings, by=by, **options)
+    inputs.annotate(con, module.INPUTS, result, period, settings=settings, inv=inv)
     if compare:
         previous = function(con, period.compare(compare), settings=settings, by=by, **options)
+        inputs.annotate(con, module.INPUTS, previous, period.compare(compare), settings=settings, inv=inv)
         result["comparison"] = previous
         result["change"] = change(result, previous)
     return result

@@ -32,6 +32,7 @@ from .. import queries
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
 from . import bgnbd
+from .inputs import Inputs
 from .common import BREAKDOWNS, check_by, check_compare, count, fmt, group_rows, number, stacked_rows, tier_params
 from .retention import revenue_retention
 
@@ -52,6 +53,17 @@ __all__ = [
 ]
 
 STATES = ("new", "reactivated", "active", "dormant", "churned")
+#: what churn reads; every number rests on orders (purchases)
+INPUTS = Inputs(
+    reads=("orders",),
+    needs={
+        "orders": (
+            "customers", "comparison_customers", "states[].customers", "states[].share",
+            "states[].comparison_customers", "churn_rate", "start_customers", "churned_customers", "grr", "nrr",
+            "at_risk_customers", "at_risk_value",
+        ),
+    },
+)  # fmt: skip
 #: customers listed in the result's risk list (all are counted)
 RISK_LIST_LENGTH = 20
 #: the BG/NBD model works in weeks
@@ -402,13 +414,13 @@ def churn(
 def states_frame(result: dict[str, Any]) -> pd.DataFrame:
     """The ``states`` of a :func:`churn` result: ``state, customers, share, comparison_customers``."""
     frame = pd.DataFrame(result.get("states", []), columns=["state", "customers", "share", "comparison_customers"])
-    return frame.astype({"customers": "int64", "share": "float64", "comparison_customers": "int64"})
+    return frame.astype({"customers": "Int64", "share": "float64", "comparison_customers": "Int64"})
 
 
 def flows_frame(result: dict[str, Any]) -> pd.DataFrame:
     """The ``flows`` of a :func:`churn` result: ``from, to, customers``."""
     frame = pd.DataFrame(result.get("flows", []), columns=["from", "to", "customers"])
-    return frame.astype({"customers": "int64"})
+    return frame.astype({"customers": "Int64"})
 
 
 def risk_frame(result: dict[str, Any]) -> pd.DataFrame:
@@ -452,7 +464,7 @@ def lifecycle_history(
                 }
             )
     frame = pd.DataFrame(records, columns=["period", "as_of", "state", "customers"])
-    return frame.astype({"customers": "int64"})
+    return frame.astype({"customers": "Int64"})
 
 
 def recency_frame(
@@ -472,7 +484,7 @@ def recency_frame(
     frame = frame.rename(columns={"lifecycle_state": "state", "count_customers": "customers"})
     columns = ["recency_bin_start_days", "recency_bin_end_days", "state", "customers"]
     return frame[columns].astype(
-        {"recency_bin_start_days": "int64", "recency_bin_end_days": "int64", "customers": "int64"}
+        {"recency_bin_start_days": "Int64", "recency_bin_end_days": "Int64", "customers": "Int64"}
     )
 
 

@@ -24,6 +24,7 @@ from .. import queries
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
 from . import common
+from .inputs import Inputs
 from .common import fmt, number
 
 __all__ = [
@@ -39,6 +40,25 @@ __all__ = [
 
 TIERS = ("A", "B", "C")
 BREAKDOWNS = common.BREAKDOWNS
+_ACTIVITY_KEYS = ("overdue", "compliance", "never_contacted", "pool_candidates", "ownership_conflicts",
+                  "median_days_since_activity")  # fmt: skip
+#: what follow-up reads; without activities nothing can be overdue or followed up
+INPUTS = Inputs(
+    reads=("customers", "activities", "deals", "targets"),
+    needs={
+        "activities": (
+            *_ACTIVITY_KEYS,
+            *(f"tiers[].{k}" for k in _ACTIVITY_KEYS),
+            *(f"reps[].{k}" for k in ("overdue", "compliance", "pool_candidates")),
+            "reps[].tiers[].overdue", "reps[].tiers[].compliance",
+            *(f"teams[].{k}" for k in ("overdue", "compliance")),
+        ),
+        "targets": (
+            "target_amount", "target_won_amount", "attainment",
+            *(f"{g}[].{k}" for g in ("reps", "teams") for k in ("target_amount", "target_won_amount", "attainment")),
+        ),
+    },
+)  # fmt: skip
 #: how many pool candidates and ownership conflicts the result lists (all are counted)
 LIST_LENGTH = 20
 
@@ -283,7 +303,7 @@ def compliance_frame(result: dict[str, Any]) -> pd.DataFrame:
     ]
     columns = ["rep_id", "name", "team", "tier", "customers", "overdue", "compliance"]
     return pd.DataFrame(records, columns=columns).astype(
-        {"customers": "int64", "overdue": "int64", "compliance": "float64"}
+        {"customers": "Int64", "overdue": "Int64", "compliance": "float64"}
     )
 
 
@@ -308,11 +328,11 @@ def reps_frame(result: dict[str, Any]) -> pd.DataFrame:
     frame = pd.DataFrame(result["reps"], columns=list(_REP_COLUMNS))
     return frame.astype(
         {
-            "customers": "int64",
-            "a_customers": "int64",
-            "overdue": "int64",
+            "customers": "Int64",
+            "a_customers": "Int64",
+            "overdue": "Int64",
             "compliance": "float64",
-            "pool_candidates": "int64",
+            "pool_candidates": "Int64",
             "won_amount": "float64",
             "target_amount": "float64",
             "target_won_amount": "float64",
@@ -382,9 +402,9 @@ def summary(result: dict[str, Any]) -> list[str]:
     for res in filter(None, (result, result.get("comparison"))):
         per_tier = ", ".join(f"{t['tier']} {fmt(t['compliance'], '.0%')}" for t in res["tiers"])
         lines.append(
-            f"{res['period']['label']}: {res['customers']:,} customers, {res['overdue']:,} overdue, "
-            f"compliance {fmt(res['compliance'], '.1%')} ({per_tier}); {res['never_contacted']:,} never "
-            f"contacted; {res['pool_candidates']:,} pool candidates; {res['ownership_conflicts']:,} "
+            f"{res['period']['label']}: {fmt(res['customers'], ',')} customers, {fmt(res['overdue'], ',')} overdue, "
+            f"compliance {fmt(res['compliance'], '.1%')} ({per_tier}); {fmt(res['never_contacted'], ',')} never "
+            f"contacted; {fmt(res['pool_candidates'], ',')} pool candidates; {fmt(res['ownership_conflicts'], ',')} "
             f"worked by more than one rep; target attainment {fmt(res['attainment'], '.1%')}"
         )
     return lines

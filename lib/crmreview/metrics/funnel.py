@@ -20,6 +20,7 @@ from .. import queries
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
 from . import common
+from .inputs import Inputs, Inventory
 from .common import fmt, number, stacked_rows
 
 __all__ = [
@@ -36,6 +37,49 @@ __all__ = [
 
 RULES = ("furthest", "strict")
 BREAKDOWNS = common.BREAKDOWNS
+
+
+def _no_lost_deals(inv: Inventory, result: Any, period: Period, settings: Settings) -> dict[str, Any] | None:
+    return {} if inv.rows["deals"] and inv.lost_deals == 0 else None
+
+
+def _no_amounts(inv: Inventory, result: Any, period: Period, settings: Settings) -> dict[str, Any] | None:
+    return {} if inv.rows["deals"] and inv.missing("deals.amount") else None
+
+
+def _history_inferred(inv: Inventory, result: Any, period: Period, settings: Settings) -> dict[str, Any] | None:
+    return {"deals": inv.inferred_history_deals} if inv.inferred_history_deals else None
+
+
+def _small_sample(inv: Inventory, result: Any, period: Period, settings: Settings) -> dict[str, Any] | None:
+    created, closed = result.get("cohort_deals"), result.get("deals_closed")
+    counts = [n for n in (created, closed) if n is not None]
+    if not counts or not any(0 < n < settings.min_group_deals for n in counts):
+        return None
+    return {"created": created or 0, "closed": closed or 0, "period": period.label, "minimum": settings.min_group_deals}
+
+
+_COHORT = (
+    "cohort_deals", "skipped_stage_deals", "backward_move_deals", "biggest_leak",
+    *(f"stages[].{k}" for k in ("reached", "conversion", "share_of_first", "leakage_rate", "lost_at", "open_at")),
+)  # fmt: skip
+_CLOSED = ("deals_closed", "won", "lost", "win_rate", "avg_won_amount", "median_cycle_days", "pipeline_velocity")
+#: what the funnel reads and which numbers each input feeds (:mod:`crmreview.metrics.inputs`)
+INPUTS = Inputs(
+    reads=("deals", "deal_stage_history"),
+    needs={
+        "deals": (*_COHORT, *_CLOSED, "excluded_no_created_at", "open_deals", "stale_deals", "stale_amount"),
+        "deals.created_at": (*_COHORT, "median_cycle_days", "pipeline_velocity"),
+        "deals.closed_at": _CLOSED,
+        "deals.amount": ("avg_won_amount", "pipeline_velocity", "stale_amount"),
+    },
+    warnings={
+        "no_lost_deals": _no_lost_deals,
+        "no_amounts": _no_amounts,
+        "history_inferred": _history_inferred,
+        "small_sample": _small_sample,
+    },
+)
 STAGE_COLUMNS = (
     "stage",
     "reached",
@@ -234,7 +278,7 @@ def stages_frame(result: dict[str, Any]) -> pd.DataFrame:
     numeric = [c for c in STAGE_COLUMNS if c != "stage"]
     frame = frame.astype(dict.fromkeys(numeric, "float64"))
     frame["visits"] = frame["visits"].fillna(0)
-    return frame.astype({"reached": "int64", "lost_at": "int64", "open_at": "int64", "visits": "int64"})
+    return frame.astype({"reached": "Int64", "lost_at": "Int64", "open_at": "Int64", "visits": "Int64"})
 
 
 def groups_frame(result: dict[str, Any]) -> pd.DataFrame:

@@ -17,6 +17,7 @@ import pandas as pd
 from .. import queries
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
+from .inputs import Inputs
 from .common import BREAKDOWNS, check_by, count, fmt, number, stacked_rows, tier_params
 
 __all__ = ["BREAKDOWNS", "KEYS", "repurchase", "rows", "summary"]
@@ -34,6 +35,8 @@ KEYS = (
     "returning_revenue",
     "purchase_gaps",
 )
+#: what repurchase reads; every number rests on orders
+INPUTS = Inputs(reads=("orders",), needs={"orders": KEYS})
 
 
 def _object(row: pd.Series | None) -> dict[str, Any]:

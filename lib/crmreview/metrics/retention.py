@@ -22,6 +22,7 @@ import pandas as pd
 from .. import queries
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
+from .inputs import Inputs
 from .common import BREAKDOWNS, check_by, check_compare, count, fmt, group_rows, number, stacked_rows, tier_params
 
 __all__ = [
@@ -36,6 +37,16 @@ __all__ = [
 
 #: cohorts shown: the months of first purchase in the year up to the as-of month
 COHORT_MONTHS = 12
+#: what retention reads; every number rests on orders
+INPUTS = Inputs(
+    reads=("orders",),
+    needs={
+        "orders": (
+            "base_customers", "retained_customers", "base_revenue", "retained_revenue", "current_revenue",
+            "grr", "nrr", "cohorts[].customers", "cohorts[].revenue",
+        ),
+    },
+)  # fmt: skip
 COHORT_COLUMNS = (
     "cohort",
     "month",
@@ -212,9 +223,9 @@ def cohort_frame(result: dict[str, Any]) -> pd.DataFrame:
     frame = pd.DataFrame(records, columns=list(COHORT_COLUMNS))
     return frame.astype(
         {
-            "month": "int64",
-            "cohort_customers": "int64",
-            "customers": "int64",
+            "month": "Int64",
+            "cohort_customers": "Int64",
+            "customers": "Int64",
             "share": "float64",
             "cohort_revenue": "float64",
             "revenue": "float64",

@@ -26,6 +26,7 @@ from .. import queries
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
 from . import common
+from .inputs import Inputs
 from .common import fmt, number, stacked_rows
 
 __all__ = [
@@ -47,6 +48,16 @@ TIERS = ("A", "B", "C")
 METHODS = ("abc", "scorecard")
 #: no tier breakdown: the tiers are the result
 BREAKDOWNS = tuple(by for by in common.BREAKDOWNS if by != "tier")
+#: what the tiers read; a customer's value needs orders, or won deals with an amount
+INPUTS = Inputs(
+    reads=("customers", "orders", "deals"),
+    needs={
+        "orders|deals.amount": (
+            "total_value", "top20_value_share", "gini", "tiers[].value", "tiers[].share_of_value",
+            "scorecard.tiers[].value", "scorecard.tiers[].share_of_value",
+        ),
+    },
+)  # fmt: skip
 TIER_COLUMNS = ("tier", "customers", "share_of_customers", "value", "share_of_value")
 #: points of the Pareto curve: every percent of customers (0 % .. 100 %)
 CURVE_POINTS = 101
@@ -307,20 +318,20 @@ def tiers_frame(result: dict[str, Any], *, method: str = "abc") -> pd.DataFrame:
         entries = result["scorecard"]["tiers"] if "scorecard" in result else result["scorecard_tiers"]
     frame = pd.DataFrame(entries, columns=list(TIER_COLUMNS))
     return frame.astype(
-        {"customers": "int64", "share_of_customers": "float64", "value": "float64", "share_of_value": "float64"}
+        {"customers": "Int64", "share_of_customers": "float64", "value": "float64", "share_of_value": "float64"}
     )
 
 
 def curve_frame(result: dict[str, Any]) -> pd.DataFrame:
     """The Pareto curve: one row per point, ``customers, share_of_customers, share_of_value``."""
     frame = pd.DataFrame(result["pareto_curve"], columns=["customers", "share_of_customers", "share_of_value"])
-    return frame.astype({"customers": "int64", "share_of_customers": "float64", "share_of_value": "float64"})
+    return frame.astype({"customers": "Int64", "share_of_customers": "float64", "share_of_value": "float64"})
 
 
 def migration_frame(result: dict[str, Any]) -> pd.DataFrame:
     """The migration cells: one row per (from, to), ``from, to, customers, value, previous_value``."""
     frame = pd.DataFrame(result["migration"], columns=["from", "to", "customers", "value", "previous_value"])
-    return frame.astype({"customers": "int64", "value": "float64", "previous_value": "float64"})
+    return frame.astype({"customers": "Int64", "value": "float64", "previous_value": "float64"})
 
 
 def movers_frame(result: dict[str, Any]) -> pd.DataFrame:
@@ -346,7 +357,7 @@ def summary(result: dict[str, Any]) -> list[str]:
     ]
     for res in filter(None, (result, result.get("comparison"))):
         lines.append(
-            f"{res['period']['label']}: {res['customers']:,} customers, value {res['total_value']:,.2f}; "
+            f"{res['period']['label']}: {fmt(res['customers'], ',')} customers, value {fmt(res['total_value'], ',.2f')}; "
             f"top 20% hold {fmt(res['top20_value_share'], '.1%')}, Gini {fmt(res['gini'], '.3f')}; "
             f"since {res['migration_from']['period']}: {res['movers_up']} moved up, "
             f"{res['movers_down']} moved down, {res['new_customers']} new"
