@@ -33,13 +33,17 @@ Modules, each importing only those listed before it:
   and activities, the targets;
 - ``writer``: the CSV layout of each table, partial files renamed into place;
 - ``manifest``: the known totals and ``manifest.json``;
-- this module: ``generate``, which drives them, and the public names.
+- this module: ``generate``, which drives them.
+
+Public names: ``generate``, ``COLUMNS`` (each table's canonical column order, from
+``crmreview.schema``), ``BLOCK_CUSTOMERS``, ``QUARTERS``.
 
 Determinism: the customers are generated and written in blocks of ``BLOCK_CUSTOMERS``; block
 ``b`` draws from ``numpy.random.SeedSequence([seed, 1, b])``, the reps from
 ``[seed, 0]``, the targets from ``[seed, 2]``. Nothing depends on the clock, on hash
 randomization or on thread timing (DuckDB, on one thread, formats the CSV text), so
-the same ``seed``, ``size`` and ``end`` give byte-identical files.
+the same ``seed``, ``size`` and ``end`` give byte-identical files, pinned by sha256 in
+``tests/sample/test_pinned_output.py``.
 
 Data are all inside the window: orders and activities of customers created before it start
 at its first day (so their earlier history is not in the export).
