@@ -17,11 +17,11 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from typing import Annotated, Any, ClassVar, TypeVar
+from types import UnionType
+from typing import Annotated, Any, ClassVar, TypeVar, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
 
 __all__ = ["SchemaError", "StrictModel", "read_yaml", "check", "did_you_mean", "one_of_kinds", "UNION_TAGS"]
 
@@ -76,28 +76,14 @@ def _note_lines(loader: yaml.SafeLoader, node: yaml.Node, path: tuple[Any, ...],
 
 
 class StrictModel(BaseModel):
-    """A block of a YAML file: only the declared keys, values of the declared types (no
-    conversion: ``'30'`` is no number). An unknown key is refused with a suggestion."""
+    """A block of a YAML file: only the declared keys (an unknown key is refused with a
+    suggestion), values of the declared types (no conversion: ``'30'`` is no number)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
     #: what a key of this block is called in messages ("unknown setting stagez")
     key_noun: ClassVar[str] = "key"
     #: what the whole file should be, for a file that is no mapping of keys
     file_expected: ClassVar[str] = "a mapping of keys to values"
-
-    @model_validator(mode="before")
-    @classmethod
-    def _only_known_keys(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            known = [field.alias or name for name, field in cls.model_fields.items()]
-            for key in data:
-                if key not in known:
-                    raise PydanticCustomError(
-                        "unknown_key",
-                        "unknown {noun} {key}",
-                        {"noun": cls.key_noun, "key": key, "known": known},
-                    )
-        return data
 
 
 def one_of_kinds(*kinds: type, expected: str) -> Any:
@@ -171,54 +157,62 @@ def _line(loc: tuple[Any, ...], lines: Lines) -> int | None:
     return None
 
 
-def _expected(model: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
-    """The ``description`` of the deepest declared field on the way to ``loc``."""
-    description, current = getattr(model, "file_expected", None), model
+def _declared(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, str | None]:
+    """What is declared at ``loc``: its annotation (a model class for a block) and the
+    ``description`` of the deepest field on the way."""
+    description, annotation = getattr(model, "file_expected", None), model
     for part in loc:
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(part)
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(part)
             if field is None:
-                break
+                return None, description
             description = field.description or description
-            current = _inner_model(field.annotation)
-    return description
+            annotation = field.annotation
+        elif get_origin(annotation) in (list, dict):
+            annotation = get_args(annotation)[-1]
+        else:
+            return None, description
+    return _unwrap(annotation), description
 
 
-def _inner_model(annotation: Any) -> Any:
-    """The model class inside ``X | None``, ``list[X]`` or ``dict[str, X]``, if any."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
+def _unwrap(annotation: Any) -> Any:
+    """``X`` out of ``Annotated[X, ...]``; out of a union, its model or container member."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, UnionType):
+        members = [_unwrap(member) for member in get_args(annotation)]
+        for member in members:
+            if (isinstance(member, type) and issubclass(member, BaseModel)) or get_origin(member) in (list, dict):
+                return member
+    return annotation
 
 
 def _describe(error: dict[str, Any], model: type[BaseModel], where: str, lines: Lines) -> tuple[int, str]:
     loc = tuple(part for part in error["loc"] if part not in UNION_TAGS)
     kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
-    if kind == "unknown_key":
-        loc = (*loc, ctx["key"])
+    if kind == "extra_forbidden":
+        block, _ = _declared(model, loc[:-1])
+        known = [field.alias or name for name, field in block.model_fields.items()] if block else []
+        noun = getattr(block, "key_noun", "key")
         line = _line(loc, lines)
         at = f" (line {line})" if line else ""
-        suggestion = did_you_mean(ctx["key"], ctx["known"])
+        suggestion = did_you_mean(loc[-1], known)
         hint = f"did you mean {suggestion}? " if suggestion else ""
-        noun = ctx["noun"]
-        return line or 0, (
-            f"{where}: unknown {noun} {_path_text(loc)}{at}; {hint}known {noun}s: {', '.join(map(str, ctx['known']))}"
-        )
+        return line or 0, f"{where}: unknown {noun} {_path_text(loc)}{at}; {hint}known {noun}s: {', '.join(known)}"
     if loc and loc[-1] == "[key]":
         loc = loc[:-1]
         value = loc[-1]
     line = _line(loc, lines)
     at = f" (line {line})" if line else ""
-    expected = _expected(model, loc)
+    _, expected = _declared(model, loc)
     if kind == "value_error":
         problem = str(ctx["error"])
         expected = None
     elif kind == "missing":
         problem = "is missing"
+    elif kind in _KIND and value is None and not loc:
+        problem = "the file is empty"
     elif kind in _KIND and value is None:
         problem = "has no value"
     elif kind in _KIND:
