@@ -6,7 +6,7 @@ every problem into one line that names the file, the key path (``feeds[2].column
 with its line, the value and what was expected, e.g.::
 
     crm-review.yml: stale_days (line 3): 'abc' is not a whole number (expected days, e.g. 30)
-    my_crm.yml: unknown key feeds[0].colums (line 5); did you mean columns? known: table, file, ...
+    my_crm.yml: unknown key feeds[0].colums (line 5); did you mean columns? known keys: table, ...
 
 What was expected comes from each field's ``description``. An unknown key is refused with
 the closest known key as a suggestion (:func:`did_you_mean`).
@@ -23,7 +23,7 @@ from typing import Annotated, Any, ClassVar, TypeVar, Union, get_args, get_origi
 import yaml
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
 
-__all__ = ["SchemaError", "StrictModel", "read_yaml", "check", "did_you_mean", "one_of_kinds", "UNION_TAGS"]
+__all__ = ["Lines", "SchemaError", "StrictModel", "UNION_TAGS", "check", "did_you_mean", "one_of_kinds", "read_yaml"]
 
 #: key -> line (1-based) for every key and list item of a YAML document, by path
 Lines = dict[tuple[Any, ...], int]
