@@ -30,6 +30,14 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (expected YYYY-MM-DD)") from None
 
 
+def _builtin_source(text: str) -> str:
+    from .importing.mapping import BUILTIN_ADAPTERS, unknown_source
+
+    if text not in BUILTIN_ADAPTERS:
+        raise argparse.ArgumentTypeError(unknown_source(text))
+    return text
+
+
 def _date_time(text: str) -> datetime:
     try:
         return datetime.fromisoformat(text)
@@ -162,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     how = imp.add_mutually_exclusive_group()
     how.add_argument(
         "--source",
+        type=_builtin_source,
         choices=("salesforce", "hubspot", "zoho", "jiandaoyun"),
         default=None,
         help="read the CRM's own export with a built-in adapter",

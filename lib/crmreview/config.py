@@ -7,10 +7,16 @@ into the wheel otherwise.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import yaml
+
+from .settings_schema import check_settings_file
+from .yamlcheck import SchemaError, read_yaml
 
 __all__ = [
     "PACKAGE_DIR",
@@ -275,36 +281,36 @@ def settings_path() -> Path | None:
 
 def load_settings(path: str | os.PathLike | None = None) -> Settings:
     """Settings from a YAML file whose keys are :class:`Settings` fields; missing keys keep
-    their defaults, ``stage_labels`` entries are merged into the default labels. With no
-    path, :func:`settings_path` decides; with none there, the defaults."""
-    import dataclasses
+    their defaults, ``stage_labels`` and ``followup_cadence_days`` entries are merged into the
+    defaults, ``scorecard`` replaces ``dimensions`` or ``cutoffs`` whole. With no path,
+    :func:`settings_path` decides; with none there, the defaults.
 
-    import yaml
-
+    Raises :class:`SettingsError` naming the file, the key and its line, the value and what
+    was expected (:mod:`crmreview.settings_schema` declares every key)."""
     path = Path(path) if path else settings_path()
     if path is None:
         return DEFAULT_SETTINGS
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw, lines = read_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise SettingsError(f"cannot read settings file {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise SettingsError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise SettingsError(f"{path}: expected a mapping of setting names to values")
-    known = {f.name: f for f in dataclasses.fields(Settings)}
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise SettingsError(f"{path}: unknown setting {', '.join(unknown)}; known settings: {', '.join(known)}")
+    if raw is None:
+        raw = {}
+    try:
+        data = check_settings_file(raw, where=str(path), lines=lines)
+    except SchemaError as exc:
+        raise SettingsError(str(exc)) from None
     if "stages" in data:
         data["stages"] = tuple(data["stages"])
     if "stage_labels" in data:
         data["stage_labels"] = {**DEFAULT_SETTINGS.stage_labels, **data["stage_labels"]}
     if "followup_cadence_days" in data:
         data["followup_cadence_days"] = {**DEFAULT_SETTINGS.followup_cadence_days, **data["followup_cadence_days"]}
-    if isinstance(data.get("scorecard"), dict):
+    if "scorecard" in data:
         data["scorecard"] = {**DEFAULT_SETTINGS.scorecard, **data["scorecard"]}
     try:
         return dataclasses.replace(DEFAULT_SETTINGS, **data)
-    except (TypeError, ValueError) as exc:
+    except ValueError as exc:
         raise SettingsError(f"{path}: {exc}") from None

@@ -49,6 +49,8 @@ import yaml
 
 from .. import config
 from ..schema import TABLE_SPECS
+from ..yamlcheck import SchemaError, did_you_mean, read_yaml
+from .mapping_schema import check_mapping_file
 
 __all__ = [
     "ADAPTERS_DIR",
@@ -63,6 +65,7 @@ __all__ = [
     "builtin_mapping",
     "load_mapping",
     "parse_expression",
+    "unknown_source",
 ]
 
 ADAPTERS_DIR = config.ADAPTERS_DIR
@@ -320,21 +323,15 @@ class Mapping:
         return [feed for feed in self.feeds if feed.matches(path)]
 
 
-def _as_formats(value: Any, where: str) -> tuple[str, ...]:
+def _as_formats(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise MappingError(f"{where}: a date format is a strptime pattern such as '%d/%m/%Y', or a list of them")
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
-def _as_pairs(value: Any, where: str) -> tuple[tuple[str, str], ...]:
+def _as_pairs(value: Any) -> tuple[tuple[str, str], ...]:
     if value is None:
         return ()
-    if not isinstance(value, dict):
-        raise MappingError(f"{where}: expected a mapping of names, e.g. {{Closed Won: won}}")
     return tuple((str(k).strip(), str(v).strip()) for k, v in value.items())
 
 
@@ -347,45 +344,28 @@ def _as_names(value: Any) -> tuple[str, ...]:
 
 
 def _source(name: str, spec: Any, where: str) -> Source:
-    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
-        spec = str(spec)
-    if isinstance(spec, str):
-        if not spec.strip():
-            raise MappingError(f"{where}: column {name} has an empty source")
-        return Source("auto", spec.strip())
+    """The source of canonical column ``name``; ``spec`` has the shape mapping_schema.SourceSpec declares."""
     if not isinstance(spec, dict):
-        raise MappingError(f"{where}: column {name}: expected a column name, an expression or a mapping")
-    known = {"column", "expr", "value", "generate", "prefix", "of", "format", "map", "optional"}
-    unknown = set(spec) - known
-    if unknown:
-        raise MappingError(
-            f"{where}: column {name}: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
-        )
-    kinds = [k for k in ("column", "expr", "value", "generate") if k in spec]
-    if len(kinds) != 1:
-        raise MappingError(f"{where}: column {name} needs exactly one of column, expr, value, generate")
-    kind = kinds[0]
-    formats = _as_formats(spec.get("format"), f"{where}: column {name}")
-    value_map = _as_pairs(spec.get("map"), f"{where}: column {name}")
+        if not str(spec).strip():
+            raise MappingError(f"{where}: column {name} has an empty source")
+        return Source("auto", str(spec).strip())
+    (kind,) = [k for k in ("column", "expr", "value", "generate") if k in spec]
+    formats = _as_formats(spec.get("format"))
+    value_map = _as_pairs(spec.get("map"))
     if kind == "generate":
-        how = spec["generate"]
-        if how not in ("row", "hash"):
-            raise MappingError(
-                f"{where}: column {name}: generate is 'row' (from the row's line) or 'hash' (of the columns in 'of')"
-            )
         of = spec.get("of") or []
         if isinstance(of, str):
             of = [of]
-        if how == "hash" and not of:
-            raise MappingError(
-                f"{where}: column {name}: generate: hash needs 'of', the columns whose values make the id"
-            )
-        return Source("generate", generate=how, prefix=str(spec.get("prefix", "")), of=tuple(str(o) for o in of))
+        prefix = spec.get("prefix")
+        return Source(
+            "generate",
+            generate=spec["generate"],
+            prefix="" if prefix is None else str(prefix),
+            of=tuple(str(o) for o in of),
+        )
     optional = bool(spec.get("optional", False))
     if kind == "column" and isinstance(spec["column"], list):
         names = [str(c).strip() for c in spec["column"] if str(c).strip()]
-        if not names:
-            raise MappingError(f"{where}: column {name} has an empty list of columns")
         return Source(
             "column", names[0], alternatives=tuple(names[1:]), formats=formats, value_map=value_map, optional=optional
         )
@@ -395,55 +375,38 @@ def _source(name: str, spec: Any, where: str) -> Source:
     return Source(kind, text, formats=formats, value_map=value_map, optional=optional)
 
 
-def _feed(raw: Any, index: int, defaults: dict, where: str, settings: config.Settings) -> Feed:
+def _suggest(word: object, choices) -> str:
+    suggestion = did_you_mean(word, choices)
+    return f" (did you mean {suggestion}?)" if suggestion else ""
+
+
+def _feed(raw: dict, index: int, defaults: dict, where: str, settings: config.Settings) -> Feed:
+    """One feed; ``raw`` has the shape mapping_schema.FeedSpec declares."""
     here = f"{where}: feeds[{index}]"
-    if not isinstance(raw, dict):
-        raise MappingError(f"{here}: expected a mapping with table and columns")
-    known = {
-        "table",
-        "file",
-        "columns",
-        "stage_map",
-        "combine",
-        "unpivot",
-        "history",
-        "date_format",
-        "timezone",
-        "null_values",
-        "sheet",
-        "header_row",
-        "delimiter",
-        "description",
-        "skip_if_empty",
-        "requires",
-    }
-    unknown = set(raw) - known
-    if unknown:
-        raise MappingError(f"{here}: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
-    table = raw.get("table")
+    table = raw["table"]
     if table not in TABLE_SPECS:
-        raise MappingError(f"{here}: table {table!r} is not a canonical table; one of: {', '.join(TABLE_SPECS)}")
+        raise MappingError(
+            f"{here}: table {table!r} is not a canonical table{_suggest(table, TABLE_SPECS)}; "
+            f"one of: {', '.join(TABLE_SPECS)}"
+        )
     spec = TABLE_SPECS[table]
     here = f"{where}: feed {table}" + (f" ({raw['file']})" if raw.get("file") else "")
-    columns_raw = raw.get("columns") or {}
-    if not isinstance(columns_raw, dict):
-        raise MappingError(f"{here}: columns must map canonical columns to sources")
     columns = {}
-    for name, value in columns_raw.items():
+    for name, value in (raw.get("columns") or {}).items():
         if name not in spec.names:
-            raise MappingError(f"{here}: {name!r} is not a column of {table}; columns: {', '.join(spec.names)}")
+            raise MappingError(
+                f"{here}: {name!r} is not a column of {table}{_suggest(name, spec.names)}; "
+                f"columns: {', '.join(spec.names)}"
+            )
         columns[name] = _source(name, value, here)
     unpivot = None
     if raw.get("unpivot") is not None:
         u = raw["unpivot"]
-        if not isinstance(u, dict) or "headers" not in u or "value" not in u:
-            raise MappingError(f"{here}: unpivot needs headers (a pattern) and value (the canonical column)")
-        try:
-            pattern = re.compile(str(u["headers"]))
-        except re.error as exc:
-            raise MappingError(f"{here}: unpivot headers is not a valid pattern: {exc}") from None
+        pattern = re.compile(u["headers"])
         if u["value"] not in spec.names:
-            raise MappingError(f"{here}: unpivot value {u['value']!r} is not a column of {table}")
+            raise MappingError(
+                f"{here}: unpivot value {u['value']!r} is not a column of {table}{_suggest(u['value'], spec.names)}"
+            )
         groups = tuple((g, g) for g in pattern.groupindex)
         for group, column in groups:
             if column not in spec.names:
@@ -456,38 +419,27 @@ def _feed(raw: Any, index: int, defaults: dict, where: str, settings: config.Set
         raise MappingError(
             f"{here}: no source for required column{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
         )
-    combine = raw.get("combine")
-    if combine not in _COMBINE:
-        raise MappingError(f"{here}: combine is one of sum, first, last")
-    history = raw.get("history", "auto")
-    if history not in _HISTORY:
-        raise MappingError(f"{here}: history is one of snapshots, none")
-    stage_map = _as_pairs(raw.get("stage_map", defaults.get("stage_map")), f"{here}: stage_map")
+    stage_map = _as_pairs(raw.get("stage_map", defaults.get("stage_map")))
     for crm_stage, canonical in stage_map:
         if canonical not in settings.all_stages:
             raise MappingError(
-                f"{here}: stage_map maps {crm_stage!r} to {canonical!r}, which is not a funnel stage; "
-                f"stages: {', '.join(settings.all_stages)}"
+                f"{here}: stage_map maps {crm_stage!r} to {canonical!r}, which is not a funnel stage"
+                f"{_suggest(canonical, settings.all_stages)}; stages: {', '.join(settings.all_stages)}"
             )
     null_values = raw.get("null_values", defaults.get("null_values", list(DEFAULT_NULL_VALUES)))
-    if not isinstance(null_values, list):
-        raise MappingError(f"{here}: null_values is a list of texts that mean 'no value'")
-    header_row = raw.get("header_row")
-    if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
-        raise MappingError(f"{here}: header_row is the header's row number (1 = the first row)")
     return Feed(
         table=table,
         file=str(raw.get("file", "*")),
         columns=columns,
         stage_map=stage_map,
-        combine=combine,
+        combine=raw.get("combine"),
         unpivot=unpivot,
-        history=history,
-        date_format=_as_formats(raw.get("date_format", defaults.get("date_format")), here),
+        history=raw.get("history", "auto"),
+        date_format=_as_formats(raw.get("date_format", defaults.get("date_format"))),
         timezone=raw.get("timezone", defaults.get("timezone")),
         null_values=tuple("" if v is None else str(v) for v in null_values),
         sheet=raw.get("sheet"),
-        header_row=header_row,
+        header_row=raw.get("header_row"),
         delimiter=raw.get("delimiter"),
         skip_if_empty=_as_names(raw.get("skip_if_empty")),
         requires=tuple(
@@ -500,17 +452,18 @@ def _feed(raw: Any, index: int, defaults: dict, where: str, settings: config.Set
 def parse_mapping(
     text: str, *, name: str, path: Path | None = None, settings: config.Settings = config.DEFAULT_SETTINGS
 ) -> Mapping:
+    """Read and check a mapping file's text: first its shape (mapping_schema), then what
+    depends on the canonical tables and the settings; raises :class:`MappingError` naming
+    the file, the key and its line, the value and what was expected."""
     where = str(path) if path else name
     try:
-        data = yaml.safe_load(text)
+        data, lines = read_yaml(text)
     except yaml.YAMLError as exc:
         raise MappingError(f"{where}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("feeds"), list) or not data["feeds"]:
-        raise MappingError(f"{where}: a mapping file has a list of feeds (each with table and columns)")
-    known = {"name", "description", "feeds", "stage_map", "date_format", "timezone", "null_values"}
-    unknown = set(data) - known
-    if unknown:
-        raise MappingError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+    try:
+        check_mapping_file(data, where=where, lines=lines)
+    except SchemaError as exc:
+        raise MappingError(str(exc)) from None
     defaults = {k: data[k] for k in ("stage_map", "date_format", "timezone", "null_values") if k in data}
     feeds = tuple(_feed(raw, i, defaults, where, settings) for i, raw in enumerate(data["feeds"]))
     return Mapping(
@@ -530,8 +483,13 @@ def load_mapping(path: str | Path, *, settings: config.Settings = config.DEFAULT
     return parse_mapping(path.read_text(encoding="utf-8-sig"), name=path.stem, path=path, settings=settings)
 
 
+def unknown_source(source: str) -> str:
+    """The message for a source that is no built-in adapter, with the closest one as a suggestion."""
+    return f"unknown source {source!r}{_suggest(source, BUILTIN_ADAPTERS)}; built-in adapters: {', '.join(BUILTIN_ADAPTERS)}"
+
+
 def builtin_mapping(source: str, *, settings: config.Settings = config.DEFAULT_SETTINGS) -> Mapping:
     """The built-in adapter for ``source`` (salesforce, hubspot, zoho, jiandaoyun)."""
     if source not in BUILTIN_ADAPTERS:
-        raise MappingError(f"unknown source {source!r}; built-in adapters: {', '.join(BUILTIN_ADAPTERS)}")
+        raise MappingError(unknown_source(source))
     return load_mapping(ADAPTERS_DIR / f"{source}.yml", settings=settings)
