@@ -32,8 +32,8 @@ from .. import queries
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
 from . import bgnbd
-from .inputs import Inputs
 from .common import BREAKDOWNS, check_by, check_compare, count, fmt, group_rows, number, stacked_rows, tier_params
+from .inputs import Inputs
 from .retention import revenue_retention
 
 __all__ = [

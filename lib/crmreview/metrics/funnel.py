@@ -20,8 +20,8 @@ from .. import queries
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
 from . import common
-from .inputs import Inputs, Inventory
 from .common import fmt, number, stacked_rows
+from .inputs import Inputs, Inventory
 
 __all__ = [
     "RULES",

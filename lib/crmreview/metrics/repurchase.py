@@ -17,8 +17,8 @@ import pandas as pd
 from .. import queries
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
-from .inputs import Inputs
 from .common import BREAKDOWNS, check_by, count, fmt, number, stacked_rows, tier_params
+from .inputs import Inputs
 
 __all__ = ["BREAKDOWNS", "KEYS", "repurchase", "rows", "summary"]
 

@@ -26,8 +26,8 @@ from .. import queries
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
 from . import common
-from .inputs import Inputs
 from .common import fmt, number, stacked_rows
+from .inputs import Inputs
 
 __all__ = [
     "BREAKDOWNS",
