@@ -41,3 +41,11 @@ def test_an_option_value_outside_its_choices_is_a_clear_error(empty_warehouse):
         metrics.MetricError, match="metric 'funnel' option 'rule' is 'loose'; expected one of: furthest"
     ):
         metrics.compute(empty_warehouse, "funnel", parse_period("2026Q3"), rule="loose")
+
+
+def test_metrics_sharing_an_option_name_declare_the_same_option():
+    declared: dict[str, set] = {}
+    for entry in REGISTRY.values():
+        for option in entry.options:
+            declared.setdefault(option.name, set()).add(option)
+    assert all(len(options) == 1 for options in declared.values())  # one --flag on the command line each
