@@ -52,7 +52,8 @@ class MetricError(ValueError):
 @dataclass(frozen=True)
 class Option:
     """A per-metric option: a keyword argument of the metric's function, offered on the
-    command line as ``--<name>`` (underscores become dashes) with one of ``choices``."""
+    command line as ``--<name>`` (underscores become dashes) with one of ``choices``. Metrics
+    that share an option declare the same ``Option`` (the command line has one flag for it)."""
 
     name: str
     choices: tuple[str, ...]
