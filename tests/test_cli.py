@@ -176,3 +176,60 @@ def test_a_bad_settings_file_is_a_clear_error(tmp_path, fixture_db, capsys):
     assert main(["metrics", "funnel", "--period", "2026Q3", "--db", str(fixture_db), "--config", str(settings)]) == 2
     err = capsys.readouterr().err
     assert "bad.yml: unknown setting stagez" in err and "stages" in err
+
+
+def test_metrics_help_lists_every_registered_metric_with_what_it_takes(capsys):
+    from crmreview.metrics import REGISTRY
+
+    with pytest.raises(SystemExit):
+        main(["metrics", "--help"])
+    out = capsys.readouterr().out
+    for entry in REGISTRY.values():
+        assert f"  {entry.name} " in out
+    assert "(--by rep|team|channel|region|tier; --rule furthest|strict)" in out
+    assert "(--by rep|team|channel|region)" in out  # tiers: no breakdown by tier
+    assert "(no --by; no --compare)" in out  # quality
+    assert "funnel only; default furthest" in " ".join(out.split())  # --rule, wrapped to the terminal
+
+
+def test_an_option_given_to_a_metric_that_does_not_take_it_is_a_clear_error(fixture_db, capsys):
+    assert main(["metrics", "tiers", "--period", "2026Q3", "--rule", "strict", "--db", str(fixture_db)]) == 2
+    assert capsys.readouterr().err == "crm-review: error: --rule applies to funnel, not to tiers\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--by", "rep"], "metric 'quality' has no breakdowns; leave out --by"),
+        (["--compare", "prev"], "metric 'quality' takes no --compare: it has no comparison period"),
+    ],
+)
+def test_quality_with_a_breakdown_or_a_comparison_is_a_clear_error(fixture_db, capsys, extra, message):
+    assert main(["metrics", "quality", "--period", "2026Q3", *extra, "--db", str(fixture_db)]) == 2
+    assert capsys.readouterr().err == f"crm-review: error: {message}\n"
+
+
+def test_metrics_quality_reports_the_fixture_import_in_json_csv_and_table(fixture_db, capsys):
+    assert main(["metrics", "quality", "--period", "2026Q3", "--format", "json", "--db", str(fixture_db)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    deals = {e["column"]: e for e in result["completeness"] if e["table"] == "deals"}
+    assert (deals["deal_id"]["rows"], deals["created_at"]["non_null"]) == (9, 8)  # D7 has no created_at
+    assert [(e["table"], e["rows_loaded"], e["rows_rejected"]) for e in result["imports"]] == [
+        ("deals", 9, 0),
+        ("deal_stage_history", 20, 0),
+    ]
+    assert result["rejects"] == [] and result["rejected_rows"] == 0
+
+    assert main(["metrics", "quality", "--period", "2026Q3", "--format", "csv", "--db", str(fixture_db)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == (
+        "period,table,column,rows,non_null,share_non_null,first_date,last_date,rows_in_period,rows_after_as_of"
+    )
+    assert len(lines) == 1 + len(result["completeness"])
+    # created_at from D6 (2026-06-15) to D8 (2026-09-30); in 2026Q3 all but D6 and D7
+    assert "2026Q3,deals,created_at,9,8,0.8888888888888888,2026-06-15,2026-09-30,7,0" in lines
+
+    assert main(["metrics", "quality", "--period", "2026Q3", "--db", str(fixture_db)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Data quality of the warehouse, as of 2026-09-30")
+    assert "rejected rows: 0" in out and "duplicate ids: none" in out

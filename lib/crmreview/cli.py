@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, config
-from .metrics import NAMES as METRIC_NAMES
+from . import metrics as metric_registry
+from .metrics.common import BREAKDOWNS
 from .periods import COMPARE_MODES, PeriodError, parse_period, quarter
 
 __all__ = ["main", "build_parser"]
@@ -86,6 +87,35 @@ def _add_period(parser: argparse.ArgumentParser, *, required: bool = True) -> No
         metavar="DATE",
         help="take every state at the end of this day instead of the period's last day",
     )
+
+
+def _breakdowns() -> tuple[str, ...]:
+    """Every ``--by`` some registered metric offers, in ``common.BREAKDOWNS`` order."""
+    offered = {by for entry in metric_registry.REGISTRY.values() for by in entry.breakdowns}
+    return tuple(by for by in BREAKDOWNS if by in offered)
+
+
+def _metric_options() -> dict[metric_registry.Option, list[str]]:
+    """Each per-metric option of the registry, with the metrics that take it."""
+    options: dict[metric_registry.Option, list[str]] = {}
+    for entry in metric_registry.REGISTRY.values():
+        for option in entry.options:
+            options.setdefault(option, []).append(entry.name)
+    return options
+
+
+def _metrics_epilog() -> str:
+    lines = ["metrics:"]
+    for entry in metric_registry.REGISTRY.values():
+        takes = [f"--by {'|'.join(entry.breakdowns)}" if entry.breakdowns else "no --by"]
+        takes += [f"{option.flag} {'|'.join(option.choices)}" for option in entry.options]
+        if not entry.compares:
+            takes.append("no --compare")
+        lines.append(f"  {entry.name:<11} {entry.help}")
+        lines.append(f"  {'':<11} ({'; '.join(takes)})")
+    lines += ["", "examples:", "  crm-review metrics funnel --period 2026Q3 --compare prev --by team --format json"]
+    lines.append("  crm-review metrics quality --period 2026Q3")
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -214,26 +244,30 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_Formatter,
         help="compute a metric for a period",
         description="Compute a metric for a period. JSON keys follow the design's metric definitions; rates are fractions.",
+        epilog=_metrics_epilog(),
     )
-    metrics.add_argument("name", choices=METRIC_NAMES, help="the metric")
+    metrics.add_argument("name", choices=metric_registry.NAMES, help="the metric (listed below)")
     _add_period(metrics)
     metrics.add_argument(
         "--by",
-        choices=("rep", "team", "channel", "tier", "region"),
+        choices=_breakdowns(),
         default=None,
-        help="repeat the result per owner rep, team, source channel, customer tier or region",
+        help="repeat the result per owner rep, team, source channel, region or customer tier "
+        "(which ones each metric offers is listed below)",
     )
-    metrics.add_argument(
-        "--rule",
-        choices=("furthest", "strict"),
-        default="furthest",
-        help="funnel counting rule: furthest stage reached, or a history row for every stage",
-    )
+    for option, names in _metric_options().items():
+        metrics.add_argument(
+            option.flag,
+            dest=option.name,
+            choices=option.choices,
+            default=argparse.SUPPRESS,
+            help=f"{option.help} ({', '.join(names)} only; default {option.default})",
+        )
     metrics.add_argument(
         "--format",
         choices=("table", "json", "csv"),
         default="table",
-        help="table for reading, json (design keys) or csv (one row per stage) for scripts",
+        help="table for reading, json (design keys) or csv (the table's rows) for scripts",
     )
     _add_db(metrics)
     _add_config(metrics)
@@ -325,10 +359,16 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
 
     period = parse_period(args.period, as_of=args.as_of)
     settings = config.load_settings(args.config)
-    options = {"rule": args.rule} if args.name == "funnel" else {}
+    entry = metrics.metric(args.name)
+    options = {}
+    for option, names in _metric_options().items():
+        if hasattr(args, option.name):
+            if entry.option(option.name) is None:
+                raise metrics.MetricError(f"{option.flag} applies to {', '.join(names)}, not to {args.name}")
+            options[option.name] = getattr(args, option.name)
     with connect_read(args.db) as con:
         result = metrics.compute(con, args.name, period, compare=args.compare, by=args.by, settings=settings, **options)
-    module = metrics.load(args.name)
+    module = entry.load()
     for item in result.get("warnings", []):
         print(f"crm-review: warning: {item['message']}", file=sys.stderr)
     for name in result.get("missing_inputs", []):

@@ -1,22 +1,27 @@
 """The metrics ``crm-review metrics NAME`` knows, and comparison with another period.
 
-Each metric lives in its own module, which provides:
+``REGISTRY`` is the one list of metrics: the command line takes its metric names, its
+``--by`` choices and its per-metric options from it, and ``compute`` checks a request against
+it. Adding a metric is one :class:`Metric` entry here plus its module, which provides:
 
-- ``compute(con, period, *, settings, by=None, **options) -> dict``: the JSON-ready result,
-  keys as in DESIGN.md (for the funnel the function is ``funnel``);
-- ``BREAKDOWNS``: the ``--by`` values it supports;
+- the function the entry names, ``(con, period, *, settings, by=None, **options) -> dict``:
+  the JSON-ready result, keys as in DESIGN.md;
+- ``BREAKDOWNS``: the ``--by`` values it supports (a part of ``common.BREAKDOWNS``; ``()``
+  for none);
 - ``rows(result) -> DataFrame``: the body of ``--format table`` / ``csv``;
-- ``summary(result) -> list[str]``: plain lines printed under the table;
+- ``summary(result) -> list[str]``: plain lines printed around the table (the first above it);
 - ``INPUTS``: what it reads and which numbers each input feeds (:mod:`.inputs`): ``compute``
   adds ``data_span``, ``missing_inputs`` and ``warnings`` and nulls what rests on a missing input.
 
-Public names: ``NAMES``, ``load``, ``compute``, ``change``.
+Public names: ``Option``, ``Metric``, ``REGISTRY``, ``NAMES``, ``MetricError``, ``metric``,
+``load``, ``compute``, ``change``.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -27,29 +32,136 @@ from ..periods import Period
 from . import inputs
 from .common import fmt, number, stacked_rows  # re-exported: the helpers every metric uses
 
-__all__ = ["NAMES", "MetricError", "load", "compute", "change", "stacked_rows", "number", "fmt"]
-
-# name -> (module, function computing it)
-_MODULES: dict[str, tuple[str, str]] = {
-    "funnel": ("crmreview.metrics.funnel", "funnel"),
-    "tiers": ("crmreview.metrics.tiers", "tiers"),
-    "repurchase": ("crmreview.metrics.repurchase", "repurchase"),
-    "retention": ("crmreview.metrics.retention", "retention"),
-    "churn": ("crmreview.metrics.churn", "churn"),
-    "followup": ("crmreview.metrics.followup", "followup"),
-}
-NAMES = tuple(_MODULES)
-_KEYS = ("stage", "group", "tier", "state", "from", "to", "lost_reason", "team", "rep_id")
+__all__ = [
+    "NAMES",
+    "REGISTRY",
+    "Metric",
+    "MetricError",
+    "Option",
+    "metric",
+    "load",
+    "compute",
+    "change",
+    "stacked_rows",
+    "number",
+    "fmt",
+]
 
 
 class MetricError(ValueError):
     """A metric asked for in a way it does not support (unknown name, breakdown, option)."""
 
 
-def load(name: str) -> ModuleType:
-    if name not in _MODULES:
+@dataclass(frozen=True)
+class Option:
+    """A per-metric option: a keyword argument of the metric's function, offered on the
+    command line as ``--<name>`` (underscores become dashes) with one of ``choices``. Metrics
+    that share an option declare the same ``Option`` (the command line has one flag for it)."""
+
+    name: str
+    choices: tuple[str, ...]
+    default: str
+    help: str
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric: where its code is, what it answers, which options it takes, and whether
+    ``--compare`` means anything for it (``compares``)."""
+
+    name: str
+    module: str
+    function: str
+    help: str
+    options: tuple[Option, ...] = ()
+    compares: bool = True
+
+    def load(self) -> ModuleType:
+        return importlib.import_module(self.module)
+
+    @property
+    def breakdowns(self) -> tuple[str, ...]:
+        """The module's ``BREAKDOWNS``: the ``--by`` values this metric supports."""
+        return tuple(self.load().BREAKDOWNS)
+
+    def option(self, name: str) -> Option | None:
+        return next((option for option in self.options if option.name == name), None)
+
+
+#: name -> metric, in the order ``crm-review metrics --help`` lists them
+REGISTRY: dict[str, Metric] = {
+    entry.name: entry
+    for entry in (
+        Metric(
+            "funnel",
+            "crmreview.metrics.funnel",
+            "funnel",
+            "how far the deals created in the period got, and where they were lost",
+            options=(
+                Option(
+                    "rule",
+                    ("furthest", "strict"),
+                    "furthest",
+                    "funnel counting rule: furthest stage reached, or a history row for every stage",
+                ),
+            ),
+        ),
+        Metric(
+            "tiers",
+            "crmreview.metrics.tiers",
+            "tiers",
+            "ABC tiers and scorecard tiers of the customers, concentration, tier migration",
+        ),
+        Metric(
+            "repurchase",
+            "crmreview.metrics.repurchase",
+            "repurchase",
+            "who bought more than once, who came back, median gap between purchase days",
+        ),
+        Metric(
+            "retention",
+            "crmreview.metrics.retention",
+            "retention",
+            "monthly purchase cohorts, gross and net revenue retention",
+        ),
+        Metric(
+            "churn",
+            "crmreview.metrics.churn",
+            "churn",
+            "lifecycle states, churn rate, churn-risk list, BG/NBD expectations",
+        ),
+        Metric(
+            "followup",
+            "crmreview.metrics.followup",
+            "followup",
+            "follow-up compliance per tier cadence, pool candidates, ownership conflicts, workload",
+        ),
+        Metric(
+            "quality",
+            "crmreview.metrics.quality",
+            "quality",
+            "the warehouse as loaded: completeness, rejects, duplicate ids, date spans, imports",
+            compares=False,
+        ),
+    )
+}
+NAMES = tuple(REGISTRY)
+_KEYS = ("stage", "group", "tier", "state", "from", "to", "lost_reason", "team", "rep_id")
+
+
+def metric(name: str) -> Metric:
+    """The registry entry of ``name``; ``MetricError`` for an unknown name."""
+    if name not in REGISTRY:
         raise MetricError(f"unknown metric {name!r}; expected one of: {', '.join(NAMES)}")
-    return importlib.import_module(_MODULES[name][0])
+    return REGISTRY[name]
+
+
+def load(name: str) -> ModuleType:
+    return metric(name).load()
 
 
 def _is_number(value: Any) -> bool:
@@ -108,14 +220,33 @@ def compute(
     settings: Settings = DEFAULT_SETTINGS,
     **options: Any,
 ) -> dict[str, Any]:
-    """Metric ``name`` for ``period``; with ``compare`` (prev|yoy) also ``comparison`` and ``change``."""
-    module = load(name)
-    function = getattr(module, _MODULES[name][1])
+    """Metric ``name`` for ``period``; with ``compare`` (prev|yoy) also ``comparison`` and ``change``.
+
+    ``options`` are keyword arguments of the metric's function; a registered option's value
+    must be one of its choices. ``MetricError`` for a breakdown, comparison or option the
+    metric does not take.
+    """
+    entry = metric(name)
+    module = entry.load()
+    function = getattr(module, entry.function)
     if by is not None and by not in module.BREAKDOWNS:
+        if not module.BREAKDOWNS:
+            raise MetricError(f"metric {name!r} has no breakdowns; leave out --by")
         raise MetricError(
             f"metric {name!r} cannot be broken down by {by!r}; expected one of: {', '.join(module.BREAKDOWNS)}"
         )
-    if compare and "compare" in inspect.signature(function).parameters:
+    if compare and not entry.compares:
+        raise MetricError(f"metric {name!r} takes no --compare: it has no comparison period")
+    parameters = inspect.signature(function).parameters
+    for key, value in options.items():
+        if key not in parameters or key in ("con", "period"):
+            raise MetricError(f"metric {name!r} takes no option {key!r}")
+        option = entry.option(key)
+        if option is not None and value not in option.choices:
+            raise MetricError(
+                f"metric {name!r} option {key!r} is {value!r}; expected one of: {', '.join(option.choices)}"
+            )
+    if compare and "compare" in parameters:
         options = {**options, "compare": compare}  # e.g. tier migration from the comparison period
     inv = inputs.inventory(con)
     result = function(con, period, settings=settings, by=by, **options)

@@ -137,9 +137,8 @@ def _null(obj: Any, path: str) -> None:
     head, _, rest = path.partition(".")
     if head.endswith("[]"):
         for row in obj.get(head[:-2]) or []:
-            if isinstance(row, dict):
-                if rest:
-                    _null(row, rest)
+            if isinstance(row, dict) and rest:
+                _null(row, rest)
     elif rest:
         inner = obj.get(head)
         if isinstance(inner, dict):
@@ -208,6 +207,8 @@ def annotate(
             warnings.append(warning(code, **params))
     existing = result.get("data_span")
     result["data_span"] = {**span, **existing} if isinstance(existing, dict) else span
-    result["missing_inputs"] = missing
-    result["warnings"] = [*result.get("warnings", []), *warnings]
+    # a metric may have found some itself (quality): keep those, add the others once
+    result["missing_inputs"] = list(dict.fromkeys([*result.get("missing_inputs", []), *missing]))
+    known = {w["code"] for w in result.get("warnings", [])}
+    result["warnings"] = [*result.get("warnings", []), *(w for w in warnings if w["code"] not in known)]
     return result
