@@ -158,15 +158,18 @@ def test_csv_and_table_output_have_one_row_per_state_cohort_cell_or_period(q3_db
     assert capsys.readouterr().out.startswith("period,cohort,month,cohort_customers,customers,share")
 
 
-def test_an_empty_warehouse_gives_zeros_and_no_rates(empty_db, capsys):
+def test_an_empty_warehouse_gives_no_numbers_and_names_the_missing_orders(empty_db, capsys):
     result = _json(capsys, "churn", "--period", "2026Q3", "--db", str(empty_db))
-    assert result["customers"] == 0 and result["churn_rate"] is None and result["grr"] is None
+    assert result["customers"] is None and result["churn_rate"] is None and result["grr"] is None
     assert result["risk_list"] == [] and result["flows"] == []
     assert result["purchase_model"]["status"] == "insufficient_data"
+    assert result["missing_inputs"] == ["orders"]
     result = _json(capsys, "repurchase", "--period", "2026Q3", "--db", str(empty_db))
-    assert result["customers_purchasing"] == 0 and result["repeat_rate"] is None
+    assert result["customers_purchasing"] is None and result["repeat_rate"] is None
+    assert result["missing_inputs"] == ["orders"]
+    assert result["data_span"] == {"first_date": None, "last_date": None, "tables": {}}
     result = _json(capsys, "retention", "--period", "2026Q3", "--db", str(empty_db))
-    assert result["cohorts"] == [] and result["nrr"] is None
+    assert result["cohorts"] == [] and result["nrr"] is None and result["missing_inputs"] == ["orders"]
 
 
 def test_bad_arguments_fail_with_a_message_naming_them(q3_db):
