@@ -155,3 +155,26 @@ def test_every_warning_code_has_english_and_chinese_text():
     assert "1,234" in t("warning.history_inferred", "zh", deals=1234)
     with pytest.raises(ValueError, match="unknown warning code"):
         warning("no_such_code")
+
+
+def test_a_collapsed_purchase_model_is_degenerate_and_says_why():
+    import numpy as np
+
+    from crmreview.metrics.churn import degenerate_reason
+
+    fine = {"r": 0.8, "alpha": 10.0, "a": 0.6, "b": 2.5, "backtest": {"status": "fitted", "relative_error": -0.1}}
+    alive = np.array([0.2, 0.7, 0.95, 1.0])
+    assert degenerate_reason(fine, alive) is None
+    assert degenerate_reason({**fine, "a": 7.9e10}, alive) == "parameter a = 7.9e+10, outside 0.0001 – 10000"
+    assert degenerate_reason({**fine, "a": 1.9e-13}, alive) == "parameter a = 1.9e-13, outside 0.0001 – 10000"
+    assert degenerate_reason(fine, np.full(200, 0.999)) == "P(alive) is at least 99% for 100% of customers"
+    off = {**fine, "backtest": {"status": "fitted", "relative_error": 0.62}}
+    assert degenerate_reason(off, alive) == "the back-test missed the holdout purchases by 62%"
+
+
+def test_a_degenerate_model_is_a_warning_and_gives_no_predictions(online_retail_warehouse):
+    result = metrics.compute(online_retail_warehouse, "churn", parse_period("2010Q3"))
+    model = result["purchase_model"]
+    assert model["status"] == "degenerate" and model["reason"].startswith("parameter a = ")
+    assert "model_degenerate" in _codes(result)
+    assert result["risk_list"] and all(row["p_alive"] is None for row in result["risk_list"])

@@ -282,6 +282,10 @@ def _cell(value: object, kind: str, ctx: ChartContext) -> tuple[str, str]:
     return str(value), str(value)
 
 
+#: the risk list's columns that come from the purchase model
+_MODEL_COLUMNS = ("p_alive", "expected_purchases")
+
+
 def risk_table_html(
     risk: pd.DataFrame, ctx: ChartContext, *, table_id: str = "crm-risk-table", limit: int | None = None
 ) -> str:
@@ -304,20 +308,22 @@ def risk_table_html(
     if risk.empty:
         return f'<p class="crm-note">{_esc(ctx.t("risk.none", as_of=ctx.as_of))}</p>'
     numeric = {"money", "count", "days", "ratio", "rate"}
+    # without a usable purchase model the model's two columns would be empty: leave them out
+    columns = [c for c in _RISK_COLUMNS if c[0] not in _MODEL_COLUMNS or risk[c[0]].notna().any()]
     heads = "".join(
         f'<th data-numeric="{1 if kind in numeric else 0}" style="text-align: {"right" if kind in numeric else "left"};'
         f' padding: 3px 8px; white-space: nowrap;">{_esc(ctx.t(key))} ⇅</th>'
-        for _, key, kind in _RISK_COLUMNS
+        for _, key, kind in columns
     )
     body = []
     for row in risk.itertuples(index=False):
         cells = []
-        for column, _, kind in _RISK_COLUMNS:
+        for column, _, kind in columns:
             value = getattr(row, column)
             shown, sort_key = _cell(value, kind, ctx)
-            if column == "customer_id" and isinstance(row.name, str) and row.name:
+            if column == "customer_id" and isinstance(row.name, str) and row.name and row.name != value:
                 shown = f"{row.name} ({value})"
-            if column == "owner_rep_id" and isinstance(row.rep_name, str) and row.rep_name:
+            if column == "owner_rep_id" and isinstance(row.rep_name, str) and row.rep_name and row.rep_name != value:
                 shown = f"{row.rep_name} ({value})"
             align = "right" if kind in numeric else "left"
             cells.append(

@@ -53,8 +53,16 @@ __all__ = [
 ]
 
 STATES = ("new", "reactivated", "active", "dormant", "churned")
+
+
+def _model_degenerate(inv: Any, result: Any, period: Period, settings: Settings) -> dict[str, Any] | None:
+    model = result.get("purchase_model") or {}
+    return {"reason": model["reason"]} if model.get("status") == "degenerate" else None
+
+
 #: what churn reads; every number rests on orders (purchases)
 INPUTS = Inputs(
+    warnings={"model_degenerate": _model_degenerate},
     reads=("orders",),
     needs={
         "orders": (
@@ -70,6 +78,12 @@ RISK_LIST_LENGTH = 20
 DAYS_PER_UNIT = 7.0
 #: bands of P(alive) reported by the model
 ALIVE_BANDS = ((0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.0))
+#: a fitted parameter outside this range means the fit collapsed (see :func:`degenerate_reason`)
+PARAMETER_BOUNDS = (1e-4, 1e4)
+#: P(alive) this high for this share of customers means the model sees no dropout at all
+ALIVE_CEILING = 0.99
+#: a back-test whose predicted total is off by more than this share of the actual total
+MAX_BACKTEST_ERROR = 0.5
 RISK_COLUMNS = (
     "customer_id",
     "name",
@@ -200,7 +214,7 @@ def purchase_model(
     """BG/NBD on every customer's purchase days up to the as-of date, with a back-test.
 
     Returns ``(summary, per_customer)``. ``summary`` (JSON-ready, aggregates only):
-    ``status`` (fitted | insufficient_data, then ``reason``), ``unit`` (week), ``customers``,
+    ``status`` (fitted | insufficient_data | degenerate, then ``reason``), ``unit`` (week), ``customers``,
     ``r``, ``alpha``, ``a``, ``b``, ``log_likelihood``, ``converged``; ``horizon_days`` (the
     period's length) and ``expected_purchases`` (Σ over customers of the purchases expected
     in that many days after the as-of date); ``expected_alive`` (Σ P(alive)) and
@@ -209,7 +223,8 @@ def purchase_model(
     length) against the purchase days of the holdout up to the as-of date (``customers``,
     ``actual_purchases``, ``predicted_purchases``, ``relative_error``,
     ``mean_absolute_error``, ``correlation``, ``by_frequency``, its own ``fit``).
-    ``per_customer``: ``customer_id, p_alive, expected_purchases`` (empty when not fitted).
+    ``per_customer``: ``customer_id, p_alive, expected_purchases`` (empty when not fitted or
+    degenerate).
     """
     horizon_days = period.days if holdout_days is None else int(holdout_days)
     if horizon_days < 1:
@@ -267,8 +282,36 @@ def purchase_model(
         test.update({"status": "fitted", **result.as_dict()})
         del test["horizon"]
     summary["backtest"] = test
+    reason = degenerate_reason(summary, alive)
+    if reason is not None:
+        # the parameters stay for the appendix; no prediction is given for any customer
+        summary.update({"status": "degenerate", "reason": reason})
+        return summary, empty
     per_customer = pd.DataFrame({"customer_id": live["customer_id"], "p_alive": alive, "expected_purchases": expected})
     return summary, per_customer
+
+
+def degenerate_reason(model: dict[str, Any], alive: np.ndarray) -> str | None:
+    """Why a fitted BG/NBD model does not describe the data, or None when it does.
+
+    Degenerate: a parameter at its bound or exploding (below ``PARAMETER_BOUNDS[0]`` or above
+    ``PARAMETER_BOUNDS[1]``: the fit has collapsed one of its two distributions to a point),
+    P(alive) at least ``ALIVE_CEILING`` for ``ALIVE_CEILING`` of the customers (the model says
+    nobody ever stops buying), or a back-test whose predicted total misses the actual one by
+    more than ``MAX_BACKTEST_ERROR``.
+    """
+    low, high = PARAMETER_BOUNDS
+    for name in ("r", "alpha", "a", "b"):
+        value = model.get(name)
+        if value is not None and not low <= value <= high:
+            return f"parameter {name} = {value:.3g}, outside {low:g} – {high:g}"
+    if len(alive) and float(np.mean(alive >= ALIVE_CEILING)) >= ALIVE_CEILING:
+        return f"P(alive) is at least {ALIVE_CEILING:.0%} for {float(np.mean(alive >= ALIVE_CEILING)):.0%} of customers"
+    test = model.get("backtest") or {}
+    error = test.get("relative_error")
+    if test.get("status") == "fitted" and error is not None and abs(error) > MAX_BACKTEST_ERROR:
+        return f"the back-test missed the holdout purchases by {abs(error):.0%}"
+    return None
 
 
 # -- the metric ---------------------------------------------------------------------------------

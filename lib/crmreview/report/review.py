@@ -62,6 +62,8 @@ class QuarterlyReview:
     settings: Settings = field(default=DEFAULT_SETTINGS)
     #: the warehouse file ("" = the default), reopened read-only by :meth:`section`
     db_path: str = ""
+    #: what a section hands to a later one (the churn section's purchase model to the appendix)
+    notes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def lang(self) -> str:

@@ -150,6 +150,8 @@ def model_sentences(model: Mapping[str, Any] | None, ctx: ChartContext) -> list[
     ``purchase_model`` of a churn result; a sentence saying why when it was not fitted."""
     if not model:
         return []
+    if model["status"] == "degenerate":
+        return [ctx.t("model.say.degenerate", reason=model["reason"])]
     if model["status"] != "fitted":
         return [ctx.t("model.say.not_fitted", customers=fmt_count(model.get("customers")))]
     out = [
@@ -183,8 +185,9 @@ def model_sentences(model: Mapping[str, Any] | None, ctx: ChartContext) -> list[
 
 
 def model_table_html(model: Mapping[str, Any], ctx: ChartContext) -> str:
-    """The fitted parameters next to the back-test, as a two-column HTML table."""
-    if not model or model["status"] != "fitted":
+    """The fitted parameters next to the back-test, as a two-column HTML table (also for a
+    degenerate fit, whose parameters the appendix shows)."""
+    if not model or model["status"] not in ("fitted", "degenerate"):
         return ""
     rows = [
         [ctx.t("model.table.customers"), fmt_count(model["customers"])],
@@ -266,9 +269,11 @@ def build(con, review) -> list[Any]:
     ]
     model = current.get("purchase_model")
     if model:
+        review.notes["purchase_model"] = model
         said = sentences(model_sentences(model, ctx))
         intro = f"<h3>{esc(ctx.t('model.heading'))}</h3>\n{said}"
-        blocks.append(HtmlBlock(f"{intro}\n{model_table_html(model, ctx)}"))
+        shown = model_table_html(model, ctx) if model["status"] == "fitted" else ""
+        blocks.append(HtmlBlock(f"{intro}\n{shown}"))
         if model["status"] == "fitted" and model["backtest"]["status"] == "fitted":
             blocks.append(backtest_chart(pd.DataFrame(model["backtest"]["by_frequency"]), ctx))
             blocks.append(HtmlBlock(f'<p class="crm-note"><small>{esc(ctx.t("model.footnote"))}</small></p>'))
