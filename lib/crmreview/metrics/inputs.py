@@ -16,7 +16,8 @@ declares an :class:`Inputs` whose ``needs`` maps an input to the result keys it 
 (``"stages[].reached"`` reaches into each row of a list; groups of a breakdown are treated
 like the whole).
 
-Public names: ``Inputs``, ``Inventory``, ``inventory``, ``annotate``, ``warning``, ``WARNING_CODES``.
+Public names: ``Inputs``, ``Inventory``, ``inventory``, ``annotate``, ``warning``, ``data_span``,
+``WARNING_CODES``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from ..i18n import t
 from ..periods import Period
 from ..schema import DATA_TABLES, TABLE_SPECS
 
-__all__ = ["Inputs", "Inventory", "inventory", "annotate", "warning", "WARNING_CODES"]
+__all__ = ["Inputs", "Inventory", "inventory", "annotate", "warning", "data_span", "WARNING_CODES"]
 
 #: every warning code a metric can give, with what it means
 WARNING_CODES = {
@@ -145,6 +146,13 @@ def _null(obj: Any, path: str) -> None:
             _null(inner, rest)
     elif head in obj:
         obj[head] = None
+
+
+def data_span(inv: Inventory, tables: tuple[str, ...] = DATA_TABLES) -> tuple[date | None, date | None]:
+    """The first and last date over ``tables`` (default: every canonical table)."""
+    firsts = [inv.spans[t][0] for t in tables if inv.spans[t][0] is not None]
+    lasts = [inv.spans[t][1] for t in tables if inv.spans[t][1] is not None]
+    return (min(firsts) if firsts else None, max(lasts) if lasts else None)
 
 
 def _span(inv: Inventory, tables: tuple[str, ...]) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..i18n import t
+
 __all__ = [
     "HtmlBlock",
     "esc",
@@ -90,3 +92,17 @@ def table(
 
 def sentences(items: Sequence[str]) -> str:
     return "<ul>" + "".join(f"<li>{esc(s)}</li>" for s in items) + "</ul>"
+
+
+def missing_notice(section: str, missing: Sequence[str], lang: str) -> HtmlBlock:
+    """The one line that stands in for a section whose inputs were not imported: which export
+    is missing and what the section would answer with it."""
+    exports = [t(f"export.{need.split('|')[0]}", lang) for need in missing]
+    text = t(
+        "notice.missing",
+        lang,
+        title=t(f"section.{section}.title", lang),
+        exports=t("notice.and", lang).join(exports),
+        question=t(f"section.{section}.question", lang),
+    )
+    return HtmlBlock(f'<p class="crm-missing" data-section="{esc(section)}"><strong>ⓘ</strong> {esc(text)}</p>')

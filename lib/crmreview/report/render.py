@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tempfile
 import time
 from collections.abc import Iterable
@@ -33,6 +34,7 @@ from typing import Any
 
 from .. import config, warehouse
 from ..i18n import check_lang, t
+from ..metrics.inputs import data_span, inventory
 from ..periods import COMPARE_MODES, PeriodError, parse_period
 
 __all__ = [
@@ -312,8 +314,15 @@ def render_report(
         "config_path": str(settings_file.resolve()) if settings_file else "",
     }
     check_parameters(name, parameters)
-    with warehouse.connect_read(parameters["db_path"]):
-        pass  # fail now, not inside the kernel, on a missing, locked or outdated warehouse
+    # fail now, not inside the kernel, on a missing, locked or outdated warehouse; and say on
+    # stderr when the period lies outside the data (the report says it in its header too)
+    with warehouse.connect_read(parameters["db_path"]) as con:
+        first, last = data_span(inventory(con))
+    if first is not None and (this.end < first or this.start > last):
+        print(
+            f"crm-review: warning: {this.label} lies outside the data, which covers {first} – {last}",
+            file=sys.stderr,
+        )
 
     out = (Path(out_dir).expanduser() if out_dir else config.REPORTS_DIR).resolve()
     out.mkdir(parents=True, exist_ok=True)

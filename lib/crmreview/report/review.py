@@ -24,9 +24,11 @@ from .. import queries, warehouse
 from ..charts import ChartContext
 from ..config import DEFAULT_SETTINGS, Settings, load_settings
 from ..i18n import check_lang
+from ..metrics.funnel import INPUTS as FUNNEL_INPUTS
 from ..metrics.funnel import funnel
+from ..metrics.inputs import Inventory, annotate, inventory
 from ..periods import Period, parse_period
-from .html import HtmlBlock
+from .html import HtmlBlock, missing_notice
 
 __all__ = ["quarterly_review", "QuarterlyReview", "parse_as_of"]
 
@@ -64,6 +66,16 @@ class QuarterlyReview:
     db_path: str = ""
     #: what a section hands to a later one (the churn section's purchase model to the appendix)
     notes: dict[str, Any] = field(default_factory=dict)
+    #: what the warehouse holds (rows, non-null values, date spans): which sections can be shown
+    inventory: Inventory | None = None
+
+    def missing(self, needs: tuple[str, ...]) -> list[str]:
+        """The inputs of ``needs`` the warehouse lacks (``"orders|deals.amount"``: all of them)."""
+        if self.inventory is None:
+            return []
+        missing = [need for need in needs if all(self.inventory.missing(n) for n in need.split("|"))]
+        # a column is not named again when its whole table is missing
+        return [m for m in missing if "." not in m or "|" in m or m.partition(".")[0] not in missing]
 
     @property
     def lang(self) -> str:
@@ -76,6 +88,9 @@ class QuarterlyReview:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
             raise ValueError(f"report section name {name!r} must be lowercase letters, digits or _")
         module = importlib.import_module(f"crmreview.report.sections.{name}")
+        missing = self.missing(getattr(module, "NEEDS", ()))
+        if missing:
+            return [missing_notice(name, missing, self.lang)]
         if name in _NO_WAREHOUSE:
             return list(module.build(None, self))
         with warehouse.connect_read(self.db_path or None) as con:
@@ -121,8 +136,11 @@ def quarterly_review(
     this = parse_period(period, as_of=parse_as_of(as_of))
     comparison = this.compare(compare)
     with warehouse.connect_read(db_path or None) as con:
-        current = funnel(con, this, settings=settings)
-        previous = funnel(con, comparison, settings=settings)
+        inv = inventory(con)
+        current = annotate(con, FUNNEL_INPUTS, funnel(con, this, settings=settings), this, settings=settings, inv=inv)
+        previous = annotate(
+            con, FUNNEL_INPUTS, funnel(con, comparison, settings=settings), comparison, settings=settings, inv=inv
+        )
         loaded_through = _loaded_through(con)
     return QuarterlyReview(
         ctx=ChartContext.for_periods(this, comparison, lang),
@@ -134,4 +152,5 @@ def quarterly_review(
         loaded_through=loaded_through,
         settings=settings,
         db_path=str(db_path or ""),
+        inventory=inv,
     )

@@ -36,6 +36,9 @@ from ..html import HtmlBlock, esc, fmt_count, fmt_days, fmt_money, fmt_number, f
 
 __all__ = ["build", "churn_sentences", "model_sentences", "model_table_html", "RISK_SHOWN", "HISTORY_PERIODS"]
 
+#: the inputs this section cannot be shown without (a notice names the missing export instead)
+NEEDS = ("orders",)
+
 #: customers shown in the report's risk table (all are counted)
 RISK_SHOWN = 50
 #: periods shown in the lifecycle composition chart

@@ -22,6 +22,9 @@ from ..html import HtmlBlock, esc, fmt_count, fmt_days, fmt_money, fmt_pct, miss
 
 __all__ = ["build", "followup_sentences", "LIST_SHOWN"]
 
+#: the inputs this section cannot be shown without (a notice names the missing export instead)
+NEEDS = ("activities",)
+
 #: rows shown in the pool-candidate and ownership-conflict tables
 LIST_SHOWN = 10
 

@@ -13,6 +13,9 @@ from ..html import HtmlBlock, esc, fmt_pct, missing
 
 __all__ = ["build", "funnel_sentences"]
 
+#: the inputs this section cannot be shown without (a notice names the missing export instead)
+NEEDS = ("deals", "deals.created_at")
+
 
 def _stage_rows(result: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
     return list(result.get("stages") or []) if result else []

@@ -18,6 +18,9 @@ from ..html import HtmlBlock, esc, fmt_money, sentences, table
 
 __all__ = ["build", "detail_sentences", "TREND_PERIODS", "STALE_ROWS"]
 
+#: the inputs this section cannot be shown without (a notice names the missing export instead)
+NEEDS = ("deals",)
+
 TREND_PERIODS = 8
 STALE_ROWS = 10
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...i18n import t
+from ...metrics.inputs import data_span
 from ...periods import Period
 from ..html import HtmlBlock, esc
 
@@ -43,6 +44,9 @@ def build(con: Any, review: Any) -> list[HtmlBlock]:
     else:
         loaded = t("report.loaded_through", lang, date=review.loaded_through.isoformat())
         lines.append(esc(loaded))
+    first, last = data_span(review.inventory) if review.inventory is not None else (None, None)
+    if first is not None:
+        lines.append(esc(t("report.data_span", lang, first=first.isoformat(), last=last.isoformat())))
     parts = [
         f'<div class="crm-report-header" lang="{esc(lang)}">',
         f"<h1>{esc(t('report.title', lang, period=review.period.label))}</h1>",
@@ -56,5 +60,10 @@ def build(con: Any, review: Any) -> list[HtmlBlock]:
             as_of=review.period.as_of.isoformat(),
         )
         parts.append(f'<p class="crm-warning"><strong>⚠</strong> {esc(warning)}</p>')
+    if first is not None and (review.period.end < first or review.period.start > last):
+        outside = t(
+            "report.outside_data", lang, period=review.period.label, first=first.isoformat(), last=last.isoformat()
+        )
+        parts.append(f'<p class="crm-warning"><strong>⚠</strong> {esc(outside)}</p>')
     parts.append("</div>")
     return [HtmlBlock("\n".join(parts))]

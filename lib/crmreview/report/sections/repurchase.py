@@ -20,6 +20,9 @@ from ..html import HtmlBlock, esc, fmt_count, fmt_days, fmt_money, fmt_pct, miss
 
 __all__ = ["build", "repurchase_sentences"]
 
+#: the inputs this section cannot be shown without (a notice names the missing export instead)
+NEEDS = ("orders",)
+
 _ROWS = (
     ("repeat_rate", "repurchase.kpi.repeat_rate", fmt_pct),
     ("returning_rate", "repurchase.kpi.returning_rate", fmt_pct),

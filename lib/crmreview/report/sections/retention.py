@@ -22,6 +22,9 @@ from ..html import HtmlBlock, esc, fmt_count, fmt_money, fmt_pct, missing, sente
 
 __all__ = ["build", "retention_sentences"]
 
+#: the inputs this section cannot be shown without (a notice names the missing export instead)
+NEEDS = ("orders",)
+
 
 def _revenue_sentence(current: Mapping[str, Any], ctx: ChartContext) -> str:
     base = current.get("base_period", {}).get("label", ctx.compare_label)

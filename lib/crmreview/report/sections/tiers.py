@@ -22,6 +22,9 @@ from ..html import HtmlBlock, esc, fmt_count, fmt_money, fmt_number, fmt_pct, mi
 
 __all__ = ["build", "tier_sentences", "MOVERS_SHOWN"]
 
+#: the inputs this section cannot be shown without (a notice names the missing export instead)
+NEEDS = ("orders|deals.amount",)
+
 #: movers shown in each of the report's two tables (down, up)
 MOVERS_SHOWN = 10
 
