@@ -103,6 +103,8 @@ class Settings:
     churn_days: int = 180
     #: churn risk: recency above this multiple of the customer's own median purchase gap
     risk_gap_factor: float = 1.5
+    #: the report currency: the symbol money is shown with (amounts are imported as numbers)
+    currency: str = "¥"
 
     def __post_init__(self) -> None:
         if len(self.stages) < 2:

@@ -65,6 +65,9 @@ class SettingsFile(StrictModel):
     active_days: StrictInt = Field(None, gt=0, description="days, e.g. 90")
     churn_days: StrictInt = Field(None, gt=0, description="days, e.g. 180")
     risk_gap_factor: StrictFloat = Field(None, gt=0, description="a multiple of the usual gap, e.g. 1.5")
+    currency: StrictStr = Field(
+        None, min_length=1, max_length=8, description="a currency symbol or code, e.g. ¥, $ or EUR"
+    )
 
     @field_validator("stages")
     @classmethod

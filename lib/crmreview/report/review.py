@@ -33,7 +33,7 @@ from .html import HtmlBlock, missing_notice
 __all__ = ["quarterly_review", "QuarterlyReview", "parse_as_of"]
 
 #: sections built from the review alone, without reading the warehouse again
-_NO_WAREHOUSE = frozenset({"header", "kpis", "funnel"})
+_NO_WAREHOUSE = frozenset({"header", "funnel", "appendix"})
 
 
 def parse_as_of(text: str | date | None) -> date | None:
@@ -102,7 +102,8 @@ class QuarterlyReview:
 
     def kpi_table(self) -> HtmlBlock:
         """Key numbers, this period vs the comparison, with the change."""
-        return self.section("kpis")[0]
+        blocks = self.section("kpis")
+        return blocks[0] if blocks else HtmlBlock("")
 
     def funnel_section(self) -> list[Any]:
         """The funnel section (``sections/funnel.py``)."""

@@ -9,9 +9,11 @@ import pandas as pd
 
 from ...charts import ChartContext
 from ...i18n import t
+from ...metrics.churn import churn
+from ...metrics.repurchase import repurchase
 from ..html import HtmlBlock, esc, fmt_count, fmt_days, fmt_money, fmt_pct, missing
 
-__all__ = ["build", "kpi_frame", "kpi_table_html", "KPI_KEYS"]
+__all__ = ["build", "kpi_frame", "kpi_table_html", "KPI_KEYS", "SHOP_KEYS"]
 
 #: KPI rows of the report, in order: (key in the funnel result, kind of number)
 KPI_KEYS: tuple[tuple[str, str], ...] = (
@@ -21,7 +23,20 @@ KPI_KEYS: tuple[tuple[str, str], ...] = (
     ("median_cycle_days", "days"),
     ("pipeline_velocity", "money"),
 )
+#: key numbers from the orders (a shop's review): (key, kind of number)
+SHOP_KEYS: tuple[tuple[str, str], ...] = (
+    ("net_revenue", "money"),
+    ("customers_purchasing", "count"),
+    ("repeat_rate", "rate"),
+    ("churn_rate", "rate"),
+    ("nrr", "rate"),
+)
 _KPI_LABELS = {
+    "net_revenue": "kpi.net_revenue",
+    "customers_purchasing": "kpi.buyers",
+    "repeat_rate": "kpi.repeat_rate",
+    "churn_rate": "kpi.churn_rate",
+    "nrr": "kpi.nrr",
     "cohort_deals": "kpi.deals_created",
     "win_rate": "kpi.win_rate",
     "avg_won_amount": "kpi.avg_won_amount",
@@ -34,6 +49,13 @@ _KPI_LABELS = {
 
 
 _FORMATS = {"count": fmt_count, "rate": fmt_pct, "money": fmt_money, "days": fmt_days}
+
+
+def _format(kind: str, value: float | None, lang: str) -> str:
+    """A key number as the reader expects it; in Chinese, money from 10,000 up in 万."""
+    if kind == "money" and lang == "zh" and not missing(value) and abs(value) >= 10_000:
+        return f"{value / 10_000:,.1f}万"
+    return _FORMATS[kind](value)
 
 
 def _fmt_change(now: float | None, before: float | None, kind: str, lang: str) -> str:
@@ -49,15 +71,27 @@ def _fmt_change(now: float | None, before: float | None, kind: str, lang: str) -
 # -- KPI table ---------------------------------------------------------------------------
 
 
-def kpi_frame(current: Mapping[str, Any], previous: Mapping[str, Any]) -> pd.DataFrame:
-    """One row per KPI (``KPI_KEYS`` order): ``metric, kind, current, previous``.
+def kpi_frame(
+    current: Mapping[str, Any],
+    previous: Mapping[str, Any],
+    shop_current: Mapping[str, Any] | None = None,
+    shop_previous: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """One row per key number the data support: ``metric, kind, current, previous``.
 
-    ``current`` / ``previous`` are :func:`crmreview.funnel.funnel` results; a missing or
-    None value stays None (shown as "–").
+    ``current`` / ``previous`` are funnel results: their rows (``KPI_KEYS``) are shown unless
+    the warehouse holds no deals (``missing_inputs``). ``shop_current`` / ``shop_previous``
+    (net revenue, buyers, repeat rate, churn rate, NRR from the orders; None without orders)
+    add ``SHOP_KEYS`` rows. A missing or None value stays None (shown as "–").
     """
+    pairs: list[tuple[str, str, Mapping[str, Any], Mapping[str, Any]]] = []
+    if "deals" not in (current.get("missing_inputs") or []):
+        pairs += [(key, kind, current, previous) for key, kind in KPI_KEYS]
+    if shop_current is not None:
+        pairs += [(key, kind, shop_current, shop_previous or {}) for key, kind in SHOP_KEYS]
     rows = []
-    for key, kind in KPI_KEYS:
-        now, before = current.get(key), previous.get(key)
+    for key, kind, now_obj, before_obj in pairs:
+        now, before = now_obj.get(key), before_obj.get(key)
         rows.append(
             {
                 "metric": key,
@@ -71,7 +105,7 @@ def kpi_frame(current: Mapping[str, Any], previous: Mapping[str, Any]) -> pd.Dat
     )
 
 
-def kpi_table_html(frame: pd.DataFrame, ctx: ChartContext) -> str:
+def kpi_table_html(frame: pd.DataFrame, ctx: ChartContext, *, currency: str = "") -> str:
     """The KPI frame as a formatted HTML table: metric, this period, comparison, change."""
     for column in ("metric", "kind", "current", "previous"):
         if column not in frame.columns:
@@ -79,9 +113,12 @@ def kpi_table_html(frame: pd.DataFrame, ctx: ChartContext) -> str:
     lang = ctx.lang
     shown = pd.DataFrame(
         {
-            t("kpi.metric", lang): [t(_KPI_LABELS[m], lang) for m in frame["metric"]],
-            ctx.period_label: [_FORMATS[k](v) for k, v in zip(frame["kind"], frame["current"])],
-            ctx.compare_label: [_FORMATS[k](v) for k, v in zip(frame["kind"], frame["previous"])],
+            t("kpi.metric", lang): [
+                t(_KPI_LABELS[m], lang) + (f" ({currency})" if currency and k == "money" else "")
+                for m, k in zip(frame["metric"], frame["kind"])
+            ],
+            ctx.period_label: [_format(k, v, lang) for k, v in zip(frame["kind"], frame["current"])],
+            ctx.compare_label: [_format(k, v, lang) for k, v in zip(frame["kind"], frame["previous"])],
             t("kpi.change", lang): [
                 _fmt_change(now, before, kind, lang)
                 for now, before, kind in zip(frame["current"], frame["previous"], frame["kind"])
@@ -106,7 +143,20 @@ def kpi_table_html(frame: pd.DataFrame, ctx: ChartContext) -> str:
     return styler.to_html()
 
 
+def _shop(con: Any, review: Any, period: Any) -> dict[str, Any]:
+    numbers = repurchase(con, period, settings=review.settings)
+    lifecycle = churn(con, period, settings=review.settings, risk_list_length=0, model=False)
+    return {**numbers, "churn_rate": lifecycle["churn_rate"], "nrr": lifecycle["nrr"]}
+
+
 def build(con: Any, review: Any) -> list[HtmlBlock]:
-    """Key numbers, this period vs the comparison, with the change."""
-    table = kpi_table_html(kpi_frame(review.current, review.previous), review.ctx)
+    """Key numbers, this period vs the comparison, with the change: the pipeline's when deals
+    were imported, the shop's (from the orders) when orders were."""
+    shop_now = shop_before = None
+    if con is not None and not review.missing(("orders",)):
+        shop_now, shop_before = _shop(con, review, review.period), _shop(con, review, review.comparison)
+    frame = kpi_frame(review.current, review.previous, shop_now, shop_before)
+    if frame.empty:
+        return []
+    table = kpi_table_html(frame, review.ctx, currency=review.settings.currency)
     return [HtmlBlock(f"<h2>{esc(t('kpi.heading', review.lang))}</h2>\n{table}")]
