@@ -270,8 +270,71 @@ def test_the_tier_narrative_compares_concentration_and_names_the_biggest_drop_fr
         "(2 of them out of A); new customers: 4."
     )
     assert sentences[2] == (
-        "The largest customer to leave A is Big Co (X2, owner R7): now B, its value down from 400 to 90."
+        "The largest customer to leave A is Big Co (X2), owner R7: now B, its value down from 400 to 90."
     )
+
+
+def _one_drop(previous_value, value, name="Anna Snelling", customer_id="C1"):
+    mover = {
+        "customer_id": customer_id,
+        "name": name,
+        "owner_rep_id": "R1",
+        "from_tier": "A",
+        "to_tier": "B",
+        "direction": "down",
+        "previous_value": previous_value,
+        "value": value,
+    }
+    return {
+        "customers": 5,
+        "total_value": 5000.0,
+        "window_months": 12,
+        "top20_value_share": 0.5,
+        "gini": 0.4,
+        "tiers": [{"tier": "A", "customers": 1, "share_of_customers": 0.2, "share_of_value": 0.5}],
+        "migration_from": {"period": "2026Q1", "as_of": "2026-03-31"},
+        "migration": [{"from": "A", "to": "B", "customers": 1}],
+        "movers_up": 0,
+        "movers_down": 1,
+        "new_customers": 0,
+        "movers": [mover],
+    }
+
+
+def test_a_customer_leaving_a_with_an_unchanged_value_is_explained_by_the_threshold():
+    (sentence,) = [s for s in tier_sentences(_one_drop(1268.0, 1268.0), None, EN) if "leave A" in s]
+    assert "down from" not in sentence
+    assert sentence == (
+        "The largest customer to leave A is Anna Snelling (C1), owner R1: now B although its value held at 1,268; "
+        "the A threshold rose because other customers grew."
+    )
+
+
+def test_a_customer_leaving_a_while_its_value_rose_never_reads_as_down():
+    (sentence,) = [s for s in tier_sentences(_one_drop(51852.0, 60671.0), None, EN) if "leave A" in s]
+    assert "down from" not in sentence and "rose from 51,852 to 60,671" in sentence
+    zh = next(s for s in tier_sentences(_one_drop(51852.0, 60671.0), None, ZH) if "跌出 A 类的最大客户" in s)
+    assert "降至" not in zh and "升至" in zh
+
+
+def test_a_customer_whose_id_is_its_name_is_named_once():
+    (sentence,) = [
+        s for s in tier_sentences(_one_drop(900.0, 100.0, "Anna Snelling", "Anna Snelling"), None, EN) if "leave A" in s
+    ]
+    assert "Anna Snelling (Anna Snelling)" not in sentence and sentence.count("Anna Snelling") == 1
+
+
+def test_the_moved_down_table_explains_values_that_rose():
+    from crmreview.report.sections.tiers import _movers_table
+
+    html = _movers_table(_one_drop(51852.0, 60671.0), EN, "down")
+    assert "thresholds move when other customers grow" in html
+    assert "thresholds move" not in _movers_table(_one_drop(900.0, 100.0), EN, "down")
+
+
+def test_no_movers_gives_no_drop_sentence():
+    empty = {**_one_drop(1.0, 0.0), "movers": [], "movers_down": 0, "migration": []}
+    assert not [s for s in tier_sentences(empty, None, EN) if "leave A" in s]
 
 
 def test_the_tier_narrative_of_no_customers_or_no_value_is_one_plain_sentence():

@@ -77,15 +77,18 @@ def _biggest_drop_sentence(current, ctx: ChartContext) -> str | None:
     if not drops:
         return None
     top = max(drops, key=lambda m: (m["previous_value"], m["customer_id"]))
-    return ctx.t(
-        "tiers.say.biggest_drop",
-        name=top.get("name") or top["customer_id"],
-        customer_id=top["customer_id"],
-        to_tier=top["to_tier"],
-        before=fmt_money(top["previous_value"]),
-        now=fmt_money(top["value"]),
-        owner=top.get("owner_rep_id") or "–",
-    )
+    before, now = fmt_money(top["previous_value"]), fmt_money(top["value"])
+    # the sentence follows the numbers it shows: a value that held or rose while the customer
+    # left A means the thresholds moved (other customers grew), and it says so
+    if before == now:
+        key = "tiers.say.biggest_drop_held"
+    elif (top["value"] or 0) > (top["previous_value"] or 0):
+        key = "tiers.say.biggest_drop_rose"
+    else:
+        key = "tiers.say.biggest_drop"
+    name = top.get("name") or top["customer_id"]
+    who = name if name == top["customer_id"] else f"{name} ({top['customer_id']})"
+    return ctx.t(key, who=who, to_tier=top["to_tier"], before=before, now=now, owner=top.get("owner_rep_id") or "–")
 
 
 def _scorecard_sentence(current, ctx: ChartContext) -> str | None:
@@ -155,6 +158,8 @@ def _movers_table(current: Mapping[str, Any], ctx: ChartContext, direction: str)
     ]
     total = current.get(f"movers_{direction}", len(movers))
     caption = ctx.t(f"tiers.table.moved_{direction}", shown=len(movers), total=fmt_count(total))
+    if direction == "down" and any((m["value"] or 0) >= (m["previous_value"] or 0) for m in movers):
+        caption += " " + ctx.t("tiers.table.thresholds_moved")
     return f"<h3>{esc(caption)}</h3>\n" + table(headers, rows, numeric=(3, 4))
 
 
