@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from crmreview.importing.importer import import_files
+from crmreview.importing import import_files
 from crmreview.sample import COLUMNS, generate
 
 HERE = Path(__file__).resolve().parent
