@@ -43,8 +43,8 @@ import numpy as np
 import pandas as pd
 import python_calamine
 
-from . import textfiles
 from .sql import scan_tables
+from .textfiles import as_utf8, detect_encoding, open_binary, unix_newlines
 
 __all__ = ["HEADER_SEARCH_ROWS", "ExportFile", "Layout", "ReadError", "Scan", "column_name", "is_xlsx"]
 
@@ -195,10 +195,10 @@ class ExportFile:
         if self.kind == "xlsx":
             return "xlsx"
         if self._encoding is None:
-            with textfiles.open_binary(self.path) as handle:
+            with open_binary(self.path) as handle:
                 if not handle.read(_HEAD_BYTES).strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
                     raise ReadError(f"{self.path}: the file is empty; expected a header line with column names")
-            self._encoding = textfiles.detect_encoding(self.path, sample_bytes=_SAMPLE_BYTES)
+            self._encoding = detect_encoding(self.path, sample_bytes=_SAMPLE_BYTES)
         return self._encoding
 
     def layout(
@@ -243,7 +243,7 @@ class ExportFile:
         """The first 256 KB as text (a cut last line dropped)."""
         if self._head_text is None:
             encoding = self.encoding
-            with textfiles.open_binary(self.path) as handle:
+            with open_binary(self.path) as handle:
                 head = handle.read(_HEAD_BYTES)
             text = head.decode("utf-8-sig" if encoding in {"utf-8", "utf-8-sig"} else encoding, errors="replace")
             if len(head) == _HEAD_BYTES:
@@ -271,7 +271,7 @@ class ExportFile:
     def _utf8(self) -> Path:
         """The file as UTF-8: itself, or a temporary copy transcoded once."""
         if self._utf8_path is None:
-            self._utf8_path, _ = self._copies.enter_context(textfiles.as_utf8(self.path, self.encoding))
+            self._utf8_path, _ = self._copies.enter_context(as_utf8(self.path, self.encoding))
         return self._utf8_path
 
     def _scan_csv(self, con: duckdb.DuckDBPyConnection, layout: Layout, slot: int) -> Scan:
@@ -280,7 +280,7 @@ class ExportFile:
             utf8_path = self._utf8()
             width = max(len(layout.raw_header), 1)
             if _mixed_line_ends(utf8_path):
-                with textfiles.unix_newlines(utf8_path) as lf_path:
+                with unix_newlines(utf8_path) as lf_path:
                     _csv_scan(con, raw, lf_path, layout.delimiter, layout.skip_lines, width)
             else:
                 _csv_scan(con, raw, utf8_path, layout.delimiter, layout.skip_lines, width)
@@ -290,7 +290,7 @@ class ExportFile:
             if not bad_encoding:
                 break
             if attempt == 0:
-                full = textfiles.detect_encoding(self.path)  # the sample looked like UTF-8; the rest is not
+                full = detect_encoding(self.path)  # the sample looked like UTF-8; the rest is not
                 if full in {"utf-8", "utf-8-sig"}:
                     break
                 self._reset_encoding(full)
@@ -448,7 +448,7 @@ def _mixed_line_ends(path: Path) -> bool:
     DuckDB's strict reader refuses such a file as a whole (a header written by one tool, the
     rows by another); its CRLFs are then made LFs first.
     """
-    with textfiles.open_binary(path) as handle:
+    with open_binary(path) as handle:
         head = handle.read(_HEAD_BYTES)
     first = head.find(b"\n")
     if first < 0:
