@@ -80,18 +80,20 @@ class Layout:
 
 @dataclass(frozen=True)
 class Scan:
+    """A file read into work tables: what was read, and where it is."""
+
     path: Path
     kind: str  # csv | xlsx
     encoding: str  # utf-8, utf-8-sig, gb18030, utf-16, or xlsx
     header: tuple[str, ...]  # column names, a repeated name renamed "Name.1", "Name.2"
+    raw_header: tuple[str, ...]  # the header as written, repeated names kept
     header_line: int  # the header's line (1 unless title rows sit above it)
-    rows: int  # rows in the raw table
-    refused: int  # rows in the refused table
-    raw_header: tuple[str, ...] = ()  # the header as written, repeated names kept
-    sheet: str | None = None
-    raw_table: str = "raw_1"  # every row's values as text, c1 … cN
-    line_table: str = "line_map_1"  # row_index (a rowid of raw_table) -> line
-    refused_table: str = "scan_refused_1"  # line, column, value, reason
+    sheet: str | None  # XLSX: the sheet read
+    rows: int  # rows in raw_table
+    refused: int  # rows in refused_table
+    raw_table: str  # every accepted row's values as text, c1 … cN
+    line_table: str  # row_index (a rowid of raw_table) -> line
+    refused_table: str  # line, column, value, reason of the rows that could not be split
 
 
 def column_name(position: int) -> str:
@@ -314,18 +316,18 @@ class ExportFile:
         refused = con.execute(f"select count(*) from {refused_table}").fetchall()[0][0]
         _csv_line_map(con, raw, line_map, refused_table, rows, header_line)
         return Scan(
-            self.path,
-            "csv",
-            self.encoding,
-            layout.header,
-            header_line,
-            rows,
-            refused,
-            layout.raw_header,
-            None,
-            raw,
-            line_map,
-            refused_table,
+            path=self.path,
+            kind="csv",
+            encoding=self.encoding,
+            header=layout.header,
+            raw_header=layout.raw_header,
+            header_line=header_line,
+            sheet=None,
+            rows=rows,
+            refused=refused,
+            raw_table=raw,
+            line_table=line_map,
+            refused_table=refused_table,
         )
 
     def _reset_encoding(self, encoding: str) -> None:
@@ -412,18 +414,18 @@ class ExportFile:
         for record in refused:
             con.execute(f"insert into {refused_table} values ($1, $2, $3, $4)", list(record))
         return Scan(
-            self.path,
-            "xlsx",
-            "xlsx",
-            layout.header,
-            index + 1,
-            len(rows),
-            len(refused),
-            layout.raw_header,
-            layout.sheet,
-            raw,
-            line_map,
-            refused_table,
+            path=self.path,
+            kind="xlsx",
+            encoding="xlsx",
+            header=layout.header,
+            raw_header=layout.raw_header,
+            header_line=index + 1,
+            sheet=layout.sheet,
+            rows=len(rows),
+            refused=len(refused),
+            raw_table=raw,
+            line_table=line_map,
+            refused_table=refused_table,
         )
 
 
