@@ -7,7 +7,7 @@ activities.csv are the big files) under benchmarks/results/data/ (reused when pr
 for each table times, each in a fresh process-local database file:
 
 * ``bare``: ``create table t as select * from read_csv(file)`` (DuckDB's own type detection);
-* ``canonical``: ``crmreview.importer.import_files([file])`` (read, check every value, record
+* ``canonical``: ``crmreview.importing.import_files([file])`` (read, check every value, record
   rejects and the import, publish the warehouse);
 * ``mapped``: the same file through a mapping file (every column by header), the path any
   CRM export takes.
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from crmreview.importing.importer import import_files
+from crmreview.importing import import_files
 from crmreview.sample import COLUMNS, generate
 
 HERE = Path(__file__).resolve().parent

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from crmreview import warehouse
-from crmreview.importing.importer import import_files
+from crmreview.importing import import_files
 from crmreview.sample import generate
 
 VALIDATION_DATA = Path(

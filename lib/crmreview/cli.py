@@ -315,7 +315,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from .importing.importer import ImportFileError, import_files
+    from .importing import ImportFileError, import_files
     from .importing.mapping import ADAPTERS_DIR, BUILTIN_ADAPTERS
     from .warehouse import connect_read
 
@@ -403,7 +403,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .importing.importer import import_files
+    from .importing import import_files
     from .report.render import render_report
     from .sample import generate
 
@@ -446,7 +446,7 @@ _COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .importing.importer import ImportFileError
+    from .importing import ImportFileError
     from .importing.textfiles import EncodingError
     from .metrics import MetricError
     from .warehouse import WarehouseError

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crmreview.importing.importer import ImportFileError, import_files
+from crmreview.importing import ImportFileError, import_files
 from crmreview.importing.mapping import BUILTIN_ADAPTERS, builtin_mapping
 from crmreview.warehouse import connect_read
 from tests.paths import EXPORTS

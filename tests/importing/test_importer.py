@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from crmreview.importing.importer import ImportFileError, import_files
+from crmreview.importing import ImportFileError, import_files
 from crmreview.warehouse import connect_read
 
 

@@ -6,7 +6,7 @@ A new case is a new folder with its file and an entry in tests/corpus/cases.yaml
 import pytest
 import yaml
 
-from crmreview.importing.importer import ImportFileError, import_files
+from crmreview.importing import ImportFileError, import_files
 from crmreview.warehouse import connect_read
 from tests.paths import CORPUS
 

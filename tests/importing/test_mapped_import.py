@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from crmreview.importing.importer import ImportFileError, import_files
-from crmreview.importing.mapping import MappingError, parse_expression, parse_mapping
+from crmreview.importing import ImportFileError, MappingError, import_files
+from crmreview.importing.expressions import parse_expression
+from crmreview.importing.mapping import parse_mapping
 from crmreview.warehouse import connect_read
 from tests.xlsxfile import Formula, write_xlsx
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crmreview.importing.importer import import_files
+from crmreview.importing import import_files
 from crmreview.importing.mapping import ADAPTERS_DIR
 from crmreview.warehouse import connect_read
 from tests.conftest import VALIDATION_DATA

@@ -13,7 +13,7 @@ import pytest
 from crmreview import metrics
 from crmreview.cli import main
 from crmreview.config import Settings
-from crmreview.importing.importer import import_files
+from crmreview.importing import import_files
 from crmreview.metrics import MetricError
 from crmreview.metrics.followup import compliance_frame, followup, reps_frame, rows, summary, teams_frame
 from crmreview.periods import parse_period

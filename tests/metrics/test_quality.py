@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from crmreview import metrics
-from crmreview.importing.importer import import_files
+from crmreview.importing import import_files
 from crmreview.metrics import MetricError, quality
 from crmreview.periods import parse_period
 from crmreview.schema import DATA_TABLES, TABLE_SPECS

@@ -11,7 +11,7 @@ import pytest
 
 from crmreview import metrics
 from crmreview.cli import main
-from crmreview.importing.importer import import_files
+from crmreview.importing import import_files
 from crmreview.metrics.churn import churn
 from crmreview.metrics.repurchase import repurchase
 from crmreview.metrics.retention import retention

@@ -15,7 +15,7 @@ import yaml
 from crmreview import metrics
 from crmreview.cli import main
 from crmreview.config import DEFAULT_SETTINGS, Settings, SettingsError, check_scorecard, load_settings
-from crmreview.importing.importer import import_files
+from crmreview.importing import import_files
 from crmreview.metrics import MetricError, change
 from crmreview.metrics.tiers import curve_frame, migration_frame, movers_frame, rows, summary, tiers, tiers_frame
 from crmreview.periods import parse_period

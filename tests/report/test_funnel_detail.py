@@ -8,7 +8,7 @@ import pytest
 
 from crmreview.charts import ChartContext, conversion_heatmap, conversion_trend_chart, days_in_stage_chart
 from crmreview.cli import main
-from crmreview.importing.importer import import_files
+from crmreview.importing import import_files
 from crmreview.metrics.funnel import funnel, groups_frame, stages_frame, trend
 from crmreview.periods import parse_period
 from crmreview.report.sections.funnel_detail import detail_sentences

@@ -22,7 +22,7 @@ from crmreview.charts import (
     risk_table_html,
     state_flow_sankey,
 )
-from crmreview.importing.importer import import_files
+from crmreview.importing import import_files
 from crmreview.metrics.churn import churn, flows_frame, lifecycle_history, recency_frame, risk_frame
 from crmreview.metrics.retention import cohort_frame, retention
 from crmreview.periods import parse_period

@@ -22,7 +22,7 @@ from crmreview.charts import (
     pareto_chart,
     tier_distribution_chart,
 )
-from crmreview.importing.importer import import_files
+from crmreview.importing import import_files
 from crmreview.metrics.followup import compliance_frame, followup, reps_frame
 from crmreview.metrics.tiers import curve_frame, migration_frame, tiers, tiers_frame
 from crmreview.periods import parse_period

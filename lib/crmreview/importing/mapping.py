@@ -18,9 +18,9 @@ tables. For each canonical column a feed gives its source::
           lost_reason: {column: 状态, map: {丢单-价格: price}}
         stage_map: {初步接触: lead, 需求确认: qualified, 方案报价: proposal, 赢单: won, 输单: lost}
 
-Expressions use column names (bare when they are one word, else in backticks or square
-brackets: ``[Customer ID]``), numbers, 'text', ``+ - * /`` (operands read as amounts) and
-the functions ``coalesce, concat, lower, upper, trim, left, right, replace, round, abs``.
+Expressions are :mod:`crmreview.importing.expressions` (column names, numbers, 'text',
+``+ - * /`` and the functions ``coalesce, concat, lower, upper, trim, left, right, replace,
+round, abs``).
 Other keys: ``combine`` (``sum``: lines with the same key become one record, amounts added;
 ``first``/``last``: keep one line per key), ``unpivot`` (columns whose header matches a
 pattern become one row each, e.g. HubSpot's ``Date entered "Stage (Pipeline)"``),
@@ -31,9 +31,18 @@ it, each a name or a list of alternative names: tells apart exports that share c
 no record of this feed, e.g. a follow-up table's blank last-contact date). Top-level ``stage_map``, ``date_format``, ``timezone`` and
 ``null_values`` apply to every feed that does not set its own.
 
-:func:`load_mapping` reads and checks a file; :func:`builtin_mapping` returns a built-in
-adapter (``salesforce``, ``hubspot``, ``zoho``, ``jiandaoyun``), itself a mapping file in
-``crmreview/adapters/``.
+:func:`load_mapping` reads and checks a file (:func:`parse_mapping` its text);
+:func:`builtin_mapping` returns a built-in adapter (``salesforce``, ``hubspot``, ``zoho``,
+``jiandaoyun``), itself a mapping file in ``crmreview/adapters/``. The model: a
+:class:`Mapping` has feeds (:class:`Feed`), a feed a :class:`Source` per canonical column
+(and maybe an :class:`Unpivot`). :func:`find_header` locates a mapping's column name in a
+file's header (exactly, else ignoring case and spacing); :meth:`Feed.missing` and
+:meth:`Feed.header_test` use it to tell whether a file fits a feed.
+
+Public names: ``ADAPTERS_DIR``, ``BUILTIN_ADAPTERS``, ``DEFAULT_NULL_VALUES``, :class:`Feed`,
+:class:`Mapping`, :class:`MappingError` (from :mod:`crmreview.importing.errors`),
+:class:`Source`, :class:`Unpivot`, :func:`builtin_mapping`, :func:`find_header`,
+:func:`load_mapping`, :func:`parse_mapping`.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,173 +60,40 @@ import yaml
 from .. import config
 from ..schema import TABLE_SPECS
 from ..yamlcheck import SchemaError, did_you_mean, read_yaml
+from .errors import MappingError
+from .expressions import parse_expression
 from .mapping_schema import check_mapping_file
 
 __all__ = [
     "ADAPTERS_DIR",
     "BUILTIN_ADAPTERS",
     "DEFAULT_NULL_VALUES",
-    "Expr",
     "Feed",
     "Mapping",
     "MappingError",
     "Source",
     "Unpivot",
     "builtin_mapping",
+    "find_header",
     "load_mapping",
-    "parse_expression",
+    "parse_mapping",
     "unknown_source",
 ]
 
 ADAPTERS_DIR = config.ADAPTERS_DIR
 BUILTIN_ADAPTERS = ("salesforce", "hubspot", "zoho", "jiandaoyun")
 DEFAULT_NULL_VALUES = ("", "-", "--", "#N/A", "N/A", "NULL", "null", "#NULL!")
-_COMBINE = (None, "sum", "first", "last")
-_HISTORY = ("auto", "snapshots", "none")
-_FUNCTIONS = {
-    # name: (min args, max args, numeric result)
-    "coalesce": (1, 16, False),
-    "concat": (1, 16, False),
-    "lower": (1, 1, False),
-    "upper": (1, 1, False),
-    "trim": (1, 1, False),
-    "left": (2, 2, False),
-    "right": (2, 2, False),
-    "replace": (3, 3, False),
-    "round": (1, 2, True),
-    "abs": (1, 1, True),
-}
 
 
-class MappingError(ValueError):
-    """A mapping file that is not valid, or that does not fit the file being imported."""
-
-
-# ----------------------------------------------------------------------------- expressions
-
-
-@dataclass(frozen=True)
-class Expr:
-    """A parsed expression: op is num | str | name | neg | + | - | * | / | call."""
-
-    op: str
-    args: tuple = ()
-    text: str = ""  # literal text, column name or function name
-
-    def names(self) -> list[str]:
-        if self.op == "name":
-            return [self.text]
-        return [n for a in self.args for n in a.names()]
-
-    def numeric_names(self, numeric: bool = False) -> list[str]:
-        """Column names read as numbers (operands of arithmetic or numeric functions)."""
-        if self.op == "name":
-            return [self.text] if numeric else []
-        inner = numeric or self.op in {"+", "-", "*", "/", "neg"} or (self.op == "call" and _FUNCTIONS[self.text][2])
-        if self.op == "call" and self.text in {"left", "right"}:
-            return self.args[0].numeric_names(numeric)
-        return [n for a in self.args for n in a.numeric_names(inner)]
-
-    @property
-    def numeric(self) -> bool:
-        return self.op in {"num", "+", "-", "*", "/", "neg"} or (self.op == "call" and _FUNCTIONS[self.text][2])
-
-
-_TOKEN = re.compile(
-    r"""\s*(?:
-        (?P<num>\d+(?:\.\d+)?)(?![^\s()+\-*/,])
-      | '(?P<str>(?:[^']|'')*)'
-      | `(?P<bq>[^`]+)`
-      | \[(?P<br>[^\]]+)\]
-      | (?P<op>[()+\-*/,])
-      | (?P<word>[^\s()+\-*/,'`\[\]]+)
-    )""",
-    re.VERBOSE,
-)
-
-
-def _tokens(text: str) -> list[tuple[str, str]]:
-    out, pos = [], 0
-    text = text.strip()
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if not match or match.end() == pos:
-            raise MappingError(f"cannot read the expression {text!r} at {text[pos:]!r}")
-        pos = match.end()
-        kind = match.lastgroup
-        value = match.group(kind)
-        if kind in {"bq", "br"}:
-            kind, value = "word", value.strip()
-        elif kind == "str":
-            value = value.replace("''", "'")
-        out.append((kind, value))
-    return out
-
-
-def parse_expression(text: str) -> Expr:
-    """Parse ``Quantity * Price``, ``coalesce([Close Date], [Created Date])``, …"""
-    tokens = _tokens(text)
-    pos = 0
-
-    def peek() -> tuple[str, str] | None:
-        return tokens[pos] if pos < len(tokens) else None
-
-    def take(expected: str | None = None) -> tuple[str, str]:
-        nonlocal pos
-        token = peek()
-        if token is None or (expected and token[1] != expected):
-            raise MappingError(f"cannot read the expression {text!r}: expected {expected or 'more'}")
-        pos += 1
-        return token
-
-    def expr() -> Expr:
-        node = term()
-        while (t := peek()) and t[0] == "op" and t[1] in "+-":
-            take()
-            node = Expr(t[1], (node, term()))
-        return node
-
-    def term() -> Expr:
-        node = factor()
-        while (t := peek()) and t[0] == "op" and t[1] in "*/":
-            take()
-            node = Expr(t[1], (node, factor()))
-        return node
-
-    def factor() -> Expr:
-        kind, value = take()
-        if kind == "num":
-            return Expr("num", text=value)
-        if kind == "str":
-            return Expr("str", text=value)
-        if kind == "op" and value == "-":
-            return Expr("neg", (factor(),))
-        if kind == "op" and value == "(":
-            node = expr()
-            take(")")
-            return node
-        if kind == "word":
-            nxt = peek()
-            if nxt == ("op", "(") and value.lower() in _FUNCTIONS:
-                take("(")
-                args = [expr()]
-                while peek() == ("op", ","):
-                    take()
-                    args.append(expr())
-                take(")")
-                low, high, _ = _FUNCTIONS[value.lower()]
-                if not low <= len(args) <= high:
-                    raise MappingError(f"{value}() takes {low}..{high} arguments in {text!r}")
-                if value.lower() in {"left", "right"} and args[1].op != "num":
-                    raise MappingError(f"{value}() takes a number of characters in {text!r}")
-                return Expr("call", tuple(args), value.lower())
-            return Expr("name", text=value)
-        raise MappingError(f"cannot read the expression {text!r} at {value!r}")
-
-    node = expr()
-    if pos != len(tokens):
-        raise MappingError(f"cannot read the expression {text!r} at {tokens[pos][1]!r}")
-    return node
+def find_header(header: tuple[str, ...], name: str) -> int | None:
+    """1-based position of the column ``name`` in ``header``: exact, else ignoring case and spacing."""
+    if name in header:
+        return header.index(name) + 1
+    folded = re.sub(r"\s+", " ", name).strip().casefold()
+    for i, h in enumerate(header, start=1):
+        if re.sub(r"\s+", " ", h).strip().casefold() == folded:
+            return i
+    return None
 
 
 # ----------------------------------------------------------------------------- the model
@@ -280,12 +157,20 @@ class Feed:
             names.extend(source.of)
         return names
 
-    def missing(self, header: tuple[str, ...], find) -> list[str]:
-        """The needed source columns that ``header`` lacks (``find(header, name)`` locates one)."""
+    def header_test(self) -> Callable[[list[str]], bool] | None:
+        """Whether a row of a file is this feed's header: it has every column the feed needs
+        (None when the feed names no column: the reader then takes the first row)."""
+        wanted = self.referenced()
+        if not wanted:
+            return None
+        return lambda row: all(find_header(tuple(row), name) is not None for name in wanted)
+
+    def missing(self, header: tuple[str, ...]) -> list[str]:
+        """The needed source columns that ``header`` lacks."""
         missing = [
             " or ".join(repr(n) for n in names)
             for names in self.requires
-            if all(find(header, n) is None for n in names)
+            if all(find_header(header, n) is None for n in names)
         ]
         if self.unpivot and not any(re.search(self.unpivot.headers, h) for h in header):
             missing.append(f"a column matching {self.unpivot.headers!r}")
@@ -293,10 +178,10 @@ class Feed:
             if source.optional:
                 continue
             if source.kind == "column":
-                if all(find(header, n) is None for n in (source.text, *source.alternatives)):
+                if all(find_header(header, n) is None for n in (source.text, *source.alternatives)):
                     missing.append(" or ".join(repr(n) for n in (source.text, *source.alternatives)))
             elif source.kind == "auto":
-                if find(header, source.text) is None:
+                if find_header(header, source.text) is None:
                     try:
                         node = parse_expression(source.text)
                     except MappingError:
@@ -304,10 +189,10 @@ class Feed:
                     if node is None or (node.op == "name" and node.text == source.text):
                         missing.append(repr(source.text))
                     else:
-                        missing.extend(repr(n) for n in node.names() if find(header, n) is None)
+                        missing.extend(repr(n) for n in node.names() if find_header(header, n) is None)
             elif source.kind == "expr":
-                missing.extend(repr(n) for n in parse_expression(source.text).names() if find(header, n) is None)
-            missing.extend(repr(n) for n in source.of if find(header, n) is None)
+                missing.extend(repr(n) for n in parse_expression(source.text).names() if find_header(header, n) is None)
+            missing.extend(repr(n) for n in source.of if find_header(header, n) is None)
         return missing
 
 
