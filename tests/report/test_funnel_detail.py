@@ -132,6 +132,27 @@ def test_the_detail_sentences_name_the_top_reason_the_channels_and_stale_deals(r
     assert zh[0] == '2026Q3 最常见的输单原因是"Price"（占 3 个输单的 67%）。'
 
 
+def test_lost_deals_without_any_recorded_reason_say_so_instead_of_naming_not_set():
+    current = {
+        "period": {"label": "2026Q3"},
+        "lost_reasons": [{"lost_reason": None, "deals": 12, "share": 1.0}],
+        "stale_deals": 0,
+    }
+    en = detail_sentences(current, {"groups": []}, "en", not_set="(not set)")
+    assert en[0] == "No lost reason is recorded for the 12 deals lost in 2026Q3."
+    assert "(not set)" not in " ".join(en) and "100%" not in " ".join(en)
+    mixed = {
+        **current,
+        "lost_reasons": [
+            {"lost_reason": None, "deals": 8, "share": 0.8},
+            {"lost_reason": "Price", "deals": 2, "share": 0.2},
+        ],
+    }
+    assert detail_sentences(mixed, {"groups": []}, "en", not_set="(not set)")[0] == (
+        'The most common reason for losing a deal in 2026Q3 was "Price" (20% of 10 lost deals).'
+    )
+
+
 def test_metrics_funnel_by_rep_json_repeats_the_design_keys_per_group(fixture_db, capsys):
     assert (
         main(

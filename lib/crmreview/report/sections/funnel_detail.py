@@ -35,8 +35,12 @@ def detail_sentences(current: dict[str, Any], by_channel: dict[str, Any], lang: 
     sentences = []
     reasons = current.get("lost_reasons") or []
     lost_total = sum(r["deals"] for r in reasons)
-    if reasons:
-        top = reasons[0]
+    recorded = [r for r in reasons if r["lost_reason"]]
+    if reasons and not recorded:
+        sentences.append(t("detail.say.no_reasons", lang, period=period, lost=f"{lost_total:,}"))
+    elif reasons:
+        # the most common reason the CRM recorded; deals without one are not a reason
+        top = recorded[0]
         sentences.append(
             t(
                 "detail.say.reason",
