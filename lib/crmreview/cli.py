@@ -408,7 +408,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from .sample import generate
 
     sample_dir = config.SAMPLE_DIR
-    db = config.DATA_DIR / "demo.duckdb"
+    db = config.demo_db_path()
     end = date(2026, 9, 30)
     print(f"generating the sample CRM export in {sample_dir}", file=sys.stderr)
     manifest = generate(sample_dir, seed=DEMO_SEED, size=1.0, end=end)

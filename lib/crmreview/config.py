@@ -29,6 +29,8 @@ __all__ = [
     "ADAPTERS_DIR",
     "MESSAGES_DIR",
     "default_db_path",
+    "demo_db_path",
+    "notebook_db_path",
     "Settings",
     "DEFAULT_SETTINGS",
     "SettingsError",
@@ -56,6 +58,23 @@ REPORTS_DIR = PROJECT_ROOT / "reports"
 ADAPTERS_DIR = PACKAGE_DIR / "adapters"
 #: report and chart text, one YAML file per section (en + zh)
 MESSAGES_DIR = PACKAGE_DIR / "messages"
+
+
+def demo_db_path() -> Path:
+    """The warehouse ``crm-review demo`` builds from the sample: ``data/demo.duckdb``."""
+    return DATA_DIR / "demo.duckdb"
+
+
+def notebook_db_path(db_path: str = "") -> Path:
+    """The warehouse a notebook opens for ``db_path`` ("" = the default): the default
+    warehouse, or, when there is none yet and the demo has run, the demo's, so that a report
+    notebook opened right after ``crm-review demo`` runs as it is."""
+    if db_path:
+        return Path(db_path)
+    default = default_db_path()
+    if not default.exists() and "CRM_REVIEW_DB" not in os.environ and demo_db_path().exists():
+        return demo_db_path()
+    return default
 
 
 def default_db_path() -> Path:

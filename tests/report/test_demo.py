@@ -9,6 +9,7 @@ from crmreview.cli import main
 from crmreview.metrics.funnel import funnel
 from crmreview.periods import parse_period
 from crmreview.report.render import network_references
+from crmreview.report.review import quarterly_review
 from crmreview.warehouse import connect_read
 
 
@@ -21,11 +22,13 @@ def test_demo_renders_the_sample_quarter_and_prints_the_report_path(tmp_path, mo
     assert printed == str(tmp_path / "reports" / "quarterly_review_2026Q3_en.html")
 
     html = (tmp_path / "reports" / "quarterly_review_2026Q3_en.html").read_text(encoding="utf-8")
-    # funnel 3, funnel detail 4, tiers 3, follow-up 2, retention and churn 6
-    assert html.count('class="plotly-graph-div"') == 18
+    # funnel 3, funnel detail 4, tiers 3, follow-up 2, retention 2, churn 3 (lifecycle, flows,
+    # recency; the sample's BG/NBD fit is degenerate, so no back-test chart)
+    assert html.count('class="plotly-graph-div"') == 17
     assert network_references(html) == []
     assert "report_sections" not in html
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.split("</style>")[-1]))
+    assert "The BG/NBD model does not fit this data" in text and "Appendix" in text
 
     with connect_read(tmp_path / "data" / "demo.duckdb") as con:
         result = funnel(con, parse_period("2026Q3"))
@@ -36,3 +39,9 @@ def test_demo_renders_the_sample_quarter_and_prints_the_report_path(tmp_path, mo
         f"Deals closed in 2026Q3: {result['deals_closed']:,}, of which {result['won']:,} won, "
         f"a win rate of {result['win_rate']:.0%}" in text
     )
+    # the report notebook opened right after the demo runs as it is: with no warehouse of its
+    # own yet, the default is the demo's
+    monkeypatch.delenv("CRM_REVIEW_DB", raising=False)
+    review = quarterly_review("", period="2026Q3")
+    assert review.db_path == str(tmp_path / "data" / "demo.duckdb")
+    assert review.current["cohort_deals"] == result["cohort_deals"]

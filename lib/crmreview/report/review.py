@@ -22,7 +22,7 @@ import pandas as pd
 
 from .. import queries, warehouse
 from ..charts import ChartContext
-from ..config import DEFAULT_SETTINGS, Settings, load_settings
+from ..config import DEFAULT_SETTINGS, Settings, load_settings, notebook_db_path
 from ..i18n import check_lang
 from ..metrics.funnel import INPUTS as FUNNEL_INPUTS
 from ..metrics.funnel import funnel
@@ -136,7 +136,8 @@ def quarterly_review(
         settings = load_settings(config_path or None)
     this = parse_period(period, as_of=parse_as_of(as_of))
     comparison = this.compare(compare)
-    with warehouse.connect_read(db_path or None) as con:
+    db_path = str(notebook_db_path(db_path))
+    with warehouse.connect_read(db_path) as con:
         inv = inventory(con)
         current = annotate(con, FUNNEL_INPUTS, funnel(con, this, settings=settings), this, settings=settings, inv=inv)
         previous = annotate(
