@@ -52,8 +52,10 @@ final as (
         count(start_customers.customer_id) as count_start_customers,
         count(start_customers.customer_id) filter (where start_customers.is_churned_at_end)
             as count_churned_customers,
-        count(start_customers.customer_id) filter (where start_customers.is_churned_at_end)
-            / nullif(count(start_customers.customer_id), 0) as churn_rate,
+        (
+            count(start_customers.customer_id) filter (where start_customers.is_churned_at_end)
+            / nullif(count(start_customers.customer_id), 0)
+        ) as churn_rate,
     from groups
     left join start_customers on groups.group_key = start_customers.group_key
     group by groups.group_key

@@ -66,7 +66,7 @@ listed as (
 final as (
     select
         *,
-        row_number() over (partition by group_key order by value desc, customer_id) as risk_rank,
+        row_number() over (partition by group_key order by value desc, customer_id asc) as risk_rank,
         count(*) over (partition by group_key) as count_group_at_risk,
         sum(value) over (partition by group_key) as group_value_at_risk,
     from listed
@@ -74,4 +74,4 @@ final as (
 )
 
 select * from final
-order by group_key, value desc, customer_id
+order by group_key asc, value desc, customer_id asc

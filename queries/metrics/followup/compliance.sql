@@ -58,7 +58,8 @@ counted as (
         median(days_since_activity) as median_days_since_activity,
         sum(value) as value,
     from customer_rows
-    group by grouping sets ((group_key, tier), (group_key))
+    -- sqlfluff's duckdb dialect does not parse grouping sets
+    group by grouping sets ((group_key, tier), (group_key))  -- noqa: PRS
 ),
 
 rows_wanted as (
@@ -73,8 +74,11 @@ final as (
     select
         rows_wanted.group_key,
         rows_wanted.tier,
-        case rows_wanted.tier when 'A' then $cadence_a when 'B' then $cadence_b when 'C' then $cadence_c end
-            ::integer as cadence_days,
+        case rows_wanted.tier
+            when 'A' then $cadence_a
+            when 'B' then $cadence_b
+            when 'C' then $cadence_c
+        end::integer as cadence_days,
         coalesce(counted.count_customers, 0) as count_customers,
         coalesce(counted.count_overdue, 0) as count_overdue,
         1 - counted.count_overdue / counted.count_customers as share_compliant,
@@ -86,7 +90,7 @@ final as (
     from rows_wanted
     left join counted
         on rows_wanted.group_key = counted.group_key
-        and rows_wanted.tier is not distinct from counted.tier
+            and rows_wanted.tier is not distinct from counted.tier
 )
 
 select * from final

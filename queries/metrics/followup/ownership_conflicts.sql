@@ -15,7 +15,9 @@ conflicts as (
     select * from activity_conflicts($period_start, least($period_end::date, $as_of::date))
 ),
 
-tiers as (select customer_id, tier, value, from customer_tiers($as_of, $tier_a_share, $tier_b_share, $value_window_months)),
+tiers as (
+    select customer_id, tier, value, from customer_tiers($as_of, $tier_a_share, $tier_b_share, $value_window_months)
+),
 
 customer_names as (select customer_id, name, from customers),
 
@@ -36,5 +38,5 @@ final as (
 )
 
 select * from final
-order by count_reps desc, count_other_rep_activities desc, customer_id
+order by count_reps desc, count_other_rep_activities desc, customer_id asc
 limit $list_limit

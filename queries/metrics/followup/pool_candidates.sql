@@ -33,5 +33,5 @@ final as (
 )
 
 select * from final
-order by value desc, customer_id
+order by value desc, customer_id asc
 limit $list_limit

@@ -23,8 +23,8 @@ params as (
         $period_end::date as period_end,
         $as_of::date as as_of_date,
         $as_of::date + interval 1 day as cutoff_at,
-        $stages::varchar[] as stages,
-        len($stages::varchar[]) as won_rank,
+        $stages::varchar [] as stages,
+        len($stages::varchar []) as won_rank,
         $strict::boolean as is_strict,
         $by::varchar as group_by,
 ),
@@ -91,13 +91,13 @@ deal_state as (
         case
             when cohort.status_as_of = 'won' then params.won_rank
             else least(
-                coalesce(
-                    deal_paths.max_history_rank,
-                    case when deals_with_any_history.deal_id is null then cohort.current_rank end,
-                    1
-                ),
-                params.won_rank - 1
-            )
+                    coalesce(
+                        deal_paths.max_history_rank,
+                        case when deals_with_any_history.deal_id is null then cohort.current_rank end,
+                        1
+                    ),
+                    params.won_rank - 1
+                )
         end as furthest_rank,
         -- ranks the deal has a history row for (won counts once the deal is won)
         case
@@ -189,7 +189,7 @@ stage_counts as (
         stage_list.stage_rank,
         count(deal_rules.deal_id) filter (
             where case when params.is_strict then deal_rules.strict_rank else deal_rules.furthest_rank end
-                >= stage_list.stage_rank
+            >= stage_list.stage_rank
         ) as reached,
         count(deal_rules.deal_id) filter (
             where deal_rules.status_as_of = 'lost' and deal_rules.furthest_rank = stage_list.stage_rank

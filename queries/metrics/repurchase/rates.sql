@@ -127,7 +127,7 @@ final as (
         group_counts.count_returning_customers / nullif(group_counts.count_customers_purchasing, 0)
             as returning_rate,
         case when group_counts.net_amount > 0
-            then group_counts.returning_net_amount::double / group_counts.net_amount::double
+                then group_counts.returning_net_amount::double / group_counts.net_amount::double
         end as returning_revenue_share,
         group_gaps.median_gap_days,
         coalesce(group_gaps.count_purchase_gaps, 0) as count_purchase_gaps,

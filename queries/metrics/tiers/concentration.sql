@@ -22,7 +22,7 @@ ranked as (
         group_keys.group_key,
         valued.value,
         row_number() over (
-            partition by group_keys.group_key order by valued.value desc, valued.customer_id
+            partition by group_keys.group_key order by valued.value desc, valued.customer_id asc
         ) as value_rank,
         row_number() over (
             partition by group_keys.group_key order by valued.value, valued.customer_id

@@ -15,4 +15,4 @@ final as (
 )
 
 select * from final
-order by score desc, customer_id
+order by score desc, customer_id asc

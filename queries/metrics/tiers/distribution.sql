@@ -72,7 +72,7 @@ final as (
     cross join tier_list
     left join tier_totals
         on group_list.group_key = tier_totals.group_key
-        and tier_list.tier = tier_totals.tier
+            and tier_list.tier = tier_totals.tier
     left join group_totals on group_list.group_key = group_totals.group_key
 )
 

@@ -43,7 +43,7 @@ final as (
     from pairs
     left join pair_counts
         on pairs.from_tier = pair_counts.from_tier
-        and pairs.to_tier = pair_counts.to_tier
+            and pairs.to_tier = pair_counts.to_tier
 )
 
 select * from final

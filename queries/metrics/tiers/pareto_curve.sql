@@ -19,7 +19,7 @@ grid as (
     select distinct
         ((steps.step * totals.count_customers + $points - 2) // ($points - 1))::bigint as count_customers,
     from totals
-    cross join range(0, $points) as steps(step)
+    cross join range(0, $points) as steps (step)
     where totals.count_customers > 0
 ),
 
