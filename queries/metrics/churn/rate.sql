@@ -10,7 +10,7 @@
 --   $churn_days (integers); $by: all | rep | team | channel | tier | region; $tier_a_share,
 --   $tier_b_share, $value_window_months: the ABC tier settings (tiers as of $as_of).
 -- columns: count_start_customers, count_churned_customers, churn_rate.
--- invariants: count_churned_customers <= count_start_customers.
+-- invariant: count_churned_customers <= count_start_customers
 
 with
 

@@ -11,8 +11,11 @@
 --   share_compliant = 1 - count_overdue / count_customers (null without customers);
 --   count_conflicts = customers with activities by more than one rep between $period_start
 --   and the earlier of $period_end and $as_of (activity_conflicts).
--- invariants: per group, the tier rows sum to the total row (counts); count_never_contacted
---   <= count_overdue <= count_customers; count_pool_candidates <= count_customers.
+-- Per group, the tier rows sum to the total row (so the group's sum is twice it):
+-- invariant: tier is not null or 2 * count_customers = sum(count_customers) over (partition by group_key)
+-- invariant: tier is not null or 2 * count_overdue = sum(count_overdue) over (partition by group_key)
+-- invariant: count_never_contacted <= count_overdue and count_overdue <= count_customers
+-- invariant: count_pool_candidates <= count_customers
 
 with
 

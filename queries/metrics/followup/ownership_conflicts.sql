@@ -7,7 +7,8 @@
 --   tier shown); $list_limit.
 -- columns: rep_ids (sorted list), count_activities (with a rep), count_other_rep_activities
 --   (by reps other than the owner).
--- invariants: count_reps >= 2; count (without limit) = count_conflicts of followup_compliance.
+-- invariant: count_reps >= 2
+-- invariant (not checked): the count (without limit) = count_conflicts of followup_compliance.
 
 with
 

@@ -10,7 +10,7 @@
 --   amount of the won; median_cycle_days = median of closed_at - created_at in calendar days
 --   over the won; count_open_deals = deals created by the as-of date and open at it;
 --   pipeline_velocity = open deals * win_rate * avg_won_amount / median_cycle_days (per day).
--- invariants: count_closed_deals = count_won_deals + count_lost_deals.
+-- invariant: count_closed_deals = count_won_deals + count_lost_deals
 
 with
 

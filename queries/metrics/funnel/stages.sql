@@ -10,8 +10,12 @@
 --   won stage ('lost' is never in it); $strict (boolean): false = furthest-stage rule,
 --   true = a history row for every stage up to s; $by: all | rep | team | channel | region | tier;
 --   $tier_a_share, $tier_b_share, $value_window_months: the ABC tier settings (for tier).
--- invariants (furthest rule, per group): reached(s) - reached(next) = lost_at(s) + open_at(s);
---   reached(first) = count_cohort_deals; lost_at(won) = open_at(won) = 0.
+-- invariants, per group in funnel order (the first three for the furthest rule only):
+-- invariant: $strict or reached - lead(reached) over (
+--     partition by group_key order by list_position($stages::varchar[], stage)) = lost_at + open_at
+-- invariant: $strict or list_position($stages::varchar[], stage) > 1 or reached = count_cohort_deals
+-- invariant: $strict or stage <> list_last($stages::varchar[]) or (lost_at = 0 and open_at = 0)
+-- invariant: reached <= count_cohort_deals
 
 with
 

@@ -17,8 +17,8 @@
 --   median_gap_days             median over all consecutive purchase pairs of the group's
 --                               customers up to $as_of (the later purchase on or before it)
 --   count_purchase_gaps         how many pairs that median is taken over
--- invariants: count_repeat_customers <= count_customers_purchasing;
---   count_returning_customers <= count_customers_purchasing.
+-- invariant: count_repeat_customers <= count_customers_purchasing
+-- invariant: count_returning_customers <= count_customers_purchasing
 
 with
 

@@ -19,8 +19,8 @@
 --   share_of_first_month_revenue = net_amount / cohort_net_amount (null when that is <= 0),
 --   is_data_start: the cohort month is the first month with any order in the warehouse, so
 --   it also holds the customers who bought before the data begin.
--- invariants: share_active = 1 and count_active = count_cohort where month_index = 0;
---   count_active_customers <= count_cohort_customers.
+-- invariant: month_index > 0 or (share_active = 1 and count_active_customers = count_cohort_customers)
+-- invariant: count_active_customers <= count_cohort_customers
 
 with
 
