@@ -9,8 +9,9 @@
 -- invariant: abs(sum(share_of_customers) over (partition by group_key) - 1) < 1e-9
 -- invariant: abs(sum(share_of_value) over (partition by group_key) - 1) < 1e-9
 -- invariant: sum(value) over (partition by group_key) <> 0 or share_of_value is null
--- (sums of shares are null for a group without customers, resp. value). mean_score is the mean scorecard score in the row;
---   count_same_tier_both_methods counts its customers whose ABC and scorecard tiers agree.
+-- (The sums of shares are null for a group without customers, resp. value.)
+-- columns: mean_score is the mean scorecard score in the row; count_same_tier_both_methods
+--   counts its customers whose ABC and scorecard tiers agree.
 
 with
 
