@@ -3,6 +3,7 @@
 
     python3 dev.py demo     # install, then generate sample data -> warehouse -> quarterly report
     python3 dev.py test     # install, then run the test suite (extra args go to pytest)
+    python3 dev.py lint     # install, then run the style tools alone (tests/test_style.py runs them too)
     python3 dev.py setup    # install only
 
 The environment is `.venv/` in the project folder; installs are skipped while
@@ -65,19 +66,45 @@ def setup() -> None:
     STAMP.write_text(_fingerprint())
 
 
+LINTERS = (
+    ["ruff", "check", "."],
+    ["ruff", "format", "--check", "."],
+    ["sqlfluff", "lint", "queries/"],
+    [
+        "nbstripout",
+        "--verify",
+        "--keep-id",
+        *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("*.ipynb")),
+    ],
+)
+
+
+def lint() -> int:
+    failed = []
+    for tool, *args in LINTERS:
+        print("+", tool, " ".join(args), flush=True)
+        if subprocess.call([str(BIN / tool), *args], cwd=ROOT) != 0:
+            failed.append(tool if tool != "ruff" else f"ruff {args[0]}")
+    if failed:
+        print(f"style check failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def main(argv: list[str]) -> int:
     task, rest = (argv[0], argv[1:]) if argv else ("help", [])
     if task in {"help", "-h", "--help"}:
         print(__doc__)
         return 0
-    if task not in {"setup", "demo", "test"}:
-        print(f"unknown task {task!r}; expected one of: setup, demo, test", file=sys.stderr)
+    if task not in {"setup", "demo", "test", "lint"}:
+        print(f"unknown task {task!r}; expected one of: setup, demo, test, lint", file=sys.stderr)
         return 2
     setup()
     if task == "demo":
         return subprocess.call([str(BIN / "crm-review"), "demo", *rest], cwd=ROOT)
     if task == "test":
         return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT)
+    if task == "lint":
+        return lint()
     return 0
 
 

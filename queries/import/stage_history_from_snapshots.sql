@@ -19,9 +19,9 @@ touched as (
 
 -- deals with imported history keep it
 eligible as (
-    select deal_id from touched
-    where deal_id in (select deal_id from deal_history_origin)
-       or deal_id not in (select deal_id from deal_stage_history)
+    select touched.deal_id from touched
+    where touched.deal_id in (select deal_history_origin.deal_id from deal_history_origin)
+        or touched.deal_id not in (select deal_stage_history.deal_id from deal_stage_history)
 ),
 
 ordered as (
@@ -35,15 +35,15 @@ ordered as (
         row_number() over by_time as snapshot_number,
         count(*) over (partition by snapshots.deal_id) as count_snapshots,
     from snapshots
-    join eligible using (deal_id)
+    inner join eligible using (deal_id)
     window by_time as (partition by snapshots.deal_id order by snapshots.snapshot_at, snapshots.import_id)
 ),
 
 first_seen as (
     select ordered.*, deals.created_at, deals.closed_at,
     from ordered
-    join deals using (deal_id)
-    where snapshot_number = 1
+    inner join deals using (deal_id)
+    where ordered.snapshot_number = 1
 ),
 
 inferred as (
@@ -73,7 +73,7 @@ changes as (
         end as entered_at,
         ordered.count_snapshots,
     from ordered
-    join deals using (deal_id)
+    inner join deals using (deal_id)
     where ordered.snapshot_number > 1 and ordered.stage is distinct from ordered.previous_stage
 ),
 
@@ -83,7 +83,11 @@ final as (
         stage,
         entered_at,
         case when count_snapshots > 1 then 'snapshots' else 'inferred' end as origin,
-    from (select * from inferred union all select * from changes)
+    from (
+        select * from inferred
+        union all
+        select * from changes
+    )
 )
 
 select * from final

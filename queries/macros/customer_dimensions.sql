@@ -20,16 +20,16 @@ left join reps on customers.owner_rep_id = reps.rep_id;
 -- region; a customer without a value is in group ''.
 -- grain: one row per customer.
 create or replace temp macro customer_groups(group_by) as table
-select
-    customer_id,
-    coalesce(
-        case group_by
-            when 'all' then 'all'
-            when 'rep' then rep_id
-            when 'team' then team
-            when 'channel' then channel
-            when 'region' then region
-        end,
-        ''
-    ) as group_key,
-from customer_dimensions;
+    select
+        customer_id,
+        coalesce(
+            case group_by
+                when 'all' then 'all'
+                when 'rep' then rep_id
+                when 'team' then team
+                when 'channel' then channel
+                when 'region' then region
+            end,
+            ''
+        ) as group_key,
+    from customer_dimensions;

@@ -6,49 +6,54 @@
 -- grain: one row per customer known at the as-of date (created_at on or before it, or,
 --   when created_at is unknown, a first order on or before it).
 create or replace temp macro customer_values(as_of_date, window_months) as table
-with
-bounds as (
+    with
+    bounds as (
+        select
+            (as_of_date::date - to_months(window_months::integer) + interval 1 day)::date as window_start,
+            as_of_date::date as window_end,
+            (select count(*) from orders) > 0 as has_orders,
+    ),
+
+    first_orders as (
+        select customer_id, min(order_date) as first_order_date, from orders group by customer_id
+    ),
+
+    universe as (
+        select customers.customer_id,
+        from customers
+        cross join bounds
+        left join first_orders on customers.customer_id = first_orders.customer_id
+        where customers.created_at::date <= bounds.window_end
+            or (customers.created_at is null and first_orders.first_order_date <= bounds.window_end)
+    ),
+
+    order_values as (
+        select orders.customer_id, sum(orders.amount) as net_amount,
+        from orders
+        cross join bounds
+        where orders.order_date between bounds.window_start and bounds.window_end
+        group by orders.customer_id
+    ),
+
+    deal_values as (
+        select deals.customer_id, sum(deals.amount) as net_amount,
+        from deals
+        cross join bounds
+        where deals.outcome = 'won'
+            and deals.closed_at::date between bounds.window_start and bounds.window_end
+        group by deals.customer_id
+    )
+
     select
-        (as_of_date::date - to_months(window_months::integer) + interval 1 day)::date as window_start,
-        as_of_date::date as window_end,
-        (select count(*) from orders) > 0 as has_orders,
-),
-first_orders as (
-    select customer_id, min(order_date) as first_order_date, from orders group by customer_id
-),
-universe as (
-    select customers.customer_id,
-    from customers
+        universe.customer_id,
+        greatest(
+            coalesce(case when bounds.has_orders then order_values.net_amount else deal_values.net_amount end, 0),
+            0
+        )::decimal(18, 2) as value,
+    from universe
     cross join bounds
-    left join first_orders on customers.customer_id = first_orders.customer_id
-    where customers.created_at::date <= bounds.window_end
-        or (customers.created_at is null and first_orders.first_order_date <= bounds.window_end)
-),
-order_values as (
-    select orders.customer_id, sum(orders.amount) as net_amount,
-    from orders
-    cross join bounds
-    where orders.order_date between bounds.window_start and bounds.window_end
-    group by orders.customer_id
-),
-deal_values as (
-    select deals.customer_id, sum(deals.amount) as net_amount,
-    from deals
-    cross join bounds
-    where deals.outcome = 'won'
-        and deals.closed_at::date between bounds.window_start and bounds.window_end
-    group by deals.customer_id
-)
-select
-    universe.customer_id,
-    greatest(
-        coalesce(case when bounds.has_orders then order_values.net_amount else deal_values.net_amount end, 0),
-        0
-    )::decimal(18, 2) as value,
-from universe
-cross join bounds
-left join order_values on universe.customer_id = order_values.customer_id
-left join deal_values on universe.customer_id = deal_values.customer_id;
+    left join order_values on universe.customer_id = order_values.customer_id
+    left join deal_values on universe.customer_id = deal_values.customer_id;
 
 -- ABC (Pareto) tiers: customers by value descending, ties by customer_id ascending;
 -- A = the shortest prefix whose cumulative value reaches >= a_share of the total, B = the
@@ -56,28 +61,29 @@ left join deal_values on universe.customer_id = deal_values.customer_id;
 -- value included). With a total of zero everyone is C.
 -- grain: one row per customer of the universe above.
 create or replace temp macro customer_tiers(as_of_date, a_share, b_share, window_months) as table
-with
-ranked as (
+    with
+    ranked as (
+        select
+            customer_id,
+            value,
+            row_number() over (order by value desc, customer_id asc) as value_rank,
+            coalesce(
+                sum(value) over (order by value desc, customer_id asc rows between unbounded preceding and 1 preceding),
+                0
+            ) as cumulative_before,
+            sum(value) over () as total_value,
+        from customer_values(as_of_date, window_months)
+    )
+
     select
         customer_id,
         value,
-        row_number() over (order by value desc, customer_id) as value_rank,
-        coalesce(
-            sum(value) over (order by value desc, customer_id rows between unbounded preceding and 1 preceding),
-            0
-        ) as cumulative_before,
-        sum(value) over () as total_value,
-    from customer_values(as_of_date, window_months)
-)
-select
-    customer_id,
-    value,
-    value_rank,
-    cumulative_before,
-    total_value,
-    case
-        when total_value > 0 and cumulative_before < a_share::decimal(9, 6) * total_value then 'A'
-        when total_value > 0 and cumulative_before < b_share::decimal(9, 6) * total_value then 'B'
-        else 'C'
-    end as tier,
-from ranked;
+        value_rank,
+        cumulative_before,
+        total_value,
+        case
+            when total_value > 0 and cumulative_before < a_share::decimal(9, 6) * total_value then 'A'
+            when total_value > 0 and cumulative_before < b_share::decimal(9, 6) * total_value then 'B'
+            else 'C'
+        end as tier,
+    from ranked;

@@ -35,54 +35,57 @@ window customer_purchases as (partition by orders.customer_id order by orders.or
 --   median_gap_days  median gap between the customer's consecutive purchases up to the date
 --                    (null with a single purchase)
 create or replace temp macro lifecycle_states(as_of_date, window_start, new_days, active_days, churn_days) as table
-with
-history as (
-    select * from purchase_history where order_date <= as_of_date::date
-),
-per_customer as (
+    with
+    history as (
+        select * from purchase_history where order_date <= as_of_date::date
+    ),
+
+    per_customer as (
+        select
+            customer_id,
+            min(order_date) as first_purchase_date,
+            max(order_date) as last_purchase_date,
+            count(*) as count_purchases,
+            quantile_cont(gap_days, 0.5) as median_gap_days,
+            coalesce(
+                bool_or(order_date >= window_start::date and gap_days > churn_days::integer),
+                false
+            ) as has_reactivation,
+        from history
+        group by customer_id
+    ),
+
+    with_recency as (
+        select
+            *,
+            date_diff('day', last_purchase_date, as_of_date::date) as recency_days,
+            date_diff('day', first_purchase_date, as_of_date::date) as age_days,
+        from per_customer
+    )
+
     select
         customer_id,
-        min(order_date) as first_purchase_date,
-        max(order_date) as last_purchase_date,
-        count(*) as count_purchases,
-        quantile_cont(gap_days, 0.5) as median_gap_days,
-        coalesce(
-            bool_or(order_date >= window_start::date and gap_days > churn_days::integer),
-            false
-        ) as has_reactivation,
-    from history
-    group by customer_id
-),
-with_recency as (
-    select
-        *,
-        date_diff('day', last_purchase_date, as_of_date::date) as recency_days,
-        date_diff('day', first_purchase_date, as_of_date::date) as age_days,
-    from per_customer
-)
-select
-    customer_id,
-    first_purchase_date,
-    last_purchase_date,
-    count_purchases,
-    median_gap_days,
-    recency_days,
-    age_days,
-    case
-        when age_days <= new_days::integer then 'new'
-        when has_reactivation then 'reactivated'
-        when recency_days <= active_days::integer then 'active'
-        when recency_days <= churn_days::integer then 'dormant'
-        else 'churned'
-    end as lifecycle_state,
-from with_recency;
+        first_purchase_date,
+        last_purchase_date,
+        count_purchases,
+        median_gap_days,
+        recency_days,
+        age_days,
+        case
+            when age_days <= new_days::integer then 'new'
+            when has_reactivation then 'reactivated'
+            when recency_days <= active_days::integer then 'active'
+            when recency_days <= churn_days::integer then 'dormant'
+            else 'churned'
+        end as lifecycle_state,
+    from with_recency;
 
 -- The lifecycle states in report order, with their rank.
 -- grain: one row per state.
 create or replace temp view lifecycle_state_list as
 select * from (
     values ('new', 1), ('reactivated', 2), ('active', 3), ('dormant', 4), ('churned', 5)
-) as states(lifecycle_state, state_rank);
+) as states (lifecycle_state, state_rank);
 
 -- The group each customer falls in for a breakdown: group_by is all | rep | team | channel |
 -- tier | region. rep = the customer's owner rep, team = that rep's team, channel = the
@@ -91,31 +94,33 @@ select * from (
 -- in the customers table) is in group ''.
 -- grain: one row per customer id found in customers or orders.
 create or replace temp macro buyer_groups(group_by, as_of_date, a_share, b_share, window_months) as table
-with
-ids as (
-    select customer_id from customers
-    union
-    select customer_id from orders
-),
-tiers as (
-    select customer_id, tier,
-    from customer_tiers(as_of_date, a_share, b_share, window_months)
-    where group_by = 'tier'
-)
-select
-    ids.customer_id,
-    coalesce(
-        case group_by
-            when 'all' then 'all'
-            when 'rep' then customers.owner_rep_id
-            when 'team' then reps.team
-            when 'channel' then customers.source_channel
-            when 'region' then coalesce(customers.region, reps.region)
-            when 'tier' then tiers.tier
-        end,
-        ''
-    ) as group_key,
-from ids
-left join customers on ids.customer_id = customers.customer_id
-left join reps on customers.owner_rep_id = reps.rep_id
-left join tiers on ids.customer_id = tiers.customer_id;
+    with
+    ids as (
+        select customer_id from customers
+        union
+        select customer_id from orders
+    ),
+
+    tiers as (
+        select customer_id, tier,
+        from customer_tiers(as_of_date, a_share, b_share, window_months)
+        where group_by = 'tier'
+    )
+
+    select
+        ids.customer_id,
+        coalesce(
+            case group_by
+                when 'all' then 'all'
+                when 'rep' then customers.owner_rep_id
+                when 'team' then reps.team
+                when 'channel' then customers.source_channel
+                when 'region' then coalesce(customers.region, reps.region)
+                when 'tier' then tiers.tier
+            end,
+            ''
+        ) as group_key,
+    from ids
+    left join customers on ids.customer_id = customers.customer_id
+    left join reps on customers.owner_rep_id = reps.rep_id
+    left join tiers on ids.customer_id = tiers.customer_id;

@@ -11,7 +11,8 @@
 --   recency_days      last purchase day - first purchase day
 --   age_days          $calibration_end - first purchase day (T)
 --   holdout_purchases distinct purchase days after $calibration_end up to $holdout_end
--- invariants: 0 <= recency_days <= age_days; frequency = 0 implies recency_days = 0.
+-- invariant: recency_days between 0 and age_days
+-- invariant: frequency > 0 or recency_days = 0
 
 with
 

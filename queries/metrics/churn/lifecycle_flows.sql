@@ -9,8 +9,9 @@
 --   $active_days, $churn_days (integers); $by: all | rep | team | channel | tier | region;
 --   $tier_a_share, $tier_b_share, $value_window_months: the ABC tier settings (tiers as of $as_of).
 -- columns: from_state, to_state, from_rank (0 for none), to_rank, count_customers.
--- invariants: per group, the sum over from_state of count_customers for a to_state equals that
---   state's count in lifecycle_states.sql at $as_of.
+-- invariant: count_customers > 0
+-- invariant (not checked): per group, the sum over from_state of count_customers for a
+--   to_state equals that state's count in lifecycle_states.sql at $as_of.
 
 with
 

@@ -11,7 +11,8 @@
 --   $tier_a_share, $tier_b_share, $value_window_months: the ABC tier settings (tiers as of $as_of).
 -- columns: lifecycle_state, state_rank, count_customers, count_group_customers (every state
 --   of the group), share_of_customers (null for an empty group).
--- invariants: the five count_customers of a group sum to count_group_customers.
+-- invariant: sum(count_customers) over (partition by group_key) = count_group_customers
+-- invariant: count(*) over (partition by group_key) = 5
 
 with
 

@@ -15,7 +15,7 @@ purchase_history as (select * from purchase_history),
 
 final as (
     select
-        (select min(order_date) from orders where order_date <= $as_of::date) as first_order_date,
+        (select min(orders.order_date) from orders where orders.order_date <= $as_of::date) as first_order_date,
         min(order_date) as first_purchase_date,
         max(order_date) as last_purchase_date,
         count(distinct customer_id) as count_buyers,

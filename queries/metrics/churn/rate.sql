@@ -10,7 +10,7 @@
 --   $churn_days (integers); $by: all | rep | team | channel | tier | region; $tier_a_share,
 --   $tier_b_share, $value_window_months: the ABC tier settings (tiers as of $as_of).
 -- columns: count_start_customers, count_churned_customers, churn_rate.
--- invariants: count_churned_customers <= count_start_customers.
+-- invariant: count_churned_customers <= count_start_customers
 
 with
 
@@ -52,8 +52,10 @@ final as (
         count(start_customers.customer_id) as count_start_customers,
         count(start_customers.customer_id) filter (where start_customers.is_churned_at_end)
             as count_churned_customers,
-        count(start_customers.customer_id) filter (where start_customers.is_churned_at_end)
-            / nullif(count(start_customers.customer_id), 0) as churn_rate,
+        (
+            count(start_customers.customer_id) filter (where start_customers.is_churned_at_end)
+            / nullif(count(start_customers.customer_id), 0)
+        ) as churn_rate,
     from groups
     left join start_customers on groups.group_key = start_customers.group_key
     group by groups.group_key

@@ -7,7 +7,10 @@
 --   $active_days, $churn_days (integers); $bin_days (integer > 0).
 -- columns: recency_bin_start_days, recency_bin_end_days (exclusive), lifecycle_state,
 --   state_rank, count_customers.
--- invariants: the counts sum to the customers of lifecycle_states.sql at $as_of.
+-- The counts sum to the customers of lifecycle_states.sql at $as_of:
+-- invariant: sum(count_customers) over ()
+--   = (select count(*) from lifecycle_states($as_of, $window_start, $new_days, $active_days, $churn_days))
+-- invariant: recency_bin_end_days = recency_bin_start_days + $bin_days
 
 with
 

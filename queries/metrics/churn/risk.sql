@@ -16,8 +16,10 @@
 --   median_gap_days, gap_ratio (recency / median gap; null when the median gap is 0),
 --   risk_rank (1.. in value order within the group), count_group_at_risk and
 --   group_value_at_risk (all the group's customers at risk, and their value).
--- invariants: lifecycle_state in (active, dormant); count_purchases >= 2;
---   recency_days > $risk_gap_factor * median_gap_days.
+-- invariant: lifecycle_state in ('active', 'dormant')
+-- invariant: count_purchases >= 2
+-- invariant: recency_days > $risk_gap_factor * median_gap_days
+-- invariant: risk_rank <= count_group_at_risk
 
 with
 
@@ -66,7 +68,7 @@ listed as (
 final as (
     select
         *,
-        row_number() over (partition by group_key order by value desc, customer_id) as risk_rank,
+        row_number() over (partition by group_key order by value desc, customer_id asc) as risk_rank,
         count(*) over (partition by group_key) as count_group_at_risk,
         sum(value) over (partition by group_key) as group_value_at_risk,
     from listed
@@ -74,4 +76,4 @@ final as (
 )
 
 select * from final
-order by group_key, value desc, customer_id
+order by group_key asc, value desc, customer_id asc

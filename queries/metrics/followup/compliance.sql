@@ -11,8 +11,11 @@
 --   share_compliant = 1 - count_overdue / count_customers (null without customers);
 --   count_conflicts = customers with activities by more than one rep between $period_start
 --   and the earlier of $period_end and $as_of (activity_conflicts).
--- invariants: per group, the tier rows sum to the total row (counts); count_never_contacted
---   <= count_overdue <= count_customers; count_pool_candidates <= count_customers.
+-- Per group, the tier rows sum to the total row (so the group's sum is twice it):
+-- invariant: tier is not null or 2 * count_customers = sum(count_customers) over (partition by group_key)
+-- invariant: tier is not null or 2 * count_overdue = sum(count_overdue) over (partition by group_key)
+-- invariant: count_never_contacted <= count_overdue and count_overdue <= count_customers
+-- invariant: count_pool_candidates <= count_customers
 
 with
 
@@ -58,7 +61,8 @@ counted as (
         median(days_since_activity) as median_days_since_activity,
         sum(value) as value,
     from customer_rows
-    group by grouping sets ((group_key, tier), (group_key))
+    -- sqlfluff's duckdb dialect does not parse grouping sets
+    group by grouping sets ((group_key, tier), (group_key))  -- noqa: PRS
 ),
 
 rows_wanted as (
@@ -73,8 +77,11 @@ final as (
     select
         rows_wanted.group_key,
         rows_wanted.tier,
-        case rows_wanted.tier when 'A' then $cadence_a when 'B' then $cadence_b when 'C' then $cadence_c end
-            ::integer as cadence_days,
+        case rows_wanted.tier
+            when 'A' then $cadence_a
+            when 'B' then $cadence_b
+            when 'C' then $cadence_c
+        end::integer as cadence_days,
         coalesce(counted.count_customers, 0) as count_customers,
         coalesce(counted.count_overdue, 0) as count_overdue,
         1 - counted.count_overdue / counted.count_customers as share_compliant,
@@ -86,7 +93,7 @@ final as (
     from rows_wanted
     left join counted
         on rows_wanted.group_key = counted.group_key
-        and rows_wanted.tier is not distinct from counted.tier
+            and rows_wanted.tier is not distinct from counted.tier
 )
 
 select * from final

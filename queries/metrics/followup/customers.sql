@@ -7,7 +7,8 @@
 -- definitions: see customer_followup in queries/macros/followup.sql: days since the last
 --   activity (any rep, on or before the as-of date); overdue above the tier's cadence or with
 --   no activity ever; pool candidate when owned and without activity for more than $pool_days.
--- invariants: is_never_contacted implies is_overdue; days_since_activity >= 0.
+-- invariant: not is_never_contacted or is_overdue
+-- invariant: days_since_activity >= 0
 
 with
 

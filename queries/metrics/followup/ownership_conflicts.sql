@@ -7,7 +7,8 @@
 --   tier shown); $list_limit.
 -- columns: rep_ids (sorted list), count_activities (with a rep), count_other_rep_activities
 --   (by reps other than the owner).
--- invariants: count_reps >= 2; count (without limit) = count_conflicts of followup_compliance.
+-- invariant: count_reps >= 2
+-- invariant (not checked): the count (without limit) = count_conflicts of followup_compliance.
 
 with
 
@@ -15,7 +16,9 @@ conflicts as (
     select * from activity_conflicts($period_start, least($period_end::date, $as_of::date))
 ),
 
-tiers as (select customer_id, tier, value, from customer_tiers($as_of, $tier_a_share, $tier_b_share, $value_window_months)),
+tiers as (
+    select customer_id, tier, value, from customer_tiers($as_of, $tier_a_share, $tier_b_share, $value_window_months)
+),
 
 customer_names as (select customer_id, name, from customers),
 
@@ -36,5 +39,5 @@ final as (
 )
 
 select * from final
-order by count_reps desc, count_other_rep_activities desc, customer_id
+order by count_reps desc, count_other_rep_activities desc, customer_id asc
 limit $list_limit

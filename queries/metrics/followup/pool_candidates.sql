@@ -5,7 +5,7 @@
 -- params: as followup_customers.sql, plus $list_limit.
 -- definitions: see customer_followup in queries/macros/followup.sql (a customer never
 --   contacted is a candidate once known for more than $pool_days days).
--- invariants: count (without limit) = count_pool_candidates of followup_compliance.
+-- invariant (not checked): the count (without limit) = count_pool_candidates of followup_compliance.
 
 with
 
@@ -33,5 +33,5 @@ final as (
 )
 
 select * from final
-order by value desc, customer_id
+order by value desc, customer_id asc
 limit $list_limit

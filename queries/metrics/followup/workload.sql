@@ -6,7 +6,8 @@
 --   $value_window_months (integer).
 -- definitions: see rep_workload in queries/macros/followup.sql. attainment =
 --   target_won_amount / target_amount (null without a target or with a zero target).
--- invariants: count_a_customers <= count_customers; a rep without customers has 0 and 0.
+-- invariant: count_a_customers <= count_customers
+-- invariant: count_customers is not null and count_a_customers is not null
 
 with
 

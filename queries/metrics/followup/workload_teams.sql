@@ -4,7 +4,8 @@
 -- params: as workload.sql.
 -- definitions: attainment = sum(target_won_amount) / sum(target_amount) over the team's
 --   reps with a target (null when none has one).
--- invariants: the team rows sum to the rep rows of workload.sql.
+-- invariant: count_a_customers <= count_customers
+-- invariant (not checked): the team rows sum to the rep rows of workload.sql.
 
 with
 

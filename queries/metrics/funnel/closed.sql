@@ -10,7 +10,7 @@
 --   amount of the won; median_cycle_days = median of closed_at - created_at in calendar days
 --   over the won; count_open_deals = deals created by the as-of date and open at it;
 --   pipeline_velocity = open deals * win_rate * avg_won_amount / median_cycle_days (per day).
--- invariants: count_closed_deals = count_won_deals + count_lost_deals.
+-- invariant: count_closed_deals = count_won_deals + count_lost_deals
 
 with
 
@@ -64,8 +64,10 @@ closed_summary as (
         count(closed_in_period.outcome) as count_closed_deals,
         count(*) filter (where closed_in_period.outcome = 'won') as count_won_deals,
         count(*) filter (where closed_in_period.outcome = 'lost') as count_lost_deals,
-        count(*) filter (where closed_in_period.outcome = 'won')
-            / nullif(count(closed_in_period.outcome), 0) as win_rate,
+        (
+            count(*) filter (where closed_in_period.outcome = 'won')
+            / nullif(count(closed_in_period.outcome), 0)
+        ) as win_rate,
         avg(closed_in_period.amount) filter (where closed_in_period.outcome = 'won')::double
             as avg_won_amount,
         quantile_cont(closed_in_period.cycle_days, 0.5) filter (where closed_in_period.outcome = 'won')
@@ -79,10 +81,11 @@ final as (
     select
         closed_summary.*,
         coalesce(open_at_as_of.count_open_deals, 0) as count_open_deals,
-        (select count(*) from deals where created_at is null) as count_deals_without_created_at,
-        case when closed_summary.median_cycle_days > 0 then
-            coalesce(open_at_as_of.count_open_deals, 0) * closed_summary.win_rate
-            * closed_summary.avg_won_amount / closed_summary.median_cycle_days
+        (select count(*) from deals where deals.created_at is null) as count_deals_without_created_at,
+        case
+            when closed_summary.median_cycle_days > 0
+                then coalesce(open_at_as_of.count_open_deals, 0) * closed_summary.win_rate
+                    * closed_summary.avg_won_amount / closed_summary.median_cycle_days
         end as pipeline_velocity,
     from closed_summary
     left join open_at_as_of on closed_summary.group_key = open_at_as_of.group_key

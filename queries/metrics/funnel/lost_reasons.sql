@@ -3,7 +3,8 @@
 -- grain: one row per lost_reason (null when the CRM gave none), most frequent first;
 --   ties by reason text.
 -- params: $period_start, $period_end (date); $as_of (date): lost by the end of this day.
--- invariants: sum(count_lost_deals) = deals lost in the period; sum(share_of_lost) = 1.
+-- invariant: abs(sum(share_of_lost) over () - 1) < 1e-9
+-- invariant (not checked): sum(count_lost_deals) = the deals lost in the period.
 
 with
 

@@ -10,8 +10,12 @@
 --   won stage ('lost' is never in it); $strict (boolean): false = furthest-stage rule,
 --   true = a history row for every stage up to s; $by: all | rep | team | channel | region | tier;
 --   $tier_a_share, $tier_b_share, $value_window_months: the ABC tier settings (for tier).
--- invariants (furthest rule, per group): reached(s) - reached(next) = lost_at(s) + open_at(s);
---   reached(first) = count_cohort_deals; lost_at(won) = open_at(won) = 0.
+-- invariants, per group in funnel order (the first three for the furthest rule only):
+-- invariant: $strict or reached - lead(reached) over (
+--     partition by group_key order by list_position($stages::varchar[], stage)) = lost_at + open_at
+-- invariant: $strict or list_position($stages::varchar[], stage) > 1 or reached = count_cohort_deals
+-- invariant: $strict or stage <> list_last($stages::varchar[]) or (lost_at = 0 and open_at = 0)
+-- invariant: reached <= count_cohort_deals
 
 with
 
@@ -23,8 +27,8 @@ params as (
         $period_end::date as period_end,
         $as_of::date as as_of_date,
         $as_of::date + interval 1 day as cutoff_at,
-        $stages::varchar[] as stages,
-        len($stages::varchar[]) as won_rank,
+        $stages::varchar [] as stages,
+        len($stages::varchar []) as won_rank,
         $strict::boolean as is_strict,
         $by::varchar as group_by,
 ),
@@ -91,13 +95,13 @@ deal_state as (
         case
             when cohort.status_as_of = 'won' then params.won_rank
             else least(
-                coalesce(
-                    deal_paths.max_history_rank,
-                    case when deals_with_any_history.deal_id is null then cohort.current_rank end,
-                    1
-                ),
-                params.won_rank - 1
-            )
+                    coalesce(
+                        deal_paths.max_history_rank,
+                        case when deals_with_any_history.deal_id is null then cohort.current_rank end,
+                        1
+                    ),
+                    params.won_rank - 1
+                )
         end as furthest_rank,
         -- ranks the deal has a history row for (won counts once the deal is won)
         case
@@ -189,7 +193,7 @@ stage_counts as (
         stage_list.stage_rank,
         count(deal_rules.deal_id) filter (
             where case when params.is_strict then deal_rules.strict_rank else deal_rules.furthest_rank end
-                >= stage_list.stage_rank
+            >= stage_list.stage_rank
         ) as reached,
         count(deal_rules.deal_id) filter (
             where deal_rules.status_as_of = 'lost' and deal_rules.furthest_rank = stage_list.stage_rank

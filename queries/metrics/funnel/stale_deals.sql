@@ -53,4 +53,4 @@ select final.*
 from final
 cross join params
 where final.days_since_change >= params.stale_days
-order by amount desc nulls last, days_since_change desc, deal_id
+order by final.amount desc nulls last, final.days_since_change desc, final.deal_id asc

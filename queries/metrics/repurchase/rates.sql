@@ -17,8 +17,8 @@
 --   median_gap_days             median over all consecutive purchase pairs of the group's
 --                               customers up to $as_of (the later purchase on or before it)
 --   count_purchase_gaps         how many pairs that median is taken over
--- invariants: count_repeat_customers <= count_customers_purchasing;
---   count_returning_customers <= count_customers_purchasing.
+-- invariant: count_repeat_customers <= count_customers_purchasing
+-- invariant: count_returning_customers <= count_customers_purchasing
 
 with
 
@@ -127,7 +127,7 @@ final as (
         group_counts.count_returning_customers / nullif(group_counts.count_customers_purchasing, 0)
             as returning_rate,
         case when group_counts.net_amount > 0
-            then group_counts.returning_net_amount::double / group_counts.net_amount::double
+                then group_counts.returning_net_amount::double / group_counts.net_amount::double
         end as returning_revenue_share,
         group_gaps.median_gap_days,
         coalesce(group_gaps.count_purchase_gaps, 0) as count_purchase_gaps,

@@ -19,8 +19,8 @@
 --   share_of_first_month_revenue = net_amount / cohort_net_amount (null when that is <= 0),
 --   is_data_start: the cohort month is the first month with any order in the warehouse, so
 --   it also holds the customers who bought before the data begin.
--- invariants: share_active = 1 and count_active = count_cohort where month_index = 0;
---   count_active_customers <= count_cohort_customers.
+-- invariant: month_index > 0 or (share_active = 1 and count_active_customers = count_cohort_customers)
+-- invariant: count_active_customers <= count_cohort_customers
 
 with
 
@@ -67,10 +67,10 @@ cells as (
         cohorts.group_key,
         cohorts.cohort_month,
         cohorts.count_cohort_customers,
-        month_index,
+        months.month_index,
     from cohorts
     cross join params
-    cross join range(0, date_diff('month', cohorts.cohort_month, params.as_of_month) + 1) as months(month_index)
+    cross join range(0, date_diff('month', cohorts.cohort_month, params.as_of_month) + 1) as months (month_index)
 ),
 
 -- every order of a cohort member up to the as-of date, placed in its month after the cohort
@@ -111,8 +111,8 @@ filled as (
     from cells
     left join cell_values
         on cells.group_key = cell_values.group_key
-        and cells.cohort_month = cell_values.cohort_month
-        and cells.month_index = cell_values.month_index
+            and cells.cohort_month = cell_values.cohort_month
+            and cells.month_index = cell_values.month_index
 ),
 
 final as (
@@ -126,15 +126,15 @@ final as (
         first_month.net_amount as cohort_net_amount,
         filled.net_amount,
         case when first_month.net_amount > 0
-            then filled.net_amount::double / first_month.net_amount::double
+                then filled.net_amount::double / first_month.net_amount::double
         end as share_of_first_month_revenue,
         filled.cohort_month = params.data_start_month as is_data_start,
     from filled
     cross join params
     inner join filled as first_month
         on filled.group_key = first_month.group_key
-        and filled.cohort_month = first_month.cohort_month
-        and first_month.month_index = 0
+            and filled.cohort_month = first_month.cohort_month
+            and first_month.month_index = 0
 )
 
 select * from final

@@ -12,7 +12,9 @@
 --   the ABC tier settings (tiers as of $as_of).
 -- columns: count_base_customers, count_retained_customers (this > 0), previous_net_amount,
 --   retained_net_amount (sum of min), current_net_amount (sum of this), grr, nrr.
--- invariants: 0 <= grr <= 1; grr <= nrr; retained_net_amount <= current_net_amount.
+-- invariant: grr between 0 and 1
+-- invariant: grr <= nrr
+-- invariant: retained_net_amount <= current_net_amount
 
 with
 

@@ -9,7 +9,8 @@
 --   sum_i (2i - n - 1) x_(i) / (n x total) over the values in ascending order.
 --   Both are null when the total value is zero. has_orders: the warehouse holds orders
 --   (values are net order amounts), else values are won deal amounts.
--- invariants: 0 <= gini <= 1 - 1/n; top20_value_share >= ceil(0.2 n) / n.
+-- invariant: gini between -1e-9 and 1 - 1 / count_customers + 1e-9
+-- invariant: top20_value_share >= ceil(0.2 * count_customers) / count_customers - 1e-9
 
 with
 
@@ -22,7 +23,7 @@ ranked as (
         group_keys.group_key,
         valued.value,
         row_number() over (
-            partition by group_keys.group_key order by valued.value desc, valued.customer_id
+            partition by group_keys.group_key order by valued.value desc, valued.customer_id asc
         ) as value_rank,
         row_number() over (
             partition by group_keys.group_key order by valued.value, valued.customer_id

@@ -3,7 +3,9 @@
 -- grain: one row per customer of the universe, by score descending, then customer_id.
 -- params: $as_of (date); $value_window_months (integer); $dimensions (JSON text, see
 --   customer_score_points in queries/macros/tiers.sql); $cutoff_a, $cutoff_b (scores 0-100).
--- invariants: 0 <= score <= 100 when all points are in 0-100; tier A iff score >= $cutoff_a.
+-- invariant: score between 0 and 100
+-- invariant: (tier = 'A') = (score >= $cutoff_a)
+-- (score stays in 0-100 when every dimension's points do, as in the default dimensions.)
 
 with
 
@@ -15,4 +17,4 @@ final as (
 )
 
 select * from final
-order by score desc, customer_id
+order by score desc, customer_id asc

@@ -4,8 +4,11 @@
 --   value order (value descending, customer_id ascending).
 -- params: $as_of (date); $tier_a_share, $tier_b_share (fractions, e.g. 0.8 and 0.95);
 --   $value_window_months (integer, e.g. 12).
--- invariants: value_rank is 1..n without gaps; tiers appear in the order A, B, C;
---   cumulative_before of the first B customer >= $tier_a_share * total_value.
+-- invariant: value_rank = row_number() over (order by value_rank)
+-- invariant: tier >= lag(tier) over (order by value_rank)
+-- The first B customer comes after $tier_a_share of the value:
+-- invariant: tier <> 'B' or lag(tier) over (order by value_rank) <> 'A'
+--   or cumulative_before >= $tier_a_share * total_value
 
 with
 

@@ -6,10 +6,12 @@
 --   (integer); $by (all | rep | team | channel | region: the customer's owner rep, its team,
 --   source channel, region); $method (abc | scorecard: which tier is counted);
 --   $dimensions (scorecard dimensions, JSON text), $cutoff_a, $cutoff_b (scorecard cut-offs).
--- invariants: per group, sum(count_customers) = customers in it, sum(share_of_customers) = 1
---   and sum(share_of_value) = 1 (when it has customers, resp. value); share_of_value is null
---   when the group's value is zero. mean_score is the mean scorecard score in the row;
---   count_same_tier_both_methods counts its customers whose ABC and scorecard tiers agree.
+-- invariant: abs(sum(share_of_customers) over (partition by group_key) - 1) < 1e-9
+-- invariant: abs(sum(share_of_value) over (partition by group_key) - 1) < 1e-9
+-- invariant: sum(value) over (partition by group_key) <> 0 or share_of_value is null
+-- (The sums of shares are null for a group without customers, resp. value.)
+-- columns: mean_score is the mean scorecard score in the row; count_same_tier_both_methods
+--   counts its customers whose ABC and scorecard tiers agree.
 
 with
 
@@ -72,7 +74,7 @@ final as (
     cross join tier_list
     left join tier_totals
         on group_list.group_key = tier_totals.group_key
-        and tier_list.tier = tier_totals.tier
+            and tier_list.tier = tier_totals.tier
     left join group_totals on group_list.group_key = group_totals.group_key
 )
 

@@ -5,8 +5,11 @@
 -- params: $as_of, $previous_as_of (dates); $tier_a_share, $tier_b_share (fractions); $value_window_months.
 -- definitions: over the customers in either universe (tier_changes); 'new' = not in the
 --   universe at $previous_as_of; value / previous_value = their tier values at each date.
--- invariants: sum(count_customers) over from_tier <> 'new' = customers at $previous_as_of;
---   over to_tier <> 'gone' = customers at $as_of.
+-- Customers at $previous_as_of (from_tier <> 'new'), and at $as_of (to_tier <> 'gone'):
+-- invariant: sum(case when from_tier <> 'new' then count_customers else 0 end) over ()
+--   = (select count(*) from customer_tiers($previous_as_of, $tier_a_share, $tier_b_share, $value_window_months))
+-- invariant: sum(case when to_tier <> 'gone' then count_customers else 0 end) over ()
+--   = (select count(*) from customer_tiers($as_of, $tier_a_share, $tier_b_share, $value_window_months))
 
 with
 
@@ -43,7 +46,7 @@ final as (
     from pairs
     left join pair_counts
         on pairs.from_tier = pair_counts.from_tier
-        and pairs.to_tier = pair_counts.to_tier
+            and pairs.to_tier = pair_counts.to_tier
 )
 
 select * from final

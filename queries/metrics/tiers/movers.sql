@@ -5,7 +5,8 @@
 -- params: $as_of, $previous_as_of (dates); $tier_a_share, $tier_b_share; $value_window_months; $list_limit.
 -- order: moved down first, then up; within each, by the larger of the two values
 --   descending, then customer_id.
--- invariants: count(direction = 'down') = sum of the migration cells below the diagonal.
+-- invariant: direction in ('up', 'down')
+-- invariant (not checked): count(direction = 'down') = sum of the migration cells below the diagonal.
 
 with
 

@@ -7,7 +7,8 @@
 --   $points (integer >= 2, e.g. 101 for every percent of customers).
 -- columns: count_customers (k), share_of_customers (k / n), share_of_value (value of the
 --   first k / total; null when the total is zero), tier (ABC tier of the k-th customer).
--- invariants: share_of_value is non-decreasing and concave in share_of_customers.
+-- invariant: share_of_value >= lag(share_of_value) over (order by count_customers)
+-- invariant (not checked): share_of_value is concave in share_of_customers.
 
 with
 
@@ -19,7 +20,7 @@ grid as (
     select distinct
         ((steps.step * totals.count_customers + $points - 2) // ($points - 1))::bigint as count_customers,
     from totals
-    cross join range(0, $points) as steps(step)
+    cross join range(0, $points) as steps (step)
     where totals.count_customers > 0
 ),
 
