@@ -40,13 +40,13 @@ data_tables as (
     select *
     from (
         values
-            (1, 'customers'),
-            (2, 'reps'),
-            (3, 'targets'),
-            (4, 'deals'),
-            (5, 'deal_stage_history'),
-            (6, 'orders'),
-            (7, 'activities'),
+        (1, 'customers'),
+        (2, 'reps'),
+        (3, 'targets'),
+        (4, 'deals'),
+        (5, 'deal_stage_history'),
+        (6, 'orders'),
+        (7, 'activities')
     ) as data_tables (table_order, table_name)
 ),
 
@@ -107,7 +107,7 @@ final as (
     inner join table_rows on column_values.table_name = table_rows.table_name
     inner join warehouse_columns
         on column_values.table_name = warehouse_columns.table_name
-        and column_values.column_name = warehouse_columns.column_name
+            and column_values.column_name = warehouse_columns.column_name
 )
 
 select

@@ -37,14 +37,14 @@ dated_columns as (
     select *
     from (
         values
-            (1, 'customers', 'created_at'),
-            (2, 'targets', 'period_start'),
-            (3, 'targets', 'period_end'),
-            (4, 'deals', 'created_at'),
-            (5, 'deals', 'closed_at'),
-            (6, 'deal_stage_history', 'entered_at'),
-            (7, 'orders', 'order_date'),
-            (8, 'activities', 'occurred_at'),
+        (1, 'customers', 'created_at'),
+        (2, 'targets', 'period_start'),
+        (3, 'targets', 'period_end'),
+        (4, 'deals', 'created_at'),
+        (5, 'deals', 'closed_at'),
+        (6, 'deal_stage_history', 'entered_at'),
+        (7, 'orders', 'order_date'),
+        (8, 'activities', 'occurred_at')
     ) as dated_columns (column_order, table_name, column_name)
 ),
 
@@ -94,7 +94,7 @@ final as (
     cross join params
     left join dated_values
         on dated_columns.table_name = dated_values.table_name
-        and dated_columns.column_name = dated_values.column_name
+            and dated_columns.column_name = dated_values.column_name
     group by dated_columns.column_order, dated_columns.table_name, dated_columns.column_name
 )
 

@@ -30,13 +30,13 @@ natural_keys as (
     select *
     from (
         values
-            (1, 'customers', 'customer_id'),
-            (2, 'reps', 'rep_id'),
-            (3, 'targets', 'rep_id, period_start, period_end'),
-            (4, 'deals', 'deal_id'),
-            (5, 'deal_stage_history', 'deal_id, stage, entered_at'),
-            (6, 'orders', 'order_id'),
-            (7, 'activities', 'activity_id'),
+        (1, 'customers', 'customer_id'),
+        (2, 'reps', 'rep_id'),
+        (3, 'targets', 'rep_id, period_start, period_end'),
+        (4, 'deals', 'deal_id'),
+        (5, 'deal_stage_history', 'deal_id, stage, entered_at'),
+        (6, 'orders', 'order_id'),
+        (7, 'activities', 'activity_id')
     ) as natural_keys (table_order, table_name, key_columns)
 ),
 

@@ -32,11 +32,11 @@ final as (
         file,
         table_name,
         reason,
-        count(distinct (import_id, line)) as count_rejected_rows,
+        count(distinct (import_id, line)) as count_rejected_rows,  -- noqa: ST08, LT01, LT06
         count(*) as count_rejected_values,
     from rejected
     group by file, table_name, reason
 )
 
 select * from final
-order by file, count_rejected_rows desc, reason, table_name
+order by file asc, count_rejected_rows desc, reason asc, table_name asc
