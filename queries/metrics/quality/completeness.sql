@@ -8,8 +8,8 @@
 -- params: none; the whole warehouse as loaded.
 -- columns: table_name, column_name, count_rows (rows of the table), count_non_null (rows whose
 --   value is not null), share_non_null (fraction; null when the table has no rows).
--- invariants: count_non_null <= count_rows; count_non_null = count_rows for a NOT NULL column;
---   one row per (table_name, column_name).
+-- invariant: count_non_null <= count_rows
+-- invariant: count(*) over (partition by table_name, column_name) = 1
 
 with
 

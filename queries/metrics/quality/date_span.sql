@@ -9,8 +9,9 @@
 -- columns: table_name, column_name, first_date, last_date (dates; a timestamp's date),
 --   count_dated (rows with a value), count_in_period (rows whose date is in the period),
 --   count_after_as_of (rows whose date is after $as_of: what a metric as of it does not see).
--- invariants: count_in_period <= count_dated; count_after_as_of <= count_dated;
---   first_date <= last_date; both null <=> count_dated = 0.
+-- invariant: count_in_period <= count_dated and count_after_as_of <= count_dated
+-- invariant: first_date <= last_date
+-- invariant: (first_date is null) = (count_dated = 0)
 
 with
 

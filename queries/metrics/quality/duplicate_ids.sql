@@ -7,8 +7,9 @@
 -- columns: table_name, key_columns, count_rows, count_keys (distinct key values),
 --   count_duplicate_keys (key values on more than one row),
 --   count_extra_rows (rows beyond the first of each key value: what deduplicating would remove).
--- invariants: count_rows = count_keys + count_extra_rows;
---   count_duplicate_keys <= count_extra_rows; count_duplicate_keys = 0 <=> count_extra_rows = 0.
+-- invariant: count_rows = count_keys + count_extra_rows
+-- invariant: count_duplicate_keys <= count_extra_rows
+-- invariant: (count_duplicate_keys = 0) = (count_extra_rows = 0)
 
 with
 

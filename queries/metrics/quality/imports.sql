@@ -7,7 +7,7 @@
 -- columns: import_id, file, table_name (the canonical table it fed), adapter, exported_at
 --   (when the export was taken, null when unknown), rows_read, rows_loaded, rows_rejected,
 --   share_rejected (rows_rejected / rows_read; null for an empty file), started_at, finished_at.
--- invariants: rows_loaded + rows_rejected = rows_read.
+-- invariant: rows_loaded + rows_rejected = rows_read
 
 with
 

@@ -7,8 +7,8 @@
 -- columns: file, table_name (imports.target_table), reason, count_rejected_rows (rows of the
 --   file refused for this reason; a row refused for two reasons counts under each),
 --   count_rejected_values (reject records: one per refused value, a row may have several).
--- invariants: count_rejected_rows <= count_rejected_values;
---   per import, count(distinct line) over its rejects = imports.rows_rejected.
+-- invariant: count_rejected_rows <= count_rejected_values
+-- invariant (not checked): per import, distinct rejected lines = imports.rows_rejected (the import log)
 
 with
 
