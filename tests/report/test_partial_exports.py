@@ -1,0 +1,136 @@
+"""The public datasets are partial warehouses: each is imported through its example mapping,
+every metric is computed and the report rendered, and what is missing is said, never shown as 0
+(DESIGN "Partial exports")."""
+
+import re
+
+import pytest
+
+from crmreview import metrics
+from crmreview.importing import import_files
+from crmreview.importing.mapping import ADAPTERS_DIR
+from crmreview.periods import parse_period
+from crmreview.report.render import render_report
+from crmreview.warehouse import connect_read
+from tests.conftest import VALIDATION_DATA
+
+EXAMPLES = ADAPTERS_DIR / "examples"
+DATASETS = {
+    "retail": (
+        ["online_retail_ii_2009_2010/online_retail_ii_2009_2010.csv.gz"],
+        "online_retail_ii.yml",
+        "2010Q3",
+    ),
+    "maven": (
+        [
+            "maven_crm_sales_opportunities/sales_pipeline.csv",
+            "maven_crm_sales_opportunities/accounts.csv",
+            "maven_crm_sales_opportunities/sales_teams.csv",
+        ],
+        "maven_crm.yml",
+        "2017Q3",
+    ),
+    "olist": (
+        [
+            "olist_marketing_funnel/olist_marketing_qualified_leads_dataset.csv",
+            "olist_marketing_funnel/olist_closed_deals_dataset.csv",
+        ],
+        "olist_funnel.yml",
+        "2018Q2",
+    ),
+    "salesforce": (
+        ["salesforce_demo_prodly/Opportunity.csv", "salesforce_demo_prodly/Account.csv"],
+        "salesforce_prodly.yml",
+        "2021Q4",
+    ),
+}
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not VALIDATION_DATA.is_dir(), reason=f"validation data not found at {VALIDATION_DATA}"),
+]
+
+
+@pytest.fixture(scope="module")
+def warehouses(tmp_path_factory):
+    """Each dataset imported once: name -> (warehouse path, period)."""
+    out = {}
+    for name, (files, mapping, period) in DATASETS.items():
+        db = tmp_path_factory.mktemp(name) / "w.duckdb"
+        import_files([VALIDATION_DATA / f for f in files], db, mapping=EXAMPLES / mapping)
+        out[name] = (db, period)
+    return out
+
+
+def _all_metrics(db, period):
+    with connect_read(db) as con:
+        return {name: metrics.compute(con, name, parse_period(period)) for name in metrics.NAMES}
+
+
+def _codes(result):
+    return {w["code"] for w in result["warnings"]}
+
+
+def _text(html: str) -> str:
+    body = re.sub(r"<script.*?</script>|<style.*?</style>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+
+def test_an_orders_only_shop_has_no_funnel_or_follow_up_numbers(warehouses):
+    results = _all_metrics(*warehouses["retail"])
+    assert results["funnel"]["missing_inputs"] == ["deals"]
+    assert results["funnel"]["cohort_deals"] is None and results["funnel"]["win_rate"] is None
+    assert results["followup"]["missing_inputs"] == ["activities", "targets"]
+    assert results["followup"]["compliance"] is None and results["followup"]["never_contacted"] is None
+    assert results["repurchase"]["missing_inputs"] == [] and results["repurchase"]["customers_purchasing"] > 0
+    assert "model_degenerate" in _codes(results["churn"])
+    assert results["churn"]["data_span"]["first_date"] == "2009-12-01"
+
+
+def test_a_deals_only_pipeline_names_the_missing_orders_and_the_inferred_history(warehouses):
+    results = _all_metrics(*warehouses["maven"])
+    for name in ("repurchase", "retention", "churn"):
+        assert results[name]["missing_inputs"] == ["orders"], name
+    assert results["repurchase"]["repeat_rate"] is None and results["churn"]["churn_rate"] is None
+    assert "history_inferred" in _codes(results["funnel"])
+    assert results["funnel"]["cohort_deals"] > 0
+
+
+def test_a_funnel_without_lost_deals_or_amounts_warns_and_leaves_values_empty(warehouses):
+    funnel = _all_metrics(*warehouses["olist"])["funnel"]
+    assert {"no_lost_deals", "no_amounts"} <= _codes(funnel)
+    assert funnel["missing_inputs"] == ["deals.amount"]
+    assert funnel["avg_won_amount"] is None and funnel["pipeline_velocity"] is None
+
+
+def test_deals_without_created_dates_keep_the_win_rate_and_drop_the_cohort(warehouses):
+    funnel = _all_metrics(*warehouses["salesforce"])["funnel"]
+    assert funnel["missing_inputs"] == ["deals.created_at"]
+    assert funnel["cohort_deals"] is None and funnel["win_rate"] is not None
+
+
+@pytest.fixture(scope="module")
+def reports(warehouses, tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    return {
+        name: _text(render_report(period=period, db=db, out_dir=out / name).read_text(encoding="utf-8"))
+        for name, (db, period) in warehouses.items()
+        if name in ("retail", "maven")
+    }
+
+
+def test_the_shop_report_replaces_deal_sections_by_a_notice_and_shows_shop_numbers(reports):
+    text = reports["retail"]
+    assert "Funnel: not shown, because the imported data hold no deals" in text
+    assert "Follow-up and allocation: not shown, because the imported data hold no activities" in text
+    assert "Net revenue (¥)" in text and "Repeat rate" in text and "Deals created" not in text
+    assert "The imported data cover 2009-12-01 – 2010-12-09." in text
+    assert "The BG/NBD model does not fit this data" in text
+    assert not re.search(r"\b0 ?% of [\d,]+ customers followed up", text)
+
+
+def test_the_pipeline_report_replaces_order_sections_by_a_notice(reports):
+    text = reports["maven"]
+    for title in ("Repurchase", "Retention", "Lifecycle and churn"):
+        assert f"{title}: not shown, because the imported data hold no orders" in text, title
+    assert "Deals created" in text and "Net revenue" not in text
