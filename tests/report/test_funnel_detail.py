@@ -75,7 +75,7 @@ def test_the_heatmap_has_a_row_per_group_a_column_per_step_and_marks_small_group
     assert list(heat.y) == ["Ann (R1) * (4)", "R2 * (2)", "R3 * (1)"]  # all under 20 deals
     assert heat.z[0][0] == pytest.approx(0.75) and heat.z[0][2] == pytest.approx(0.5)
     assert fig.layout.title.text == "Conversion by step and rep"
-    assert fig.layout.title.subtitle.text == "2026Q3 vs 2026Q2 · as of 2026-09-30"
+    assert fig.layout.title.subtitle.text == "2026Q3 · as of 2026-09-30"  # one period: no "vs"
     assert "fewer than 20 deals" in fig.layout.xaxis.title.text
 
 

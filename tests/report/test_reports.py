@@ -159,6 +159,8 @@ def test_an_unknown_language_raises():
 def test_the_subtitle_states_period_comparison_and_as_of_in_both_languages():
     assert EN.subtitle == "2026Q3 vs 2026Q2 · as of 2026-09-30"
     assert ZH.subtitle == "2026Q3 对比 2026Q2 · 数据截至 2026-09-30"
+    assert EN.single_subtitle == "2026Q3 · as of 2026-09-30"
+    assert ZH.single_subtitle == "2026Q3 · 数据截至 2026-09-30"
 
 
 def test_a_chart_context_is_made_from_two_periods_with_the_as_of_override():
@@ -183,7 +185,9 @@ def test_every_chart_is_a_figure_whose_title_states_period_comparison_and_as_of(
     assert isinstance(fig, go.Figure)
     assert fig.layout.title.text == t(f"{chart}.title", ctx.lang)
     subtitle = fig.layout.title.subtitle.text
-    assert "2026Q3" in subtitle and "2026Q2" in subtitle and "2026-09-30" in subtitle
+    assert "2026Q3" in subtitle and "2026-09-30" in subtitle
+    # only the comparison chart names the comparison period
+    assert ("2026Q2" in subtitle) == (chart == "compare")
     assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
 
 

@@ -89,8 +89,11 @@ def test_every_chart_is_a_figure_whose_subtitle_states_period_comparison_and_as_
     chart, frame = _charts(q3)[name]
     fig = chart(frame, ctx)
     assert isinstance(fig, go.Figure)
-    assert fig.layout.title.text and fig.layout.title.subtitle.text == ctx.subtitle
-    assert "2026Q3" in ctx.subtitle and "2026-09-30" in ctx.subtitle
+    # the state flows compare the two periods; every other chart shows the period alone
+    expected = ctx.subtitle if name == "state_flow_sankey" else ctx.single_subtitle
+    assert fig.layout.title.text and fig.layout.title.subtitle.text == expected
+    assert "2026Q3" in expected and "2026-09-30" in expected
+    assert ("2026Q2" in expected) == (name == "state_flow_sankey")
 
 
 @pytest.mark.parametrize("name", CHARTS)

@@ -80,6 +80,7 @@ class ChartContext:
 
     @property
     def subtitle(self) -> str:
+        """The subtitle of a figure that compares the period with the comparison period."""
         return t(
             "chart.subtitle",
             self.lang,
@@ -87,6 +88,11 @@ class ChartContext:
             compare=self.compare_label,
             as_of=self.as_of,
         )
+
+    @property
+    def single_subtitle(self) -> str:
+        """The subtitle of a figure of the period alone: the period and the as-of date."""
+        return t("chart.subtitle_single", self.lang, period=self.period_label, as_of=self.as_of)
 
     def t(self, key: str, **fmt: object) -> str:
         return t(key, self.lang, **fmt)
@@ -118,11 +124,15 @@ def counts(values: pd.Series) -> list[int]:
     return [0 if pd.isna(v) else int(v) for v in values]
 
 
-def layout(fig: go.Figure, ctx: ChartContext, title_key: str, x_title: str, y_title: str) -> go.Figure:
+def layout(
+    fig: go.Figure, ctx: ChartContext, title_key: str, x_title: str, y_title: str, *, compared: bool = False
+) -> go.Figure:
+    """Title, subtitle (the period, the comparison period when the figure ``compared`` the two,
+    and the as-of date), fonts, margins and axis titles shared by every figure."""
     fig.update_layout(
         title={
             "text": ctx.t(title_key),
-            "subtitle": {"text": ctx.subtitle},
+            "subtitle": {"text": ctx.subtitle if compared else ctx.single_subtitle},
             "x": 0.0,
             "xanchor": "left",
         },

@@ -121,7 +121,7 @@ def state_flow_sankey(flows: pd.DataFrame, ctx: ChartContext) -> go.Figure:
             },
         )
     )
-    layout(fig, ctx, "lifecycle.flow.title", "", "")
+    layout(fig, ctx, "lifecycle.flow.title", "", "", compared=True)
     fig.update_layout(height=480)
     if flows.empty:
         empty_message(fig, ctx, "lifecycle.empty")

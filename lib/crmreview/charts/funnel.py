@@ -137,7 +137,7 @@ def funnel_compare_chart(
             )
         )
     fig.update_layout(barmode="group")
-    layout(fig, ctx, "compare.title", ctx.t("chart.stage"), ctx.t("compare.y"))
+    layout(fig, ctx, "compare.title", ctx.t("chart.stage"), ctx.t("compare.y"), compared=True)
     if not (sum(counts(current["reached"])) + sum(counts(previous["reached"]))):
         no_data(fig, ctx)
     return fig

@@ -211,6 +211,7 @@ def migration_chart(migration: pd.DataFrame, ctx: ChartContext) -> go.Figure:
         "tiers.migration.title",
         ctx.t("tiers.migration.x", period=ctx.period_label),
         ctx.t("tiers.migration.y", period=ctx.compare_label),
+        compared=True,
     )
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category", side="bottom")
