@@ -308,7 +308,8 @@ def trend(
     """The funnel of ``period`` and the ``periods - 1`` periods of equal kind before it.
 
     One row per period (oldest first) and stage: ``period, stage, cohort_deals, reached,
-    conversion, win_rate``; each period is taken as of its own last day.
+    conversion, win_rate``; each period is taken as of its own last day. Periods before the
+    data start (no deal created and none closed) are left out, so a trend starts with data.
     """
     if periods < 1:
         raise ValueError(f"trend needs at least one period, got {periods}")
@@ -316,8 +317,12 @@ def trend(
     for _ in range(periods - 1):
         chain.append(chain[-1].compare("prev"))
     rows_out = []
+    started = False
     for each in reversed(chain):
         result = funnel(con, each, settings=settings, rule=rule)
+        started = started or bool(result["cohort_deals"] or result["deals_closed"])
+        if not started:
+            continue
         for stage in result["stages"]:
             rows_out.append(
                 {
@@ -329,7 +334,8 @@ def trend(
                     "win_rate": result["win_rate"],
                 }
             )
-    return pd.DataFrame(rows_out).astype({"conversion": "float64", "win_rate": "float64"})
+    columns = ["period", "stage", "cohort_deals", "reached", "conversion", "win_rate"]
+    return pd.DataFrame(rows_out, columns=columns).astype({"conversion": "float64", "win_rate": "float64"})
 
 
 def rows(result: dict[str, Any]) -> pd.DataFrame:
