@@ -155,16 +155,8 @@ def layout(
 
 
 def no_data(fig: go.Figure, ctx: ChartContext) -> go.Figure:
-    fig.add_annotation(
-        text=ctx.t("chart.no_data", period=ctx.period_label),
-        showarrow=False,
-        xref="paper",
-        yref="paper",
-        x=0.5,
-        y=0.5,
-        font={"size": 16},
-    )
-    return fig
+    """Write "no deals in the period" across ``fig``."""
+    return empty_message(fig, ctx, "chart.no_data")
 
 
 def empty_message(fig: go.Figure, ctx: ChartContext, key: str) -> go.Figure:
