@@ -374,12 +374,12 @@ def _nul_checks(plan: Plan, checks: list[tuple[str, str, str, str]]) -> list[tup
     """A NUL byte in a value is a reject of its own (a damaged export, not data); the other
     checks of that value then stay silent, so that the reject says what is wrong."""
     nul = {f"raw_{name}" for name in plan.raw if plan.raw[name] != "null::varchar"}
-    guarded = [
-        (label, value, f"({cond}) and not coalesce(contains({value}, chr(0)), false)", reason)
-        if value in nul
-        else (label, value, cond, reason)
-        for label, value, cond, reason in checks
-    ]
+    guarded = []
+    for label, value, cond, reason in checks:
+        source = "raw_" + value[5:] if value.startswith("orig_") else value  # as written -> as read
+        if source in nul:
+            cond = f"({cond}) and not coalesce(contains({source}, chr(0)), false)"
+        guarded.append((label, value, cond, reason))
     reason = plan.params.add(NUL_BYTE)
     first = [
         (plan.labels[value[4:]], f"replace({value}, chr(0), '\\x00')", f"contains({value}, chr(0))", reason)
