@@ -46,7 +46,9 @@ def test_a_canonical_csv_reads_currency_thousands_wan_chinese_and_slashed_dates_
 
 
 def test_accounting_negatives_load_where_an_amount_may_be_negative(tmp_path):
-    path = _write(tmp_path / "targets.csv", "Rep ID,Period Start,Period End,Target Amount\nR1,2025/7/1,2025/9/30,¥1.5万\n")
+    path = _write(
+        tmp_path / "targets.csv", "Rep ID,Period Start,Period End,Target Amount\nR1,2025/7/1,2025/9/30,¥1.5万\n"
+    )
     db = tmp_path / "w.duckdb"
     import_files([path], db)
     assert _rows(db, "select rep_id, period_start, period_end, target_amount from targets") == [
