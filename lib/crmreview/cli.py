@@ -218,8 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="WHEN",
         help="when the export was taken (YYYY-MM-DD[ HH:MM]); dates stage changes seen between "
-        "snapshots of a current-stage-only export (default: a date in the file name, else its "
-        "modification time)",
+        "snapshots of a current-stage-only export (default: a date in the file name, else the "
+        "latest date in the file; never its modification time)",
     )
     imp.add_argument(
         "--timezone",
@@ -231,7 +231,16 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--show-rejects",
         action="store_true",
-        help="list the rows this import refused, with line, column, value and reason",
+        help="summarise the rows this import refused: per file, counts by column and reason, "
+        "then the first few with line, column, value and reason",
+    )
+    imp.add_argument(
+        "--rejects-out",
+        type=Path,
+        default=None,
+        metavar="FILE.csv",
+        help="write every refused value (file, line, column, value, reason) to this CSV "
+        "(UTF-8 with BOM, so that Excel shows Chinese text)",
     )
     imp.add_argument(
         "--list-sources",
@@ -315,8 +324,11 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from datetime import time
+
     from .importing import ImportFileError, import_files
     from .importing.mapping import ADAPTERS_DIR, BUILTIN_ADAPTERS
+    from .importing.rejects import summarise_rejects, write_rejects_csv
     from .warehouse import connect_read
 
     if args.list_sources:
@@ -339,17 +351,28 @@ def _cmd_import(args: argparse.Namespace) -> int:
         [vars(r) for r in results],
         ["file", "table", "status", "rows_read", "rows_loaded", "rows_rejected", "encoding"],
     )
+    for r in results:
+        if r.exported_at is not None:
+            when = r.exported_at.strftime("%Y-%m-%d" if r.exported_at.time() == time(0) else "%Y-%m-%d %H:%M")
+            print(f"{r.file}: exported at {when} ({r.exported_at_source})")
+    ids = [r.import_id for r in results if r.status == "loaded"]
     if args.show_rejects:
-        ids = [r.import_id for r in results if r.status == "loaded"]
         with connect_read(args.db) as con:
-            rejects = con.execute(
-                'select file, line, "column", value, reason from rejects '
-                'where list_contains($ids, import_id) order by file, line, "column"',
-                {"ids": ids},
-            ).df()
-        print(f"\n{len(rejects)} rejected value(s)" + (":" if len(rejects) else ""))
-        if len(rejects):
-            print(rejects.to_string(index=False))
+            summaries = summarise_rejects(con, ids)
+        if not summaries:
+            print("\nno rows rejected")
+        for s in summaries:
+            print(f"\n{s.file}: {s.rows} row{'s' if s.rows != 1 else ''} rejected")
+            for column, reason, n in s.reasons:
+                print(f"  {n:>6,}  {column or '(row)'}: {reason}")
+            print("  first rejected lines:")
+            for line, column, value, reason in s.examples:
+                shown = "(empty)" if value is None else repr(value)
+                print(f"    line {line}, {column or '(row)'}: {shown}: {reason}")
+    if args.rejects_out is not None:
+        with connect_read(args.db) as con:
+            written = write_rejects_csv(con, ids, args.rejects_out)
+        print(f"wrote {written:,} rejected value{'s' if written != 1 else ''} to {args.rejects_out}")
     return 0
 
 

@@ -444,8 +444,10 @@ def test_the_import_command_reads_an_export_with_a_source_and_lists_its_rejects(
         == 0
     )
     out = capsys.readouterr().out
-    assert "1 rejected value(s):" in out
-    assert "成交金额" in out and "(300)" in out and "negative amount; expected zero or more" in out
+    assert ": 1 row rejected\n" in out
+    assert "       1  成交金额: negative amount; expected zero or more\n" in out
+    assert ": '(300)': negative amount; expected zero or more\n" in out
+    assert ": exported at 2026-09-30 (--exported-at)\n" in out
     assert _rows(db, "select distinct exported_at::varchar from imports where target_table = 'deals'") == [
         ("2026-09-30 00:00:00",)
     ]

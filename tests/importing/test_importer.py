@@ -53,8 +53,13 @@ def test_each_rejected_value_is_kept_with_line_column_value_and_reason(deals_imp
     rejects = _rows(db, 'select file, line, "column", value, reason from rejects order by line, "column"')
     assert {r[0] for r in rejects} == {str(path.resolve())}
     assert [r[1:] for r in rejects] == [
-        (4, "amount", "x", "expected a number such as 1234.50"),
-        (4, "created_at", "2026-13-01", "expected a date or timestamp (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)"),
+        (4, "amount", "x", "expected an amount such as 1234.50, ¥1,234.50, 1.2万 or (300)"),
+        (
+            4,
+            "created_at",
+            "2026-13-01",
+            "expected a date such as 2025-09-09, 2025/9/9, 2025年9月9日 or an Excel date number",
+        ),
         (4, "stage", "foo", "unmapped stage; expected one of: lead, qualified, proposal, won, lost"),
         (5, "deal_id", "D1", "duplicate deal_id within the file (first at line 2)"),
         (6, "closed_at", "2026-07-01", "closed_at is before created_at"),

@@ -173,7 +173,7 @@ feeds:
     path = _write(
         tmp_path / "d.csv", "Id,Stage,Amount,Account\nD1,Open,#N/A,NULL\nD2,Won,-,-\nD3,Open,,N/A\n#N/A,Open,5,A\n"
     )
-    (result,) = import_files([path], db, mapping=mapping)
+    (result,) = import_files([path], db, mapping=mapping, exported_at=datetime(2026, 7, 6))
     assert (result.rows_loaded, result.rows_rejected) == (3, 1)
     assert _rows(db, "select deal_id, amount, customer_id from deals order by deal_id") == [
         ("D1", None, None),

@@ -1,34 +1,80 @@
-"""Canonical files: a CSV named ``<table>.csv`` whose header uses the canonical column names.
+"""Canonical files: a CSV or XLSX named ``<table>.csv`` whose header uses the canonical column names.
 
-:func:`choose_table` tells which table a file feeds (its name, else its header),
-:func:`check_header` refuses an unknown, repeated or missing column, and
-:func:`canonical_plan` builds the :class:`crmreview.importing.plan.Plan` that reads and checks
-every value: dates and timestamps in ISO form, amounts as plain numbers, stages and outcomes
+Header names are matched ignoring case, spaces and punctuation (``Deal ID`` is ``deal_id``,
+``Created At`` is ``created_at``); title rows above the header are skipped
+(:func:`canonical_header_test`). :func:`choose_table` tells which table a file feeds (its
+name, else its header), :func:`check_header` refuses an unknown, repeated or missing column,
+and :func:`canonical_plan` builds the :class:`crmreview.importing.plan.Plan` that reads and
+checks every value with the same readers as a mapped import
+(``queries/import/parse_values.sql``): amounts such as ``¥1,234.50``, ``1.2万`` or ``(300)``,
+dates such as ``2025/9/9``, ``2025年9月10日`` or an Excel date number; stages and outcomes
 from the fixed vocabulary.
 
-Public names: :func:`canonical_plan`, :func:`check_header`, :func:`choose_table`.
+Public names: :func:`canonical_header_test`, :func:`canonical_names`, :func:`canonical_plan`,
+:func:`check_header`, :func:`choose_table`.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
 from ..config import Settings
-from ..schema import TABLE_SPECS, Column, TableSpec
-from .errors import EXPECTED, EXPECTED_OUTCOME, MISSING_VALUE, NEGATIVE_AMOUNT, ImportFileError
+from ..schema import TABLE_SPECS, TableSpec
+from .errors import (
+    AMOUNT_EXAMPLES,
+    DATE_EXAMPLES,
+    EXPECTED_OUTCOME,
+    MISSING_VALUE,
+    NEGATIVE_AMOUNT,
+    ImportFileError,
+)
+from .mapped import AUTO_FORMATS, date_formats
 from .plan import Plan, line_source
 from .readers import Scan, column_name
 from .sql import Params, quote
 
-__all__ = ["canonical_plan", "check_header", "choose_table"]
+__all__ = ["canonical_header_test", "canonical_names", "canonical_plan", "check_header", "choose_table"]
+
+
+def _folded(name: str) -> str:
+    return re.sub(r"[\W_]+", "", name.casefold())
+
+
+_CANONICAL = {_folded(c.name): c.name for spec in TABLE_SPECS.values() for c in spec.columns}
+
+
+def canonical_names(header: list[str]) -> list[str]:
+    """The header with each name that is a canonical column name but for case, spaces and
+    punctuation written as that column (``Deal ID`` -> ``deal_id``); other names as written."""
+    return [_CANONICAL.get(_folded(name), name) for name in header]
+
+
+def _table_of_name(path: Path) -> TableSpec | None:
+    return TABLE_SPECS.get(_CANONICAL.get(_folded(path.stem), path.stem.lower()))
+
+
+def canonical_header_test(path: Path) -> Callable[[list[str]], bool]:
+    """Whether a row is the header of a canonical file: canonical names of the table the
+    file is named after (any table when its name is none), with that table's required ones."""
+    named = _table_of_name(path)
+    specs = [named] if named is not None else list(TABLE_SPECS.values())
+
+    def is_header(row: list[str]) -> bool:
+        names = set(canonical_names([c for c in row if c]))
+        return any(names <= set(spec.names) and set(spec.required) <= names for spec in specs)
+
+    return is_header
 
 
 def choose_table(path: Path, header: list[str]) -> TableSpec:
-    stem = path.stem.lower()
-    if stem in TABLE_SPECS:
-        return TABLE_SPECS[stem]
+    named = _table_of_name(path)
+    if named is not None:
+        return named
+    header = canonical_names(header)
     fits = [
         spec for spec in TABLE_SPECS.values() if set(header) <= set(spec.names) and set(spec.required) <= set(header)
     ]
@@ -43,13 +89,13 @@ def choose_table(path: Path, header: list[str]) -> TableSpec:
 
 def check_header(path: Path, header: list[str], spec: TableSpec) -> None:
     seen: set[str] = set()
-    for position, name in enumerate(header, start=1):
+    for position, (written, name) in enumerate(zip(header, canonical_names(header), strict=True), start=1):
         if name in seen:
-            raise ImportFileError(f"{path}: column {name!r} appears twice in the header (column {position})")
+            raise ImportFileError(f"{path}: column {written!r} appears twice in the header (column {position})")
         seen.add(name)
         if name not in spec.names:
             raise ImportFileError(
-                f"{path}: column {position} {name!r} is not a column of {spec.table}; "
+                f"{path}: column {position} {written!r} is not a column of {spec.table}; "
                 f"expected columns: {', '.join(spec.names)}"
             )
     missing = [c for c in spec.required if c not in seen]
@@ -60,22 +106,17 @@ def check_header(path: Path, header: list[str], spec: TableSpec) -> None:
         )
 
 
-def _typed(column: Column, raw: str) -> str:
-    if column.kind == "timestamp":
-        return f"try_cast({raw} as timestamp)"
-    if column.kind == "date":
-        return f"coalesce(try_cast({raw} as date), try_cast({raw} as timestamp)::date)"
-    if column.kind == "decimal":
-        return f"try_cast({raw} as decimal(18, 2))"
-    if column.kind == "outcome":
-        return f"case when lower({raw}) in ('open', 'won', 'lost') then lower({raw}) end"
-    if column.kind == "stage":
-        return f"case when list_contains($stages, lower({raw})) then lower({raw}) end"
-    return raw
-
-
-def canonical_plan(con: duckdb.DuckDBPyConnection, spec: TableSpec, scan: Scan, settings: Settings) -> Plan:
-    header = scan.header
+def canonical_plan(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    spec: TableSpec,
+    scan: Scan,
+    settings: Settings,
+    timezone: str | None = None,
+) -> Plan:
+    """The plan of a canonical file. ``timezone`` is the local zone that times with an offset
+    are converted to (by default the connection's)."""
+    header = canonical_names(list(scan.header))
     params = Params()
     params.values["stages"] = list(settings.all_stages)
     positions = {name: i for i, name in enumerate(header, start=1)}
@@ -85,21 +126,41 @@ def canonical_plan(con: duckdb.DuckDBPyConnection, spec: TableSpec, scan: Scan, 
         else "null::varchar"
         for c in spec.columns
     }
-    typed = {c.name: _typed(c, f"raw_{c.name}") for c in spec.columns}
+    source_from, line_expr = line_source(con, scan, params)
+    local_zone = timezone or con.execute("select current_setting('TimeZone')").fetchall()[0][0]
+    tz = params.add(local_zone)
+    typed = {}
+    for c in spec.columns:
+        value = f"raw_{c.name}"
+        if c.kind in {"date", "timestamp"}:
+            detected = (
+                date_formats(
+                    con, source_from, raw[c.name], params, path, repr(scan.header[positions[c.name] - 1]), True
+                )
+                if c.name in positions
+                else ()
+            )
+            sql = f"crm_timestamp({value}, {params.add([*detected, *AUTO_FORMATS])}, {tz})"
+            typed[c.name] = f"({sql})::date" if c.kind == "date" else sql
+        elif c.kind == "decimal":
+            typed[c.name] = f"try_cast(crm_amount({value}) as decimal(18, 2))"
+        elif c.kind == "outcome":
+            typed[c.name] = f"case when lower({value}) in ('open', 'won', 'lost') then lower({value}) end"
+        elif c.kind == "stage":
+            typed[c.name] = f"case when list_contains($stages, lower({value})) then lower({value}) end"
+        else:
+            typed[c.name] = value
     labels = {c.name: params.add(c.name) for c in spec.columns}
+    expected = {"date": f"expected a date {DATE_EXAMPLES}", "decimal": f"expected an amount {AMOUNT_EXAMPLES}"}
+    expected["timestamp"] = expected["date"]
     checks = []
     for column in spec.columns:
         label, value, typed_col = labels[column.name], f"raw_{column.name}", quote(column.name)
         if column.required:
             checks.append((label, value, f"{value} is null", params.add(MISSING_VALUE)))
-        if column.kind in EXPECTED:
+        if column.kind in expected:
             checks.append(
-                (
-                    label,
-                    value,
-                    f"{value} is not null and {typed_col} is null",
-                    params.add(f"expected {EXPECTED[column.kind]}"),
-                )
+                (label, value, f"{value} is not null and {typed_col} is null", params.add(expected[column.kind]))
             )
         if column.kind == "outcome":
             checks.append((label, value, f"{value} is not null and {typed_col} is null", params.add(EXPECTED_OUTCOME)))
@@ -114,7 +175,6 @@ def canonical_plan(con: duckdb.DuckDBPyConnection, spec: TableSpec, scan: Scan, 
             )
         if column.nonnegative:
             checks.append((label, value, f"{typed_col} < 0", params.add(NEGATIVE_AMOUNT)))
-    source_from, line_expr = line_source(con, scan, params)
     return Plan(
         spec,
         raw,

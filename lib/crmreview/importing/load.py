@@ -34,15 +34,14 @@ import duckdb
 from .. import config, warehouse
 from ..config import DEFAULT_SETTINGS, Settings
 from ..schema import TABLE_SPECS
-from .canonical import canonical_plan, check_header, choose_table
-from .errors import ImportFileError, MappingError
+from .canonical import canonical_header_test, canonical_plan, check_header, choose_table
+from .errors import NUL_BYTE, ImportFileError, MappingError
 from .jobs import Job, plan_jobs, resolve_mapping
 from .mapped import mapped_plan
 from .mapping import Mapping
 from .plan import Plan
 from .readers import ExportFile, Layout, ReadError, Scan
-from .snapshots import exported_at as exported_at_from_name
-from .snapshots import record_snapshot
+from .snapshots import record_snapshot, snapshot_date
 from .sql import drop, drop_work_tables, quote, run
 from .textfiles import EncodingError
 
@@ -67,6 +66,8 @@ class FileResult:
     encoding: str
     adapter: str = "canonical"
     records_loaded: int | None = None  # canonical rows written (lines combined, unpivoted)
+    exported_at: datetime | None = None  # the date of the stage-history snapshot it recorded
+    exported_at_source: str | None = None  # where that date came from (snapshots.GIVEN, …)
 
 
 def import_files(
@@ -83,14 +84,14 @@ def import_files(
 
     ``mapping`` is a mapping file (path or :class:`crmreview.importing.mapping.Mapping`),
     ``source`` a built-in adapter name; with neither, files are canonical. ``exported_at`` is
-    when the export was taken (for stage-history snapshots), by default read from the file
-    name or its modification time. ``timezone`` (e.g. ``Asia/Shanghai``) is the local zone
+    when the export was taken (for stage-history snapshots), by default a date in the file
+    name, else the latest date in the file's rows (never its modification time). ``timezone`` (e.g. ``Asia/Shanghai``) is the local zone
     that timestamps with an offset (``2026-06-03T01:20:00.000Z``) are converted to; by default
     a mapping's own ``timezone``, else the machine's.
 
     Raises :class:`ImportFileError` (and loads nothing) when a file cannot be imported at all:
     missing, empty, an unknown or missing column, an unreadable encoding, a stage the
-    mapping does not know, ambiguous dates.
+    mapping does not know, ambiguous dates, a file with rows none of which could be loaded.
     """
     files = [Path(p) for p in paths]
     if not files:
@@ -177,13 +178,13 @@ def _import_one(
         {"sha": sha, "adapter": adapter, "mapping": mapping_sha, "table": feed_table},
     ).fetchall()
     if feed is None:
-        layout = export.layout(is_header=lambda h: True)
+        layout = export.layout(is_header=canonical_header_test(path))
         spec = choose_table(path, list(layout.raw_header))
         check_header(path, list(layout.raw_header), spec)
         if earlier:
             return FileResult(str(path), spec.table, "unchanged", earlier[0][0], 0, 0, 0, export.encoding, adapter)
         scan = scans.scan(export, layout)
-        plan = canonical_plan(con, spec, scan, settings)
+        plan = canonical_plan(con, path, spec, scan, settings, timezone)
     else:
         if earlier:
             return FileResult(str(path), feed.table, "unchanged", earlier[0][0], 0, 0, 0, "", adapter)
@@ -222,9 +223,11 @@ def _import_one(
     rows_loaded = rows_read - rows_rejected
     if feed is None or (feed.combine is None and not plan.where and spec.table != "deal_stage_history"):
         assert rows_loaded == records, "import accounting out of balance"
-    snapshot_at = None
+    if rows_read and not rows_loaded:
+        raise ImportFileError(_nothing_loaded(con, path, rows_read, scan.refused_table))
+    snapshot_at = snapshot_source = None
     if feed is not None and spec.table == "deals" and job.history == "snapshots":
-        snapshot_at = exported_at or exported_at_from_name(path)
+        snapshot_at, snapshot_source = snapshot_date(con, path, exported_at, spec, plan.final, plan.params.values)
         record_snapshot(con, plan.final, plan.params.values, import_id, snapshot_at, settings)
     con.execute(
         """
@@ -262,7 +265,33 @@ def _import_one(
         scan.encoding,
         adapter,
         records,
+        snapshot_at,
+        snapshot_source,
     )
+
+
+#: how many reasons the error of a file with nothing loaded names
+_TOP_REASONS = 3
+
+
+def _nothing_loaded(con: duckdb.DuckDBPyConnection, path: Path, rows_read: int, refused_table: str) -> str:
+    """The error of a file none of whose rows could be loaded: its most common reasons."""
+    reasons = con.execute(
+        f"""
+        select "column", reason, count(distinct line) as n, min(line) as first_line,
+               arg_min(value, line) as example
+        from (select * from problems union all select * from {quote(refused_table)})
+        group by all order by n desc, first_line limit $top
+        """,
+        {"top": _TOP_REASONS},
+    ).fetchall()
+    listed = "; ".join(
+        f"{column + ': ' if column else ''}{reason} ({f'{n} rows, first at ' if n > 1 else ''}"
+        f"line {line}{': ' + repr(example) if example is not None else ''})"
+        for column, reason, n, line, example in reasons
+    )
+    nothing = f"none of its {rows_read} rows could be loaded" if rows_read > 1 else "its one row could not be loaded"
+    return f"{path}: {nothing}; {'most common reasons' if len(reasons) > 1 else 'reason'}: {listed}"
 
 
 def _check(con: duckdb.DuckDBPyConnection, plan: Plan, settings: Settings) -> None:
@@ -320,6 +349,7 @@ def _check(con: duckdb.DuckDBPyConnection, plan: Plan, settings: Settings) -> No
                 f"{plan.params.add(f'duplicate {key_label} within the file (first at line ')} || first_line_of_key || ')'",
             )
         )
+    checks = _nul_checks(plan, checks)
     items = ", ".join(
         f"case when {cond} then {{'col': {label}, 'value': {value}, 'reason': {reason}}} end"
         for label, value, cond, reason in checks
@@ -338,6 +368,24 @@ def _check(con: duckdb.DuckDBPyConnection, plan: Plan, settings: Settings) -> No
         """,
         plan.params.values,
     )
+
+
+def _nul_checks(plan: Plan, checks: list[tuple[str, str, str, str]]) -> list[tuple[str, str, str, str]]:
+    """A NUL byte in a value is a reject of its own (a damaged export, not data); the other
+    checks of that value then stay silent, so that the reject says what is wrong."""
+    nul = {f"raw_{name}" for name in plan.raw if plan.raw[name] != "null::varchar"}
+    guarded = []
+    for label, value, cond, reason in checks:
+        source = "raw_" + value[5:] if value.startswith("orig_") else value  # as written -> as read
+        if source in nul:
+            cond = f"({cond}) and not coalesce(contains({source}, chr(0)), false)"
+        guarded.append((label, value, cond, reason))
+    reason = plan.params.add(NUL_BYTE)
+    first = [
+        (plan.labels[value[4:]], f"replace({value}, chr(0), '\\x00')", f"contains({value}, chr(0))", reason)
+        for value in sorted(nul)
+    ]
+    return first + guarded
 
 
 def _unmapped_stages(con, path: Path, plan: Plan, mapping_name: str) -> None:

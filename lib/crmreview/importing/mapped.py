@@ -10,7 +10,8 @@ amounts with currency signs, thousands separators and 万, and times with an off
 converted to the import's time zone. Each source column the feed uses is read once into the
 work table ``base`` (trimmed, null markers such as ``#N/A`` made null).
 
-Public names: :func:`mapped_plan`, :class:`Binder`.
+Public names: :func:`mapped_plan`, :class:`Binder`, :func:`date_formats` and ``AUTO_FORMATS``
+(the date readers the canonical route shares).
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ from .plan import Plan, line_source
 from .readers import Scan, column_name
 from .sql import Params, drop, quote, run
 
-__all__ = ["Binder", "mapped_plan"]
+__all__ = ["AUTO_FORMATS", "Binder", "date_formats", "mapped_plan"]
 
 #: date formats tried on every mapped date column (none of them is ambiguous)
-_AUTO_FORMATS = (
+AUTO_FORMATS = (
     tuple(
         f"{day}{clock}"
         for day in ("%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d")
@@ -133,10 +134,20 @@ class Binder:
         return sql
 
 
-def _date_formats(
-    con: duckdb.DuckDBPyConnection, plan_src: str, raw_sql: str, params: Params, path: Path, label: str
+def date_formats(
+    con: duckdb.DuckDBPyConnection,
+    plan_src: str,
+    raw_sql: str,
+    params: Params,
+    path: Path,
+    label: str,
+    canonical: bool = False,
 ) -> tuple[str, ...]:
-    """Day-first or month-first, read from a column's values (31/12/2025 vs 12/31/2025)."""
+    """Day-first or month-first, read from a column's values (31/12/2025 vs 12/31/2025).
+
+    An ambiguous column is an error that says how to tell: the format in the mapping, or
+    (``canonical``) the dates written as YYYY-MM-DD."""
+    fix = "write them as YYYY-MM-DD, or import the file with a mapping that sets the format"
     row = run(
         con,
         f"""
@@ -159,12 +170,12 @@ def _date_formats(
     if day_first and month_first:
         raise ImportFileError(
             f"{path}: column {label} mixes day-first and month-first dates; "
-            "set its format in the mapping (e.g. format: '%d/%m/%Y')"
+            + (fix if canonical else "set its format in the mapping (e.g. format: '%d/%m/%Y')")
         )
     if not day_first and not month_first:
         raise ImportFileError(
-            f"{path}: column {label} has dates such as {example} that read as day/month or "
-            "month/day; set its format in the mapping (format: '%d/%m/%Y' or '%m/%d/%Y')"
+            f"{path}: column {label} has dates such as {example} that read as day/month or month/day; "
+            + (fix if canonical else "set its format in the mapping (format: '%d/%m/%Y' or '%m/%d/%Y')")
         )
     order = ("%d", "%m") if day_first else ("%m", "%d")
     return tuple(f"{order[0]}{sep}{order[1]}{sep}%Y{clock}" for sep in "/-." for clock in _CLOCKS)
@@ -330,7 +341,7 @@ def mapped_plan(
             detected = (
                 ()
                 if explicit or raw[column.name] == "null::varchar"
-                else _date_formats(
+                else date_formats(
                     con,
                     f"base as b {where}",
                     raw[column.name],
@@ -343,7 +354,7 @@ def mapped_plan(
                     else column.name,
                 )
             )
-            formats = params.add(list(explicit) + list(detected) + list(_AUTO_FORMATS))
+            formats = params.add(list(explicit) + list(detected) + list(AUTO_FORMATS))
             sql = f"crm_timestamp({value}, {formats}, {tz})"
             typed[column.name] = f"({sql})::date" if column.kind == "date" else sql
             expected = (

@@ -6,8 +6,14 @@ a deal infers its history from created_at / closed_at (``deal_history_origin`` s
 stage that changed between two snapshots enters the history dated at the later snapshot
 (``queries/import/stage_history_from_snapshots.sql``).
 
-Public names: :func:`record_snapshot`, :func:`exported_at` (when an export was taken: a date
-in its file name, else its modification time).
+A snapshot's date is when the export was taken (:func:`snapshot_date`): the date the user
+gave (``--exported-at``), else a date in the file name, else the latest date inside the file
+(the largest date or timestamp of the rows loaded). Never the file's modification time: a
+copied or downloaded file carries the day it was copied, and a 2017 export would date its
+history today.
+
+Public names: :func:`record_snapshot`, :func:`snapshot_date`, :func:`date_in_name`, and the
+sources a date comes from: ``GIVEN``, ``FROM_NAME``, ``FROM_CONTENT``.
 """
 
 from __future__ import annotations
@@ -20,25 +26,62 @@ import duckdb
 
 from .. import config
 from ..config import Settings
-from .sql import run
+from ..schema import TableSpec
+from .errors import ImportFileError
+from .sql import quote, run
 
-__all__ = ["exported_at", "record_snapshot"]
+__all__ = ["FROM_CONTENT", "FROM_NAME", "GIVEN", "date_in_name", "record_snapshot", "snapshot_date"]
+
+#: where a snapshot's date came from, as the import prints it
+GIVEN = "--exported-at"
+FROM_NAME = "date in the file name"
+FROM_CONTENT = "latest date in the file"
 
 _NAME_DATE = re.compile(
     r"(20\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?:[T_ -]?([01]\d|2[0-3])[-_.:]?([0-5]\d))?"
 )
 
 
-def exported_at(path: Path) -> datetime:
-    """When an export was taken: a date (and time) in its file name, else its modification time."""
-    match = _NAME_DATE.search(path.name)
-    if match:
+def date_in_name(path: Path) -> datetime | None:
+    """A date (and time) in a file's name (``deals_2026-07-06.csv``, ``商机20260706_0930.xlsx``)."""
+    for match in _NAME_DATE.finditer(path.name):
         year, month, day, hour, minute = match.groups()
         try:
             return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0))
         except ValueError:
-            pass
-    return datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+            continue
+    return None
+
+
+def snapshot_date(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    given: datetime | None,
+    spec: TableSpec,
+    rows: str,
+    params: dict[str, object],
+) -> tuple[datetime, str]:
+    """(when the export at ``path`` was taken, where that date came from).
+
+    ``rows`` is the FROM text (with ``params``) of the rows loaded from the file, typed as
+    ``spec``'s columns: their latest date or timestamp is the last resort. Raises
+    :class:`ImportFileError` when none of the three gives a date.
+    """
+    if given is not None:
+        return given, GIVEN
+    named = date_in_name(path)
+    if named is not None:
+        return named, FROM_NAME
+    columns = [c.name for c in spec.columns if c.kind in {"date", "timestamp"}]
+    if columns:
+        latest = ", ".join(f"max({quote(c)})::timestamp" for c in columns)
+        (value,) = run(con, f"select greatest({latest}) from {rows}", params).fetchall()[0]
+        if value is not None:
+            return value, FROM_CONTENT
+    raise ImportFileError(
+        f"{path}: cannot tell when this export was taken: its name holds no date and its rows "
+        "no date either; give it with --exported-at YYYY-MM-DD"
+    )
 
 
 def record_snapshot(
