@@ -1,10 +1,43 @@
 -- Shared customer definitions (temporary, per connection): value and ABC tier as of a date.
 
+-- The customers known at the end of as_of_date: created_at on or before it or, when created_at
+-- is unknown, an order, a deal (its created_at, else its closed_at) or an activity (its own
+-- customer_id, else its deal's customer) on or before it.
+-- grain: one row per customer of the customers table known at the as-of date.
+--   known_since_date  created_at's date, else the earliest of those dates (on or before as_of_date)
+create or replace temp macro customer_universe(as_of_date) as table
+    with
+    sightings as (
+        select customer_id, order_date as seen_date, from orders
+        union all
+        select customer_id, coalesce(created_at, closed_at)::date as seen_date, from deals
+        union all
+        select
+            coalesce(activities.customer_id, activity_deals.customer_id) as customer_id,
+            activities.occurred_at::date as seen_date,
+        from activities
+        left join deals as activity_deals on activities.deal_id = activity_deals.deal_id
+    ),
+
+    first_sightings as (
+        select customer_id, min(seen_date) as first_seen_date,
+        from sightings
+        where seen_date <= as_of_date::date
+        group by customer_id
+    )
+
+    select
+        customers.customer_id,
+        coalesce(customers.created_at::date, first_sightings.first_seen_date) as known_since_date,
+    from customers
+    left join first_sightings on customers.customer_id = first_sightings.customer_id
+    where customers.created_at::date <= as_of_date::date
+        or (customers.created_at is null and first_sightings.first_seen_date is not null);
+
 -- A customer's value: net order amount over the window_months months ending on the as-of
 -- date (from as-of - window + 1 day), or, when the warehouse holds no orders at all, the
 -- amount of won deals closed in that window; below zero counts as zero.
--- grain: one row per customer known at the as-of date (created_at on or before it, or,
---   when created_at is unknown, a first order on or before it).
+-- grain: one row per customer of customer_universe(as_of_date).
 create or replace temp macro customer_values(as_of_date, window_months) as table
     with
     bounds as (
@@ -14,18 +47,7 @@ create or replace temp macro customer_values(as_of_date, window_months) as table
             (select count(*) from orders) > 0 as has_orders,
     ),
 
-    first_orders as (
-        select customer_id, min(order_date) as first_order_date, from orders group by customer_id
-    ),
-
-    universe as (
-        select customers.customer_id,
-        from customers
-        cross join bounds
-        left join first_orders on customers.customer_id = first_orders.customer_id
-        where customers.created_at::date <= bounds.window_end
-            or (customers.created_at is null and first_orders.first_order_date <= bounds.window_end)
-    ),
+    universe as (select customer_id, from customer_universe(as_of_date)),
 
     order_values as (
         select orders.customer_id, sum(orders.amount) as net_amount,

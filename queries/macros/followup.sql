@@ -23,7 +23,8 @@ where coalesce(activities.customer_id, deals.customer_id) is not null;
 --   days_since_activity      as-of date - date of last_activity_at; null: no activity ever
 --   cadence_days             the tier's cadence (cadence_a / cadence_b / cadence_c)
 --   is_overdue               days_since_activity > cadence_days, or no activity ever
---   known_since_date         created_at's date, else the first order's date
+--   known_since_date         created_at's date, else the first order, deal or activity date
+--                            (customer_universe, customers.sql)
 --   is_pool_candidate        owned (owner_rep_id set) and no activity for more than pool_days:
 --                            days_since_activity > pool_days or, with no activity ever,
 --                            known for more than pool_days (or since an unknown date)
@@ -42,9 +43,7 @@ create or replace temp macro customer_followup(
         group by customer_id
     ),
 
-    first_orders as (
-        select customer_id, min(order_date) as first_order_date, from orders group by customer_id
-    ),
+    universe as (select customer_id, known_since_date, from customer_universe(as_of_date)),
 
     followup as (
         select
@@ -59,11 +58,11 @@ create or replace temp macro customer_followup(
                 when 'B' then cadence_b::integer
                 else cadence_c::integer
             end as cadence_days,
-            coalesce(customers.created_at::date, first_orders.first_order_date) as known_since_date,
+            universe.known_since_date,
         from tiers
         left join customers on tiers.customer_id = customers.customer_id
         left join last_activities on tiers.customer_id = last_activities.customer_id
-        left join first_orders on tiers.customer_id = first_orders.customer_id
+        left join universe on tiers.customer_id = universe.customer_id
     )
 
     select

@@ -7,48 +7,83 @@
 -- then order_id.
 -- grain: one row per purchase.
 --   purchase_number         1 for the customer's first purchase, 2 for the next, ...
---   previous_purchase_date  the date of the purchase before (null for the first)
---   gap_days                order_date - previous_purchase_date in days (0 for two on one day)
 create or replace temp view purchase_history as
 select
     orders.order_id,
     orders.customer_id,
     orders.order_date,
     orders.amount,
-    row_number() over customer_purchases as purchase_number,
-    lag(orders.order_date) over customer_purchases as previous_purchase_date,
-    date_diff('day', lag(orders.order_date) over customer_purchases, orders.order_date) as gap_days,
+    row_number() over (
+        partition by orders.customer_id order by orders.order_date, orders.order_id
+    ) as purchase_number,
 from orders
-where orders.amount > 0
-window customer_purchases as (partition by orders.customer_id order by orders.order_date, orders.order_id);
+where orders.amount > 0;
+
+-- Purchase days: the days on which a customer made at least one purchase. Several orders on
+-- one day are one purchase day (as in BG/NBD), so a gap between purchase days is never 0.
+-- Every purchase gap (repurchase median_gap_days, the churn-risk list, reactivation) is
+-- taken between consecutive purchase days.
+-- grain: one row per customer and purchase day.
+--   count_day_purchases     purchases on that day
+--   amount                  their amount
+--   day_number              1 for the customer's first purchase day, 2 for the next, ...
+--   previous_purchase_date  the purchase day before (null for the first)
+--   gap_days                purchase_date - previous_purchase_date in days (>= 1; null for
+--                           the first)
+create or replace temp view purchase_days as
+with
+
+days as (
+    select
+        customer_id,
+        order_date as purchase_date,
+        count(*) as count_day_purchases,
+        sum(amount) as amount,
+    from purchase_history
+    group by customer_id, order_date
+)
+
+select
+    customer_id,
+    purchase_date,
+    count_day_purchases,
+    amount,
+    row_number() over customer_days as day_number,
+    lag(purchase_date) over customer_days as previous_purchase_date,
+    date_diff('day', lag(purchase_date) over customer_days, purchase_date) as gap_days,
+from days
+window customer_days as (partition by customer_id order by purchase_date);
 
 -- Each customer's lifecycle state at the end of as_of_date, from purchases on or before it.
 -- recency_days = as_of_date - last purchase date. The state is the first that applies:
 --   new          as_of_date - first purchase date <= new_days
---   reactivated  a purchase between window_start and as_of_date whose gap since the previous
---                purchase exceeded churn_days (window_start: the first day of the period)
+--   reactivated  a purchase day between window_start and as_of_date whose gap since the
+--                previous purchase day exceeded churn_days (window_start: the period's first day)
 --   active       recency_days <= active_days
 --   dormant      recency_days <= churn_days
 --   churned      otherwise
 -- grain: one row per customer with a purchase on or before as_of_date (a customer with only
 --   returns is not here).
---   median_gap_days  median gap between the customer's consecutive purchases up to the date
---                    (null with a single purchase)
+--   count_purchases      purchases (orders with amount > 0) up to the date
+--   count_purchase_days  purchase days up to the date
+--   median_gap_days      median gap between the customer's consecutive purchase days up to
+--                        the date (null with a single purchase day)
 create or replace temp macro lifecycle_states(as_of_date, window_start, new_days, active_days, churn_days) as table
     with
     history as (
-        select * from purchase_history where order_date <= as_of_date::date
+        select * from purchase_days where purchase_date <= as_of_date::date
     ),
 
     per_customer as (
         select
             customer_id,
-            min(order_date) as first_purchase_date,
-            max(order_date) as last_purchase_date,
-            count(*) as count_purchases,
+            min(purchase_date) as first_purchase_date,
+            max(purchase_date) as last_purchase_date,
+            sum(count_day_purchases)::bigint as count_purchases,
+            count(*) as count_purchase_days,
             quantile_cont(gap_days, 0.5) as median_gap_days,
             coalesce(
-                bool_or(order_date >= window_start::date and gap_days > churn_days::integer),
+                bool_or(purchase_date >= window_start::date and gap_days > churn_days::integer),
                 false
             ) as has_reactivation,
         from history
@@ -68,6 +103,7 @@ create or replace temp macro lifecycle_states(as_of_date, window_start, new_days
         first_purchase_date,
         last_purchase_date,
         count_purchases,
+        count_purchase_days,
         median_gap_days,
         recency_days,
         age_days,

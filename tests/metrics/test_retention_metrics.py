@@ -49,8 +49,9 @@ def test_repurchase_json_gives_the_design_keys_with_the_hand_computed_values(q3_
     assert result["repeat_rate"] == pytest.approx(3 / 7)
     assert result["returning_rate"] == pytest.approx(5 / 7)
     assert result["returning_revenue_share"] == pytest.approx(1200 / 1330)
-    assert result["median_gap_days"] == 45.0
-    assert (result["net_revenue"], result["returning_revenue"], result["purchase_gaps"]) == (1330.0, 1200.0, 12)
+    # gaps between purchase days: K9's two orders on 09-10 are one purchase day, no gap
+    assert result["median_gap_days"] == 59.0
+    assert (result["net_revenue"], result["returning_revenue"], result["purchase_gaps"]) == (1330.0, 1200.0, 11)
 
 
 def test_repurchase_by_tier_repeats_the_object_per_tier_and_the_groups_add_up(q3_db, capsys):
@@ -59,7 +60,7 @@ def test_repurchase_by_tier_repeats_the_object_per_tier_and_the_groups_add_up(q3
     assert list(groups) == ["A", "B", "C"]
     assert [groups[t]["customers_purchasing"] for t in "ABC"] == [4, 1, 2]
     assert groups["C"]["returning_revenue_share"] == pytest.approx(50 / 80)
-    assert groups["B"]["median_gap_days"] == 29.5
+    assert groups["B"]["median_gap_days"] == 59.0
     assert sum(g["customers_purchasing"] for g in groups.values()) == result["customers_purchasing"]
     assert sum(g["net_revenue"] for g in groups.values()) == pytest.approx(result["net_revenue"])
 

@@ -87,6 +87,10 @@ def _check_period(con, orders, customers, label):
     assert [r["tier"] for r in got["risk_list"]] == list(risk["tier"]), label
     assert [r["value"] for r in got["risk_list"]] == pytest.approx(list(risk["value"]), abs=1e-6)
     assert [r["recency_days"] for r in got["risk_list"]] == list(risk["recency_days"]), label
+    assert [r["median_gap_days"] for r in got["risk_list"]] == list(risk["median_gap_days"]), label
+    assert [(r["purchases"], r["purchase_days"]) for r in got["risk_list"]] == list(
+        zip(risk["purchases"], risk["purchase_days"])
+    ), label
     # the BG/NBD input
     rfm = run(con, "metrics/churn/customer_rfm", {"calibration_end": base.as_of, "holdout_end": period.as_of})
     expected = ref.rfm(orders, base.as_of, period.as_of)

@@ -93,7 +93,9 @@ def online_retail(online_retail_warehouse):
 
 
 def _tiered(frames, as_of) -> pd.DataFrame:
-    value = ref.values(frames["customers"], frames["orders"], frames["deals"], as_of, S.value_window_months)
+    value = ref.values(
+        frames["customers"], frames["orders"], frames["deals"], frames["activities"], as_of, S.value_window_months
+    )
     return ref.abc(value, S.tier_a_share, S.tier_b_share)
 
 
@@ -138,7 +140,9 @@ def _check_tiers(con, frames, label: str) -> dict:
     merged = merged[merged["tier_from"] != merged["tier_to"]]
     assert moved == set(zip(merged["customer_id"], merged["tier_from"], merged["tier_to"])), label
     # scorecard
-    card = ref.scorecard(frames["customers"], frames["orders"], frames["deals"], period.as_of, S.scorecard)
+    card = ref.scorecard(
+        frames["customers"], frames["orders"], frames["deals"], frames["activities"], period.as_of, S.scorecard
+    )
     sql_card = (
         queries.run(
             con,

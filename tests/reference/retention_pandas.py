@@ -27,14 +27,17 @@ def _purchases(orders: pd.DataFrame) -> pd.DataFrame:
     return bought.sort_values(["customer_id", "order_date", "order_id"], kind="stable")
 
 
-def _with_gaps(orders: pd.DataFrame, as_of) -> pd.DataFrame:
-    """Purchases up to the as-of date with ``gap_days`` since the customer's previous one
-    (by date, then order_id; NaN for the first)."""
+def _purchase_days(orders: pd.DataFrame, as_of) -> pd.DataFrame:
+    """One row per customer and day with a purchase up to the as-of date (several orders on a
+    day are one purchase day): ``orders`` (purchases that day) and ``gap_days`` since the
+    customer's previous purchase day (NaN for the first, never 0)."""
     bought = _purchases(orders)
-    bought = bought[bought["order_date"] <= _day(as_of)].copy()
-    previous = bought.groupby("customer_id", sort=False)["order_date"].shift(1)
-    bought["gap_days"] = (bought["order_date"] - previous).dt.days
-    return bought
+    bought = bought[bought["order_date"] <= _day(as_of)]
+    days = bought.groupby(["customer_id", "order_date"], as_index=False).agg(orders=("order_id", "size"))
+    days = days.sort_values(["customer_id", "order_date"], kind="stable").reset_index(drop=True)
+    previous = days.groupby("customer_id", sort=False)["order_date"].shift(1)
+    days["gap_days"] = (days["order_date"] - previous).dt.days
+    return days
 
 
 def _median(values) -> float | None:
@@ -53,7 +56,7 @@ def repurchase(orders: pd.DataFrame, start, end, as_of) -> dict:
     returning = purchasing & earlier
     net = float(in_period["amount"].sum())
     returning_net = float(in_period[in_period["customer_id"].isin(returning)]["amount"].sum())
-    gaps = _with_gaps(orders, as_of)["gap_days"].dropna().tolist()
+    gaps = _purchase_days(orders, as_of)["gap_days"].dropna().tolist()
     n = len(purchasing)
     return {
         "customers_purchasing": n,
@@ -70,14 +73,16 @@ def repurchase(orders: pd.DataFrame, start, end, as_of) -> dict:
 
 
 def lifecycle(orders: pd.DataFrame, as_of, window_start, new_days=90, active_days=90, churn_days=180) -> pd.DataFrame:
-    """One row per customer with a purchase by ``as_of``: state, recency, purchases, median gap."""
+    """One row per customer with a purchase by ``as_of``: state, recency, purchases, purchase
+    days and the median gap between purchase days."""
     as_of, window_start = _day(as_of), _day(window_start)
-    bought = _with_gaps(orders, as_of)
-    bought["came_back"] = (bought["gap_days"] > churn_days) & (bought["order_date"] >= window_start)
-    per = bought.groupby("customer_id", sort=True).agg(
+    days = _purchase_days(orders, as_of)
+    days["came_back"] = (days["gap_days"] > churn_days) & (days["order_date"] >= window_start)
+    per = days.groupby("customer_id", sort=True).agg(
         first=("order_date", "min"),
         last_purchase_date=("order_date", "max"),
-        purchases=("order_date", "size"),
+        purchases=("orders", "sum"),
+        purchase_days=("order_date", "size"),
         median_gap_days=("gap_days", "median"),
         came_back=("came_back", "any"),
     )
@@ -94,6 +99,7 @@ def lifecycle(orders: pd.DataFrame, as_of, window_start, new_days=90, active_day
             "state": state,
             "recency_days": recency.to_numpy(),
             "purchases": per["purchases"].to_numpy(),
+            "purchase_days": per["purchase_days"].to_numpy(),
             "median_gap_days": per["median_gap_days"].to_numpy(),
             "last_purchase_date": per["last_purchase_date"].to_numpy(),
         }
@@ -178,7 +184,9 @@ def cohorts(orders: pd.DataFrame, as_of, first_cohort) -> pd.DataFrame:
 
 
 def values_and_tiers(orders, customers, as_of, a_share=0.8, b_share=0.95, window_months=12) -> pd.DataFrame:
-    """Value and ABC tier of every customer known at the as-of date (DESIGN.md "Customer tiers")."""
+    """Value and ABC tier of every customer known at the as-of date (DESIGN.md "Customer tiers"),
+    known here through created_at or an order: a customer known only through a deal or an
+    activity has no order, so value 0 and tier C, and leaves every other tier as it is."""
     as_of = _day(as_of)
     window_start = (as_of - pd.DateOffset(months=window_months) + pd.Timedelta(days=1)).normalize()
     first_order = orders.groupby("customer_id")["order_date"].min()
@@ -206,7 +214,7 @@ def risk_list(orders, customers, as_of, window_start, factor=1.5, **thresholds) 
     states = lifecycle(orders, as_of, window_start, **thresholds)
     at_risk = states[
         states["state"].isin(["active", "dormant"])
-        & (states["purchases"] >= 2)
+        & (states["purchase_days"] >= 2)
         & (states["recency_days"] > factor * states["median_gap_days"])
     ]
     tiers = values_and_tiers(orders, customers, as_of).set_index("customer_id")

@@ -29,18 +29,35 @@ def window_start(as_of, months: int) -> pd.Timestamp:
     return day(as_of) - pd.DateOffset(months=months) + pd.Timedelta(days=1)
 
 
-def universe(customers: pd.DataFrame, orders: pd.DataFrame, as_of) -> pd.Index:
-    """Customers known at the as-of date: created on or before it, or, without created_at,
-    with a first order on or before it."""
+def known_since(customers, orders, deals, activities, as_of) -> pd.Series:
+    """The customers known at the as-of date and since when: created_at's day when it is on or
+    before the as-of date; without created_at, the earliest day on or before it of an order, a
+    deal (created_at, else closed_at) or an activity (of the customer, or of one of its deals).
+    Index customer_id, in the order of ``customers``."""
     as_of = day(as_of)
-    first = orders.groupby("customer_id")["order_date"].min()
-    created = customers.set_index("customer_id")["created_at"].dt.normalize()
-    first_order = first.reindex(created.index)
-    known = (created <= as_of) | (created.isna() & (first_order <= as_of))
-    return created.index[known.to_numpy()]
+    acts = activity_customers(activities, deals)
+    seen = pd.concat(
+        [
+            pd.DataFrame({"customer_id": orders["customer_id"], "day": pd.to_datetime(orders["order_date"])}),
+            pd.DataFrame({"customer_id": deals["customer_id"], "day": deals["created_at"].fillna(deals["closed_at"])}),
+            pd.DataFrame({"customer_id": acts["customer_id"], "day": acts["occurred_at"]}),
+        ],
+        ignore_index=True,
+    )
+    seen["day"] = pd.to_datetime(seen["day"]).dt.normalize()
+    seen = seen[seen["day"].notna() & (seen["day"] <= as_of)]
+    first_seen = seen.groupby("customer_id")["day"].min()
+    since = {}
+    for c in customers.itertuples(index=False):
+        if pd.notna(c.created_at):
+            if day(c.created_at) <= as_of:
+                since[c.customer_id] = day(c.created_at)
+        elif c.customer_id in first_seen.index:
+            since[c.customer_id] = first_seen[c.customer_id]
+    return pd.Series(since, dtype="datetime64[ns]").rename_axis("customer_id")
 
 
-def values(customers, orders, deals, as_of, months: int = 12) -> pd.Series:
+def values(customers, orders, deals, activities, as_of, months: int = 12) -> pd.Series:
     """Value in cents per customer of the universe: net orders in the window, or won deals
     closed in it when there are no orders at all; below zero is zero."""
     start, end = window_start(as_of, months), day(as_of)
@@ -51,7 +68,7 @@ def values(customers, orders, deals, as_of, months: int = 12) -> pd.Series:
         won = deals[(deals["outcome"] == "won") & deals["closed_at"].notna()]
         won = won[(won["closed_at"].dt.normalize() >= start) & (won["closed_at"].dt.normalize() <= end)]
         net = cents(won["amount"].fillna(0)).groupby(won["customer_id"]).sum()
-    index = universe(customers, orders, as_of)
+    index = known_since(customers, orders, deals, activities, as_of).index
     return net.reindex(index).fillna(0).astype("int64").clip(lower=0)
 
 
@@ -138,10 +155,10 @@ def _purchases(orders, deals) -> pd.DataFrame:
     return pd.DataFrame({"customer_id": won["customer_id"], "date": won["closed_at"].dt.normalize()})
 
 
-def scorecard(customers, orders, deals, as_of, scorecard_settings: dict, months: int = 12) -> pd.DataFrame:
+def scorecard(customers, orders, deals, activities, as_of, scorecard_settings: dict, months: int = 12) -> pd.DataFrame:
     """customer_id, value (cents), score, tier for every customer of the universe."""
     as_of = day(as_of)
-    value = values(customers, orders, deals, as_of, months)
+    value = values(customers, orders, deals, activities, as_of, months)
     ids = value.index
     bought = _purchases(orders, deals)
     in_window = bought[(bought["date"] >= window_start(as_of, months)) & (bought["date"] <= as_of)]
@@ -210,9 +227,7 @@ def followup_state(
     state["owner"] = state["customer_id"].map(info["owner_rep_id"])
     state["days"] = (as_of - pd.to_datetime(state["occurred_at"]).dt.normalize()).dt.days
     state["overdue"] = [pd.isna(d) or d > cadence[t] for d, t in zip(state["days"], state["tier"])]
-    first_order = orders.groupby("customer_id")["order_date"].min()
-    known = state["customer_id"].map(info["created_at"]).dt.normalize()
-    known = known.fillna(state["customer_id"].map(first_order))
+    known = state["customer_id"].map(known_since(customers, orders, deals, activities, as_of))
     silent = [
         (d > pool_days) if pd.notna(d) else (pd.isna(k) or (as_of - k).days > pool_days)
         for d, k in zip(state["days"], known)

@@ -75,7 +75,8 @@ def repurchase(
     ``customers_purchasing`` (>= 1 purchase in the period), ``repeat_rate`` (>= 2 of them),
     ``returning_rate`` (also bought before the period), ``returning_revenue_share`` (their
     share of the period's net order amount; None when that amount is <= 0),
-    ``median_gap_days`` (over every pair of consecutive purchases up to the as-of date),
+    ``median_gap_days`` (over every pair of consecutive purchase days up to the as-of date:
+    several orders on one day are one purchase day, so a gap is never 0),
     with the counts and amounts behind them. Rates are fractions, None without a denominator.
     With ``by`` (rep, team, channel, tier, region), ``groups`` repeats the object per group.
     """

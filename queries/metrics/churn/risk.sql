@@ -1,5 +1,6 @@
--- The churn-risk list: active or dormant customers with at least two purchases whose recency
--- exceeds $risk_gap_factor times their own median gap between purchases, by value at stake
+-- The churn-risk list: active or dormant customers with at least two purchase days whose
+-- recency exceeds $risk_gap_factor times their own median gap between purchase days (several
+-- orders on one day are one purchase day, so the gap is never 0), by value at stake
 -- (DESIGN.md "Churn and lifecycle": churn-risk list).
 --
 -- grain: one row per customer at risk at $as_of, sorted by value (the tier definition:
@@ -12,12 +13,14 @@
 --   $tier_a_share, $tier_b_share, $value_window_months: the ABC tier settings; $by: all | rep | team |
 --   channel | tier | region (the group_key column); $list_length (integer): rows kept per group.
 -- columns: group_key, customer_id, customer_name, owner_rep_id, rep_name, team, tier, value,
---   lifecycle_state, count_purchases, first_purchase_date, last_purchase_date, recency_days,
---   median_gap_days, gap_ratio (recency / median gap; null when the median gap is 0),
+--   lifecycle_state, count_purchases, count_purchase_days, first_purchase_date,
+--   last_purchase_date, recency_days, median_gap_days (the repurchase median_gap_days
+--   definition, per customer), gap_ratio (recency / median gap),
 --   risk_rank (1.. in value order within the group), count_group_at_risk and
 --   group_value_at_risk (all the group's customers at risk, and their value).
 -- invariant: lifecycle_state in ('active', 'dormant')
--- invariant: count_purchases >= 2
+-- invariant: count_purchase_days >= 2
+-- invariant: median_gap_days >= 1
 -- invariant: recency_days > $risk_gap_factor * median_gap_days
 -- invariant: risk_rank <= count_group_at_risk
 
@@ -37,7 +40,7 @@ at_risk as (
     select *
     from states
     where lifecycle_state in ('active', 'dormant')
-        and count_purchases >= 2
+        and count_purchase_days >= 2
         and recency_days > $risk_gap_factor::double * median_gap_days
 ),
 
@@ -53,6 +56,7 @@ listed as (
         coalesce(tiers.value, 0)::decimal(18, 2) as value,
         at_risk.lifecycle_state,
         at_risk.count_purchases,
+        at_risk.count_purchase_days,
         at_risk.first_purchase_date,
         at_risk.last_purchase_date,
         at_risk.recency_days,

@@ -14,17 +14,22 @@
 --   returning_net_amount        the returning customers' part of net_amount
 --   repeat_rate, returning_rate (fractions; null without purchasing customers)
 --   returning_revenue_share     returning_net_amount / net_amount (null when net_amount <= 0)
---   median_gap_days             median over all consecutive purchase pairs of the group's
---                               customers up to $as_of (the later purchase on or before it)
+--   median_gap_days             median over all pairs of consecutive purchase days of the
+--                               group's customers up to $as_of (the later day on or before
+--                               it; several orders on one day are one purchase day, so a
+--                               gap is never 0: purchase_days, queries/macros/purchases.sql)
 --   count_purchase_gaps         how many pairs that median is taken over
 -- invariant: count_repeat_customers <= count_customers_purchasing
 -- invariant: count_returning_customers <= count_customers_purchasing
+-- invariant: median_gap_days is null or median_gap_days >= 1
 
 with
 
 orders as (select * from orders),
 
 purchase_history as (select * from purchase_history),
+
+purchase_days as (select * from purchase_days),
 
 params as (
     select
@@ -72,12 +77,12 @@ customer_facts as (
 ),
 
 gaps as (
-    select buyer_groups.group_key, purchase_history.gap_days,
-    from purchase_history
+    select buyer_groups.group_key, purchase_days.gap_days,
+    from purchase_days
     cross join params
-    inner join buyer_groups on purchase_history.customer_id = buyer_groups.customer_id
-    where purchase_history.order_date <= params.as_of_date
-        and purchase_history.gap_days is not null
+    inner join buyer_groups on purchase_days.customer_id = buyer_groups.customer_id
+    where purchase_days.purchase_date <= params.as_of_date
+        and purchase_days.gap_days is not null
 ),
 
 groups as (
