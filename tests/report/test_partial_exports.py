@@ -94,6 +94,8 @@ def test_a_deals_only_pipeline_names_the_missing_orders_and_the_inferred_history
     assert results["repurchase"]["repeat_rate"] is None and results["churn"]["churn_rate"] is None
     assert "history_inferred" in _codes(results["funnel"])
     assert results["funnel"]["cohort_deals"] > 0
+    # tiers on won deals: the 85 accounts are known through their deals
+    assert results["tiers"]["customers"] == 85 and results["tiers"]["value_basis"] == "won_deals"
 
 
 def test_a_funnel_without_lost_deals_or_amounts_warns_and_leaves_values_empty(warehouses):
