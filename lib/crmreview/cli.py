@@ -108,7 +108,7 @@ def _metrics_epilog() -> str:
     lines = ["metrics:"]
     for entry in metric_registry.REGISTRY.values():
         takes = [f"--by {'|'.join(entry.breakdowns)}" if entry.breakdowns else "no --by"]
-        takes += [f"{option.flag} {'|'.join(option.choices)}" for option in entry.options]
+        takes += [f"{option.flag} {'|'.join(option.choices or (option.metavar,))}" for option in entry.options]
         if not entry.compares:
             takes.append("no --compare")
         lines.append(f"  {entry.name:<11} {entry.help}")
@@ -252,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--by",
         choices=_breakdowns(),
         default=None,
-        help="repeat the result per owner rep, team, source channel, region or customer tier "
+        help="repeat the result per owner rep, team, source channel, region, customer tier or pipeline "
         "(which ones each metric offers is listed below)",
     )
     for option, names in _metric_options().items():
@@ -260,8 +260,10 @@ def build_parser() -> argparse.ArgumentParser:
             option.flag,
             dest=option.name,
             choices=option.choices,
+            metavar=None if option.choices else option.metavar,
             default=argparse.SUPPRESS,
-            help=f"{option.help} ({', '.join(names)} only; default {option.default})",
+            help=f"{option.help} ({', '.join(names)} only"
+            + (f"; default {option.default})" if option.default is not None else ")"),
         )
     metrics.add_argument(
         "--format",

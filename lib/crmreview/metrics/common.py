@@ -29,7 +29,7 @@ __all__ = [
 
 #: every ``--by`` a metric can offer: owner rep, team, source channel, region, customer tier.
 #: A metric module's own ``BREAKDOWNS`` is this tuple or a part of it.
-BREAKDOWNS = ("rep", "team", "channel", "region", "tier")
+BREAKDOWNS = ("rep", "team", "channel", "region", "tier", "pipeline")
 
 
 def number(value: Any) -> float | None:
