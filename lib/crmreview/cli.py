@@ -12,7 +12,7 @@ from typing import Any
 
 from . import __version__, config
 from . import metrics as metric_registry
-from .metrics.common import BREAKDOWNS
+from .metrics.common import ALL_BREAKDOWNS
 from .periods import COMPARE_MODES, PeriodError, parse_period, quarter
 
 __all__ = ["main", "build_parser"]
@@ -90,9 +90,9 @@ def _add_period(parser: argparse.ArgumentParser, *, required: bool = True) -> No
 
 
 def _breakdowns() -> tuple[str, ...]:
-    """Every ``--by`` some registered metric offers, in ``common.BREAKDOWNS`` order."""
+    """Every ``--by`` some registered metric offers, in ``common.ALL_BREAKDOWNS`` order."""
     offered = {by for entry in metric_registry.REGISTRY.values() for by in entry.breakdowns}
-    return tuple(by for by in BREAKDOWNS if by in offered)
+    return tuple(by for by in ALL_BREAKDOWNS if by in offered)
 
 
 def _metric_options() -> dict[metric_registry.Option, list[str]]:

@@ -19,7 +19,7 @@ def test_every_registered_metric_module_provides_the_function_breakdowns_rows_an
     parameters = inspect.signature(function).parameters
     assert list(parameters)[:2] == ["con", "period"]
     assert {"settings", "by"} <= set(parameters)
-    assert set(entry.breakdowns) <= set(common.BREAKDOWNS)
+    assert set(entry.breakdowns) <= set(common.ALL_BREAKDOWNS)
     assert callable(module.rows) and callable(module.summary)
 
 

@@ -6,7 +6,7 @@ it. Adding a metric is one :class:`Metric` entry here plus its module, which pro
 
 - the function the entry names, ``(con, period, *, settings, by=None, **options) -> dict``:
   the JSON-ready result, keys as in DESIGN.md;
-- ``BREAKDOWNS``: the ``--by`` values it supports (a part of ``common.BREAKDOWNS``; ``()``
+- ``BREAKDOWNS``: the ``--by`` values it supports (a part of ``common.ALL_BREAKDOWNS``; ``()``
   for none);
 - ``rows(result) -> DataFrame``: the body of ``--format table`` / ``csv``;
 - ``summary(result) -> list[str]``: plain lines printed around the table (the first above it);

@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 TIERS = ("A", "B", "C")
-BREAKDOWNS = tuple(by for by in common.BREAKDOWNS if by != "pipeline")  # customers have no pipeline
+BREAKDOWNS = common.BREAKDOWNS
 _ACTIVITY_KEYS = ("overdue", "compliance", "never_contacted", "pool_candidates", "ownership_conflicts",
                   "median_days_since_activity")  # fmt: skip
 #: what follow-up reads; without activities nothing can be overdue or followed up

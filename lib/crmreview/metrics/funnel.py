@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 RULES = ("furthest", "strict")
-BREAKDOWNS = common.BREAKDOWNS
+BREAKDOWNS = common.ALL_BREAKDOWNS
 
 
 def _no_lost_deals(inv: Inventory, result: Any, period: Period, settings: Settings) -> dict[str, Any] | None:

@@ -47,7 +47,7 @@ __all__ = [
 TIERS = ("A", "B", "C")
 METHODS = ("abc", "scorecard")
 #: no tier breakdown: the tiers are the result
-BREAKDOWNS = tuple(by for by in common.BREAKDOWNS if by not in ("tier", "pipeline"))
+BREAKDOWNS = tuple(by for by in common.BREAKDOWNS if by != "tier")
 #: what the tiers read; a customer's value needs orders, or won deals with an amount
 INPUTS = Inputs(
     reads=("customers", "orders", "deals"),
