@@ -162,13 +162,9 @@ def test_a_settings_file_adds_a_stage_for_import_and_metrics(tmp_path, capsys):
         == 0
     )
     result = json.loads(capsys.readouterr().out)
-    assert [(s["stage"], s["reached"]) for s in result["stages"]] == [
-        ("lead", 2),
-        ("qualified", 1),
-        ("proposal", 1),
-        ("negotiation", 1),
-        ("won", 0),
-    ]
+    # the data use lead and negotiation only: qualified and proposal are not drawn
+    assert [(s["stage"], s["reached"]) for s in result["stages"]] == [("lead", 2), ("negotiation", 1), ("won", 0)]
+    assert result["unused_stages"] == ["qualified", "proposal"]
 
 
 def test_a_bad_settings_file_is_a_clear_error(tmp_path, fixture_db, capsys):
@@ -187,7 +183,7 @@ def test_metrics_help_lists_every_registered_metric_with_what_it_takes(capsys):
     out = capsys.readouterr().out
     for entry in REGISTRY.values():
         assert f"  {entry.name} " in out
-    assert "(--by rep|team|channel|region|tier; --rule furthest|strict)" in out
+    assert "(--by rep|team|channel|region|tier|pipeline; --rule furthest|strict; --pipeline NAME)" in out
     assert "(--by rep|team|channel|region)" in out  # tiers: no breakdown by tier
     assert "(no --by; no --compare)" in out  # quality
     assert "funnel only; default furthest" in " ".join(out.split())  # --rule, wrapped to the terminal

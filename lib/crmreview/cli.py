@@ -12,7 +12,7 @@ from typing import Any
 
 from . import __version__, config
 from . import metrics as metric_registry
-from .metrics.common import BREAKDOWNS
+from .metrics.common import ALL_BREAKDOWNS
 from .periods import COMPARE_MODES, PeriodError, parse_period, quarter
 
 __all__ = ["main", "build_parser"]
@@ -90,9 +90,9 @@ def _add_period(parser: argparse.ArgumentParser, *, required: bool = True) -> No
 
 
 def _breakdowns() -> tuple[str, ...]:
-    """Every ``--by`` some registered metric offers, in ``common.BREAKDOWNS`` order."""
+    """Every ``--by`` some registered metric offers, in ``common.ALL_BREAKDOWNS`` order."""
     offered = {by for entry in metric_registry.REGISTRY.values() for by in entry.breakdowns}
-    return tuple(by for by in BREAKDOWNS if by in offered)
+    return tuple(by for by in ALL_BREAKDOWNS if by in offered)
 
 
 def _metric_options() -> dict[metric_registry.Option, list[str]]:
@@ -108,7 +108,7 @@ def _metrics_epilog() -> str:
     lines = ["metrics:"]
     for entry in metric_registry.REGISTRY.values():
         takes = [f"--by {'|'.join(entry.breakdowns)}" if entry.breakdowns else "no --by"]
-        takes += [f"{option.flag} {'|'.join(option.choices)}" for option in entry.options]
+        takes += [f"{option.flag} {'|'.join(option.choices or (option.metavar,))}" for option in entry.options]
         if not entry.compares:
             takes.append("no --compare")
         lines.append(f"  {entry.name:<11} {entry.help}")
@@ -261,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--by",
         choices=_breakdowns(),
         default=None,
-        help="repeat the result per owner rep, team, source channel, region or customer tier "
+        help="repeat the result per owner rep, team, source channel, region, customer tier or pipeline "
         "(which ones each metric offers is listed below)",
     )
     for option, names in _metric_options().items():
@@ -269,8 +269,10 @@ def build_parser() -> argparse.ArgumentParser:
             option.flag,
             dest=option.name,
             choices=option.choices,
+            metavar=None if option.choices else option.metavar,
             default=argparse.SUPPRESS,
-            help=f"{option.help} ({', '.join(names)} only; default {option.default})",
+            help=f"{option.help} ({', '.join(names)} only"
+            + (f"; default {option.default})" if option.default is not None else ")"),
         )
     metrics.add_argument(
         "--format",

@@ -1,7 +1,8 @@
 -- Shared deal definitions used by the funnel queries (temporary, per connection).
 
--- The dimensions a deal is broken down by (--by rep|team|channel|region).
+-- The dimensions a deal is broken down by (--by rep|team|channel|region|pipeline).
 -- grain: one row per deal.
+--   pipeline the deal's pipeline ('' for deals without one: the default pipeline)
 --   rep_id   the deal's owner rep
 --   team     that rep's team
 --   channel  the deal's source channel, else its customer's
@@ -9,6 +10,7 @@
 create or replace temp view deal_dimensions as
 select
     deals.deal_id,
+    coalesce(deals.pipeline, '') as pipeline,
     deals.owner_rep_id as rep_id,
     reps.team,
     coalesce(deals.source_channel, customers.source_channel) as channel,
@@ -18,10 +20,11 @@ left join reps on deals.owner_rep_id = reps.rep_id
 left join customers on deals.customer_id = customers.customer_id;
 
 -- The group each deal falls in for a breakdown: group_by is all | rep | team | channel |
--- region | tier; a deal without a value is in group ''. The tier is the ABC tier of the
--- deal's customer at as_of_date (customer_tiers, queries/macros/customers.sql).
--- grain: one row per deal.
-create or replace temp macro deal_groups(group_by, as_of_date, a_share, b_share, window_months) as table
+-- region | tier | pipeline; a deal without a value is in group ''. The tier is the ABC tier
+-- of the deal's customer at as_of_date (customer_tiers, queries/macros/customers.sql).
+-- pipeline_name: only the deals of this pipeline ('' = deals without one); null = every deal.
+-- grain: one row per deal (of the pipeline).
+create or replace temp macro deal_groups(group_by, as_of_date, a_share, b_share, window_months, pipeline_name) as table
     with tiers as (
         select customer_id, tier from customer_tiers(as_of_date, a_share, b_share, window_months)
         where group_by = 'tier'
@@ -37,12 +40,14 @@ create or replace temp macro deal_groups(group_by, as_of_date, a_share, b_share,
                 when 'channel' then deal_dimensions.channel
                 when 'region' then deal_dimensions.region
                 when 'tier' then tiers.tier
+                when 'pipeline' then deal_dimensions.pipeline
             end,
             ''
         ) as group_key,
     from deal_dimensions
     left join deals on deal_dimensions.deal_id = deals.deal_id
-    left join tiers on deals.customer_id = tiers.customer_id;
+    left join tiers on deals.customer_id = tiers.customer_id
+    where pipeline_name is null or deal_dimensions.pipeline = pipeline_name;
 
 -- Each deal's state at the end of a day (the as-of rule): a deal closed after that day is
 -- open as of it; a won/lost deal without closed_at is taken as closed.

@@ -147,6 +147,7 @@ def test_every_warning_code_has_english_and_chinese_text():
         "period_outside_data": {"period": "2030Q1", "first": "2024-01-01", "last": "2026-09-30"},
         "small_sample": {"created": 3, "closed": 2, "period": "2026Q3", "minimum": 20},
         "model_degenerate": {"reason": "parameters at their bounds"},
+        "stage_unused": {"stages": "proposal"},
     }
     assert set(params) == set(WARNING_CODES)
     for code, values in params.items():

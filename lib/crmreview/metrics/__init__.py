@@ -6,7 +6,7 @@ it. Adding a metric is one :class:`Metric` entry here plus its module, which pro
 
 - the function the entry names, ``(con, period, *, settings, by=None, **options) -> dict``:
   the JSON-ready result, keys as in DESIGN.md;
-- ``BREAKDOWNS``: the ``--by`` values it supports (a part of ``common.BREAKDOWNS``; ``()``
+- ``BREAKDOWNS``: the ``--by`` values it supports (a part of ``common.ALL_BREAKDOWNS``; ``()``
   for none);
 - ``rows(result) -> DataFrame``: the body of ``--format table`` / ``csv``;
 - ``summary(result) -> list[str]``: plain lines printed around the table (the first above it);
@@ -55,13 +55,16 @@ class MetricError(ValueError):
 @dataclass(frozen=True)
 class Option:
     """A per-metric option: a keyword argument of the metric's function, offered on the
-    command line as ``--<name>`` (underscores become dashes) with one of ``choices``. Metrics
-    that share an option declare the same ``Option`` (the command line has one flag for it)."""
+    command line as ``--<name>`` (underscores become dashes) with one of ``choices``, or with
+    any value when ``choices`` is None (a name found in the data, checked by the metric; the
+    command line shows ``metavar``). Metrics that share an option declare the same ``Option``
+    (the command line has one flag for it)."""
 
     name: str
-    choices: tuple[str, ...]
-    default: str
+    choices: tuple[str, ...] | None
+    default: str | None
     help: str
+    metavar: str = "NAME"
 
     @property
     def flag(self) -> str:
@@ -107,6 +110,12 @@ REGISTRY: dict[str, Metric] = {
                     ("furthest", "strict"),
                     "furthest",
                     "funnel counting rule: furthest stage reached, or a history row for every stage",
+                ),
+                Option(
+                    "pipeline",
+                    None,
+                    None,
+                    "only the deals of this pipeline, with the stages its data reaches",
                 ),
             ),
         ),
@@ -242,7 +251,7 @@ def compute(
         if key not in parameters or key in ("con", "period"):
             raise MetricError(f"metric {name!r} takes no option {key!r}")
         option = entry.option(key)
-        if option is not None and value not in option.choices:
+        if option is not None and option.choices is not None and value not in option.choices:
             raise MetricError(
                 f"metric {name!r} option {key!r} is {value!r}; expected one of: {', '.join(option.choices)}"
             )

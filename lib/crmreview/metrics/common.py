@@ -1,6 +1,6 @@
 """Helpers every metric module shares: numbers for JSON, the breakdowns, the bound settings.
 
-Public names: ``BREAKDOWNS``, ``number``, ``count``, ``fmt``, ``stacked_rows``,
+Public names: ``BREAKDOWNS``, ``ALL_BREAKDOWNS``, ``number``, ``count``, ``fmt``, ``stacked_rows``,
 ``check_by``, ``check_compare``, ``group_rows``, ``tier_params``.
 """
 
@@ -17,6 +17,7 @@ from ..periods import COMPARE_MODES
 
 __all__ = [
     "BREAKDOWNS",
+    "ALL_BREAKDOWNS",
     "number",
     "count",
     "fmt",
@@ -28,8 +29,11 @@ __all__ = [
 ]
 
 #: every ``--by`` a metric can offer: owner rep, team, source channel, region, customer tier.
-#: A metric module's own ``BREAKDOWNS`` is this tuple or a part of it.
+#: The breakdowns of customers and deals alike (the customer metrics take these).
 BREAKDOWNS = ("rep", "team", "channel", "region", "tier")
+#: Every breakdown: a metric module's own ``BREAKDOWNS`` is this tuple or a part of it
+#: (``pipeline`` is a deal's: the funnel's only).
+ALL_BREAKDOWNS = (*BREAKDOWNS, "pipeline")
 
 
 def number(value: Any) -> float | None:

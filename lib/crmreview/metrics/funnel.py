@@ -5,8 +5,13 @@ Definitions are those of DESIGN.md "Funnel leakage". The SQL, one question per f
 ``funnel_closed.sql`` (win rate, deal size, cycle time, velocity per group),
 ``funnel_lost_reasons.sql`` and ``funnel_stale_deals.sql``.
 
-Public names: ``funnel`` (the metric), ``stages_frame``, ``rows``, ``summary``, ``RULES``,
-``BREAKDOWNS``, ``STAGE_COLUMNS``.
+The stages a funnel shows are the configured ones its data can reach (DESIGN "Canonical
+model"): ``stages_used.sql`` lists, per pipeline, the configured stages its deals' current
+stages or history rows use, and the won stage always; the funnel of several pipelines shows
+the stages any of them uses, and with ``by="pipeline"`` each group shows its own pipeline's.
+
+Public names: ``funnel`` (the metric), ``pipeline_stages``, ``stages_frame``, ``rows``,
+``summary``, ``RULES``, ``BREAKDOWNS``, ``STAGE_COLUMNS``.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import pandas as pd
 from .. import queries
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
-from . import common
+from . import MetricError, common
 from .common import fmt, number, stacked_rows
 from .inputs import Inputs, Inventory
 
@@ -28,6 +33,7 @@ __all__ = [
     "BREAKDOWNS",
     "STAGE_COLUMNS",
     "funnel",
+    "pipeline_stages",
     "trend",
     "stages_frame",
     "groups_frame",
@@ -36,7 +42,7 @@ __all__ = [
 ]
 
 RULES = ("furthest", "strict")
-BREAKDOWNS = common.BREAKDOWNS
+BREAKDOWNS = common.ALL_BREAKDOWNS
 
 
 def _no_lost_deals(inv: Inventory, result: Any, period: Period, settings: Settings) -> dict[str, Any] | None:
@@ -49,6 +55,11 @@ def _no_amounts(inv: Inventory, result: Any, period: Period, settings: Settings)
 
 def _history_inferred(inv: Inventory, result: Any, period: Period, settings: Settings) -> dict[str, Any] | None:
     return {"deals": inv.inferred_history_deals} if inv.inferred_history_deals else None
+
+
+def _stage_unused(inv: Inventory, result: Any, period: Period, settings: Settings) -> dict[str, Any] | None:
+    unused = result.get("unused_stages") or []
+    return {"stages": ", ".join(unused)} if inv.rows["deals"] and unused else None
 
 
 def _small_sample(inv: Inventory, result: Any, period: Period, settings: Settings) -> dict[str, Any] | None:
@@ -78,6 +89,7 @@ INPUTS = Inputs(
         "no_amounts": _no_amounts,
         "history_inferred": _history_inferred,
         "small_sample": _small_sample,
+        "stage_unused": _stage_unused,
     },
 )
 STAGE_COLUMNS = (
@@ -125,9 +137,7 @@ def _stage_entries(rows: pd.DataFrame) -> list[dict[str, Any]]:
     return entries
 
 
-def _object(
-    stage_rows: pd.DataFrame | None, closed: pd.Series | None, n_stages: int, stages: tuple[str, ...]
-) -> dict[str, Any]:
+def _object(stage_rows: pd.DataFrame | None, closed: pd.Series | None, stages: tuple[str, ...]) -> dict[str, Any]:
     """One funnel object (the overall one, or one group's) from its query rows."""
     if stage_rows is None or stage_rows.empty:
         stage_rows = pd.DataFrame(
@@ -174,26 +184,48 @@ def _object(
     }
 
 
-def _objects(con, params: dict[str, Any], settings: Settings, rule: str, by: str) -> dict[str, dict[str, Any]]:
+def _objects(
+    con, params: dict[str, Any], settings: Settings, rule: str, by: str, stages: tuple[str, ...], pipeline: str | None
+) -> dict[str, dict[str, Any]]:
     params = {
         **params,
         "tier_a_share": settings.tier_a_share,
         "tier_b_share": settings.tier_b_share,
         "value_window_months": settings.value_window_months,
+        "pipeline": pipeline,
     }
     stage_rows = queries.run(
         con,
         "metrics/funnel/stages",
-        {**params, "stages": list(settings.stages), "strict": rule == "strict", "by": by},
+        {**params, "stages": list(stages), "strict": rule == "strict", "by": by},
     )
     closed = queries.run(con, "metrics/funnel/closed", {**params, "by": by})
     by_group_stages = dict(iter(stage_rows.groupby("group_key", sort=False)))
     by_group_closed = {row["group_key"]: row for _, row in closed.iterrows()}
     keys = sorted(set(by_group_stages) | set(by_group_closed))
+    return {key: _object(by_group_stages.get(key), by_group_closed.get(key), stages) for key in keys}
+
+
+def pipeline_stages(
+    con: duckdb.DuckDBPyConnection, settings: Settings = DEFAULT_SETTINGS
+) -> dict[str, tuple[str, ...]]:
+    """Pipeline name ('' for the deals without one) -> the stages its funnel shows, in the
+    configured order: the configured stages its deals or their history use, and the won
+    stage. Empty when the warehouse holds no deals."""
+    used = queries.run(con, "metrics/funnel/stages_used", {"stages": list(settings.stages)})
     return {
-        key: _object(by_group_stages.get(key), by_group_closed.get(key), len(settings.stages), settings.stages)
-        for key in keys
+        str(name): tuple(rows.loc[rows["in_funnel"].astype(bool), "stage"])
+        for name, rows in used.groupby("pipeline", sort=True)
     }
+
+
+def _union(settings: Settings, lists: list[tuple[str, ...]]) -> tuple[str, ...]:
+    """The configured stages any of ``lists`` holds, in the configured order; all of them
+    when there is no list (no deals: nothing to restrict to)."""
+    if not lists:
+        return settings.stages
+    seen = {stage for stages in lists for stage in stages}
+    return tuple(stage for stage in settings.stages if stage in seen)
 
 
 def funnel(
@@ -203,22 +235,35 @@ def funnel(
     settings: Settings = DEFAULT_SETTINGS,
     rule: str = "furthest",
     by: str | None = None,
+    pipeline: str | None = None,
 ) -> dict[str, Any]:
     """The funnel of ``period`` as a JSON-ready dict with the DESIGN.md keys.
 
-    ``stages`` has one entry per configured stage in order: reached, conversion (% of
+    ``pipeline``: only the deals of this pipeline ('' for the deals without one); a name the
+    data does not hold is a ``ValueError`` listing the pipelines that exist.
+
+    ``stages`` has one entry per stage the data can reach (:func:`pipeline_stages`), in the
+    configured order, and ``unused_stages`` lists the configured stages no deal uses (a
+    ``stage_unused`` warning): reached, conversion (% of
     previous: the step to the next stage), share_of_first, leakage_rate, lost_at, open_at,
     median/p75 days in stage. Rates are fractions; a rate whose denominator is zero is None.
-    With ``by`` (rep, team, channel, region, or the customer's ABC tier at the as-of date) the result also holds ``groups``: the same
-    object per group, with ``small_group`` true when fewer than
+    With ``by`` (rep, team, channel, region, pipeline, or the customer's ABC tier at the as-of
+    date) the result also holds ``groups``: the same object per group (a pipeline's group with
+    its own pipeline's stages), with ``small_group`` true when fewer than
     ``settings.min_group_deals`` deals were created in it (flagged, never hidden).
     """
     if rule not in RULES:
         raise ValueError(f"funnel rule {rule!r} is not one of: {', '.join(RULES)}")
     if by is not None and by not in BREAKDOWNS:
         raise ValueError(f"funnel breakdown {by!r} is not one of: {', '.join(BREAKDOWNS)}")
+    used = pipeline_stages(con, settings)
+    if pipeline is not None and pipeline not in used:
+        names = ", ".join(repr(name) for name in used) or "none (the warehouse holds no deals)"
+        raise MetricError(f"funnel pipeline {pipeline!r} is not in the data; its pipelines are: {names}")
+    scope = [used[pipeline]] if pipeline is not None else list(used.values())
+    stages = _union(settings, scope)
     params = {"period_start": period.start, "period_end": period.end, "as_of": period.as_of}
-    overall = _objects(con, params, settings, rule, "all")["all"]
+    overall = _objects(con, params, settings, rule, "all", stages, pipeline)["all"]
     closed = queries.run(
         con,
         "metrics/funnel/closed",
@@ -228,13 +273,20 @@ def funnel(
             "tier_a_share": settings.tier_a_share,
             "tier_b_share": settings.tier_b_share,
             "value_window_months": settings.value_window_months,
+            "pipeline": pipeline,
         },
     ).iloc[0]
-    reasons = queries.run(con, "metrics/funnel/lost_reasons", params)
-    stale = queries.run(con, "metrics/funnel/stale_deals", {"as_of": period.as_of, "stale_days": settings.stale_days})
+    reasons = queries.run(con, "metrics/funnel/lost_reasons", {**params, "pipeline": pipeline})
+    stale = queries.run(
+        con,
+        "metrics/funnel/stale_deals",
+        {"as_of": period.as_of, "stale_days": settings.stale_days, "pipeline": pipeline},
+    )
     result: dict[str, Any] = {
         "period": period.as_dict(),
         "rule": rule,
+        **({"pipeline": pipeline} if pipeline is not None else {}),
+        "unused_stages": [stage for stage in settings.stages if stage not in stages] if used else [],
         "as_of": period.as_of.isoformat(),
         "cohort_deals": overall.pop("cohort_deals"),
         "excluded_no_created_at": int(closed["count_deals_without_created_at"]),
@@ -262,8 +314,13 @@ def funnel(
             for r in stale.head(STALE_LIST_LENGTH).itertuples(index=False)
         ],
     }
+    if by == "pipeline":
+        groups = {}
+        for name in [pipeline] if pipeline is not None else used:
+            groups.update(_objects(con, params, settings, rule, by, used[name], name))
+    elif by is not None:
+        groups = _objects(con, params, settings, rule, by, stages, pipeline)
     if by is not None:
-        groups = _objects(con, params, settings, rule, by)
         result["by"] = by
         result["groups"] = [
             {"group": key or None, "small_group": obj["cohort_deals"] < settings.min_group_deals, **obj}
@@ -304,6 +361,7 @@ def trend(
     periods: int = 8,
     settings: Settings = DEFAULT_SETTINGS,
     rule: str = "furthest",
+    pipeline: str | None = None,
 ) -> pd.DataFrame:
     """The funnel of ``period`` and the ``periods - 1`` periods of equal kind before it.
 
@@ -319,7 +377,7 @@ def trend(
     rows_out = []
     started = False
     for each in reversed(chain):
-        result = funnel(con, each, settings=settings, rule=rule)
+        result = funnel(con, each, settings=settings, rule=rule, pipeline=pipeline)
         started = started or bool(result["cohort_deals"] or result["deals_closed"])
         if not started:
             continue

@@ -44,6 +44,7 @@ WARNING_CODES = {
     "period_outside_data": "the period lies outside the dates the data covers",
     "small_sample": "too few deals or customers to read the numbers with confidence",
     "model_degenerate": "the purchase model did not fit the data; its numbers are not shown",
+    "stage_unused": "a configured funnel stage is used by no deal, so the funnel does not show it",
 }
 
 

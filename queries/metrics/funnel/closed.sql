@@ -3,8 +3,9 @@
 -- grain: one row per group (values of the $by dimension among closed and open deals, ''
 --   when a deal has none); with $by = 'all' exactly one row, 'all'.
 -- params: $period_start, $period_end (date): the period; $as_of (date): states at the end
---   of this day; $by: all | rep | team | channel | region | tier;
---   $tier_a_share, $tier_b_share, $value_window_months: the ABC tier settings (for tier).
+--   of this day; $by: all | rep | team | channel | region | tier | pipeline;
+--   $tier_a_share, $tier_b_share, $value_window_months: the ABC tier settings (for tier);
+--   $pipeline (varchar): only the deals of this pipeline ('' = without one), null = every deal.
 -- definitions: closed = closed_at's date in the period (whatever created_at) and by the
 --   as-of date, outcome won or lost; win_rate = won / (won + lost); avg_won_amount = mean
 --   amount of the won; median_cycle_days = median of closed_at - created_at in calendar days
@@ -25,7 +26,7 @@ params as (
 ),
 
 deal_groups as (
-    select * from deal_groups($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months)
+    select * from deal_groups($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months, $pipeline)
 ),
 
 closed_in_period as (
@@ -81,7 +82,11 @@ final as (
     select
         closed_summary.*,
         coalesce(open_at_as_of.count_open_deals, 0) as count_open_deals,
-        (select count(*) from deals where deals.created_at is null) as count_deals_without_created_at,
+        (
+            select count(*) from deals
+            inner join deal_groups on deals.deal_id = deal_groups.deal_id
+            where deals.created_at is null
+        ) as count_deals_without_created_at,
         case
             when closed_summary.median_cycle_days > 0
                 then coalesce(open_at_as_of.count_open_deals, 0) * closed_summary.win_rate

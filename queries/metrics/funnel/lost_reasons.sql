@@ -2,7 +2,8 @@
 --
 -- grain: one row per lost_reason (null when the CRM gave none), most frequent first;
 --   ties by reason text.
--- params: $period_start, $period_end (date); $as_of (date): lost by the end of this day.
+-- params: $period_start, $period_end (date); $as_of (date): lost by the end of this day;
+--   $pipeline (varchar): only the deals of this pipeline ('' = without one), null = every deal.
 -- invariant: abs(sum(share_of_lost) over () - 1) < 1e-9
 -- invariant (not checked): sum(count_lost_deals) = the deals lost in the period.
 
@@ -15,6 +16,7 @@ params as (
         $period_start::date as period_start,
         $period_end::date as period_end,
         $as_of::date + interval 1 day as cutoff_at,
+        $pipeline::varchar as pipeline_name,
 ),
 
 lost_in_period as (
@@ -24,6 +26,7 @@ lost_in_period as (
     where deals.outcome = 'lost'
         and deals.closed_at::date between params.period_start and params.period_end
         and deals.closed_at < params.cutoff_at
+        and (params.pipeline_name is null or coalesce(deals.pipeline, '') = params.pipeline_name)
 ),
 
 final as (

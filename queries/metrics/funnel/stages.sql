@@ -8,8 +8,9 @@
 -- params: $period_start, $period_end (date): the period; $as_of (date): states are taken
 --   at the end of this day; $stages (varchar[]): the funnel in order, the last one is the
 --   won stage ('lost' is never in it); $strict (boolean): false = furthest-stage rule,
---   true = a history row for every stage up to s; $by: all | rep | team | channel | region | tier;
---   $tier_a_share, $tier_b_share, $value_window_months: the ABC tier settings (for tier).
+--   true = a history row for every stage up to s; $by: all | rep | team | channel | region | tier | pipeline;
+--   $tier_a_share, $tier_b_share, $value_window_months: the ABC tier settings (for tier);
+--   $pipeline (varchar): only the deals of this pipeline ('' = without one), null = every deal.
 -- invariants, per group in funnel order (the first three for the furthest rule only):
 -- invariant: $strict or reached - lead(reached) over (
 --     partition by group_key order by list_position($stages::varchar[], stage)) = lost_at + open_at
@@ -34,7 +35,7 @@ params as (
 ),
 
 deal_groups as (
-    select * from deal_groups($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months)
+    select * from deal_groups($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months, $pipeline)
 ),
 
 stage_list as (

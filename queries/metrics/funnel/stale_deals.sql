@@ -2,7 +2,8 @@
 --
 -- grain: one row per stale deal, largest amount first (ties: longest without change,
 --   then deal_id).
--- params: $as_of (date); $stale_days (integer).
+-- params: $as_of (date); $stale_days (integer); $pipeline (varchar): only the deals of this
+--   pipeline ('' = without one), null = every deal.
 -- definitions: the last change is the latest history row up to the as-of date, or
 --   created_at for a deal with none; stale when as-of - last change >= $stale_days days.
 --   Deals without created_at and without history cannot be dated and are left out.
@@ -16,10 +17,15 @@ params as (
         $as_of::date as as_of_date,
         $as_of::date + interval 1 day as cutoff_at,
         $stale_days::integer as stale_days,
+        $pipeline::varchar as pipeline_name,
 ),
 
 open_deals as (
-    select * from deals_as_of($as_of) where status_as_of = 'open'
+    select deals.*
+    from deals_as_of($as_of) as deals
+    cross join params
+    where deals.status_as_of = 'open'
+        and (params.pipeline_name is null or coalesce(deals.pipeline, '') = params.pipeline_name)
 ),
 
 last_change as (

@@ -1,0 +1,62 @@
+-- The stages each pipeline's funnel shows: the configured stages its data can reach.
+--
+-- grain: one row per pipeline ('' for the deals without one: the default pipeline) per
+--   configured stage, in funnel order; no rows when the warehouse holds no deals.
+-- params: $stages (varchar[]): the configured funnel in order, the last one is the won stage.
+-- definitions: count_deals = the pipeline's deals whose current stage is the stage or that
+--   have a history row for it; in_funnel = the funnel shows the stage: some deal uses it,
+--   or it is the won stage (always shown).
+-- invariant: in_funnel = (count_deals > 0 or stage_rank = len($stages::varchar[]))
+-- invariant: stage_rank = list_position($stages::varchar[], stage)
+
+with
+
+history as (select * from deal_stage_history),
+
+params as (
+    select $stages::varchar [] as stages,
+),
+
+stage_list as (
+    select
+        unnest(stages) as stage,
+        generate_subscripts(stages, 1) as stage_rank,
+    from params
+),
+
+pipelines as (
+    select distinct coalesce(deals.pipeline, '') as pipeline from deals
+),
+
+stage_uses as (
+    select
+        coalesce(deals.pipeline, '') as pipeline,
+        deals.stage,
+        deals.deal_id,
+    from deals
+    union
+    select
+        coalesce(deals.pipeline, '') as pipeline,
+        history.stage,
+        history.deal_id,
+    from history
+    inner join deals on history.deal_id = deals.deal_id
+),
+
+final as (
+    select
+        pipelines.pipeline,
+        stage_list.stage,
+        stage_list.stage_rank,
+        count(distinct stage_uses.deal_id) as count_deals,
+        count(distinct stage_uses.deal_id) > 0 or stage_list.stage_rank = len(params.stages) as in_funnel,
+    from pipelines
+    cross join stage_list
+    cross join params
+    left join stage_uses
+        on pipelines.pipeline = stage_uses.pipeline and stage_list.stage = stage_uses.stage
+    group by pipelines.pipeline, stage_list.stage, stage_list.stage_rank, params.stages
+)
+
+select * from final
+order by pipeline, stage_rank
