@@ -117,7 +117,7 @@ def reports(warehouses, tmp_path_factory):
     return {
         name: _text(render_report(period=period, db=db, out_dir=out / name).read_text(encoding="utf-8"))
         for name, (db, period) in warehouses.items()
-        if name in ("retail", "maven")
+        if name in ("retail", "maven", "olist")
     }
 
 
@@ -136,3 +136,12 @@ def test_the_pipeline_report_replaces_order_sections_by_a_notice(reports):
     for title in ("Repurchase", "Retention", "Lifecycle and churn"):
         assert f"{title}: not shown, because the imported data hold no orders" in text, title
     assert "Deals created" in text and "Net revenue" not in text
+    # the funnel has the export's own stages: no Proposal step every deal 'passed'
+    assert "No deal in the data uses the configured stage(s) proposal" in text
+    assert "Proposal" not in text
+
+
+def test_a_win_rate_without_lost_deals_carries_its_warning(reports):
+    text = reports["olist"]
+    assert text.count("No deal in the data is lost, so the win rate counts won deals only") >= 2  # key numbers, funnel
+    assert "No deal has an amount" in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,3 +106,15 @@ def missing_notice(section: str, missing: Sequence[str], lang: str) -> HtmlBlock
         question=t(f"section.{section}.question", lang),
     )
     return HtmlBlock(f'<p class="crm-missing" data-section="{esc(section)}"><strong>ⓘ</strong> {esc(text)}</p>')
+
+
+def warnings_html(result: Mapping[str, Any], lang: str, *, skip: Sequence[str] = ("period_outside_data",)) -> str:
+    """A metric result's ``warnings`` in the report language, one marked line each, for the
+    section that shows the numbers they qualify ("" without warnings). ``period_outside_data``
+    is left to the header by default."""
+    lines = [
+        f'<p class="crm-warning"><strong>⚠</strong> {esc(t("warning." + w["code"], lang, **w.get("params", {})))}</p>'
+        for w in result.get("warnings") or []
+        if w["code"] not in skip
+    ]
+    return "\n".join(lines)

@@ -9,7 +9,7 @@ from ...charts import ChartContext, funnel_chart, funnel_compare_chart, leakage_
 from ...config import DEFAULT_SETTINGS, Settings
 from ...i18n import t
 from ...metrics.funnel import stages_frame
-from ..html import HtmlBlock, esc, fmt_pct, missing
+from ..html import HtmlBlock, esc, fmt_pct, missing, warnings_html
 
 __all__ = ["build", "funnel_sentences"]
 
@@ -160,13 +160,15 @@ def build(con: Any, review: Any) -> list[Any]:
     heading = f"<h2>{esc(t('funnel.heading', lang))}</h2>"
     sentences = funnel_sentences(review.current, review.previous, review.ctx, settings=review.settings)
     items = "".join(f"<li>{esc(s)}</li>" for s in sentences)
+    # what makes these numbers unreliable stands next to them (no lost deals, inferred history, …)
+    warned = warnings_html(review.current, lang)
     if int(review.current.get("cohort_deals") or 0) == 0:
         empty = t("funnel.empty", lang, period=review.period.label)
         message = f"<p><strong>{esc(empty)}</strong></p>"
-        return [HtmlBlock(f"{heading}\n{message}\n<ul>{items}</ul>")]
+        return [HtmlBlock(f"{heading}\n{message}\n<ul>{items}</ul>\n{warned}")]
     current, previous = stages_frame(review.current), stages_frame(review.previous)
     return [
-        HtmlBlock(f"{heading}\n<ul>{items}</ul>"),
+        HtmlBlock(f"{heading}\n<ul>{items}</ul>\n{warned}"),
         funnel_chart(current, review.ctx, settings=review.settings),
         leakage_chart(current, review.ctx, settings=review.settings),
         funnel_compare_chart(current, previous, review.ctx, settings=review.settings),

@@ -11,7 +11,7 @@ from ...charts import ChartContext
 from ...i18n import t
 from ...metrics.churn import churn
 from ...metrics.repurchase import repurchase
-from ..html import HtmlBlock, esc, fmt_count, fmt_days, fmt_money, fmt_pct, missing
+from ..html import HtmlBlock, esc, fmt_count, fmt_days, fmt_money, fmt_pct, missing, warnings_html
 
 __all__ = ["build", "kpi_frame", "kpi_table_html", "KPI_KEYS", "SHOP_KEYS"]
 
@@ -23,6 +23,8 @@ KPI_KEYS: tuple[tuple[str, str], ...] = (
     ("median_cycle_days", "days"),
     ("pipeline_velocity", "money"),
 )
+#: funnel warnings that do not qualify a key number (they are shown in the funnel section)
+_NOT_KPI_WARNINGS = ("period_outside_data", "history_inferred", "stage_unused")
 #: key numbers from the orders (a shop's review): (key, kind of number)
 SHOP_KEYS: tuple[tuple[str, str], ...] = (
     ("net_revenue", "money"),
@@ -159,4 +161,6 @@ def build(con: Any, review: Any) -> list[HtmlBlock]:
     if frame.empty:
         return []
     table = kpi_table_html(frame, review.ctx, currency=review.settings.currency)
+    # the warnings that qualify a key number (a win rate without lost deals, missing amounts)
+    table += warnings_html(review.current, review.lang, skip=_NOT_KPI_WARNINGS)
     return [HtmlBlock(f"<h2>{esc(t('kpi.heading', review.lang))}</h2>\n{table}")]
