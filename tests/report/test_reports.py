@@ -302,6 +302,21 @@ def test_the_narrative_says_rose_and_held():
     )
 
 
+def test_a_change_that_rounds_away_is_said_as_held_never_as_fell_from_60_to_60():
+    # every step moved by under half a point: shown as the same percentage, so it "held"
+    nearly = {
+        **PREVIOUS,
+        "stages": [
+            stage("lead", 300, 0.6004, 1.0),
+            stage("qualified", 180, 0.3302, 0.6),
+            stage("proposal", 60, 0.5004, 0.2),
+            stage("won", 48, None, 0.16),
+        ],
+    }
+    said = funnel_sentences(CURRENT, nearly, EN)[0]
+    assert "held at" in said and "fell" not in said and "rose" not in said
+
+
 def test_with_nothing_to_compare_the_narrative_names_the_weakest_step():
     empty_before = {"cohort_deals": 0, "stages": empty_stages()}
     assert funnel_sentences(CURRENT, empty_before, EN)[0] == (
