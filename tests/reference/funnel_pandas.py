@@ -17,6 +17,13 @@ def _quantile(values: list[float], q: float) -> float | None:
     return float(np.quantile(values, q)) if values else None
 
 
+def stages_used(deals: pd.DataFrame, history: pd.DataFrame, stages: list[str]) -> list[str]:
+    """The configured stages the data reach (a deal's current stage or a history row), plus
+    the won stage (the last), in the configured order."""
+    seen = set(deals["stage"].dropna()) | set(history["stage"].dropna())
+    return [s for s in stages if s in seen or s == stages[-1]]
+
+
 def deal_states(deals: pd.DataFrame, history: pd.DataFrame, as_of: date, stages: list[str]) -> pd.DataFrame:
     """Per deal existing at the as-of date: status, furthest rank, path ranks, flags."""
     cutoff = pd.Timestamp(as_of) + pd.Timedelta(days=1)
