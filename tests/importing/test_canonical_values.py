@@ -4,7 +4,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from crmreview.importing import import_files
+import pytest
+
+from crmreview.config import Settings
+from crmreview.importing import ImportFileError, import_files
 from crmreview.importing.errors import NUL_BYTE
 from crmreview.warehouse import connect_read
 from tests.xlsxfile import write_xlsx
@@ -100,3 +103,21 @@ def test_a_nul_byte_in_a_mapped_amount_is_one_reject_for_the_nul_not_for_the_amo
     (result,) = import_files([path], db, mapping=mapping)
     assert (result.rows_loaded, result.rows_rejected) == (1, 1)
     assert _rows(db, 'select line, "column", value, reason from rejects') == [(3, "金额", "1\\x002", NUL_BYTE)]
+
+
+def test_a_stage_outside_the_configured_funnel_fails_the_import_and_a_settings_key_fixes_it(tmp_path):
+    path = tmp_path / "deals.csv"
+    path.write_text(
+        "deal_id,stage,outcome,created_at\nD1,lead,open,2026-07-01\nD2,negotiation,open,2026-07-02\n", encoding="utf-8"
+    )
+    db = tmp_path / "w.duckdb"
+    with pytest.raises(ImportFileError) as failed:
+        import_files([path], db)
+    message = str(failed.value)
+    assert "'negotiation' (1 row, first at line 3)" in message and "'stages' key of the settings file" in message
+    assert not db.exists()  # nothing was loaded
+    negotiating = Settings(stages=("lead", "qualified", "proposal", "negotiation", "won"))
+    (result,) = import_files([path], db, settings=negotiating)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 0)
+    with connect_read(db) as con:
+        assert con.execute("select stage from deals order by deal_id").fetchall() == [("lead",), ("negotiation",)]

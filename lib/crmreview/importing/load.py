@@ -195,6 +195,8 @@ def _import_one(
     _check(con, plan, settings)
     if feed is not None and plan.stage_column:
         _unmapped_stages(con, path, plan, mapping.name)
+    if feed is None and "stage" in spec.names:
+        _unconfigured_stages(con, path, plan, settings)
     if feed is not None and feed.combine == "sum":
         _group_rejects(con, plan)
     import_id = con.execute("select nextval('import_id_seq')").fetchall()[0][0]
@@ -402,6 +404,27 @@ def _unmapped_stages(con, path: Path, plan: Plan, mapping_name: str) -> None:
         raise ImportFileError(
             f"{path}: stage{'s' if len(rows) > 1 else ''} not in the stage map of the mapping "
             f"{mapping_name}: {listed}; add {'them' if len(rows) > 1 else 'it'} under stage_map"
+        )
+
+
+def _unconfigured_stages(con, path: Path, plan: Plan, settings: Settings) -> None:
+    """A canonical file's stage that the funnel's stage list does not have fails the import: the
+    stage list is the settings' ``stages`` (a team may add ``negotiation``), not a per-row error."""
+    rows = run(
+        con,
+        f"select raw_stage, count(*), min(line) from {plan.checked} "
+        "where raw_stage is not null and stage is null group by raw_stage order by min(line)",
+        plan.params.values,
+    ).fetchall()
+    if rows:
+        listed = "; ".join(
+            f"{stage!r} ({n} row{'s' if n > 1 else ''}, first at line {line})" for stage, n, line in rows[:10]
+        )
+        example = ", ".join([*settings.stages[:-1], str(rows[0][0]).lower(), settings.stages[-1]])
+        raise ImportFileError(
+            f"{path}: stage{'s' if len(rows) > 1 else ''} not in the configured funnel: {listed}; the funnel "
+            f"stages are {', '.join(settings.stages)} (and lost). Add {'them' if len(rows) > 1 else 'it'} to the "
+            f"'stages' key of the settings file (crm-review.yml or --config), e.g. stages: [{example}]"
         )
 
 
