@@ -390,40 +390,39 @@ def _nul_checks(plan: Plan, checks: list[tuple[str, str, str, str]]) -> list[tup
     return first + guarded
 
 
-def _unmapped_stages(con, path: Path, plan: Plan, mapping_name: str) -> None:
+def _unknown_stages(con, plan: Plan) -> tuple[int, str, str]:
+    """How many distinct stage texts of the checked rows no stage list knows, and a listing of
+    them (text, rows, first line), for the error that stops the import."""
     rows = run(
         con,
         f"select raw_stage, count(*), min(line) from {plan.checked} "
         "where raw_stage is not null and stage is null group by raw_stage order by min(line)",
         plan.params.values,
     ).fetchall()
-    if rows:
-        listed = "; ".join(
-            f"{stage!r} ({n} row{'s' if n > 1 else ''}, first at line {line})" for stage, n, line in rows[:10]
-        )
+    listed = "; ".join(
+        f"{stage!r} ({n} row{'s' if n > 1 else ''}, first at line {line})" for stage, n, line in rows[:10]
+    )
+    return len(rows), listed, (str(rows[0][0]).lower() if rows else "")
+
+
+def _unmapped_stages(con, path: Path, plan: Plan, mapping_name: str) -> None:
+    count, listed, _ = _unknown_stages(con, plan)
+    if count:
         raise ImportFileError(
-            f"{path}: stage{'s' if len(rows) > 1 else ''} not in the stage map of the mapping "
-            f"{mapping_name}: {listed}; add {'them' if len(rows) > 1 else 'it'} under stage_map"
+            f"{path}: stage{'s' if count > 1 else ''} not in the stage map of the mapping "
+            f"{mapping_name}: {listed}; add {'them' if count > 1 else 'it'} under stage_map"
         )
 
 
 def _unconfigured_stages(con, path: Path, plan: Plan, settings: Settings) -> None:
     """A canonical file's stage that the funnel's stage list does not have fails the import: the
     stage list is the settings' ``stages`` (a team may add ``negotiation``), not a per-row error."""
-    rows = run(
-        con,
-        f"select raw_stage, count(*), min(line) from {plan.checked} "
-        "where raw_stage is not null and stage is null group by raw_stage order by min(line)",
-        plan.params.values,
-    ).fetchall()
-    if rows:
-        listed = "; ".join(
-            f"{stage!r} ({n} row{'s' if n > 1 else ''}, first at line {line})" for stage, n, line in rows[:10]
-        )
-        example = ", ".join([*settings.stages[:-1], str(rows[0][0]).lower(), settings.stages[-1]])
+    count, listed, first = _unknown_stages(con, plan)
+    if count:
+        example = ", ".join([*settings.stages[:-1], first, settings.stages[-1]])
         raise ImportFileError(
-            f"{path}: stage{'s' if len(rows) > 1 else ''} not in the configured funnel: {listed}; the funnel "
-            f"stages are {', '.join(settings.stages)} (and lost). Add {'them' if len(rows) > 1 else 'it'} to the "
+            f"{path}: stage{'s' if count > 1 else ''} not in the configured funnel: {listed}; the funnel "
+            f"stages are {', '.join(settings.stages)} (and lost). Add {'them' if count > 1 else 'it'} to the "
             f"'stages' key of the settings file (crm-review.yml or --config), e.g. stages: [{example}]"
         )
 

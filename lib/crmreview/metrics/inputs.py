@@ -16,13 +16,13 @@ declares an :class:`Inputs` whose ``needs`` maps an input to the result keys it 
 (``"stages[].reached"`` reaches into each row of a list; groups of a breakdown are treated
 like the whole).
 
-Public names: ``Inputs``, ``Inventory``, ``inventory``, ``annotate``, ``warning``, ``data_span``,
+Public names: ``Inputs``, ``Inventory``, ``inventory``, ``lacking``, ``annotate``, ``warning``, ``data_span``,
 ``WARNING_CODES``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -34,7 +34,7 @@ from ..i18n import t
 from ..periods import Period
 from ..schema import DATA_TABLES, TABLE_SPECS
 
-__all__ = ["Inputs", "Inventory", "inventory", "annotate", "warning", "data_span", "WARNING_CODES"]
+__all__ = ["Inputs", "Inventory", "inventory", "lacking", "annotate", "warning", "data_span", "WARNING_CODES"]
 
 #: every warning code a metric can give, with what it means
 WARNING_CODES = {
@@ -125,14 +125,12 @@ class Inputs:
     warnings: Mapping[str, WarningRule] = field(default_factory=dict)
 
 
-def _missing_inputs(inv: Inventory, inputs: Inputs) -> list[str]:
-    missing = []
-    for need in inputs.needs:
-        alternatives = need.split("|")
-        if all(inv.missing(a) for a in alternatives):
-            missing.append(alternatives[0] if len(alternatives) == 1 else " or ".join(alternatives))
-    # a column of a table that is missing altogether is not named again
-    return [m for m in missing if "." not in m or " or " in m or m.partition(".")[0] not in missing]
+def lacking(inv: Inventory, needs: Iterable[str]) -> list[str]:
+    """The needs (a table, ``table.column``, or alternatives ``"orders|deals.amount"``) the
+    warehouse lacks, all alternatives included; a column is not named again when its whole table
+    is lacking (it is lacking too, being empty)."""
+    found = [need for need in needs if all(inv.missing(n) for n in need.split("|"))]
+    return [m for m in found if "." not in m or "|" in m or m.partition(".")[0] not in found]
 
 
 def _null(obj: Any, path: str) -> None:
@@ -162,13 +160,8 @@ def _span(inv: Inventory, tables: tuple[str, ...]) -> dict[str, Any]:
         for t in tables
         if inv.rows.get(t, 0) and inv.spans[t][0] is not None
     }
-    firsts = [inv.spans[t][0] for t in per_table]
-    lasts = [inv.spans[t][1] for t in per_table]
-    return {
-        "first_date": _iso(min(firsts)) if firsts else None,
-        "last_date": _iso(max(lasts)) if lasts else None,
-        "tables": per_table,
-    }
+    first, last = data_span(inv, tuple(per_table))
+    return {"first_date": _iso(first), "last_date": _iso(last), "tables": per_table}
 
 
 def _iso(value: date | None) -> str | None:
@@ -195,10 +188,10 @@ def annotate(
     """Add ``data_span``, ``missing_inputs`` and ``warnings`` to ``result`` (in place, returned),
     and null the numbers that rest on a missing input, in the result and each of its groups."""
     inv = inv or inventory(con)
-    missing = _missing_inputs(inv, inputs)
+    missing = [" or ".join(need.split("|")) for need in lacking(inv, inputs.needs)]
+    # every number fed by a lacking input is null (a column of an empty table is lacking too)
     for need, paths in inputs.needs.items():
-        label = " or ".join(need.split("|"))
-        if label in missing or label.partition(".")[0] in missing:
+        if all(inv.missing(n) for n in need.split("|")):
             for obj in [result, *(g for g in result.get("groups", []) if isinstance(g, dict))]:
                 for path in paths:
                     _null(obj, path)

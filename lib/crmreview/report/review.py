@@ -26,7 +26,7 @@ from ..config import DEFAULT_SETTINGS, Settings, load_settings, notebook_db_path
 from ..i18n import check_lang
 from ..metrics.funnel import INPUTS as FUNNEL_INPUTS
 from ..metrics.funnel import funnel
-from ..metrics.inputs import Inventory, annotate, inventory
+from ..metrics.inputs import Inventory, annotate, inventory, lacking
 from ..periods import Period, parse_period
 from .html import HtmlBlock, missing_notice
 
@@ -73,9 +73,7 @@ class QuarterlyReview:
         """The inputs of ``needs`` the warehouse lacks (``"orders|deals.amount"``: all of them)."""
         if self.inventory is None:
             return []
-        missing = [need for need in needs if all(self.inventory.missing(n) for n in need.split("|"))]
-        # a column is not named again when its whole table is missing
-        return [m for m in missing if "." not in m or "|" in m or m.partition(".")[0] not in missing]
+        return lacking(self.inventory, needs)
 
     @property
     def lang(self) -> str:
