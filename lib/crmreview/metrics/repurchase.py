@@ -113,10 +113,10 @@ def summary(result: dict[str, Any]) -> list[str]:
     ]
     for res in filter(None, (result, result.get("comparison"))):
         lines.append(
-            f"{res['period']['label']}: {res['customers_purchasing']} customers bought, "
-            f"{res['repeat_customers']} more than once (repeat rate {fmt(res['repeat_rate'], '.1%')}), "
-            f"{res['returning_customers']} had bought before (returning rate {fmt(res['returning_rate'], '.1%')}, "
+            f"{res['period']['label']}: {fmt(res['customers_purchasing'], 'd')} customers bought, "
+            f"{fmt(res['repeat_customers'], 'd')} more than once (repeat rate {fmt(res['repeat_rate'], '.1%')}), "
+            f"{fmt(res['returning_customers'], 'd')} had bought before (returning rate {fmt(res['returning_rate'], '.1%')}, "
             f"{fmt(res['returning_revenue_share'], '.1%')} of net revenue {fmt(res['net_revenue'], ',.2f')}); "
-            f"median gap {fmt(res['median_gap_days'], '.1f')} days over {res['purchase_gaps']} gaps"
+            f"median gap {fmt(res['median_gap_days'], '.1f')} days over {fmt(res['purchase_gaps'], 'd')} gaps"
         )
     return lines
