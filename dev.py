@@ -38,6 +38,32 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
+BROWSER_PACKAGES = ("chromium", "fonts-noto-cjk", "poppler-utils")
+
+
+def system_packages() -> None:
+    """Chromium (PDF, browser tests) and CJK fonts from the distribution, where we may install them.
+
+    Only on Debian/Ubuntu as root; elsewhere the report renders as HTML and says how to get the PDF.
+    """
+    missing = not Path("/usr/bin/chromium").exists() or not Path("/usr/share/fonts/opentype/noto").exists()
+    if not missing or os.name == "nt" or not Path("/usr/bin/apt-get").exists():
+        return
+    if os.geteuid() != 0:
+        print(
+            "Chromium or CJK fonts are missing: PDF output and browser tests need them "
+            f"(as root: apt-get install {' '.join(BROWSER_PACKAGES)})",
+            flush=True,
+        )
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    try:
+        _run(["apt-get", "update", "-qq"], env=env)
+        _run(["apt-get", "install", "-y", "-qq", *BROWSER_PACKAGES], env=env)
+    except subprocess.CalledProcessError as exc:
+        print(f"could not install {', '.join(BROWSER_PACKAGES)} ({exc}); PDF output is unavailable", flush=True)
+
+
 def setup() -> None:
     if sys.version_info < (3, 11):
         sys.exit(f"crm-review needs Python 3.11 or newer; this is {sys.version.split()[0]}")
@@ -99,6 +125,8 @@ def main(argv: list[str]) -> int:
         print(f"unknown task {task!r}; expected one of: setup, demo, test, lint", file=sys.stderr)
         return 2
     setup()
+    if task in {"demo", "test"}:
+        system_packages()
     if task == "demo":
         return subprocess.call([str(BIN / "crm-review"), "demo", *rest], cwd=ROOT)
     if task == "test":
