@@ -43,10 +43,12 @@ import numpy as np
 import pandas as pd
 import python_calamine
 
+from .errors import ReadError
 from .limits import DEFAULT_LIMITS, ReadLimits
 from .records import Records, blank_out, scan_records
 from .sql import scan_tables
 from .textfiles import as_utf8, detect_encoding, open_binary, unix_newlines
+from .xlsxguard import check_workbook
 
 __all__ = ["HEADER_SEARCH_ROWS", "ExportFile", "Layout", "ReadError", "Scan", "column_name", "is_xlsx"]
 
@@ -57,10 +59,6 @@ _SAMPLE_BYTES = 4 * 1024 * 1024
 _DELIMITERS = (",", ";", "\t", "|")
 
 HeaderTest = Callable[[list[str]], bool]
-
-
-class ReadError(ValueError):
-    """A file that cannot be read as a table at all."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +94,7 @@ class Scan:
     raw_table: str  # every accepted row's values as text, c1 … cN
     line_table: str  # row_index (a rowid of raw_table) -> line
     refused_table: str  # line, column, value, reason of the rows that could not be split
+    contiguous: bool = True  # CSV: rows sit on consecutive lines (no empty line, none refused)
 
 
 def column_name(position: int) -> str:
@@ -366,6 +365,7 @@ class ExportFile:
             raw_table=raw,
             line_table=line_map,
             refused_table=refused_table,
+            contiguous=not refused and not records.empty[records.empty > header_line].size,
         )
 
     def _reset_encoding(self, encoding: str) -> None:
@@ -378,6 +378,7 @@ class ExportFile:
     def _sheet(self, sheet: str | int | None) -> tuple[str, list[list[str | None]]]:
         """The chosen sheet's name and its cells as text (merged ranges filled), read once."""
         if self._workbook is None:
+            check_workbook(self.path, self.limits)
             try:
                 self._workbook = python_calamine.CalamineWorkbook.from_path(str(self.path))
             except (python_calamine.CalamineError, OSError, ValueError) as exc:  # a damaged or non-XLSX file
