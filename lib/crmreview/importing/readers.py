@@ -393,8 +393,11 @@ class ExportFile:
         if chosen is None:
             raise ReadError(f"{self.path}: no sheet {sheet!r}; the workbook has: {', '.join(names)}")
         if chosen not in self._grids:
-            data = self._workbook.get_sheet_by_name(chosen)
-            grid = [list(r) for r in data.to_python(skip_empty_area=False)]
+            try:
+                data = self._workbook.get_sheet_by_name(chosen)
+                grid = [list(r) for r in data.to_python(skip_empty_area=False)]
+            except (python_calamine.CalamineError, ValueError) as exc:  # damaged XML inside the zip
+                raise ReadError(f"{self._where(chosen)}: the sheet cannot be read ({exc})") from None
             for (r0, c0), (r1, c1) in data.merged_cell_ranges or []:
                 value = grid[r0][c0] if r0 < len(grid) and c0 < len(grid[r0]) else None
                 for r in range(r0, min(r1, len(grid) - 1) + 1):
