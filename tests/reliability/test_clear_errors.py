@@ -154,3 +154,17 @@ def test_metrics_csv_neutralises_rep_names_that_start_like_formulas(tmp_path, ca
     assert main(["metrics", "funnel", "--period", "2026Q3", "--by", "team", "--format", "csv", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "'=cmd|x" in out and "\n=cmd" not in out and ",=cmd" not in out
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["Lost to a CDN outage", 'href="http://competitor.example"', "see //intranet/wiki", "url(https://x.example)"],
+)
+def test_data_text_in_a_report_is_no_network_reference(data):
+    from html import escape
+
+    from crmreview.report.offline import network_references
+
+    page = f"<html><body><table><tr><td>{escape(data)}</td></tr></table><p>{escape(data)}</p></body></html>"
+    assert network_references(page) == []
+    assert network_references(f'<img src="https://tracker.example/p.gif"><p>{escape(data)}</p>')
