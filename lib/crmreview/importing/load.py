@@ -44,7 +44,7 @@ from .plan import Plan
 from .readers import ExportFile, Layout, ReadError, Scan
 from .snapshots import record_snapshot, snapshot_date
 from .sql import drop, drop_work_tables, quote, run
-from .textfiles import EncodingError, remove_stale_work_files
+from .textfiles import DAMAGED, EncodingError, remove_stale_work_files
 
 __all__ = ["FileResult", "import_files"]
 
@@ -154,6 +154,8 @@ def _import_all(
             results.append(_import_one(con, job, scans, settings, adapter, mapping, exported_at, timezone))
         except (EncodingError, ReadError, MappingError) as exc:
             raise ImportFileError(str(exc)) from None
+        except DAMAGED as exc:
+            raise ImportFileError(f"{job.path}: a damaged compressed file ({exc})") from None
         except duckdb.Error as exc:
             raise ImportFileError(f"{job.path}: {exc}") from None
         scans.job_done(job)

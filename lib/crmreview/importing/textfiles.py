@@ -14,10 +14,12 @@ import gzip
 import os
 import re
 import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = [
+    "DAMAGED",
     "EncodingError",
     "as_utf8",
     "detect_encoding",
@@ -32,6 +34,10 @@ _CHUNK = 16 * 1024 * 1024
 #: temporary copies of an export (transcoded, line ends fixed) are named for the process
 _WORK_PREFIX = "crm-review-"
 _WORK_NAME = re.compile(r"crm-review-(\d+)-[^/]*\.csv")
+
+
+#: what reading a damaged compressed file (``.csv.gz`` cut short or corrupted) raises
+DAMAGED = (EOFError, zlib.error, gzip.BadGzipFile)
 
 
 class EncodingError(ValueError):
