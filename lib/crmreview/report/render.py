@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import config, warehouse
+from ..files import write_atomic as _write_atomic
 from ..i18n import check_lang, t
 from ..metrics.inputs import data_span, inventory
 from ..periods import COMPARE_MODES, PeriodError, parse_period
@@ -136,20 +137,6 @@ def _kernel_manager_class() -> type:
             await super().start_kernel(**kw)
 
     return ReportKernelManager
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _failed_cell(executed: Path) -> tuple[str, str]:
