@@ -47,8 +47,14 @@ def frame_csv(frame: pd.DataFrame) -> str:
     """A data frame as CSV text (no index), its text cells neutralised."""
     safe = frame.copy()
     for column in safe.columns:
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-            safe[column] = safe[column].map(neutralise)
+        values = safe[column]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+            continue
+        risky = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS)).astype(bool)
+        if risky.any():  # only such columns change, and only their risky cells
+            values = values.astype(object)
+            values[risky] = "'" + values[risky].astype(str)
+            safe[column] = values
     safe.columns = [neutralise(str(c)) for c in safe.columns]
     out = io.StringIO()
     safe.to_csv(out, index=False)

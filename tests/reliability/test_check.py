@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from crmreview.check import check_warehouse
 from crmreview.cli import main
@@ -43,3 +44,11 @@ def test_damage_is_listed_with_its_check_table_count_and_an_example(tmp_path, ca
     assert main(["check", "--db", str(db)]) == 1
     out = capsys.readouterr().out
     assert f"keys: deals: deal_id occurs more than once: 1 row (e.g. {first})" in out
+
+
+def test_check_explains_its_options(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["check", "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "--db" in out and "--config" in out and "exits with status 1" in out
