@@ -43,8 +43,7 @@ def check_warehouse(path: str | os.PathLike | None = None, *, settings: Settings
     path = warehouse.real_path(path)
     if not path.exists():
         raise warehouse.WarehouseError(f"no warehouse at {path}")
-    if path.is_dir():
-        raise warehouse.WarehouseError(f"the warehouse {path} is a folder; give a file name")
+    warehouse.refuse_foreign(path)
     con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
         try:

@@ -36,6 +36,7 @@ __all__ = [
     "connect_read",
     "write_session",
     "real_path",
+    "refuse_foreign",
     "configure",
     "DEFAULT_MEMORY_LIMIT",
     "upgrade",
@@ -213,9 +214,9 @@ def real_path(path: str | os.PathLike | None) -> Path:
     return Path(os.path.realpath(path))
 
 
-def _check_file(path: Path) -> None:
-    """Refuse what is no warehouse before DuckDB sees it: a folder, another kind of database,
-    a file this user may not change."""
+def refuse_foreign(path: Path) -> None:
+    """Refuse what is no warehouse before DuckDB sees it (DuckDB would try to download an
+    extension for an SQLite file): a folder, another kind of database or file."""
     if path.is_dir():
         raise WarehouseError(f"the warehouse {path} is a folder; give a file name, e.g. --db {path / 'crm.duckdb'}")
     if not path.exists():
@@ -230,7 +231,12 @@ def _check_file(path: Path) -> None:
             raise WarehouseError(f"{path} is {what}, not a crm-review warehouse (a DuckDB file); give another --db")
     if head and head[8:12] != b"DUCK":
         raise WarehouseError(f"{path} is not a DuckDB file, so not a crm-review warehouse; give another --db")
-    if not os.access(path, os.W_OK):
+
+
+def _check_file(path: Path) -> None:
+    """Refuse what is no warehouse, and a warehouse this user may not change."""
+    refuse_foreign(path)
+    if path.exists() and not os.access(path, os.W_OK):
         raise WarehouseError(
             f"the warehouse {path} is read-only for you; an import would replace it. Ask its owner, "
             "or import into a copy (--db)"

@@ -52,3 +52,14 @@ def test_check_explains_its_options(capsys):
     assert done.value.code == 0
     out = capsys.readouterr().out
     assert "--db" in out and "--config" in out and "exits with status 1" in out
+
+
+def test_checking_an_sqlite_file_is_a_clear_error_without_any_download(tmp_path, capsys):
+    import sqlite3
+
+    path = tmp_path / "crm.sqlite"
+    with sqlite3.connect(path) as con:
+        con.execute("create table deals (x)")
+    assert main(["check", "--db", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "is an SQLite database, not a crm-review warehouse" in err and "extension" not in err

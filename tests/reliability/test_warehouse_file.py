@@ -150,3 +150,29 @@ def test_a_log_left_by_a_crashed_program_is_replayed_and_its_changes_kept(tmp_pa
     import_files([second], db)
     assert _order_ids(db) == ["o1", "o2", "shell"]
     assert not (tmp_path / "crm.duckdb.wal").exists()
+
+
+_LIMITED = textwrap.dedent(
+    """
+    import resource, signal, sys
+    from crmreview.cli import main
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
+    resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), int(sys.argv[1])))
+    sys.exit(main(["import", sys.argv[2], "--db", sys.argv[3]]))
+    """
+)
+
+
+def test_a_disk_that_fills_while_the_warehouse_is_copied_is_a_clear_error_and_changes_nothing(tmp_path):
+    first, second = _files(tmp_path)
+    db = tmp_path / "crm.duckdb"
+    import_files([first], db)
+    before = db.read_bytes()
+    limit = db.stat().st_size // 2  # the working copy cannot be written whole
+    run = subprocess.run(
+        [sys.executable, "-c", _LIMITED, str(limit), str(second), str(db)], capture_output=True, text=True
+    )
+    assert run.returncode == 2, run.stderr
+    assert "cannot copy the warehouse" in run.stderr and "Traceback" not in run.stderr
+    assert db.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if ".writing-" in p.name] == []
