@@ -85,16 +85,13 @@ def scan_records(path: str | os.PathLike, limit: int, delimiter: str = ",") -> R
             data = np.frombuffer(data_bytes, dtype=np.uint8)
             if not data.size:
                 continue
-            prev = np.empty_like(data)
-            prev[0] = 10 if before < 0 else before
-            prev[1:] = data[:-1]
-            nxt = np.empty_like(data)
-            nxt[-1] = 10 if final else carry[0]
-            nxt[:-1] = data[1:]
-            quote_at = np.flatnonzero(
-                (data == _QUOTE)
-                & (np.isin(prev, separators) | np.isin(nxt, separators) | (prev == _QUOTE) | (nxt == _QUOTE))
-            )
+            # the bytes around each quote (quotes are few: look only there)
+            edges = np.asarray([10 if before < 0 else before, 10 if final else carry[0]], dtype=np.uint8)
+            padded = np.concatenate((edges[:1], data, edges[1:]))
+            quote_at = np.flatnonzero(data == _QUOTE)
+            prev, nxt = padded[quote_at], padded[quote_at + 2]
+            counts = np.isin(prev, separators) | np.isin(nxt, separators) | (prev == _QUOTE) | (nxt == _QUOTE)
+            quote_at = quote_at[counts]
             ends = np.flatnonzero(data == newline)
             if ends.size:
                 parity = (np.searchsorted(quote_at, ends) + inside) & 1
@@ -105,7 +102,7 @@ def scan_records(path: str | os.PathLike, limit: int, delimiter: str = ",") -> R
                 starts[0] = start
                 starts[1:] = absolute[:-1] + 1
                 lengths = absolute - starts
-                after_cr = prev[ends] == _CR
+                after_cr = padded[ends] == _CR  # the byte before each line end
                 crlf += int(after_cr.sum())
                 lf += int(ends.size - after_cr.sum())
                 is_empty = (lengths == 0) | ((lengths == 1) & after_cr)
