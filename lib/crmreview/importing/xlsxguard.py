@@ -40,7 +40,11 @@ def _column_number(letters: bytes) -> int:
 def check_workbook(path: Path, limits: ReadLimits) -> None:
     """Raise :class:`ReadError` when the workbook at ``path`` is over a bound or damaged."""
     try:
-        with zipfile.ZipFile(path) as book:
+        book = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        return  # no zip at all: the workbook reader says so in its own words
+    try:
+        with book:
             _check(path, book, limits)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ParseError) as exc:
         raise ReadError(f"{path}: not a readable XLSX workbook ({exc})") from None
