@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -12,6 +14,7 @@ from typing import Any
 
 from . import __version__, config
 from . import metrics as metric_registry
+from .csvout import frame_csv
 from .metrics.common import ALL_BREAKDOWNS
 from .periods import COMPARE_MODES, PeriodError, parse_period, quarter
 
@@ -243,6 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(UTF-8 with BOM, so that Excel shows Chinese text)",
     )
     imp.add_argument(
+        "--memory-limit",
+        default=None,
+        metavar="SIZE",
+        help="memory DuckDB may use (e.g. 2GB, 512MB); beyond it, work spills to a temporary folder "
+        "next to the warehouse (default: the memory_limit setting, 2GB)",
+    )
+    imp.add_argument(
         "--list-sources",
         action="store_true",
         help="print the built-in adapters' mapping files (copy one to start your own) and exit",
@@ -299,6 +309,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(report)
     _add_config(report)
 
+    check = sub.add_parser(
+        "check",
+        formatter_class=_Formatter,
+        help="verify the warehouse: keys, references, stage order, durations, import log, schema",
+        description=(
+            "Verify a warehouse: natural keys unique, references resolve, stages in the configured "
+            "funnel and matching outcomes, no negative durations, the import log's accounting "
+            "(rows_read = rows_loaded + rows_rejected) and the schema version. Prints what is wrong "
+            "and exits with status 1 when anything is."
+        ),
+    )
+    _add_db(check)
+    _add_config(check)
+
     upgrade = sub.add_parser(
         "upgrade",
         formatter_class=_Formatter,
@@ -340,10 +364,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
         return 0
     if not args.files:
         raise ImportFileError("no files given to import")
+    settings = config.load_settings(args.config)
+    if args.memory_limit is not None:
+        settings = dataclasses.replace(settings, memory_limit=args.memory_limit)
     results = import_files(
         args.files,
         args.db,
-        settings=config.load_settings(args.config),
+        settings=settings,
         mapping=args.mapping,
         source=args.source,
         exported_at=args.exported_at,
@@ -401,7 +428,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     elif args.format == "csv":
-        print(module.rows(result).to_csv(index=False), end="")
+        print(frame_csv(module.rows(result)), end="")
     else:
         lines = module.summary(result)
         print(lines[0])
@@ -452,6 +479,19 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .check import check_warehouse
+
+    problems = check_warehouse(args.db, settings=config.load_settings(args.config))
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"crm-review: {len(problems)} problem{'s' if len(problems) != 1 else ''} found", file=sys.stderr)
+        return 1
+    print("no problems found: keys, references, stages, durations, import log and schema are in order")
+    return 0
+
+
 def _cmd_upgrade(args: argparse.Namespace) -> int:
     from .warehouse import upgrade
 
@@ -467,6 +507,7 @@ _COMMANDS = {
     "metrics": _cmd_metrics,
     "report": _cmd_report,
     "upgrade": _cmd_upgrade,
+    "check": _cmd_check,
 }
 
 
@@ -497,6 +538,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except known as exc:
         print(f"crm-review: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return _closed_output()
+    except OSError as exc:  # a folder that cannot be written, a full disk, a bad --out
+        print(f"crm-review: error: {os_error_text(exc)}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(
+            "crm-review: error: out of memory; lower the work (fewer files at once) or --memory-limit", file=sys.stderr
+        )
+        return 2
+
+
+def os_error_text(exc: OSError) -> str:
+    """An operating-system error as one line: what failed, on which file, why."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
+
+
+def _closed_output() -> int:
+    """The reader of our output went away (``crm-review metrics … | head``): stop quietly,
+    the way command-line tools do, without a second error while Python flushes stdout."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 1
 
 
 if __name__ == "__main__":

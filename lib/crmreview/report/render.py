@@ -33,9 +33,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import config, warehouse
+from ..files import write_atomic as _write_atomic
 from ..i18n import check_lang, t
 from ..metrics.inputs import data_span, inventory
 from ..periods import COMPARE_MODES, PeriodError, parse_period
+from .offline import network_references
 
 __all__ = [
     "ReportError",
@@ -60,14 +62,6 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # plotly's notebook renderer puts <script src="https://cdnjs.../mathjax/..."></script> in
 # every figure; the report has no LaTeX, so the tag is dropped (any other network tag fails)
 _MATHJAX_TAG = re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"'][^\"']*mathjax[^\"']*[\"'][^>]*>\s*</script>", re.I)
-_NETWORK = re.compile(
-    r"""\b(?:src|href|srcset|poster|action)\s*=\s*["']?\s*(?:https?:)?//[^\s"'>]*"""
-    r"""|url\(\s*["']?\s*(?:https?:)?//[^)\s]*"""
-    r"""|@import\s+(?:url\()?\s*["']?\s*(?:https?:)?//[^\s;]*"""
-    r"""|\bimport\s*\(\s*["'](?:https?:)?//[^"']*""",
-    re.I,
-)
-_CDN = re.compile("cdn", re.I)
 # The HTML template: nbconvert's lab template without the blocks that load require.js,
 # jupyter-widgets, MathJax and mermaid from a CDN. Nothing in a report needs them.
 _TEMPLATE_NAME = "crmreview_report.html.j2"
@@ -127,27 +121,6 @@ def report_stem(name: str, period_label: str, lang: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _plotlyjs() -> str:
-    from plotly.offline import get_plotlyjs
-
-    return get_plotlyjs()
-
-
-def network_references(html: str) -> list[str]:
-    """Everything in ``html`` that points at the network: ``src``/``href`` and CSS ``url()``
-    with an http(s) or protocol-relative address, ``@import``, ``import()``, and any
-    mention of a CDN. An empty list means the page loads nothing from the network.
-
-    The embedded plotly.js library itself is not scanned: it holds the addresses of map
-    tiles and topojson files that it fetches only for map traces, which reports don't use.
-    """
-    text = html.replace(_plotlyjs(), "")
-    found = [match.group(0) for match in _NETWORK.finditer(text)]
-    found += [text[max(0, m.start() - 40) : m.end() + 40] for m in _CDN.finditer(text)]
-    return found
-
-
-@lru_cache(maxsize=1)
 def _kernel_manager_class() -> type:
     """A kernel manager that starts the kernel with :data:`KERNEL_ENV` in its environment,
     leaving this process's environment alone."""
@@ -164,20 +137,6 @@ def _kernel_manager_class() -> type:
             await super().start_kernel(**kw)
 
     return ReportKernelManager
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _failed_cell(executed: Path) -> tuple[str, str]:
