@@ -1,19 +1,31 @@
 """The review object behind every report notebook: computed once, rendered section by section.
 
-Public names: ``quarterly_review``, ``QuarterlyReview``, ``parse_as_of``.
+Public names: ``quarterly_review``, ``QuarterlyReview``, ``Snapshot``, ``parse_as_of``,
+``REVIEW_SECTIONS``.
 
-``notebooks/quarterly_review.ipynb`` makes one call, :func:`quarterly_review`, which opens
-the warehouse read-only, computes what the header, key numbers and funnel need and closes
-it again; each notebook cell then displays one section, ``review.section(name)``, built by
+A report notebook makes one call, :func:`quarterly_review`, which opens the warehouse
+read-only once and computes what the header, key numbers and funnel need; the notebook then
+displays each section of ``review.sections``, ``review.section(name)``, built by
 ``crmreview.report.sections.<name>.build(con, review)``. Everything a reader sees, text
 included, is produced there, in the report language, and every number in the prose is
 computed from the metric results.
+
+One snapshot per report: every section reads through the same read-only connection
+(:class:`Snapshot`), opened by :func:`quarterly_review` and closed by ``review.close()``,
+at the end of a ``with review:`` block, or when the kernel exits. A warehouse connection
+keeps the file it opened, so an import published while the report renders changes
+nothing in it; the next report sees the import.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import re
+import sys
+import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -23,17 +35,97 @@ import pandas as pd
 from .. import queries, warehouse
 from ..charts import ChartContext
 from ..config import DEFAULT_SETTINGS, Settings, load_settings, notebook_db_path
-from ..i18n import check_lang
+from ..i18n import check_lang, t
 from ..metrics.funnel import INPUTS as FUNNEL_INPUTS
 from ..metrics.funnel import funnel
 from ..metrics.inputs import Inventory, annotate, inventory, lacking
 from ..periods import Period, parse_period
 from .html import HtmlBlock, missing_notice
 
-__all__ = ["quarterly_review", "QuarterlyReview", "parse_as_of"]
+__all__ = [
+    "quarterly_review",
+    "QuarterlyReview",
+    "Snapshot",
+    "parse_as_of",
+    "scope_text",
+    "REVIEW_SECTIONS",
+    "SCOPE_KEYS",
+    "PROGRESS_ENV",
+]
 
+#: the sections of the quarterly and monthly reviews, in order (``crmreview.report.sections``)
+REVIEW_SECTIONS: tuple[str, ...] = (
+    "header",
+    "kpis",
+    "funnel",
+    "funnel_detail",
+    "tiers",
+    "followup",
+    "repurchase",
+    "retention",
+    "churn",
+    "appendix",
+)
+#: what a report can be restricted to, in the order a title names them
+SCOPE_KEYS = ("team", "region", "rep", "pipeline")
 #: sections built from the review alone, without reading the warehouse again
 _NO_WAREHOUSE = frozenset({"header", "funnel", "appendix"})
+#: set in a report kernel's environment: each section then writes one progress line
+#: (``PROGRESS_PREFIX name seconds``) on stderr, which the renderer prints as it comes
+PROGRESS_ENV = "CRM_REVIEW_PROGRESS"
+PROGRESS_PREFIX = "crm-review-section:"
+
+
+def _progress(name: str, started: float) -> None:
+    if os.environ.get(PROGRESS_ENV):
+        print(f"{PROGRESS_PREFIX} {name} {time.monotonic() - started:.1f}", file=sys.stderr, flush=True)
+
+
+def scope_text(scope: dict[str, str | None] | None, lang: str) -> str:
+    """The scope as a title says it (``team East, rep R07``); "" for the whole warehouse."""
+    parts = []
+    for key in SCOPE_KEYS:
+        value = (scope or {}).get(key)
+        if value is None:
+            continue
+        if key == "pipeline" and value == "":
+            parts.append(t("scope.no_pipeline", lang))
+        else:
+            parts.append(t(f"scope.{key}", lang, value=value))
+    return t("scope.sep", lang).join(parts)
+
+
+class Snapshot:
+    """One read-only connection to the warehouse for a whole report, opened on first use.
+
+    Every section of a review reads through it, so they all see the same warehouse state.
+    ``close()`` closes it (again: nothing); an unclosed snapshot is closed when it is
+    garbage-collected or when the interpreter (the report's kernel) exits.
+    """
+
+    def __init__(self, db_path: str | os.PathLike | None = None) -> None:
+        self.db_path = str(db_path or "")
+        self._stack = contextlib.ExitStack()
+        self._con = None
+        self._closed = False
+        self._finalizer = weakref.finalize(self, self._stack.close)
+
+    def connection(self):
+        """The snapshot's connection (opened now if it is not yet)."""
+        if self._closed:
+            raise RuntimeError("this review's warehouse snapshot is closed; compute the review again")
+        if self._con is None:
+            self._con = self._stack.enter_context(warehouse.connect_read(self.db_path or None))
+        return self._con
+
+    @property
+    def is_open(self) -> bool:
+        return self._con is not None and not self._closed
+
+    def close(self) -> None:
+        self._closed = True
+        self._con = None
+        self._finalizer()
 
 
 def parse_as_of(text: str | date | None) -> date | None:
@@ -62,12 +154,34 @@ class QuarterlyReview:
     previous: dict[str, Any]
     loaded_through: date | None
     settings: Settings = field(default=DEFAULT_SETTINGS)
-    #: the warehouse file ("" = the default), reopened read-only by :meth:`section`
+    #: the warehouse file ("" = the default), opened read-only once for all sections
     db_path: str = ""
     #: what a section hands to a later one (the churn section's purchase model to the appendix)
     notes: dict[str, Any] = field(default_factory=dict)
     #: what the warehouse holds (rows, non-null values, date spans): which sections can be shown
     inventory: Inventory | None = None
+    #: the sections the report shows, in order
+    sections: tuple[str, ...] = REVIEW_SECTIONS
+    #: what the report is restricted to (``team``, ``region``, ``rep``, ``pipeline``; None: all)
+    scope: dict[str, str | None] = field(default_factory=dict)
+    #: the message of the report's title (``{period}`` filled in)
+    title_key: str = "report.title"
+    #: the one read-only connection all sections read through (opened on first use)
+    snapshot: Snapshot | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.snapshot is None:
+            object.__setattr__(self, "snapshot", Snapshot(self.db_path))
+
+    def close(self) -> None:
+        """Close the warehouse snapshot (sections cannot be built afterwards)."""
+        self.snapshot.close()
+
+    def __enter__(self) -> QuarterlyReview:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def missing(self, needs: tuple[str, ...]) -> list[str]:
         """The inputs of ``needs`` the warehouse lacks (``"orders|deals.amount"``: all of them)."""
@@ -79,20 +193,30 @@ class QuarterlyReview:
     def lang(self) -> str:
         return self.ctx.lang
 
+    @property
+    def title(self) -> str:
+        """The report's title: its kind, the period and the scope (``Sales review 2026Q3 · team East``)."""
+        title = t(self.title_key, self.lang, period=self.period.label)
+        scope = scope_text(self.scope, self.lang)
+        return t("scope.title", self.lang, title=title, scope=scope) if scope else title
+
     def section(self, name: str) -> list[Any]:
         """The report section ``crmreview.report.sections.<name>``: its ``build(con, review)``
         gets a read-only connection to the warehouse and this review, and returns what to
         display (HTML blocks and figures drawn from aggregates)."""
         if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
             raise ValueError(f"report section name {name!r} must be lowercase letters, digits or _")
+        started = time.monotonic()
         module = importlib.import_module(f"crmreview.report.sections.{name}")
         missing = self.missing(getattr(module, "NEEDS", ()))
         if missing:
-            return [missing_notice(name, missing, self.lang)]
-        if name in _NO_WAREHOUSE:
-            return list(module.build(None, self))
-        with warehouse.connect_read(self.db_path or None) as con:
-            return list(module.build(con, self))
+            items = [missing_notice(name, missing, self.lang)]
+        elif name in _NO_WAREHOUSE:
+            items = list(module.build(None, self))
+        else:
+            items = list(module.build(self.snapshot.connection(), self))
+        _progress(name, started)
+        return items
 
     def header(self) -> HtmlBlock:
         """Title, period, comparison period, as-of date and how far the loaded data go."""
@@ -127,21 +251,29 @@ def quarterly_review(
 
     ``period`` is period text (``2026Q3``, ``last-quarter``, …), ``compare`` ``prev`` or
     ``yoy``, ``as_of`` an ISO date or "" for the period's last day. The warehouse is opened
-    read-only and closed before this returns.
+    read-only once; every section reads that snapshot until ``review.close()`` (or the end
+    of the process).
     """
+    started = time.monotonic()
     check_lang(lang)
     if settings is None:
         settings = load_settings(config_path or None)
     this = parse_period(period, as_of=parse_as_of(as_of))
     comparison = this.compare(compare)
     db_path = str(notebook_db_path(db_path))
-    with warehouse.connect_read(db_path) as con:
+    snapshot = Snapshot(db_path)
+    try:
+        con = snapshot.connection()
         inv = inventory(con)
         current = annotate(con, FUNNEL_INPUTS, funnel(con, this, settings=settings), this, settings=settings, inv=inv)
         previous = annotate(
             con, FUNNEL_INPUTS, funnel(con, comparison, settings=settings), comparison, settings=settings, inv=inv
         )
         loaded_through = _loaded_through(con)
+    except BaseException:
+        snapshot.close()
+        raise
+    _progress("review", started)
     return QuarterlyReview(
         ctx=ChartContext.for_periods(this, comparison, lang),
         period=this,
@@ -153,4 +285,5 @@ def quarterly_review(
         settings=settings,
         db_path=str(db_path or ""),
         inventory=inv,
+        snapshot=snapshot,
     )
