@@ -321,6 +321,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="also print the report to an A4 PDF (needs Chromium: apt-get install chromium fonts-noto-cjk)",
     )
     report.add_argument("--list", action="store_true", help="list the report templates and their parameters, then exit")
+    scope = report.add_argument_group(
+        "scope",
+        "restrict every section to one team, region or rep, and/or one pipeline; the title and file name say so",
+    )
+    scope.add_argument("--team", default="", metavar="T", help="only this team's reps, customers and deals")
+    scope.add_argument("--region", default="", metavar="R", help="only this region (the customer's, else its owner's)")
+    scope.add_argument("--rep", default="", metavar="ID", help="only this rep (rep_id); rep_scorecard requires it")
+    scope.add_argument("--pipeline", default="", metavar="P", help="only this pipeline's deals")
+    report.add_argument(
+        "--mask-pii",
+        action="store_true",
+        help="replace customer and rep names by stable pseudonyms (ids stay), for wide circulation",
+    )
     _add_db(report)
     _add_config(report)
 
@@ -463,6 +476,11 @@ def _render(args: argparse.Namespace, *, name: str | None, period: str, lang: st
         lang=lang,
         as_of=args.as_of.isoformat() if getattr(args, "as_of", None) else "",
         config_path=getattr(args, "config", None),
+        team=getattr(args, "team", ""),
+        region=getattr(args, "region", ""),
+        rep=getattr(args, "rep", ""),
+        pipeline=getattr(args, "pipeline", ""),
+        mask_pii=getattr(args, "mask_pii", False),
         pdf=pdf,
         progress=_progress,
     )
@@ -544,6 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .importing import ImportFileError
     from .importing.textfiles import EncodingError
     from .metrics import MetricError
+    from .scope import ScopeError
     from .warehouse import WarehouseError
 
     parser = build_parser()
@@ -555,6 +574,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         WarehouseError,
         MetricError,
         config.SettingsError,
+        ScopeError,
     )
     try:
         from .report.render import ReportError

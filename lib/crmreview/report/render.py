@@ -44,7 +44,8 @@ from .. import config, warehouse
 from ..i18n import check_lang, t
 from ..metrics.inputs import data_span, inventory
 from ..periods import COMPARE_MODES, Period, PeriodError, parse_period
-from .review import PROGRESS_ENV, PROGRESS_PREFIX
+from ..scope import Scope
+from .review import PROGRESS_ENV, PROGRESS_PREFIX, make_scope
 
 __all__ = [
     "ReportError",
@@ -167,23 +168,17 @@ def check_parameters(name: str, names: Iterable[str]) -> None:
         )
 
 
-def scope_slug(scope: dict[str, str | None] | None = None) -> str:
-    """The scope part of a report's file name: ``all``, or ``team-East``, ``rep-R07``,
-    ``team-East+region-North`` (characters other than letters, digits, ``.`` and ``-``
-    become ``-``; a pipeline ``''``, the deals without one, is ``pipeline-none``)."""
-    parts = []
-    for key, value in (scope or {}).items():
-        if value is None:
-            continue
-        text = re.sub(r"[^\w.-]+", "-", str(value), flags=re.UNICODE).strip("-") or "none"
-        parts.append(f"{key}-{text}")
-    return "+".join(parts) or "all"
+def scope_slug(scope: Scope | None = None, *, mask_pii: bool = False) -> str:
+    """The scope part of a report's file name: ``all``, or ``team-east``, ``rep-r07``
+    (``Scope.slug``), followed by ``-masked`` when names are masked."""
+    slug = (scope.slug() if scope is not None else "") or "all"
+    return f"{slug}-masked" if mask_pii else slug
 
 
-def report_stem(name: str, period_label: str, lang: str, scope: dict[str, str | None] | None = None) -> str:
+def report_stem(name: str, period_label: str, lang: str, scope: Scope | None = None, *, mask_pii: bool = False) -> str:
     """File name stem of a rendered report: ``quarterly_review_2026Q3_all_en``,
-    ``monthly_review_2026-08_team-East_zh``."""
-    return f"{name}_{period_label}_{scope_slug(scope)}_{lang}"
+    ``monthly_review_2026-08_team-east_zh``, ``rep_scorecard_2026Q3_rep-r07-masked_en``."""
+    return f"{name}_{period_label}_{scope_slug(scope, mask_pii=mask_pii)}_{lang}"
 
 
 @lru_cache(maxsize=1)
@@ -397,6 +392,11 @@ def render_report(
     as_of: str = "",
     config_path: str | Path | None = None,
     timeout: int = 600,
+    team: str = "",
+    region: str = "",
+    rep: str = "",
+    pipeline: str = "",
+    mask_pii: bool = False,
     pdf: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Path:
@@ -408,7 +408,9 @@ def render_report(
     warehouse (default ``config.default_db_path()``); ``out_dir``: default
     ``config.REPORTS_DIR``; ``lang``: ``en`` or ``zh``; ``as_of``: ``YYYY-MM-DD`` or "";
     ``config_path``: a settings file (default: ``config.settings_path()``, else the built-in
-    settings); ``timeout``: seconds one notebook cell may run; ``pdf``: also print the
+    settings); ``timeout``: seconds one notebook cell may run; ``team``, ``region``, ``rep``,
+    ``pipeline``: restrict every section to that scope ("" = no restriction; the warehouse
+    must know the value); ``mask_pii``: customer and rep names as pseudonyms; ``pdf``: also print the
     report to ``<stem>.pdf`` (raises :class:`PdfUnavailable` after writing the HTML when no
     Chromium is installed); ``progress``: called with one line per step (section timings).
     Arguments are checked before anything runs; a failing notebook raises
@@ -424,6 +426,7 @@ def render_report(
     this = parse_period(period, as_of=as_of_date)
     if not isinstance(timeout, int) or timeout <= 0:
         raise ReportError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    scope = make_scope(team, region, rep, pipeline)
     name = name or default_template(this)
     source = notebook_path(name)
     kinds = TEMPLATE_PERIODS.get(name)
@@ -445,10 +448,15 @@ def render_report(
         "as_of": as_of_date.isoformat() if as_of_date else "",
         "config_path": str(settings_file.resolve()) if settings_file else "",
     }
+    # scope and masking only when asked for: a template without them still renders unscoped
+    parameters.update(dict(scope.items()))
+    if mask_pii:
+        parameters["mask_pii"] = True
     check_parameters(name, parameters)
-    # fail now, not inside the kernel, on a missing, locked or outdated warehouse; and say on
-    # stderr when the period lies outside the data (the report says it in its header too)
-    with warehouse.connect_read(parameters["db_path"]) as con:
+    # fail now, not inside the kernel, on a missing, locked or outdated warehouse or a scope
+    # it does not know; and say on stderr when the period lies outside the data (the report
+    # says it in its header too)
+    with warehouse.connect_read(parameters["db_path"], scope=scope) as con:
         first, last = data_span(inventory(con))
     if first is not None and (this.end < first or this.start > last):
         print(
@@ -459,7 +467,7 @@ def render_report(
     out = (Path(out_dir).expanduser() if out_dir else config.REPORTS_DIR).resolve()
     audit = out / AUDIT_DIR
     audit.mkdir(parents=True, exist_ok=True)
-    stem = report_stem(name, this.label, lang)
+    stem = report_stem(name, this.label, lang, scope, mask_pii=mask_pii)
     html_path, pdf_path = out / f"{stem}.html", out / f"{stem}.pdf"
     ipynb_path, failed_path = audit / f"{stem}.ipynb", audit / f"{stem}.failed.ipynb"
 

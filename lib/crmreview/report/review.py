@@ -40,6 +40,7 @@ from ..metrics.funnel import INPUTS as FUNNEL_INPUTS
 from ..metrics.funnel import funnel
 from ..metrics.inputs import Inventory, annotate, inventory, lacking
 from ..periods import Period, parse_period
+from ..scope import Scope
 from .html import HtmlBlock, missing_notice
 
 __all__ = [
@@ -47,7 +48,7 @@ __all__ = [
     "QuarterlyReview",
     "Snapshot",
     "parse_as_of",
-    "scope_text",
+    "make_scope",
     "REVIEW_SECTIONS",
     "SCOPE_KEYS",
     "PROGRESS_ENV",
@@ -66,7 +67,7 @@ REVIEW_SECTIONS: tuple[str, ...] = (
     "churn",
     "appendix",
 )
-#: what a report can be restricted to, in the order a title names them
+#: what a report can be restricted to (``crmreview.scope.Scope``)
 SCOPE_KEYS = ("team", "region", "rep", "pipeline")
 #: sections built from the review alone, without reading the warehouse again
 _NO_WAREHOUSE = frozenset({"header", "funnel", "appendix"})
@@ -81,30 +82,32 @@ def _progress(name: str, started: float) -> None:
         print(f"{PROGRESS_PREFIX} {name} {time.monotonic() - started:.1f}", file=sys.stderr, flush=True)
 
 
-def scope_text(scope: dict[str, str | None] | None, lang: str) -> str:
-    """The scope as a title says it (``team East, rep R07``); "" for the whole warehouse."""
-    parts = []
-    for key in SCOPE_KEYS:
-        value = (scope or {}).get(key)
-        if value is None:
-            continue
-        if key == "pipeline" and value == "":
-            parts.append(t("scope.no_pipeline", lang))
-        else:
-            parts.append(t(f"scope.{key}", lang, value=value))
-    return t("scope.sep", lang).join(parts)
+def make_scope(team: str = "", region: str = "", rep: str = "", pipeline: str = "") -> Scope:
+    """The report parameters as a :class:`~crmreview.scope.Scope`; "" is no restriction."""
+    return Scope(team=team or None, region=region or None, rep=rep or None, pipeline=pipeline or None)
 
 
 class Snapshot:
     """One read-only connection to the warehouse for a whole report, opened on first use.
 
-    Every section of a review reads through it, so they all see the same warehouse state.
+    Every section of a review reads through it, so they all see the same warehouse state,
+    restricted to ``scope`` and with names masked when ``mask_pii`` (``connect_read``).
     ``close()`` closes it (again: nothing); an unclosed snapshot is closed when it is
     garbage-collected or when the interpreter (the report's kernel) exits.
     """
 
-    def __init__(self, db_path: str | os.PathLike | None = None) -> None:
+    def __init__(
+        self,
+        db_path: str | os.PathLike | None = None,
+        *,
+        scope: Scope | None = None,
+        mask_pii: bool = False,
+        lang: str = "en",
+    ) -> None:
         self.db_path = str(db_path or "")
+        self.scope = scope or Scope()
+        self.mask_pii = mask_pii
+        self.lang = lang
         self._stack = contextlib.ExitStack()
         self._con = None
         self._closed = False
@@ -115,7 +118,9 @@ class Snapshot:
         if self._closed:
             raise RuntimeError("this review's warehouse snapshot is closed; compute the review again")
         if self._con is None:
-            self._con = self._stack.enter_context(warehouse.connect_read(self.db_path or None))
+            self._con = self._stack.enter_context(
+                warehouse.connect_read(self.db_path or None, scope=self.scope, mask_pii=self.mask_pii, lang=self.lang)
+            )
         return self._con
 
     @property
@@ -162,8 +167,10 @@ class QuarterlyReview:
     inventory: Inventory | None = None
     #: the sections the report shows, in order
     sections: tuple[str, ...] = REVIEW_SECTIONS
-    #: what the report is restricted to (``team``, ``region``, ``rep``, ``pipeline``; None: all)
-    scope: dict[str, str | None] = field(default_factory=dict)
+    #: what the report is restricted to (team, region or rep, and pipeline); empty: everything
+    scope: Scope = field(default_factory=Scope)
+    #: customer and rep names replaced by pseudonyms
+    mask_pii: bool = False
     #: the message of the report's title (``{period}`` filled in)
     title_key: str = "report.title"
     #: the one read-only connection all sections read through (opened on first use)
@@ -171,7 +178,8 @@ class QuarterlyReview:
 
     def __post_init__(self) -> None:
         if self.snapshot is None:
-            object.__setattr__(self, "snapshot", Snapshot(self.db_path))
+            snapshot = Snapshot(self.db_path, scope=self.scope, mask_pii=self.mask_pii, lang=self.lang)
+            object.__setattr__(self, "snapshot", snapshot)
 
     def close(self) -> None:
         """Close the warehouse snapshot (sections cannot be built afterwards)."""
@@ -195,10 +203,13 @@ class QuarterlyReview:
 
     @property
     def title(self) -> str:
-        """The report's title: its kind, the period and the scope (``Sales review 2026Q3 · team East``)."""
+        """The report's title: its kind, the period, the scope and whether names are masked
+        (``Sales review 2026Q3 · team East``, ``… · names masked``)."""
         title = t(self.title_key, self.lang, period=self.period.label)
-        scope = scope_text(self.scope, self.lang)
-        return t("scope.title", self.lang, title=title, scope=scope) if scope else title
+        for part in (self.scope.label(self.lang), t("scope.masked", self.lang) if self.mask_pii else ""):
+            if part:
+                title = t("title.scoped", self.lang, title=title, scope=part)
+        return title
 
     def section(self, name: str) -> list[Any]:
         """The report section ``crmreview.report.sections.<name>``: its ``build(con, review)``
@@ -246,11 +257,18 @@ def quarterly_review(
     as_of: str = "",
     config_path: str = "",
     settings: Settings | None = None,
+    team: str = "",
+    region: str = "",
+    rep: str = "",
+    pipeline: str = "",
+    mask_pii: bool = False,
 ) -> QuarterlyReview:
     """Compute the quarterly review from the warehouse at ``db_path`` ("" = the default).
 
     ``period`` is period text (``2026Q3``, ``last-quarter``, …), ``compare`` ``prev`` or
-    ``yoy``, ``as_of`` an ISO date or "" for the period's last day. The warehouse is opened
+    ``yoy``, ``as_of`` an ISO date or "" for the period's last day. ``team``, ``region``,
+    ``rep``, ``pipeline`` restrict every section to that scope (:func:`make_scope`) and
+    ``mask_pii`` replaces customer and rep names by pseudonyms. The warehouse is opened
     read-only once; every section reads that snapshot until ``review.close()`` (or the end
     of the process).
     """
@@ -261,7 +279,8 @@ def quarterly_review(
     this = parse_period(period, as_of=parse_as_of(as_of))
     comparison = this.compare(compare)
     db_path = str(notebook_db_path(db_path))
-    snapshot = Snapshot(db_path)
+    scope = make_scope(team, region, rep, pipeline)
+    snapshot = Snapshot(db_path, scope=scope, mask_pii=mask_pii, lang=lang)
     try:
         con = snapshot.connection()
         inv = inventory(con)
@@ -285,5 +304,7 @@ def quarterly_review(
         settings=settings,
         db_path=str(db_path or ""),
         inventory=inv,
+        scope=scope,
+        mask_pii=mask_pii,
         snapshot=snapshot,
     )
