@@ -477,8 +477,8 @@ def test_a_missing_warehouse_fails_before_the_kernel_starts(tmp_path):
 
 def test_unknown_parameter_names_are_refused():
     render.check_parameters("quarterly_review", render.REPORT_PARAMETERS)
-    with pytest.raises(ReportError, match="no parameter 'region'"):
-        render.check_parameters("quarterly_review", ["period", "region"])
+    with pytest.raises(ReportError, match="no parameter 'territory'"):
+        render.check_parameters("quarterly_review", ["period", "territory"])
 
 
 def test_the_as_of_override_is_empty_or_an_iso_date():
