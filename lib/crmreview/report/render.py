@@ -72,6 +72,8 @@ TEMPLATE_PERIODS = {
     "quarterly_review": ("quarter", "year", "range"),
     "monthly_review": ("month",),
 }
+#: report parameters a template cannot do without (its notebook's default is empty)
+TEMPLATE_REQUIRES = {"rep_scorecard": ("rep",)}
 #: environment of the kernel that executes a report: figures as embedded HTML + plotly.js,
 #: and one progress line per section on stderr
 KERNEL_ENV = {"PLOTLY_RENDERER": "notebook", PROGRESS_ENV: "1"}
@@ -436,6 +438,10 @@ def render_report(
             f"{name} reports on a {' or '.join(kinds)}, not on {this.kind} {this.label}; "
             f"for {this.label} use {other} (crm-review report {other} --period {this.label})"
         )
+    given = {"team": team, "region": region, "rep": rep, "pipeline": pipeline}
+    lacking = [key for key in TEMPLATE_REQUIRES.get(name, ()) if not given.get(key)]
+    if lacking:
+        raise ReportError(f"{name} needs {' and '.join('--' + key for key in lacking)} (crm-review report --list)")
     settings_file = Path(config_path).expanduser() if config_path else config.settings_path()
     if settings_file is not None:
         config.load_settings(settings_file)  # fail now on a bad settings file

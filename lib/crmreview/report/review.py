@@ -26,7 +26,7 @@ import re
 import sys
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -36,6 +36,7 @@ from .. import queries, warehouse
 from ..charts import ChartContext
 from ..config import DEFAULT_SETTINGS, Settings, load_settings, notebook_db_path
 from ..i18n import check_lang, t
+from ..metrics.followup import followup
 from ..metrics.funnel import INPUTS as FUNNEL_INPUTS
 from ..metrics.funnel import funnel
 from ..metrics.inputs import Inventory, annotate, inventory, lacking
@@ -45,11 +46,13 @@ from .html import HtmlBlock, missing_notice
 
 __all__ = [
     "quarterly_review",
+    "rep_scorecard",
     "QuarterlyReview",
     "Snapshot",
     "parse_as_of",
     "make_scope",
     "REVIEW_SECTIONS",
+    "SCORECARD_SECTIONS",
     "SCOPE_KEYS",
     "PROGRESS_ENV",
 ]
@@ -67,6 +70,9 @@ REVIEW_SECTIONS: tuple[str, ...] = (
     "churn",
     "appendix",
 )
+#: the sections of the rep scorecard: the rep against the team, then the review's own
+#: sections restricted to the rep (funnel, follow-up and attainment, customers at risk)
+SCORECARD_SECTIONS: tuple[str, ...] = ("header", "scorecard", "funnel", "followup", "churn", "appendix")
 #: what a report can be restricted to (``crmreview.scope.Scope``)
 SCOPE_KEYS = ("team", "region", "rep", "pipeline")
 #: sections built from the review alone, without reading the warehouse again
@@ -308,3 +314,89 @@ def quarterly_review(
         mask_pii=mask_pii,
         snapshot=snapshot,
     )
+
+
+def _state(con) -> tuple:
+    """The published warehouse state ``con`` reads (its import log), to compare connections."""
+    return tuple(queries.run(con, "report/warehouse_state", {}).iloc[0])
+
+
+def _team_comparison(review: QuarterlyReview, rep: str) -> dict[str, Any] | None:
+    """The rep's funnel and follow-up next to their team's (all reps' when they have none),
+    the team read through a second connection on the same warehouse state; None when the
+    warehouse changed between the two connections."""
+    con = review.snapshot.connection()
+    found = queries.run(con, "report/rep_team", {"rep_id": rep})["team"]
+    team = None if found.empty or pd.isna(found.iloc[0]) else str(found.iloc[0])
+    names = queries.run(con, "report/rep_names", {})
+    label = names.loc[names["rep_id"] == rep, "label"]
+    team_scope = Scope(team=team, pipeline=review.scope.pipeline)
+    with warehouse.connect_read(review.snapshot.db_path or None, scope=team_scope, lang=review.lang) as team_con:
+        if _state(team_con) != _state(con):
+            return None
+        team_funnel = funnel(team_con, review.period, settings=review.settings)
+        team_followup = followup(team_con, review.period, settings=review.settings)
+        team_reps = int(queries.run(team_con, "report/rep_names", {}).shape[0])
+    return {
+        "rep": rep,
+        "rep_label": str(label.iloc[0]) if not label.empty else rep,
+        "team": team,
+        "team_reps": team_reps,
+        "rep_funnel": review.current,
+        "team_funnel": team_funnel,
+        "rep_followup": followup(con, review.period, settings=review.settings),
+        "team_followup": team_followup,
+    }
+
+
+def rep_scorecard(
+    db_path: str = "",
+    *,
+    rep: str,
+    period: str,
+    compare: str = "prev",
+    lang: str = "en",
+    as_of: str = "",
+    config_path: str = "",
+    settings: Settings | None = None,
+    pipeline: str = "",
+    mask_pii: bool = False,
+) -> QuarterlyReview:
+    """One rep's review (:data:`SCORECARD_SECTIONS`): their funnel, follow-up and
+    attainment, customers at risk, every section restricted to the rep, and a comparison with
+    their team. Arguments as for :func:`quarterly_review`; ``rep`` is a rep_id.
+
+    The team is read through a second read-only connection; should an import be published
+    between opening the two, both are opened again, so rep and team numbers come from the
+    same warehouse state."""
+    if not isinstance(rep, str) or not rep.strip():
+        raise ValueError(
+            "the rep scorecard is about one rep: give its rep_id (crm-review report rep_scorecard --rep ID)"
+        )
+    for _attempt in range(3):
+        review = quarterly_review(
+            db_path,
+            period=period,
+            compare=compare,
+            lang=lang,
+            as_of=as_of,
+            config_path=config_path,
+            settings=settings,
+            rep=rep,
+            pipeline=pipeline,
+            mask_pii=mask_pii,
+        )
+        try:
+            comparison = _team_comparison(review, rep)
+        except BaseException:
+            review.close()
+            raise
+        if comparison is not None:
+            return replace(
+                review,
+                sections=SCORECARD_SECTIONS,
+                title_key="scorecard.title",
+                notes={**review.notes, "team_comparison": comparison},
+            )
+        review.close()
+    raise warehouse.WarehouseError("the warehouse changed three times while the scorecard was read; try again")
