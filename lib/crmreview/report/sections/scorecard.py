@@ -53,8 +53,7 @@ def build(con: Any, review: Any) -> list[HtmlBlock]:
         rows.append((t(key, lang), _FORMATS[kind](mine), _FORMATS[kind](theirs)))
     team_column = t("scorecard.col.team", lang, team=team) if team is not None else t("scorecard.col.all", lang)
     headers = (t("scorecard.col.metric", lang), rep, team_column)
-    html = (
-        f"<h2>{esc(t('scorecard.heading', lang))}</h2>\n<p>{esc(intro)}</p>\n"
-        + table(headers, rows, numeric=(1, 2), css_class="crm-table crm-scorecard")
+    html = f"<h2>{esc(t('scorecard.heading', lang))}</h2>\n<p>{esc(intro)}</p>\n" + table(
+        headers, rows, numeric=(1, 2), css_class="crm-table crm-scorecard"
     )
     return [HtmlBlock(html)]
