@@ -1,10 +1,12 @@
 """The review object behind every report notebook: computed once, rendered section by section.
 
-Public names: ``quarterly_review``, ``QuarterlyReview``, ``Snapshot``, ``parse_as_of``,
-``REVIEW_SECTIONS``.
+Public names: ``quarterly_review``, ``rep_scorecard``, ``QuarterlyReview``, ``Snapshot``,
+``parse_as_of``, ``make_scope``, ``REVIEW_SECTIONS``, ``SCORECARD_SECTIONS``, ``PROGRESS_ENV``,
+``PROGRESS_PREFIX``.
 
-A report notebook makes one call, :func:`quarterly_review`, which opens the warehouse
-read-only once and computes what the header, key numbers and funnel need; the notebook then
+A report notebook makes one call, :func:`quarterly_review` (the quarterly and monthly
+reviews) or :func:`rep_scorecard`, which opens the warehouse read-only once, restricted to
+the report's scope, and computes what the header, key numbers and funnel need; the notebook then
 displays each section of ``review.sections``, ``review.section(name)``, built by
 ``crmreview.report.sections.<name>.build(con, review)``. Everything a reader sees, text
 included, is produced there, in the report language, and every number in the prose is
@@ -53,8 +55,8 @@ __all__ = [
     "make_scope",
     "REVIEW_SECTIONS",
     "SCORECARD_SECTIONS",
-    "SCOPE_KEYS",
     "PROGRESS_ENV",
+    "PROGRESS_PREFIX",
 ]
 
 #: the sections of the quarterly and monthly reviews, in order (``crmreview.report.sections``)
@@ -73,8 +75,6 @@ REVIEW_SECTIONS: tuple[str, ...] = (
 #: the sections of the rep scorecard: the rep against the team, then the review's own
 #: sections restricted to the rep (funnel, follow-up and attainment, customers at risk)
 SCORECARD_SECTIONS: tuple[str, ...] = ("header", "scorecard", "funnel", "followup", "churn", "appendix")
-#: what a report can be restricted to (``crmreview.scope.Scope``)
-SCOPE_KEYS = ("team", "region", "rep", "pipeline")
 #: sections built from the review alone, without reading the warehouse again
 _NO_WAREHOUSE = frozenset({"header", "funnel", "appendix"})
 #: set in a report kernel's environment: each section then writes one progress line
