@@ -147,11 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Generate the bundled sample CRM export (data/sample/), import it into a fresh "
             "demo warehouse (data/demo.duckdb) and render the quarterly review of the "
-            "sample's last quarter. Prints the report's path."
+            "sample's last quarter in English and Chinese, as HTML and, when Chromium is "
+            "installed, as PDF. Prints the paths of the files written."
         ),
     )
-    demo.add_argument("--lang", choices=("en", "zh"), default="en", help="report language")
+    demo.add_argument(
+        "--lang", choices=("en", "zh"), action="append", default=None, help="report language (default: both)"
+    )
     demo.add_argument("--out", type=Path, default=config.REPORTS_DIR, help="report folder")
+    demo.add_argument("--no-pdf", action="store_true", help="skip the PDF even when Chromium is installed")
 
     generate = sub.add_parser(
         "generate",
@@ -296,16 +300,50 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser(
         "report",
         formatter_class=_Formatter,
-        help="render a review report (HTML) with papermill",
+        help="render a review report (HTML, PDF) with papermill",
         description=(
             "Execute a report notebook with papermill and write a self-contained HTML file "
-            "(no code, charts embedded, readable offline) named by report, period and language."
+            "(no code, charts embedded, readable offline), and with --pdf its A4 PDF, named "
+            "<report>_<period>_<scope>_<lang> in the output folder; the executed notebook, "
+            "with the parameters used, is kept in its audit/ subfolder. Progress (each "
+            "section with its time) is printed on stderr, the paths written on stdout."
+        ),
+        epilog=(
+            "examples:\n"
+            "  crm-review report --period 2026Q3 --pdf\n"
+            "  crm-review report monthly_review --period last-month --lang zh\n"
+            "  crm-review report --list"
         ),
     )
-    report.add_argument("name", nargs="?", default="quarterly_review", help="report notebook in notebooks/")
-    _add_period(report)
+    report.add_argument(
+        "name",
+        nargs="?",
+        default=None,
+        help="report template in notebooks/ (see --list; default: monthly_review for a month, "
+        "quarterly_review otherwise)",
+    )
+    _add_period(report, required=False)
     report.add_argument("--out", type=Path, default=config.REPORTS_DIR, help="output folder")
     report.add_argument("--lang", choices=("en", "zh"), default="en", help="report language")
+    report.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print the report to an A4 PDF (needs Chromium: apt-get install chromium fonts-noto-cjk)",
+    )
+    report.add_argument("--list", action="store_true", help="list the report templates and their parameters, then exit")
+    scope = report.add_argument_group(
+        "scope",
+        "restrict every section to one team, region or rep, and/or one pipeline; the title and file name say so",
+    )
+    scope.add_argument("--team", default="", metavar="T", help="only this team's reps, customers and deals")
+    scope.add_argument("--region", default="", metavar="R", help="only this region (the customer's, else its owner's)")
+    scope.add_argument("--rep", default="", metavar="ID", help="only this rep (rep_id); rep_scorecard requires it")
+    scope.add_argument("--pipeline", default="", metavar="P", help="only this pipeline's deals")
+    report.add_argument(
+        "--mask-pii",
+        action="store_true",
+        help="replace customer and rep names by stable pseudonyms (ids stay), for wide circulation",
+    )
     _add_db(report)
     _add_config(report)
 
@@ -437,26 +475,67 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_report(args: argparse.Namespace) -> int:
+def _progress(line: str) -> None:
+    print(f"crm-review: {line}", file=sys.stderr, flush=True)
+
+
+def _print_templates() -> None:
+    from .report.render import notebook_parameters, templates
+
+    for name in templates():
+        print(name)
+        for param in notebook_parameters(name).values():
+            print(
+                f"  --{param['name']:<12} {param['inferred_type_name']:<5} default {param['default']:<16} {param['help']}"
+            )
+
+
+def _render(args: argparse.Namespace, *, name: str | None, period: str, lang: str, pdf: bool) -> list[Path]:
+    """Render one report; returns the files written (the HTML, then the PDF)."""
     from .report.render import render_report
 
-    path = render_report(
-        args.name,
-        period=args.period,
-        compare=args.compare or "prev",
+    html = render_report(
+        name,
+        period=period,
+        compare=getattr(args, "compare", None) or "prev",
         db=args.db,
         out_dir=args.out,
-        lang=args.lang,
-        as_of=args.as_of.isoformat() if args.as_of else "",
-        config_path=args.config,
+        lang=lang,
+        as_of=args.as_of.isoformat() if getattr(args, "as_of", None) else "",
+        config_path=getattr(args, "config", None),
+        team=getattr(args, "team", ""),
+        region=getattr(args, "region", ""),
+        rep=getattr(args, "rep", ""),
+        pipeline=getattr(args, "pipeline", ""),
+        mask_pii=getattr(args, "mask_pii", False),
+        pdf=pdf,
+        progress=_progress,
     )
-    print(path)
+    return [html, html.with_suffix(".pdf")] if pdf else [html]
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report.render import PdfUnavailable
+
+    if args.list:
+        _print_templates()
+        return 0
+    if not args.period:
+        raise PeriodError("--period is required (e.g. --period 2026Q3 or --period last-month)")
+    try:
+        written = _render(args, name=args.name, period=args.period, lang=args.lang, pdf=args.pdf)
+    except PdfUnavailable as exc:
+        print(exc.html_path)
+        raise
+    for path in written:
+        print(path)
     return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from .browser import INSTALL_HINT
     from .importing import import_files
-    from .report.render import render_report
+    from .report.pdf import pdf_available
     from .sample import generate
 
     sample_dir = config.SAMPLE_DIR
@@ -473,9 +552,18 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     period = quarter(end.year, end.month)
-    print(f"rendering the {period.label} quarterly review", file=sys.stderr)
-    path = render_report(period=period.label, db=db, out_dir=args.out, lang=args.lang)
-    print(path)
+    pdf = not args.no_pdf and pdf_available()
+    if not args.no_pdf and not pdf:
+        print(
+            f"crm-review: no Chromium, so no PDF; {INSTALL_HINT}, then: crm-review report "
+            f"--period {period.label} --db {db} --pdf",
+            file=sys.stderr,
+        )
+    args.db = db
+    for lang in args.lang or ("en", "zh"):
+        print(f"rendering the {period.label} quarterly review ({lang})", file=sys.stderr)
+        for path in _render(args, name="quarterly_review", period=period.label, lang=lang, pdf=pdf):
+            print(path)
     return 0
 
 
@@ -515,6 +603,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .importing import ImportFileError
     from .importing.textfiles import EncodingError
     from .metrics import MetricError
+    from .scope import ScopeError
     from .warehouse import WarehouseError
 
     parser = build_parser()
@@ -526,6 +615,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         WarehouseError,
         MetricError,
         config.SettingsError,
+        ScopeError,
     )
     try:
         from .report.render import ReportError
