@@ -41,11 +41,18 @@ def test_progress_lines_are_read_from_the_kernels_stderr_as_they_come_in_any_chu
 def test_a_team_month_renders_with_its_audit_notebook_and_section_progress(teams_db, tmp_path, capsys):
     out = tmp_path / "reports"
     argv = ["report", "--period", "2026-08", "--team", "A", "--db", str(teams_db), "--out", str(out)]
-    assert main(argv) == 0
+    mode = teams_db.stat().st_mode
+    teams_db.chmod(0o600)  # an owner-only warehouse makes owner-only reports, whatever the umask
+    try:
+        assert main(argv) == 0
+    finally:
+        teams_db.chmod(mode)
     stem = "monthly_review_2026-08_team-a_en"  # a month: the monthly review by default
     captured = capsys.readouterr()
     assert captured.out.splitlines() == [str(out / f"{stem}.html")]
     assert sorted(p.name for p in out.iterdir()) == ["audit", f"{stem}.html"]
+    assert (out / f"{stem}.html").stat().st_mode & 0o777 == 0o600
+    assert (out / "audit" / f"{stem}.ipynb").stat().st_mode & 0o777 == 0o600
 
     # progress on stderr: the review, then every section in order, each with its time
     timed = re.findall(r"^crm-review:   (\w+) +(\d+\.\d) s$", captured.err, re.M)

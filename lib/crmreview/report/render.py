@@ -461,12 +461,12 @@ def render_report(
                 f"the {name} HTML would load from the network ({len(leaks)} reference(s), "
                 f"first: {leaks[0]!r}); not written"
             )
-        _write_atomic(ipynb_path, executed.read_bytes())
-        _write_atomic(html_path, html.encode("utf-8"))
+        _write_atomic(ipynb_path, executed.read_bytes(), like=db_file)
+        _write_atomic(html_path, html.encode("utf-8"), like=db_file)
     failed_path.unlink(missing_ok=True)
     say(f"wrote {html_path} ({html_path.stat().st_size / 1e6:.1f} MB) and {ipynb_path.relative_to(out)}")
     if pdf:
-        _write_pdf(html_path, pdf_path, title=title, detail=_page_detail(this, lang), say=say)
+        _write_pdf(html_path, pdf_path, title=title, detail=_page_detail(this, lang), say=say, like=db_file)
     return html_path
 
 
@@ -474,7 +474,9 @@ def _page_detail(period: Period, lang: str) -> str:
     return t("chart.subtitle_single", lang, period=period.label, as_of=period.as_of.isoformat())
 
 
-def _write_pdf(html_path: Path, pdf_path: Path, *, title: str, detail: str, say: Callable[[str], None]) -> None:
+def _write_pdf(
+    html_path: Path, pdf_path: Path, *, title: str, detail: str, say: Callable[[str], None], like: Path
+) -> None:
     from ..browser import BrowserUnavailable
     from .pdf import print_pdf
 
@@ -486,7 +488,7 @@ def _write_pdf(html_path: Path, pdf_path: Path, *, title: str, detail: str, say:
             f"no PDF: {exc}; then run the command again with --pdf. The HTML report is written: {html_path}",
             html_path,
         ) from None
-    _write_atomic(pdf_path, data)
+    _write_atomic(pdf_path, data, like=like)
     say(f"wrote {pdf_path} ({len(data) / 1e6:.1f} MB) in {time.monotonic() - started:.1f} s")
 
 
