@@ -215,9 +215,9 @@ def _keys(frame: pd.DataFrame, by: str) -> pd.Series:
     return frame[column].astype(object).where(frame[column].notna(), "")
 
 
-def _won(con: duckdb.DuckDBPyConnection, period: Period, as_of: date, by: str, settings: Settings) -> pd.DataFrame:
+def _won(con: duckdb.DuckDBPyConnection, period: Period, as_of: date, by: str) -> pd.DataFrame:
     params = {"period_start": period.start, "period_end": period.end, "as_of": as_of, "by": by}
-    return queries.run(con, "metrics/forecast/won", {**params, **common.tier_params(settings)})
+    return queries.run(con, "metrics/forecast/won", params)
 
 
 def _point(
@@ -227,9 +227,12 @@ def _point(
     settings: Settings,
     per_pipeline: bool,
     by: str,
+    *,
+    with_model: bool = True,
 ) -> dict[str, Any]:
     """The forecast of ``period`` seen from the end of ``as_of``: per-deal frame, won so far,
-    the model, and the totals (whole and per group of ``by``)."""
+    the model (``with_model``: the table of conversion per stage too), and the totals (whole
+    and per group of ``by``)."""
     start, end = history_window(period, settings.forecast_history_periods)
     model_params = {"history_start": start, "history_end": end, "stages": list(settings.stages)}
     model_params["per_pipeline"] = per_pipeline
@@ -238,10 +241,13 @@ def _point(
         "metrics/forecast/open_deals",
         {**model_params, "as_of": as_of, "period_start": period.start, "period_end": period.end},
     )
-    model = queries.run(con, "metrics/forecast/stage_model", model_params)
-    won = _won(con, period, as_of, by, settings)
+    model = queries.run(con, "metrics/forecast/stage_model", model_params) if with_model else None
+    won = _won(con, period, as_of, by)
     days_left = max((period.end - as_of).days, 0)
-    closed_deals = int(model.loc[model["stage_rank"] == 1, "count_reached"].sum()) if len(model) else 0
+    if model is not None:
+        closed_deals = int(model.loc[model["stage_rank"] == 1, "count_reached"].sum()) if len(model) else 0
+    else:
+        closed_deals = int(deals["count_history_deals"].iloc[0]) if len(deals) else 0
     needs_model = days_left > 0 and len(deals) > 0
     amounts = deals["amount_used"].astype(float).to_numpy()
     p = deals["probability"].astype(float).to_numpy()
@@ -411,10 +417,10 @@ def _backtest(
     for past in reversed(chain[1:]):
         if loaded_through is None or past.end > loaded_through:
             continue
-        actual = round(float(_won(con, past, past.end, "all", settings)["won_amount"].iloc[0]), 2)
+        actual = round(float(_won(con, past, past.end, "all")["won_amount"].iloc[0]), 2)
         for thirds in BACKTEST_POINTS:
             as_of = point_as_of(past, thirds)
-            seen = _point(con, past, as_of, settings, per_pipeline, "all")
+            seen = _point(con, past, as_of, settings, per_pipeline, "all", with_model=False)
             totals = seen["totals"]["all"]
             if totals["expected_won"] is None or (not actual and not totals["expected_won"]):
                 continue
@@ -506,7 +512,7 @@ def forecast(
         "backtest": _backtest(con, period, settings, per_pipeline, loaded_through),
     }
     if by is not None:
-        grouped = _point(con, period, as_of, settings, per_pipeline, group_by)
+        grouped = _point(con, period, as_of, settings, per_pipeline, group_by, with_model=False)
         group_targets = _targets(con, period, group_by)
         keys = _keys(deals, group_by)
         names = sorted(set(grouped["totals"]) | set(group_targets))

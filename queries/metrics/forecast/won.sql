@@ -2,8 +2,8 @@
 --
 -- grain: one row per group with a won deal in the window (values of $by, '' when a deal has
 --   none); with $by = 'all' exactly one row, 'all'.
--- params: $period_start, $period_end, $as_of (date); $by: all | rep | team;
---   $tier_a_share, $tier_b_share, $value_window_months: the tier settings deal_groups takes.
+-- params: $period_start, $period_end, $as_of (date); $by: all | rep | team (the deal's
+--   owner rep, that rep's team).
 -- definitions: won deals with closed_at's date between $period_start and the earlier of
 --   $period_end and $as_of (a deal closed after the as-of date is open as of it), whatever
 --   their created_at.
@@ -21,15 +21,22 @@ params as (
         $by::varchar as group_by,
 ),
 
-deal_groups as (
-    select * from deal_groups($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months, null)
-),
+reps as (select * from reps),
 
 won as (
-    select deal_groups.group_key, deals.amount,
+    select
+        coalesce(
+            case params.group_by
+                when 'all' then 'all'
+                when 'rep' then deals.owner_rep_id
+                when 'team' then reps.team
+            end,
+            ''
+        ) as group_key,
+        deals.amount,
     from deals
     cross join params
-    inner join deal_groups on deals.deal_id = deal_groups.deal_id
+    left join reps on deals.owner_rep_id = reps.rep_id
     where deals.outcome = 'won' and deals.closed_at::date between params.period_start and params.window_end
 ),
 
