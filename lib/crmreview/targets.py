@@ -317,9 +317,9 @@ def write_customers_csv(split: Split, path: str | os.PathLike) -> Path:
             writer.writerow(
                 [
                     row.rep_id,
-                    row.customer_id or "",
+                    row.customer_id if isinstance(row.customer_id, str) else "",
                     row.name if isinstance(row.name, str) else "",
-                    row.tier or "",
+                    row.tier if isinstance(row.tier, str) else "",
                     "" if pd.isna(row.value) else f"{row.value:.2f}",
                     split.period.start.isoformat(),
                     split.period.end.isoformat(),
