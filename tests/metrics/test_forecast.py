@@ -38,6 +38,7 @@ def test_the_forecast_adds_won_to_date_and_probability_times_amount_of_the_open_
     assert result["won_to_date"] == 700 and result["won_deals_to_date"] == 1
     assert result["open_deals"] == 5 and result["open_pipeline"] == 1000 + 600 + 2000 + 200 + 999
     assert result["expected_from_pipeline"] == pytest.approx(250 + 400 + 50)
+    assert result["expected_from_new_deals"] == 0  # no deal was won within 20 days of its creation
     assert result["expected_won"] == pytest.approx(1400)
     # outcomes of O1 (0.25 x 1000), O2 (2/3 x 600), O4 (0.25 x 200): P(0) = 0.1875 >= 0.1;
     # P(<= 1200) = 0.8333 < 0.9 <= P(<= 1600) = 0.9583
@@ -120,14 +121,16 @@ def test_without_deals_closed_before_the_period_there_is_no_forecast(hand):
 def test_the_backtest_forecasts_at_a_third_and_two_thirds_of_past_periods(hand):
     backtest = _forecast(hand, as_of=date(2026, 9, 10), settings=DEFAULT_SETTINGS)["backtest"]
     # 2026Q2 only: Q1 has no history before it, 2025Q3/Q4 nothing won or open.
-    # 04-30: H4 in proposal 19 days, H1 and H2 closed won after more -> p 1, 200, actual 200
+    # 04-30: H4 in proposal 19 days, H1 and H2 closed won after more -> p 1, 200; deals still
+    #   to be created: H1 (100, won in 30 days) fits 31 of the 61 days left, over the 304 days
+    #   of the window it is counted in -> 3100 / 304; actual 200
     # 05-31: won 200 (H4); O3 in lead 30 days, only H2 (won at 50) was open longer -> p 1, 2000
     assert [(r["period"], r["point"], r["as_of"], r["expected_won"], r["actual"]) for r in backtest["rows"]] == [
-        ("2026Q2", "1/3", "2026-04-30", 200, 200),
+        ("2026Q2", "1/3", "2026-04-30", round(200 + 3100 / 304, 2), 200),
         ("2026Q2", "2/3", "2026-05-31", 2200, 200),
     ]
-    assert backtest["mape"] == pytest.approx((0 + 10) / 2)
-    assert backtest["within_range"] == 0.5
+    assert backtest["mape"] == pytest.approx((3100 / 304 / 200 + 10) / 2, abs=1e-4)
+    assert backtest["within_range"] == 0
     # run rate: nothing won by 04-30 (error 1), 200 in 61 of 91 days by 05-31
     assert backtest["mape_run_rate"] == pytest.approx((1 + abs(200 * 91 / 61 - 200) / 200) / 2, abs=1e-4)
 

@@ -3,7 +3,7 @@ still bring, the range around that, the gap to target, and how well this forecas
 
 The SQL, one question per file in ``queries/metrics/forecast/``: ``open_deals.sql`` (each deal
 open at the as-of date with its probability of closing won in the period), ``stage_model.sql``
-(the conversion and days to close per stage the probabilities come from), ``won.sql`` (won
+(the conversion and days to close per stage the probabilities come from), ``new_deals.sql`` (what deals not created yet should still win), ``won.sql`` (won
 so far, per group), ``targets.sql`` (the period's target, per group) and ``run_rate.sql``.
 The stages a deal reached and when are ``deal_stages_reached`` (``queries/macros/forecast.sql``).
 
@@ -12,10 +12,14 @@ of the period's kind before it are the history. A deal open at the as-of date si
 furthest stage, entered ``a`` days earlier; of the history deals that reached that stage and
 were still open ``a`` days after entering it, the share won within the days left in the period
 is its probability (per pipeline when the pipelines' stage lists differ, as the funnel's).
-Expected won = won to date + Σ probability × amount. The low and high ends are the 10th and
-90th percentiles of won to date + Σ amount × (1 if the deal is won), each deal won
-independently with its probability: computed by a seeded simulation
-(:data:`SIMULATIONS` draws, seed :data:`SEED`), so the same data give the same range.
+Deals not created yet count too (``new_deals.sql``): each deal won in the history window
+counts once for every day after the as-of date on which it could have been created and still
+been won within the period, per day of the window. Expected won = won to date + Σ
+probability × amount + the deals not created yet. The low and high ends are the 10th and 90th
+percentiles of won to date + Σ amount × (1 if the deal is won) + the deals not created yet
+(at their expected amount), each open deal won independently with its probability: computed
+by a seeded simulation (:data:`SIMULATIONS` draws, seed :data:`SEED`), so the same data give
+the same range.
 
 The back-test repeats the forecast at a third and two thirds of each of the
 ``settings.backtest_periods`` complete periods before this one and compares it with what those
@@ -227,12 +231,9 @@ def _point(
     settings: Settings,
     per_pipeline: bool,
     by: str,
-    *,
-    with_model: bool = True,
 ) -> dict[str, Any]:
     """The forecast of ``period`` seen from the end of ``as_of``: per-deal frame, won so far,
-    the model (``with_model``: the table of conversion per stage too), and the totals (whole
-    and per group of ``by``)."""
+    the model, and the totals (whole and per group of ``by``)."""
     start, end = history_window(period, settings.forecast_history_periods)
     model_params = {"history_start": start, "history_end": end, "stages": list(settings.stages)}
     model_params["per_pipeline"] = per_pipeline
@@ -241,21 +242,24 @@ def _point(
         "metrics/forecast/open_deals",
         {**model_params, "as_of": as_of, "period_start": period.start, "period_end": period.end},
     )
-    model = queries.run(con, "metrics/forecast/stage_model", model_params) if with_model else None
+    model = queries.run(con, "metrics/forecast/stage_model", model_params)
     won = _won(con, period, as_of, by)
+    new = queries.run(
+        con,
+        "metrics/forecast/new_deals",
+        {"as_of": as_of, "period_start": period.start, "period_end": period.end, "history_start": start,
+         "history_end": end, "by": by},
+    ).set_index("group_key")  # fmt: skip
     days_left = max((period.end - as_of).days, 0)
-    if model is not None:
-        closed_deals = int(model.loc[model["stage_rank"] == 1, "count_reached"].sum()) if len(model) else 0
-    else:
-        closed_deals = int(deals["count_history_deals"].iloc[0]) if len(deals) else 0
-    needs_model = days_left > 0 and len(deals) > 0
+    closed_deals = int(model.loc[model["stage_rank"] == 1, "count_reached"].sum()) if len(model) else 0
+    needs_model = days_left > 0
     amounts = deals["amount_used"].astype(float).to_numpy()
     p = deals["probability"].astype(float).to_numpy()
     unknown_amount = bool(np.isnan(amounts[p > 0]).any())
     computable = (not needs_model or closed_deals > 0) and not unknown_amount
     keys = _keys(deals, by)
     won_keys = won.set_index("group_key")
-    names = sorted(set(keys) | set(won_keys.index)) if by != "all" else ["all"]
+    names = sorted(set(keys) | set(won_keys.index) | set(new.index)) if by != "all" else ["all"]
     code_of = {name: i for i, name in enumerate(names)}
     ranges = None
     if computable and len(deals):
@@ -268,20 +272,26 @@ def _point(
         won_amount = float(won_keys.loc[name, "won_amount"]) if name in won_keys.index else 0.0
         won_count = int(won_keys.loc[name, "count_won_deals"]) if name in won_keys.index else 0
         expected_pipeline = float(mine["expected_amount"].fillna(0).sum()) if computable else None
+        expected_new = number(new.loc[name, "expected_amount"]) if name in new.index else 0.0
+        if expected_new is None or expected_pipeline is None:
+            expected_pipeline = expected_new = None
         totals[name] = {
             "won_to_date": round(won_amount, 2),
             "won_deals_to_date": won_count,
             "open_deals": len(mine),
             "open_pipeline": round(float(mine["amount_used"].fillna(0).sum()), 2),
             "expected_from_pipeline": None if expected_pipeline is None else round(expected_pipeline, 2),
-            "expected_won": None if expected_pipeline is None else round(won_amount + expected_pipeline, 2),
+            "expected_from_new_deals": None if expected_new is None else round(expected_new, 2),
+            "expected_won": None
+            if expected_pipeline is None
+            else round(won_amount + expected_pipeline + expected_new, 2),
             "low": None,
             "high": None,
         }
-        if computable:
+        if expected_pipeline is not None:
             low, high = (0.0, 0.0) if ranges is None else (ranges[0, code_of[name]], ranges[1, code_of[name]])
-            totals[name]["low"] = round(won_amount + float(low), 2)
-            totals[name]["high"] = round(won_amount + float(high), 2)
+            totals[name]["low"] = round(won_amount + expected_new + float(low), 2)
+            totals[name]["high"] = round(won_amount + expected_new + float(high), 2)
     return {
         "as_of": as_of,
         "days_left": days_left,
@@ -420,7 +430,7 @@ def _backtest(
         actual = round(float(_won(con, past, past.end, "all")["won_amount"].iloc[0]), 2)
         for thirds in BACKTEST_POINTS:
             as_of = point_as_of(past, thirds)
-            seen = _point(con, past, as_of, settings, per_pipeline, "all", with_model=False)
+            seen = _point(con, past, as_of, settings, per_pipeline, "all")
             totals = seen["totals"]["all"]
             if totals["expected_won"] is None or (not actual and not totals["expected_won"]):
                 continue
@@ -472,7 +482,8 @@ def forecast(
     ``won_to_date`` and ``won_deals_to_date``; ``open_deals``, ``open_pipeline`` (their
     amounts, an amount-less deal at its pipeline's mean won amount) and ``stages`` (the open
     pipeline by stage); ``expected_from_pipeline`` (Σ probability × amount);
-    ``expected_won`` = won_to_date + expected_from_pipeline; ``low``/``high`` (see the module
+    ``expected_from_new_deals`` (deals not created yet); ``expected_won`` = won_to_date +
+    expected_from_pipeline + expected_from_new_deals; ``low``/``high`` (see the module
     docstring: ``range_method``); ``target``, ``gap`` (target − expected_won), ``remaining``
     (target − won_to_date), ``coverage`` (open_pipeline / remaining), ``expected_attainment``;
     ``run_rate``; ``deals`` (the :data:`DEALS_LISTED` open deals with the largest
@@ -512,7 +523,7 @@ def forecast(
         "backtest": _backtest(con, period, settings, per_pipeline, loaded_through),
     }
     if by is not None:
-        grouped = _point(con, period, as_of, settings, per_pipeline, group_by, with_model=False)
+        grouped = _point(con, period, as_of, settings, per_pipeline, group_by)
         group_targets = _targets(con, period, group_by)
         keys = _keys(deals, group_by)
         names = sorted(set(grouped["totals"]) | set(group_targets))

@@ -18,8 +18,7 @@
 --   count_won_in_period = those of them won, days_to_close in
 --     (days_in_stage + gap_days, days_in_stage + days_left];
 --   probability = count_won_in_period / count_comparable, 0 without a comparable deal
---     (has_basis false: no deal this long in the stage closed in the window);
---   count_history_deals = the model deals (of every pipeline), the same on every row.
+--     (has_basis false: no deal this long in the stage closed in the window).
 --   amount_used = amount when above 0, else the mean amount above 0 of the deals of its
 --     pipeline won in the history window (of all pipelines when its own has none);
 --     is_amount_imputed tells which. expected_amount = probability * amount_used.
@@ -62,7 +61,6 @@ open_deals as (
 
 model_deals as (
     select
-        reached.deal_id,
         reached.stage_rank,
         deals.outcome,
         case when params.per_pipeline then coalesce(deals.pipeline, '') else '' end as model_pipeline,
@@ -79,10 +77,6 @@ model_counts as (
     select model_pipeline, stage_rank, outcome, days_to_close, count(*) as count_deals,
     from model_deals
     group by all
-),
-
-history_size as (
-    select count(distinct deal_id) as count_history_deals, from model_deals
 ),
 
 won_in_history as (
@@ -156,7 +150,6 @@ final as (
         estimates.count_comparable,
         estimates.count_won_in_period,
         estimates.count_comparable > 0 as has_basis,
-        history_size.count_history_deals,
         coalesce(open_with_keys.amount <= 0, true) as is_amount_imputed,
         coalesce(estimates.count_won_in_period / nullif(estimates.count_comparable, 0), 0)::double as probability,
         case
@@ -166,7 +159,6 @@ final as (
     from open_with_keys
     inner join estimates on open_with_keys.deal_id = estimates.deal_id
     cross join every_pipeline
-    cross join history_size
     left join won_amounts as own_pipeline on open_with_keys.pipeline = own_pipeline.pipeline
 )
 
