@@ -3,8 +3,9 @@ still bring, the range around that, the gap to target, and how well this forecas
 
 The SQL, one question per file in ``queries/metrics/forecast/``: ``open_deals.sql`` (each deal
 open at the as-of date with its probability of closing won in the period), ``stage_model.sql``
-(the conversion and days to close per stage the probabilities come from), ``new_deals.sql`` (what deals not created yet should still win), ``won.sql`` (won
-so far, per group), ``targets.sql`` (the period's target, per group) and ``run_rate.sql``.
+(the conversion and days to close per stage the probabilities come from), ``new_deals.sql``
+(what deals not created yet should still win), ``won.sql`` (won so far, per group),
+``targets.sql`` (the period's target, per group) and ``run_rate.sql``.
 The stages a deal reached and when are ``deal_stages_reached`` (``queries/macros/forecast.sql``).
 
 The model. The deals closed (won or lost) in the ``settings.forecast_history_periods`` periods
