@@ -607,7 +607,7 @@ def summary(result: dict[str, Any]) -> list[str]:
         f"({result['days_left']} days left); open pipeline by stage:"
     ]
     lines.append(
-        f"won to date {_money_text(result['won_to_date'])} ({result['won_deals_to_date'] or 0} deals); "
+        f"won to date {_money_text(result['won_to_date'])} ({fmt(result['won_deals_to_date'], ',.0f')} deals); "
         f"expected won {_money_text(result['expected_won'])} "
         f"(range {_money_text(result['low'])} .. {_money_text(result['high'])}, "
         f"{int(QUANTILES[0] * 100)}th-{int(QUANTILES[1] * 100)}th percentile, {result['range_method']}); "
