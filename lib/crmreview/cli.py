@@ -339,7 +339,7 @@ def _add_targets(sub) -> None:
             "Split a target amount among the reps of a team (or of the whole warehouse): by their share of "
             "the won revenue of the previous periods (history; the target_history_periods setting), of the "
             "pipeline open at the period's start (pipeline), or equally. A rep with nothing to go by gets "
-            "the median share of the others, or --new-rep-share. Amounts are rounded to a unit (the "
+            "the team's median share, or --new-rep-share. Amounts are rounded to a unit (the "
             "target_rounding setting, or --unit) and sum exactly to the amount. The rep targets are "
             "imported into the warehouse's targets (the file is kept in targets/ beside the warehouse), or "
             "written to --out to edit and import later; --customers also writes each rep's target spread "
@@ -361,7 +361,7 @@ def _add_targets(sub) -> None:
         type=_share,
         default=None,
         metavar="SHARE",
-        help="the share of a rep without history or pipeline (default: the median share of the others)",
+        help="the share of a rep without history or pipeline (default: the team's median share)",
     )
     split.add_argument(
         "--unit", default=None, metavar="AMOUNT", help="round to this unit (default: the target_rounding setting)"

@@ -8,9 +8,9 @@ or all), by a method:
 - ``pipeline``: each rep's share of the deals open the day before the period starts;
 - ``equal``: the same for every rep.
 
-A rep with nothing to go by (no revenue won, no open deal) gets the median share of the reps
-who have (or the share given as ``new_rep_share``); the others split what is left in proportion
-to their basis. Amounts are rounded to a unit (``settings.target_rounding``) by the largest
+A rep with nothing to go by (no revenue won, no open deal) counts with the median basis of the
+reps who have one, which gives it the team's median share; or it gets exactly the share given as
+``new_rep_share`` and the others split what is left in proportion to their basis. Amounts are rounded to a unit (``settings.target_rounding``) by the largest
 remainder, so that they sum exactly to the team amount (:func:`largest_remainder`).
 
 **Customers.** Each rep's target is spread over the customers the rep owns by ABC tier at the day
@@ -148,7 +148,9 @@ def largest_remainder(total: Decimal, weights: Sequence[float], unit: Decimal) -
 
 
 def _shares(frame: pd.DataFrame, method: str, new_rep_share: float | None, where: str) -> pd.Series:
-    """Each rep's share of the target (sums to 1)."""
+    """Each rep's share of the target (sums to 1). A rep without a basis counts with the median
+    basis of the others (adding values at the median keeps it: the rep gets the team's median
+    share), or gets exactly ``new_rep_share`` while the others share the rest."""
     if method == "equal":
         return pd.Series(1 / len(frame), index=frame.index)
     basis = frame["basis"]
@@ -158,16 +160,17 @@ def _shares(frame: pd.DataFrame, method: str, new_rep_share: float | None, where
             f"no rep of {where} has any {'won revenue' if method == 'history' else 'open pipeline'} to split by; "
             "use --method equal"
         )
-    raw = basis[known] / basis[known].sum()
-    share_new = new_rep_share if new_rep_share is not None else statistics.median(raw.tolist())
+    if new_rep_share is None:
+        filled = basis.where(known, statistics.median(basis[known].tolist()))
+        return filled / filled.sum()
     new = int((~known).sum())
-    if new and new * share_new >= 1:
+    if new * new_rep_share >= 1:
         raise TargetSplitError(
-            f"{new} reps without a basis at a share of {share_new:.4f} each leave nothing for the others; "
+            f"{new} reps without a basis at a share of {new_rep_share} each leave nothing for the others; "
             "give a smaller --new-rep-share"
         )
-    shares = pd.Series(float(share_new), index=frame.index)
-    shares[known] = raw * (1 - new * share_new)
+    shares = pd.Series(float(new_rep_share), index=frame.index)
+    shares[known] = basis[known] / basis[known].sum() * (1 - new * new_rep_share)
     return shares
 
 

@@ -111,3 +111,30 @@ def test_a_shop_without_deals_gets_a_notice_instead_of_the_section(tmp_path):
     import_files([tmp_path / "orders.csv"], db)
     (notice,) = quarterly_review(str(db), period="2026Q3").section("forecast")
     assert "Will we make it?: not shown, because the imported data hold no deals" in _text(notice)
+
+
+@pytest.mark.slow
+def test_the_quarterly_review_renders_with_the_forecast_cell_added(case_db, tmp_path, monkeypatch):
+    import nbformat
+
+    from crmreview import config
+    from crmreview.report.render import render_report
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nb = nbformat.read(config.NOTEBOOKS_DIR / "quarterly_review.ipynb", as_version=4)
+    if not any('review.section("forecast")' in "".join(cell.source) for cell in nb.cells):
+        after = next(i for i, cell in enumerate(nb.cells) if 'review.section("kpis")' in "".join(cell.source))
+        nb.cells.insert(after + 1, nbformat.v4.new_code_cell('display(*review.section("forecast"))'))
+    nbformat.write(nb, notebooks / "quarterly_review.ipynb")
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
+    for lang, words in (
+        ("en", ("Will we make it?", "Expected by the end of 2026Q3: 1,400", "Forecast per rep")),
+        ("zh", ("能完成目标吗？", "预计到 2026Q3 末赢单 1,400", "各销售预测")),
+    ):
+        html_path = render_report(
+            period="2026Q3", as_of="2026-09-10", db=case_db, out_dir=tmp_path / "out", lang=lang, timeout=300
+        )
+        text = _text(html_path.read_text(encoding="utf-8"))
+        for word in words:
+            assert word in text, (lang, word)
