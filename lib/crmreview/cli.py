@@ -360,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_db(check)
     _add_config(check)
+    _add_targets(sub)
 
     upgrade = sub.add_parser(
         "upgrade",
@@ -369,6 +370,120 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_db(upgrade)
     return parser
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share (expected a fraction such as 0.05)") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a share between 0 and 1 (e.g. 0.05 for 5 %)")
+    return value
+
+
+def _add_targets(sub) -> None:
+    from .targets import METHODS
+
+    targets = sub.add_parser(
+        "targets",
+        formatter_class=_Formatter,
+        help="make targets: split a team target to reps and customers (业绩目标拆解)",
+        description="Make targets from the warehouse's history.",
+    )
+    actions = targets.add_subparsers(dest="targets_command", required=True, metavar="ACTION")
+    split = actions.add_parser(
+        "split",
+        formatter_class=_Formatter,
+        help="split a team's target among its reps (and their customers)",
+        description=(
+            "Split a target amount among the reps of a team (or of the whole warehouse): by their share of "
+            "the won revenue of the previous periods (history; the target_history_periods setting), of the "
+            "pipeline open at the period's start (pipeline), or equally. A rep with nothing to go by gets "
+            "the team's median share, or --new-rep-share. Amounts are rounded to a unit (the "
+            "target_rounding setting, or --unit) and sum exactly to the amount. The rep targets are "
+            "imported into the warehouse's targets (the file is kept in targets/ beside the warehouse), or "
+            "written to --out to edit and import later; --customers also writes each rep's target spread "
+            "over the customers the rep owns by tier (the target_tier_weights setting: A 1, B 0.5, C 0)."
+        ),
+        epilog=(
+            "examples:\n"
+            "  crm-review targets split --period 2026Q4 --amount 1000000 --team 华东一组\n"
+            "  crm-review targets split --period 2026Q4 --amount 100万 --method equal --out q4_targets.csv\n"
+            "  crm-review targets split --period 2026Q4 --amount 5000000 --customers q4_customers.csv"
+        ),
+    )
+    _add_period(split)
+    split.add_argument("--amount", required=True, help="the team target, e.g. 1000000, 1,000,000 or 100万")
+    split.add_argument("--team", default=None, help="split among this team's reps (default: every rep)")
+    split.add_argument("--method", choices=METHODS, default="history", help="what the shares follow")
+    split.add_argument(
+        "--new-rep-share",
+        type=_share,
+        default=None,
+        metavar="SHARE",
+        help="the share of a rep without history or pipeline (default: the team's median share)",
+    )
+    split.add_argument(
+        "--unit", default=None, metavar="AMOUNT", help="round to this unit (default: the target_rounding setting)"
+    )
+    split.add_argument(
+        "--customers",
+        type=Path,
+        default=None,
+        metavar="FILE.csv",
+        help="also write each rep's target spread over the customers the rep owns, by tier",
+    )
+    split.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="FILE.csv",
+        help="write the rep targets to this CSV (the canonical targets layout) instead of importing them",
+    )
+    _add_db(split)
+    _add_config(split)
+
+
+def _cmd_targets(args: argparse.Namespace) -> int:
+    from .targets import import_split, split_lines, split_target, write_customers_csv, write_targets_csv
+    from .warehouse import connect_read
+
+    if args.compare:
+        raise metric_registry.MetricError("targets split takes no --compare")
+    period = parse_period(args.period, as_of=args.as_of)
+    settings = config.load_settings(args.config)
+    with connect_read(args.db) as con:
+        split = split_target(
+            con,
+            period,
+            args.amount,
+            team=args.team,
+            method=args.method,
+            new_rep_share=args.new_rep_share,
+            customers=args.customers is not None,
+            unit=args.unit,
+            settings=settings,
+        )
+    for line in split_lines(split):
+        print(line)
+    if args.out is not None:
+        print(f"wrote {write_targets_csv(split, args.out)} (import it with crm-review import)")
+    else:
+        path, result = import_split(split, args.db, settings=settings)
+        print(f"imported {path} into the targets ({result.status}, import {result.import_id})")
+    if args.customers is not None:
+        allocated = split.customers[split.customers["customer_id"].notna()]
+        print(
+            f"wrote {write_customers_csv(split, args.customers)}: {len(allocated):,} customers"
+            + "".join(
+                f"; {rep} keeps {amount:,.2f} unallocated (no customer of a weighted tier)"
+                for rep, amount in split.customers.loc[
+                    split.customers["customer_id"].isna(), ["rep_id", "target_amount"]
+                ].itertuples(index=False)
+            )
+        )
+    return 0
 
 
 def _print_table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
@@ -594,6 +709,7 @@ _COMMANDS = {
     "import": _cmd_import,
     "metrics": _cmd_metrics,
     "report": _cmd_report,
+    "targets": _cmd_targets,
     "upgrade": _cmd_upgrade,
     "check": _cmd_check,
 }
@@ -604,6 +720,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .importing.textfiles import EncodingError
     from .metrics import MetricError
     from .scope import ScopeError
+    from .targets import TargetSplitError
     from .warehouse import WarehouseError
 
     parser = build_parser()
@@ -616,6 +733,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         MetricError,
         config.SettingsError,
         ScopeError,
+        TargetSplitError,
     )
     try:
         from .report.render import ReportError

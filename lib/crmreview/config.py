@@ -132,6 +132,17 @@ class Settings:
     max_cell_chars: int = 1_000_000
     xlsx_max_cells: int = 50_000_000
     xlsx_max_bytes: int = 1024 * 1024 * 1024
+    # -- forecast (metrics forecast): deals closed in the previous forecast_history_periods
+    #    periods of the period's kind give each stage's conversion and time to close; the
+    #    back-test forecasts each of the backtest_periods periods before at 1/3 and 2/3
+    forecast_history_periods: int = 4
+    backtest_periods: int = 4
+    # -- target split (targets split): won revenue of the previous target_history_periods
+    #    periods; amounts rounded to target_rounding (and summing exactly); a customer's
+    #    share of its rep's target by tier
+    target_history_periods: int = 4
+    target_rounding: float = 1000
+    target_tier_weights: dict[str, float] = field(default_factory=lambda: {"A": 1.0, "B": 0.5, "C": 0.0})
 
     def __post_init__(self) -> None:
         if len(self.stages) < 2:
@@ -154,6 +165,16 @@ class Settings:
         if not _is_int(self.pool_days) or self.pool_days <= 0:
             raise ValueError(f"settings.pool_days must be a whole number of days > 0, got {self.pool_days!r}")
         check_scorecard(self.scorecard)
+        for name in ("forecast_history_periods", "backtest_periods", "target_history_periods"):
+            if not _is_int(getattr(self, name)) or getattr(self, name) < 1:
+                raise ValueError(f"settings.{name} must be a whole number of periods >= 1, got {getattr(self, name)!r}")
+        if not _is_number(self.target_rounding) or not self.target_rounding > 0:
+            raise ValueError(f"settings.target_rounding must be an amount > 0, got {self.target_rounding!r}")
+        weights = self.target_tier_weights
+        if sorted(weights) != ["A", "B", "C"] or not all(_is_number(v) and v >= 0 for v in weights.values()):
+            raise ValueError(f"settings.target_tier_weights needs a number >= 0 for A, B and C, got {weights}")
+        if not any(weights.values()):
+            raise ValueError("settings.target_tier_weights gives every tier 0: no customer could carry a target")
 
     @property
     def won_stage(self) -> str:
@@ -339,6 +360,8 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         data["followup_cadence_days"] = {**DEFAULT_SETTINGS.followup_cadence_days, **data["followup_cadence_days"]}
     if "scorecard" in data:
         data["scorecard"] = {**DEFAULT_SETTINGS.scorecard, **data["scorecard"]}
+    if "target_tier_weights" in data:
+        data["target_tier_weights"] = {**DEFAULT_SETTINGS.target_tier_weights, **data["target_tier_weights"]}
     try:
         return dataclasses.replace(DEFAULT_SETTINGS, **data)
     except ValueError as exc:

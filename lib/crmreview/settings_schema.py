@@ -15,7 +15,7 @@ from pydantic import Field, StrictFloat, StrictInt, StrictStr, field_validator
 
 from .yamlcheck import Lines, StrictModel, check
 
-__all__ = ["SettingsFile", "FollowupCadence", "Scorecard", "check_settings_file"]
+__all__ = ["SettingsFile", "FollowupCadence", "TierWeights", "Scorecard", "check_settings_file"]
 
 
 class FollowupCadence(StrictModel):
@@ -26,6 +26,16 @@ class FollowupCadence(StrictModel):
     A: StrictInt = Field(None, gt=0, description="days for tier A, e.g. 7")
     B: StrictInt = Field(None, gt=0, description="days for tier B, e.g. 14")
     C: StrictInt = Field(None, gt=0, description="days for tier C, e.g. 30")
+
+
+class TierWeights(StrictModel):
+    """A customer's weight in its rep's target, per tier; tiers left out keep their default."""
+
+    key_noun = "tier"
+
+    A: StrictFloat = Field(None, ge=0, description="a weight for tier A, e.g. 1")
+    B: StrictFloat = Field(None, ge=0, description="a weight for tier B, e.g. 0.5")
+    C: StrictFloat = Field(None, ge=0, description="a weight for tier C, e.g. 0 (upside only)")
 
 
 class Scorecard(StrictModel):
@@ -78,6 +88,11 @@ class SettingsFile(StrictModel):
     max_cell_chars: StrictInt = Field(None, gt=0, description="characters per value, e.g. 1000000")
     xlsx_max_cells: StrictInt = Field(None, gt=0, description="cells per XLSX sheet, e.g. 50000000")
     xlsx_max_bytes: StrictInt = Field(None, gt=0, description="unpacked bytes per XLSX file, e.g. 1073741824")
+    forecast_history_periods: StrictInt = Field(None, ge=1, description="a number of periods, e.g. 4")
+    backtest_periods: StrictInt = Field(None, ge=1, description="a number of periods, e.g. 4")
+    target_history_periods: StrictInt = Field(None, ge=1, description="a number of periods, e.g. 4")
+    target_rounding: StrictFloat = Field(None, gt=0, description="an amount, e.g. 1000 (or 0.01 for cents)")
+    target_tier_weights: TierWeights = Field(None, description="weights per tier, e.g. {A: 1, B: 0.5, C: 0}")
 
     @field_validator("stages")
     @classmethod

@@ -148,6 +148,10 @@ def test_every_warning_code_has_english_and_chinese_text():
         "small_sample": {"created": 3, "closed": 2, "period": "2026Q3", "minimum": 20},
         "model_degenerate": {"reason": "parameters at their bounds"},
         "stage_unused": {"stages": "proposal"},
+        "forecast_no_history": {"start": "2025-07-01", "end": "2026-06-30", "period": "2026Q3"},
+        "forecast_thin_history": {"closed": 5, "start": "2025-07-01", "end": "2026-06-30", "minimum": 20},
+        "forecast_no_comparable": {"deals": 3, "start": "2025-07-01", "end": "2026-06-30"},
+        "forecast_amounts_imputed": {"deals": 7},
     }
     assert set(params) == set(WARNING_CODES)
     for code, values in params.items():

@@ -1,6 +1,6 @@
 """Plotly charts for reports: aggregates in, a figure out; nothing here ever shows a figure.
 
-One module per metric (``funnel``, ``tiers``, ``followup``, ``retention``, ``churn``) on the shared furniture of ``base``. Every figure
+One module per metric (``funnel``, ``tiers``, ``followup``, ``retention``, ``churn``, ``forecast``) on the shared furniture of ``base``. Every figure
 says its period, its comparison and its data as-of date (``ChartContext.subtitle``), and is
 drawn from aggregates, so a report's size does not grow with the data.
 """
@@ -8,6 +8,7 @@ drawn from aggregates, so a report's size does not grow with the data.
 from .base import ChartContext
 from .churn import backtest_chart, lifecycle_composition_chart, recency_chart, risk_table_html, state_flow_sankey
 from .followup import attainment_chart, compliance_heatmap
+from .forecast import forecast_chart
 from .funnel import (
     conversion_heatmap,
     conversion_trend_chart,
@@ -32,6 +33,7 @@ __all__ = [
     "migration_chart",
     "compliance_heatmap",
     "attainment_chart",
+    "forecast_chart",
     "cohort_heatmap",
     "lifecycle_composition_chart",
     "state_flow_sankey",

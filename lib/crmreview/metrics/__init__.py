@@ -150,6 +150,13 @@ REGISTRY: dict[str, Metric] = {
             "follow-up compliance per tier cadence, pool candidates, ownership conflicts, workload",
         ),
         Metric(
+            "forecast",
+            "crmreview.metrics.forecast",
+            "forecast",
+            "will the period's number be made: won so far, expected won with a range, gap to target, back-test",
+            compares=False,
+        ),
+        Metric(
             "quality",
             "crmreview.metrics.quality",
             "quality",

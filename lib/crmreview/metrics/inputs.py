@@ -45,6 +45,10 @@ WARNING_CODES = {
     "small_sample": "too few deals or customers to read the numbers with confidence",
     "model_degenerate": "the purchase model did not fit the data; its numbers are not shown",
     "stage_unused": "a configured funnel stage is used by no deal, so the funnel does not show it",
+    "forecast_no_history": "no deal closed in the forecast's history window, so open deals have no probability",
+    "forecast_thin_history": "few deals closed in the forecast's history window; its probabilities rest on them",
+    "forecast_no_comparable": "open deals older in their stage than any deal that closed from it count as 0",
+    "forecast_amounts_imputed": "open deals without an amount count at their pipeline's mean won amount",
 }
 
 
