@@ -36,7 +36,7 @@ def test_demo_renders_the_sample_quarter_and_prints_the_report_path(tmp_path, mo
     assert result["cohort_deals"] > 1000
     assert f"Deals created {result['cohort_deals']:,} {previous['cohort_deals']:,}" in text
     assert (
-        f"Deals closed in 2026Q3: {result['deals_closed']:,}, of which {result['won']:,} won, "
+        f"Deals closed in 2026Q3 (whenever created): {result['deals_closed']:,}, of which {result['won']:,} won, "
         f"a win rate of {result['win_rate']:.0%}" in text
     )
     # the report notebook opened right after the demo runs as it is: with no warehouse of its

@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
+import plotly.io as pio
 
 from .. import queries, warehouse
 from ..charts import ChartContext
@@ -32,8 +33,12 @@ from .html import HtmlBlock, missing_notice
 
 __all__ = ["quarterly_review", "QuarterlyReview", "parse_as_of"]
 
+#: how the report's figures are displayed: a static document, so no plotly toolbar (its
+#: tooltips are English-only and it prints over the charts)
+FIGURE_CONFIG = {"displayModeBar": False, "displaylogo": False}
+
 #: sections built from the review alone, without reading the warehouse again
-_NO_WAREHOUSE = frozenset({"header", "funnel", "appendix"})
+_NO_WAREHOUSE = frozenset({"header", "funnel"})
 
 
 def parse_as_of(text: str | date | None) -> date | None:
@@ -98,10 +103,9 @@ class QuarterlyReview:
         """Title, period, comparison period, as-of date and how far the loaded data go."""
         return self.section("header")[0]
 
-    def kpi_table(self) -> HtmlBlock:
-        """Key numbers, this period vs the comparison, with the change."""
-        blocks = self.section("kpis")
-        return blocks[0] if blocks else HtmlBlock("")
+    def summary(self) -> list[Any]:
+        """The executive summary: key numbers with their change, and what changed most."""
+        return self.section("summary")
 
     def funnel_section(self) -> list[Any]:
         """The funnel section (``sections/funnel.py``)."""
@@ -130,6 +134,8 @@ def quarterly_review(
     read-only and closed before this returns.
     """
     check_lang(lang)
+    for renderer in ("notebook", "notebook_connected"):
+        pio.renderers[renderer].config = dict(FIGURE_CONFIG)
     if settings is None:
         settings = load_settings(config_path or None)
     this = parse_period(period, as_of=parse_as_of(as_of))

@@ -10,16 +10,18 @@ from typing import Any
 
 import duckdb
 
-from ... import queries
 from ...charts import conversion_heatmap, conversion_trend_chart, days_in_stage_chart
 from ...i18n import t
 from ...metrics.funnel import funnel, groups_frame, stages_frame, trend
-from ..html import HtmlBlock, esc, fmt_money, sentences, table
+from ..html import HtmlBlock, esc, fmt_money, owner_label, section_heading, sentences, table, warnings_html
+from ..results import rep_labels
 
-__all__ = ["build", "detail_sentences", "TREND_PERIODS", "STALE_ROWS"]
+__all__ = ["build", "detail_sentences", "TREND_PERIODS", "STALE_ROWS", "WARNINGS"]
 
 #: the inputs this section cannot be shown without (a notice names the missing export instead)
 NEEDS = ("deals",)
+#: the funnel warnings that qualify this section's numbers (days in stage, stale amounts)
+WARNINGS = ("history_inferred", "no_amounts")
 
 TREND_PERIODS = 8
 STALE_ROWS = 10
@@ -87,16 +89,17 @@ def detail_sentences(current: dict[str, Any], by_channel: dict[str, Any], lang: 
 def build(con: duckdb.DuckDBPyConnection, review: Any) -> list[Any]:
     lang, ctx, settings, period = review.lang, review.ctx, review.settings, review.period
     current = review.current
-    heading = f"<h2>{esc(t('detail.heading', lang))}</h2>"
+    heading = section_heading("funnel_detail", lang)
+    warned = warnings_html(current, lang, only=WARNINGS)
     if int(current.get("cohort_deals") or 0) == 0 and not current.get("lost_reasons"):
-        return [HtmlBlock(f"{heading}\n<p>{esc(t('funnel.empty', lang, period=period.label))}</p>")]
+        return [HtmlBlock(f"{heading}\n<p>{esc(t('funnel.empty', lang, period=period.label))}</p>\n{warned}")]
     by_rep = funnel(con, period, settings=settings, by="rep")
     by_channel = funnel(con, period, settings=settings, by="channel")
     history = trend(con, period, periods=TREND_PERIODS, settings=settings)
-    rep_names = dict(queries.run(con, "report/rep_names", {}).itertuples(index=False, name=None))
+    rep_names = rep_labels(con, review)
     not_set = t("chart.not_set", lang)
     said = detail_sentences(current, by_channel, lang, not_set=not_set)
-    out: list[Any] = [HtmlBlock(f"{heading}\n{sentences(said)}")]
+    out: list[Any] = [HtmlBlock(f"{heading}\n{sentences(said)}\n{warned}")]
     if by_rep.get("groups"):
         out.append(conversion_heatmap(groups_frame(by_rep), ctx, by="rep", labels=rep_names, settings=settings))
     if by_channel.get("groups"):
@@ -114,7 +117,7 @@ def build(con: duckdb.DuckDBPyConnection, review: Any) -> list[Any]:
         rows = [
             [
                 d["deal_id"],
-                rep_names.get(d["owner_rep_id"], d["owner_rep_id"] or not_set),
+                owner_label(d["owner_rep_id"], rep_names),
                 settings.stage_label(d["stage"], lang),
                 fmt_money(d["amount"]),
                 f"{d['days_since_change']:,}",
