@@ -34,7 +34,16 @@ def test_demo_renders_the_sample_quarter_and_prints_the_report_path(tmp_path, mo
         result = funnel(con, parse_period("2026Q3"))
         previous = funnel(con, parse_period("2026Q2"))
     assert result["cohort_deals"] > 1000
-    assert f"Deals created {result['cohort_deals']:,} {previous['cohort_deals']:,}" in text
+    # the summary comes first: cards with the currency, headlines naming the card numbers
+    assert text.index("Summary") < text.index("Contents") < text.index("Funnel This section answers")
+    assert f"Won revenue deals won and closed in the period ¥{result['won_amount']:,.0f}" in text
+    assert f"vs ¥{previous['won_amount']:,.0f} in 2026Q2" in text
+    headlines = re.findall(r"<li>([^<]*(?:rose|fell|held)[^<]*)<a href=\"#section-", html)
+    assert 3 <= len(headlines) <= 5
+    cards = re.findall(r'class="crm-card-value">([^<]+)<', html)
+    for headline in headlines:
+        assert any(value in headline for value in cards), headline
+    assert "Data quality" in text and "Imported files" in text
     assert (
         f"Deals closed in 2026Q3 (whenever created): {result['deals_closed']:,}, of which {result['won']:,} won, "
         f"a win rate of {result['win_rate']:.0%}" in text

@@ -106,6 +106,10 @@ def _attainment_sentence(current, ctx: ChartContext) -> str:
     if len(teams) >= 2:
         best = max(teams, key=lambda team: (team["attainment"], str(team["team"])))
         worst = min(teams, key=lambda team: (team["attainment"], str(team["team"])))
+        if fmt_pct(best["attainment"]) == fmt_pct(worst["attainment"]):  # no best when they read the same
+            return text + ctx.t(
+                "followup.say.teams_equal", teams=fmt_count(len(teams)), share=fmt_pct(best["attainment"])
+            )
         return text + ctx.t(
             "followup.say.teams",
             best=best["team"] or "–",

@@ -61,17 +61,23 @@ def detail_sentences(current: dict[str, Any], by_channel: dict[str, Any], lang: 
     if len(channels) >= 2:
         best = max(channels, key=lambda g: (_won_share(g), g["group"]))
         worst = min(channels, key=lambda g: (_won_share(g), g["group"]))
-        sentences.append(
-            t(
-                "detail.say.channels",
-                lang,
-                period=period,
-                best=best["group"],
-                best_share=f"{_won_share(best):.0%}",
-                worst=worst["group"],
-                worst_share=f"{_won_share(worst):.0%}",
+        best_share, worst_share = f"{_won_share(best):.0%}", f"{_won_share(worst):.0%}"
+        if best_share == worst_share:  # no best or worst channel when their shares read the same
+            sentences.append(
+                t("detail.say.channels_equal", lang, period=period, channels=f"{len(channels):,}", share=best_share)
             )
-        )
+        else:
+            sentences.append(
+                t(
+                    "detail.say.channels",
+                    lang,
+                    period=period,
+                    best=best["group"],
+                    best_share=best_share,
+                    worst=worst["group"],
+                    worst_share=worst_share,
+                )
+            )
     if current.get("stale_deals"):
         sentences.append(
             t(
