@@ -152,7 +152,8 @@ def test_with_fewer_than_three_changes_the_held_numbers_fill_in_and_say_they_hel
     before = {**FUNNEL_NOW, "won_amount": 1_100_000.0}  # only won revenue changed
     said = headlines(cards({"funnel": (FUNNEL_NOW, before)}, lacking("orders"), "en"), "2026Q2", "en")
     assert [h["key"] for h in said] == ["won_amount", "win_rate", "median_cycle_days"]
-    assert said[1]["text"] == "Win rate held at 32%, as in 2026Q2."
+    # the win rate is qualified by a warning (no lost deals): its headline points to it
+    assert said[1]["text"] == "Win rate held at 32%, as in 2026Q2. (read it with the warning on its card)"
 
 
 def test_a_headline_never_says_down_from_a_number_to_the_same_number():
@@ -224,4 +225,4 @@ def test_at_most_five_headlines_the_largest_changes():
 def test_the_contents_link_every_section_and_mark_those_the_data_cannot_show():
     html = contents_html(("summary", "funnel", "repurchase", "appendix"), lacking("orders"), "en")
     assert re.findall(r'href="#section-(\w+)"', html) == ["summary", "funnel", "repurchase", "appendix"]
-    assert html.count("not shown") == 1 and "Repurchase</a> <small>(not shown" in html
+    assert html.count("not in the data") == 1 and "Repurchase</a> <small>(not in the data)" in html

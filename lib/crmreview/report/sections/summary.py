@@ -226,7 +226,8 @@ def headlines(shown: Sequence[Mapping[str, Any]], compare_label: str, lang: str)
     """Three to five sentences on what changed most, from the cards (never a number that is
     not on a card): the cards whose change can be measured, ranked by its size (ties: the
     card order); when fewer than three changed, the largest cards that held fill up to three.
-    Each: ``{"text", "section", "key"}``; an empty list when nothing can be compared.
+    A card with warnings gives a headline that points to them. Each: ``{"text", "section",
+    "key"}``; an empty list when nothing can be compared.
     """
     low, high = HEADLINES
     measured = [c for c in shown if c["size"] is not None]
@@ -244,9 +245,10 @@ def headlines(shown: Sequence[Mapping[str, Any]], compare_label: str, lang: str)
             "change": c["change"],
             "compare": compare_label,
         }
-        out.append(
-            {"text": t(f"summary.say.{c['direction']}", lang, **fields), "section": c["section"], "key": c["key"]}
-        )
+        text = t(f"summary.say.{c['direction']}", lang, **fields)
+        if c["warnings"]:  # a number a warning qualifies is not repeated without it
+            text += " " + t("summary.say.warned", lang)
+        out.append({"text": text, "section": c["section"], "key": c["key"]})
     return out
 
 
