@@ -69,9 +69,10 @@ def test_a_card_number_reads_with_its_currency_unit_and_wan_in_chinese(kind, val
 @pytest.mark.parametrize(
     ("kind", "now", "before", "lang", "change"),
     [
-        ("rate", 0.32, 0.28, "en", "+4.0 pp"),
-        ("rate", 0.28, 0.32, "zh", "−4.0 个百分点"),
-        ("rate", 0.3201, 0.32, "en", "+<0.1 pp"),
+        ("rate", 0.32, 0.28, "en", "+4 pp"),
+        ("rate", 0.28, 0.32, "zh", "−4 个百分点"),
+        ("rate", 0.184, 0.104, "en", "+8 pp"),  # 18% and 10% as shown: +8, not +7.7
+        ("rate", 0.3201, 0.32, "en", "±0 pp"),
         ("money", 120.0, 100.0, "en", "+20%"),
         ("count", 99.0, 100.0, "en", "−1%"),
         ("count", 1001.0, 1000.0, "en", "+0.1%"),
@@ -80,7 +81,7 @@ def test_a_card_number_reads_with_its_currency_unit_and_wan_in_chinese(kind, val
         ("rate", 0.3, None, "en", ""),
     ],
 )
-def test_a_change_is_in_points_for_rates_and_per_cent_otherwise(kind, now, before, lang, change):
+def test_a_change_is_in_points_between_the_shown_rates_and_per_cent_otherwise(kind, now, before, lang, change):
     assert fmt_change(kind, now, before, lang) == change
 
 
@@ -170,8 +171,8 @@ def test_the_direction_word_follows_the_numbers_in_both_languages():
     now, before = {"repeat_rate": 0.2}, {"repeat_rate": 0.25}
     (en,) = headlines(cards({"repurchase": (now, before)}, lacking("deals"), "en"), "2026Q2", "en")
     (zh,) = headlines(cards({"repurchase": (now, before)}, lacking("deals"), "zh"), "2026Q2", "zh")
-    assert en["text"] == "Repeat rate fell from 25% in 2026Q2 to 20% (−5.0 pp)."
-    assert zh["text"] == "复购率从2026Q2的 25% 下降到 20%（−5.0 个百分点）。"
+    assert en["text"] == "Repeat rate fell from 25% in 2026Q2 to 20% (−5 pp)."
+    assert zh["text"] == "复购率从2026Q2的 25% 下降到 20%（−5 个百分点）。"
 
 
 def test_empty_and_null_numbers_make_no_headline():

@@ -140,13 +140,14 @@ def fmt_value(kind: str, value: float | None, lang: str, currency: str = "") -> 
 
 
 def fmt_change(kind: str, now: float | None, before: float | None, lang: str) -> str:
-    """The change from ``before`` to ``now``: percentage points for a rate, per cent for the
-    rest; "" when either is missing or ``before`` is 0 (no relative change)."""
+    """The change from ``before`` to ``now``: for a rate, the difference of the percentages as
+    shown (32% and 28% differ by +4 pp, never by a number the reader cannot check), for the
+    rest per cent; "" when either is missing or ``before`` is 0 (no relative change)."""
     if missing(now) or missing(before):
         return ""
     if kind == "rate":
-        points = (now - before) * 100
-        text = f"{points:+.1f}" if round(abs(points), 1) >= 0.1 or points == 0 else ("+<0.1" if points > 0 else "−<0.1")
+        points = int(fmt_pct(now).rstrip("%")) - int(fmt_pct(before).rstrip("%"))
+        text = f"{points:+d}" if points else "±0"
         return t("summary.points", lang, value=text.replace("-", "−"))
     if before == 0:
         return ""
