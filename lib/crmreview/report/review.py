@@ -3,7 +3,7 @@
 Public names: ``quarterly_review``, ``QuarterlyReview``, ``parse_as_of``.
 
 ``notebooks/quarterly_review.ipynb`` makes one call, :func:`quarterly_review`, which opens
-the warehouse read-only, computes what the header, key numbers and funnel need and closes
+the warehouse read-only, computes what the header and funnel need and closes
 it again; each notebook cell then displays one section, ``review.section(name)``, built by
 ``crmreview.report.sections.<name>.build(con, review)``. Everything a reader sees, text
 included, is produced there, in the report language, and every number in the prose is

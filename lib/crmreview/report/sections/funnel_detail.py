@@ -16,7 +16,7 @@ from ...metrics.funnel import funnel, groups_frame, stages_frame, trend
 from ..html import HtmlBlock, esc, fmt_money, owner_label, section_heading, sentences, table, warnings_html
 from ..results import rep_labels
 
-__all__ = ["build", "detail_sentences", "TREND_PERIODS", "STALE_ROWS", "WARNINGS"]
+__all__ = ["build", "detail_sentences", "TREND_PERIODS", "STALE_ROWS", "REASON_ROWS", "WARNINGS"]
 
 #: the inputs this section cannot be shown without (a notice names the missing export instead)
 NEEDS = ("deals",)
@@ -25,6 +25,8 @@ WARNINGS = ("history_inferred", "no_amounts")
 
 TREND_PERIODS = 8
 STALE_ROWS = 10
+#: lost reasons listed (the most common; the heading gives how many there are)
+REASON_ROWS = 10
 
 
 def _won_share(group: dict[str, Any]) -> float | None:
@@ -114,9 +116,12 @@ def build(con: duckdb.DuckDBPyConnection, review: Any) -> list[Any]:
     out.append(conversion_trend_chart(history, ctx, settings=settings))
     reasons = current.get("lost_reasons") or []
     if reasons:
-        rows = [[r["lost_reason"] or not_set, f"{r['deals']:,}", f"{r['share']:.0%}"] for r in reasons]
+        rows = [[r["lost_reason"] or not_set, f"{r['deals']:,}", f"{r['share']:.0%}"] for r in reasons[:REASON_ROWS]]
         headers = [t("detail.reason", lang), t("detail.lost_deals", lang), t("detail.share", lang)]
-        heading_text = esc(t("detail.reasons_heading", lang, period=period.label))
+        heading_text = t("detail.reasons_heading", lang, period=period.label)
+        if len(reasons) > REASON_ROWS:
+            heading_text += " " + t("detail.reasons_more", lang, shown=len(rows), total=f"{len(reasons):,}")
+        heading_text = esc(heading_text)
         out.append(HtmlBlock(f"<h3>{heading_text}</h3>\n{table(headers, rows, numeric=(1, 2))}"))
     stale = current.get("stale_deal_list") or []
     if stale:
