@@ -43,6 +43,13 @@ def test_demo_renders_the_sample_quarter_and_prints_the_report_path(tmp_path, mo
     cards = re.findall(r'class="crm-card-value">([^<]+)<', html)
     for headline in headlines:
         assert any(value in headline for value in cards), headline
+    # every headline's numbers stand in the section it links to, formatted the same way
+    linked = [(h, s) for h, s in re.findall(r'<li>([^<]*)<a href="#section-(\w+)">', html) if h.strip()]
+    assert len(linked) == len(headlines)
+    for headline, section in linked:
+        body = html.split(f'id="section-{section}"', 1)[1].split('id="section-', 1)[0]
+        for number in re.findall(r"¥[\d,.]+万?|\d[\d,.]*(?:%| days)?(?![\dQ\-])", headline):
+            assert number in body, (number, section)
     assert "Data quality" in text and "Imported files" in text
     assert (
         f"Deals closed in 2026Q3 (whenever created): {result['deals_closed']:,}, of which {result['won']:,} won, "

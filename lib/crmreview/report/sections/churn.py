@@ -48,6 +48,7 @@ from ..html import (
     warnings_html,
 )
 from ..results import OPTIONS, define, rep_labels, result
+from .summary import numbers_html
 
 __all__ = ["build", "churn_sentences", "model_sentences", "model_table_html", "RISK_SHOWN", "HISTORY_PERIODS"]
 
@@ -257,7 +258,7 @@ def build(con, review) -> list[Any]:
     """The lifecycle and churn section of ``review`` (a ``QuarterlyReview``) from ``con``."""
     ctx, settings = review.ctx, review.settings
     current = result(con, review, "churn")
-    heading = section_heading("churn", ctx.lang)
+    heading = section_heading("churn", ctx.lang) + numbers_html(con, review, "churn")
     # the degenerate model is said with the model's sentences below
     warned = warnings_html(current, ctx.lang, skip=("period_outside_data", "model_degenerate"))
     if not current["customers"]:

@@ -32,6 +32,7 @@ from ..html import (
     warnings_html,
 )
 from ..results import define, rep_labels, result
+from .summary import numbers_html
 
 __all__ = ["build", "followup_sentences", "LIST_SHOWN"]
 
@@ -298,7 +299,7 @@ def build(con, review) -> list[Any]:
     previous = result(con, review, "followup", "previous")
     owners = rep_labels(con, review)
     define(review, "followup", _definition(current, ctx))
-    heading = section_heading("followup", ctx.lang)
+    heading = section_heading("followup", ctx.lang) + numbers_html(con, review, "followup")
     said = sentences(followup_sentences(current, previous, ctx)) + warnings_html(current, ctx.lang)
     reps = reps_frame(current)
     has_targets = bool(reps["attainment"].notna().any())

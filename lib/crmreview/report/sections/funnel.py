@@ -11,6 +11,7 @@ from ...i18n import t
 from ...metrics.funnel import stages_frame
 from ..html import HtmlBlock, esc, fmt_pct, missing, section_heading, warnings_html
 from ..results import define
+from .summary import numbers_html
 
 __all__ = ["build", "funnel_sentences", "WARNINGS"]
 
@@ -170,10 +171,11 @@ def build(con: Any, review: Any) -> list[Any]:
     if int(review.current.get("cohort_deals") or 0) == 0:
         empty = t("funnel.empty", lang, period=review.period.label)
         message = f"<p><strong>{esc(empty)}</strong></p>"
-        return [HtmlBlock(f"{heading}\n{message}\n<ul>{items}</ul>\n{warned}")]
+        numbers = numbers_html(con, review, "funnel")
+        return [HtmlBlock(f"{heading}\n{message}\n{numbers}\n<ul>{items}</ul>\n{warned}")]
     current, previous = stages_frame(review.current), stages_frame(review.previous)
     return [
-        HtmlBlock(f"{heading}\n<ul>{items}</ul>\n{warned}"),
+        HtmlBlock(f"{heading}\n{numbers_html(con, review, 'funnel')}\n<ul>{items}</ul>\n{warned}"),
         funnel_chart(current, review.ctx, settings=review.settings),
         leakage_chart(current, review.ctx, settings=review.settings),
         funnel_compare_chart(current, previous, review.ctx, settings=review.settings),

@@ -27,14 +27,15 @@ from ..html import (
     warnings_html,
 )
 from ..results import define, result
+from .summary import numbers_html
 
 __all__ = ["build", "repurchase_sentences"]
 
 #: the inputs this section cannot be shown without (a notice names the missing export instead)
 NEEDS = ("orders",)
 
+#: the rates beside the summary's numbers (the repeat rate and net revenue are in that table)
 _ROWS = (
-    ("repeat_rate", "repurchase.kpi.repeat_rate", fmt_pct),
     ("returning_rate", "repurchase.kpi.returning_rate", fmt_pct),
     ("returning_revenue_share", "repurchase.kpi.returning_revenue_share", fmt_pct),
     ("median_gap_days", "repurchase.kpi.median_gap_days", fmt_days),
@@ -104,7 +105,7 @@ def build(con, review) -> list[Any]:
     current = result(con, review, "repurchase")
     previous = result(con, review, "repurchase", "previous")
     define(review, "repurchase", ctx.t("repurchase.footnote"))
-    heading = section_heading("repurchase", ctx.lang)
+    heading = section_heading("repurchase", ctx.lang) + numbers_html(con, review, "repurchase")
     said = sentences(repurchase_sentences(current, previous, ctx)) + warnings_html(current, ctx.lang)
     if not current["customers_purchasing"]:
         return [HtmlBlock(f"{heading}\n{said}")]

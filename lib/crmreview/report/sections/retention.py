@@ -19,6 +19,7 @@ from ...charts import ChartContext, cohort_heatmap
 from ...metrics.retention import cohort_frame
 from ..html import HtmlBlock, esc, fmt_count, fmt_money, fmt_pct, missing, section_heading, sentences, warnings_html
 from ..results import define, result
+from .summary import numbers_html
 
 __all__ = ["build", "retention_sentences"]
 
@@ -82,7 +83,7 @@ def build(con, review) -> list[Any]:
     """The retention section of ``review`` (a ``QuarterlyReview``) from the warehouse ``con``."""
     ctx = review.ctx
     current = result(con, review, "retention")
-    heading = section_heading("retention", ctx.lang)
+    heading = section_heading("retention", ctx.lang) + numbers_html(con, review, "retention")
     said = sentences(retention_sentences(current, ctx)) + warnings_html(current, ctx.lang)
     note = ctx.t("retention.footnote", months=current["cohort_months"])
     define(review, "retention", note, "" if missing(current.get("nrr")) else ctx.t("retention.footnote_grr"))

@@ -1,7 +1,11 @@
 """The executive summary: key numbers as cards, then the headlines on what changed most.
 
 Public names: ``build``, ``Card``, ``CARDS``, ``cards``, ``headlines``, ``cards_html``,
-``headlines_html``, ``fmt_value``, ``fmt_change``, ``HEADLINES``.
+``headlines_html``, ``numbers_html``, ``fmt_value``, ``fmt_change``, ``HEADLINES``.
+
+The section a card links to shows the same number again, formatted the same way, in a small
+table at its top (:func:`numbers_html`): a headline's number is always in the section it
+points to.
 
 A card is one number of this period next to the comparison period's and the change, with
 the warnings that qualify it. Which cards a report shows follows what the data support
@@ -25,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...i18n import MESSAGES, t
-from ..html import HtmlBlock, esc, fmt_count, fmt_days, fmt_pct, missing, section_anchor, section_heading
+from ..html import HtmlBlock, esc, fmt_count, fmt_days, fmt_pct, missing, section_anchor, section_heading, table
 from ..results import result
 
 __all__ = [
@@ -39,6 +43,7 @@ __all__ = [
     "fmt_value",
     "fmt_change",
     "HEADLINES",
+    "numbers_html",
 ]
 
 #: at most this many headlines, at least ``HEADLINES[0]`` when as many cards can be compared
@@ -331,10 +336,40 @@ def headlines_html(said: Sequence[Mapping[str, str]], lang: str) -> str:
     return f'<h3>{esc(t("summary.headlines", lang))}</h3>\n<ul class="crm-headlines">{items}</ul>'
 
 
-def _results(con: Any, review: Any) -> dict[str, tuple[Mapping[str, Any], Mapping[str, Any] | None]]:
-    """The results the cards read, for the metrics whose inputs the warehouse holds."""
-    wanted = {card.metric for card in CARDS if not review.missing(card.needs)}
+def _results(
+    con: Any, review: Any, section: str | None = None
+) -> dict[str, tuple[Mapping[str, Any], Mapping[str, Any] | None]]:
+    """The results the cards (of ``section``, or all) read, for the metrics whose inputs the
+    warehouse holds."""
+    wanted = {
+        card.metric for card in CARDS if not review.missing(card.needs) and (section is None or card.section == section)
+    }
     return {name: (result(con, review, name), result(con, review, name, "previous")) for name in sorted(wanted)}
+
+
+def numbers_html(con: Any, review: Any, section: str) -> str:
+    """The cards that link to ``section`` as a table at its top: the number, the comparison's
+    and the change, exactly as the summary shows them ("" when none links there)."""
+    lang = review.lang
+    shown = [
+        c
+        for c in cards(_results(con, review, section), review.missing, lang, review.settings.currency)
+        if c["section"] == section
+    ]
+    if not shown:
+        return ""
+    held = t("summary.unchanged", lang)
+    rows = [
+        [
+            t(f"summary.card.{c['key']}", lang),
+            c["shown_now"],
+            c["shown_before"],
+            held if c["direction"] == "held" else c["change"] or "–",
+        ]
+        for c in shown
+    ]
+    headers = [t("kpi.metric", lang), review.ctx.period_label, review.ctx.compare_label, t("summary.change", lang)]
+    return table(headers, rows, numeric=(1, 2, 3), css_class="crm-table crm-numbers")
 
 
 def build(con: Any, review: Any) -> list[HtmlBlock]:

@@ -33,6 +33,7 @@ from ..html import (
     warnings_html,
 )
 from ..results import define, rep_labels, result
+from .summary import numbers_html
 
 __all__ = ["build", "tier_sentences", "MOVERS_SHOWN"]
 
@@ -242,7 +243,7 @@ def build(con, review) -> list[Any]:
     previous = result(con, review, "tiers", "previous")
     owners = rep_labels(con, review)
     define(review, "tiers", _definition(current, ctx))
-    heading = section_heading("tiers", ctx.lang)
+    heading = section_heading("tiers", ctx.lang) + numbers_html(con, review, "tiers")
     said = sentences(tier_sentences(current, previous, ctx, owners)) + warnings_html(current, ctx.lang)
     if not current["customers"]:
         return [HtmlBlock(f"{heading}\n{said}")]
