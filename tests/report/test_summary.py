@@ -227,3 +227,12 @@ def test_the_contents_link_every_section_and_mark_those_the_data_cannot_show():
     html = contents_html(("summary", "funnel", "repurchase", "appendix"), lacking("orders"), "en")
     assert re.findall(r'href="#section-(\w+)"', html) == ["summary", "funnel", "repurchase", "appendix"]
     assert html.count("not in the data") == 1 and "Repurchase</a> <small>(not in the data)" in html
+
+
+def test_the_a_tier_card_counts_its_customers_and_none_when_nothing_has_value():
+    now = {"total_value": 1000.0, "tiers": [{"tier": "A", "customers": 3}, {"tier": "B", "customers": 5}]}
+    before = {"total_value": 0.0, "tiers": [{"tier": "A", "customers": 0}, {"tier": "C", "customers": 8}]}
+    (card,) = cards({"tiers": (now, before)}, lacking(), "en")
+    assert (card["key"], card["shown_now"], card["shown_before"], card["direction"]) == ("a_customers", "3", "–", None)
+    html = cards_html([card], "2026Q2", "en", a_share=0.75)
+    assert "the fewest customers who bring 75% of the 12-month value" in html

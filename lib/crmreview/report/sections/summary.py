@@ -11,7 +11,7 @@ A card is one number of this period next to the comparison period's and the chan
 the warnings that qualify it. Which cards a report shows follows what the data support
 (DESIGN "Partial exports"): a card is left out when an input it needs is missing from the
 warehouse (``review.missing``), so a shop gets revenue, buyers, active customers, repeat
-rate, churn rate, NRR and the A tier's value share, and a pipeline gets won revenue, win
+rate, churn rate, NRR and the A tier's customers, and a pipeline gets won revenue, win
 rate, cycle, open pipeline, velocity and deals created (plus attainment with targets and
 follow-up compliance with activities).
 
@@ -56,8 +56,12 @@ def _key(name: str) -> Getter:
     return lambda obj: obj.get(name)
 
 
-def _a_share(obj: Mapping[str, Any]) -> Any:
-    return next((e.get("share_of_value") for e in obj.get("tiers") or [] if e["tier"] == "A"), None)
+def _a_customers(obj: Mapping[str, Any]) -> Any:
+    """The A tier's customers. (Its share of value is the A threshold by construction of ABC,
+    80 % give or take one customer, so it says nothing; how many customers it takes does.)"""
+    if not obj.get("total_value"):
+        return None  # with no value everyone is C: no A tier to count
+    return next((e.get("customers") for e in obj.get("tiers") or [] if e["tier"] == "A"), None)
 
 
 #: lifecycle states that count as active customers (bought within the active window or
@@ -117,7 +121,7 @@ CARDS: tuple[Card, ...] = (
     Card("repeat_rate", "customers", "repurchase", _key("repeat_rate"), "rate", "repurchase", ("orders",)),
     Card("churn_rate", "customers", "churn", _key("churn_rate"), "rate", "churn", ("orders",), better=-1),
     Card("nrr", "customers", "retention", _key("nrr"), "rate", "retention", ("orders",)),
-    Card("a_value_share", "customers", "tiers", _a_share, "rate", "tiers", ("orders|deals.amount",), better=0),
+    Card("a_customers", "customers", "tiers", _a_customers, "count", "tiers", ("orders|deals.amount",), better=0),
     Card("compliance", "customers", "followup", _key("compliance"), "rate", "followup", ("activities",)),
 )  # fmt: skip
 
@@ -288,9 +292,9 @@ def _arrow(card: Mapping[str, Any]) -> str:
     return {"rose": "▲", "fell": "▼", "held": "＝"}.get(card["direction"] or "", "")
 
 
-def cards_html(shown: Sequence[Mapping[str, Any]], compare_label: str, lang: str) -> str:
+def cards_html(shown: Sequence[Mapping[str, Any]], compare_label: str, lang: str, *, a_share: float = 0.8) -> str:
     """The cards grouped (pipeline, customers), each with its number, the comparison's, the
-    change and its warnings."""
+    change and its warnings; ``a_share`` is the ABC threshold the A tier's hint names."""
     parts = []
     for group in ("pipeline", "customers"):
         members = [c for c in shown if c["group"] == group]
@@ -310,7 +314,8 @@ def cards_html(shown: Sequence[Mapping[str, Any]], compare_label: str, lang: str
                 for w in c["warnings"]
             )
             hint_key = f"summary.hint.{c['key']}"
-            hint = f'<div class="crm-card-hint">{esc(t(hint_key, lang))}</div>' if hint_key in MESSAGES else ""
+            hint_text = t(hint_key, lang, a_share=fmt_pct(a_share)) if hint_key in MESSAGES else ""
+            hint = f'<div class="crm-card-hint">{esc(hint_text)}</div>' if hint_text else ""
             items.append(
                 f'<div class="crm-card" data-card="{esc(c["key"])}">'
                 f'<div class="crm-card-label"><a href="#{section_anchor(c["section"])}">'
@@ -377,7 +382,12 @@ def build(con: Any, review: Any) -> list[HtmlBlock]:
     lang = review.lang
     shown = cards(_results(con, review), review.missing, lang, review.settings.currency)
     said = headlines(shown, review.ctx.compare_label, lang)
-    body = cards_html(shown, review.ctx.compare_label, lang) if shown else f"<p>{esc(t('summary.empty', lang))}</p>"
+    a_share = review.settings.tier_a_share
+    body = (
+        cards_html(shown, review.ctx.compare_label, lang, a_share=a_share)
+        if shown
+        else f"<p>{esc(t('summary.empty', lang))}</p>"
+    )
     if shown and not said:
         body += f"\n<p>{esc(t('summary.nothing_compared', lang, compare=review.ctx.compare_label))}</p>"
     return [
