@@ -25,6 +25,7 @@ from crmreview.report.render import ReportError, network_references, render_repo
 from crmreview.report.results import definitions
 from crmreview.report.review import QuarterlyReview, parse_as_of
 from crmreview.report.sections.funnel import funnel_sentences
+from crmreview.report.sections.kpis import kpi_frame, kpi_table_html
 
 NOTEBOOK = config.NOTEBOOKS_DIR / "quarterly_review.ipynb"
 EN = ChartContext("2026Q3", "2026Q2", "2026-09-30", "en")
@@ -361,6 +362,29 @@ def test_an_empty_cohort_gets_only_the_win_rate_sentence():
     assert funnel_sentences(empty, PREVIOUS, EN) == [
         "Deals closed in 2026Q3 (whenever created): 150, of which 48 won, a win rate of 32% (2026Q2: 28%)."
     ]
+
+
+def test_the_kpi_table_shows_this_period_the_comparison_and_the_change():
+    frame = kpi_frame(CURRENT, PREVIOUS)
+    assert list(frame["metric"]) == [
+        "cohort_deals",
+        "win_rate",
+        "avg_won_amount",
+        "median_cycle_days",
+        "pipeline_velocity",
+    ]
+    html = kpi_table_html(frame, EN)
+    rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)
+    cells = [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row) for row in rows]
+    assert cells == [
+        ["Metric", "2026Q3", "2026Q2", "Change"],
+        ["Deals created", "300", "250", "+20%"],
+        ["Win rate", "32%", "28%", "+4.0 pp"],
+        ["Average won amount", "12,500", "10,000", "+25%"],
+        ["Median sales cycle (days)", "41", "–", "–"],
+        ["Pipeline velocity (per day)", "6,829", "–", "–"],
+    ]
+    assert "个百分点" in kpi_table_html(frame, ZH) and "赢单率" in kpi_table_html(frame, ZH)
 
 
 def test_data_loaded_through_is_the_latest_deal_stage_or_order_date(empty_warehouse):

@@ -3,7 +3,7 @@
 Public names: ``quarterly_review``, ``QuarterlyReview``, ``parse_as_of``.
 
 ``notebooks/quarterly_review.ipynb`` makes one call, :func:`quarterly_review`, which opens
-the warehouse read-only, computes what the header and funnel need and closes
+the warehouse read-only, computes what the header, key numbers and funnel need and closes
 it again; each notebook cell then displays one section, ``review.section(name)``, built by
 ``crmreview.report.sections.<name>.build(con, review)``. Everything a reader sees, text
 included, is produced there, in the report language, and every number in the prose is
@@ -103,9 +103,10 @@ class QuarterlyReview:
         """Title, period, comparison period, as-of date and how far the loaded data go."""
         return self.section("header")[0]
 
-    def summary(self) -> list[Any]:
-        """The executive summary: key numbers with their change, and what changed most."""
-        return self.section("summary")
+    def kpi_table(self) -> HtmlBlock:
+        """Key numbers, this period vs the comparison, with the change."""
+        blocks = self.section("kpis")
+        return blocks[0] if blocks else HtmlBlock("")
 
     def funnel_section(self) -> list[Any]:
         """The funnel section (``sections/funnel.py``)."""
