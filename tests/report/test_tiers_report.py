@@ -182,7 +182,8 @@ def test_the_compliance_heatmap_leaves_cells_without_customers_empty(results):
     heat = fig.data[0]
     assert list(heat.y) == ["Rep One (R1)", "Rep Two (R2)", "Rep Three (R3)"]
     assert [list(r) for r in heat.z] == [[1.0, 0.0, 0.0], [None, None, pytest.approx(1 / 3)], [None, None, None]]
-    assert heat.text[0][1] == "0%<br>1/1 overdue"
+    assert heat.text[0][1] == "0% · 1/1 overdue"  # one line: legible at the fixed cell text size
+    assert heat.textfont.size == 12
 
 
 def test_the_attainment_chart_sorts_reps_and_draws_the_target_line(results):
