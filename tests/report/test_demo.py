@@ -39,6 +39,8 @@ def test_demo_renders_the_sample_quarter_and_prints_the_report_path(tmp_path, mo
     # funnel 3, funnel detail 4, tiers 3, follow-up 2, retention 2, churn 3 (lifecycle, flows,
     # recency; the sample's BG/NBD fit is degenerate, so no back-test chart)
     assert html.count('class="plotly-graph-div"') == 17
+    # a static document: no plotly toolbar (English-only tooltips, printed over the charts)
+    assert html.count('{"displayModeBar": false, "displaylogo": false') == 17
     assert network_references(html) == []
     assert "report_sections" not in html
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.split("</style>")[-1]))
@@ -48,9 +50,25 @@ def test_demo_renders_the_sample_quarter_and_prints_the_report_path(tmp_path, mo
         result = funnel(con, parse_period("2026Q3"))
         previous = funnel(con, parse_period("2026Q2"))
     assert result["cohort_deals"] > 1000
-    assert f"Deals created {result['cohort_deals']:,} {previous['cohort_deals']:,}" in text
+    # the summary comes first: cards with the currency, headlines naming the card numbers
+    assert text.index("Summary") < text.index("Contents") < text.index("Funnel This section answers")
+    assert f"Won revenue deals won and closed in the period ¥{result['won_amount']:,.0f}" in text
+    assert f"vs ¥{previous['won_amount']:,.0f} in 2026Q2" in text
+    headlines = re.findall(r"<li>([^<]*(?:rose|fell|held)[^<]*)<a href=\"#section-", html)
+    assert 3 <= len(headlines) <= 5
+    cards = re.findall(r'class="crm-card-value">([^<]+)<', html)
+    for headline in headlines:
+        assert any(value in headline for value in cards), headline
+    # every headline's numbers stand in the section it links to, formatted the same way
+    linked = [(h, s) for h, s in re.findall(r'<li>([^<]*)<a href="#section-(\w+)">', html) if h.strip()]
+    assert len(linked) == len(headlines)
+    for headline, section in linked:
+        body = html.split(f'id="section-{section}"', 1)[1].split('id="section-', 1)[0]
+        for number in re.findall(r"¥[\d,.]+万?|\d[\d,.]*(?:%| days)?(?![\dQ\-])", headline):
+            assert number in body, (number, section)
+    assert "Data quality" in text and "Imported files" in text
     assert (
-        f"Deals closed in 2026Q3: {result['deals_closed']:,}, of which {result['won']:,} won, "
+        f"Deals closed in 2026Q3 (whenever created): {result['deals_closed']:,}, of which {result['won']:,} won, "
         f"a win rate of {result['win_rate']:.0%}" in text
     )
     # the report notebook opened right after the demo runs as it is: with no warehouse of its

@@ -22,6 +22,7 @@ from crmreview.i18n import LANGS, MESSAGES, t
 from crmreview.periods import PeriodError, parse_period
 from crmreview.report import render
 from crmreview.report.render import ReportError, network_references, render_report
+from crmreview.report.results import definitions
 from crmreview.report.review import QuarterlyReview, parse_as_of
 from crmreview.report.sections.funnel import funnel_sentences
 from crmreview.report.sections.kpis import kpi_frame, kpi_table_html
@@ -277,7 +278,7 @@ def test_the_narrative_names_the_biggest_conversion_change_the_biggest_leak_and_
     assert funnel_sentences(CURRENT, PREVIOUS, EN) == [
         "Qualified → Proposal conversion fell from 41% in 2026Q2 to 33% in 2026Q3.",
         "100 of the 212 deals created in 2026Q3 and lost by 2026-09-30 were lost at the Lead stage, the biggest leak.",
-        "Deals closed in 2026Q3: 150, of which 48 won, a win rate of 32% (2026Q2: 28%).",
+        "Deals closed in 2026Q3 (whenever created): 150, of which 48 won, a win rate of 32% (2026Q2: 28%).",
     ]
 
 
@@ -285,7 +286,7 @@ def test_the_narrative_reads_in_chinese():
     assert funnel_sentences(CURRENT, PREVIOUS, ZH) == [
         "意向 → 报价 的转化率从 2026Q2 的 41% 降至 2026Q3 的 33%。",
         "2026Q3 新建、截至 2026-09-30 已输单的 212 个商机中，有 100 个输在线索阶段，是流失最多的环节。",
-        "2026Q3 结单 150 个，其中赢单 48 个，赢单率 32%（2026Q2：28%）。",
+        "2026Q3 结单（不论何时创建）150 个，其中赢单 48 个，赢单率 32%（2026Q2：28%）。",
     ]
 
 
@@ -364,7 +365,7 @@ def test_a_tie_for_the_biggest_leak_goes_to_the_earlier_stage_when_not_given():
 def test_an_empty_cohort_gets_only_the_win_rate_sentence():
     empty = {**CURRENT, "cohort_deals": 0, "stages": empty_stages()}
     assert funnel_sentences(empty, PREVIOUS, EN) == [
-        "Deals closed in 2026Q3: 150, of which 48 won, a win rate of 32% (2026Q2: 28%)."
+        "Deals closed in 2026Q3 (whenever created): 150, of which 48 won, a win rate of 32% (2026Q2: 28%)."
     ]
 
 
@@ -437,11 +438,14 @@ def test_the_funnel_section_of_an_empty_period_is_a_message_not_charts():
     assert "2026Q3 没有新建商机" in block.html and "没有结单" in block.html
 
 
-def test_the_funnel_section_holds_sentences_three_figures_and_the_rule():
-    items = review().funnel_section()
+def test_the_funnel_section_holds_sentences_three_figures_and_hands_the_rule_to_the_appendix():
+    shown = review()
+    items = shown.funnel_section()
     kinds = [type(item).__name__ for item in items]
-    assert kinds == ["HtmlBlock", "Figure", "Figure", "Figure", "HtmlBlock"]
-    assert "3 skipped a stage, 1 moved backwards, 2 without a creation date" in items[-1].html
+    assert kinds == ["HtmlBlock", "Figure", "Figure", "Figure"]
+    assert 'id="section-funnel"' in items[0].html and "This section answers: how many deals" in items[0].html
+    (rule,) = definitions(shown)["funnel"]
+    assert "3 skipped a stage, 1 moved backwards, 2 without a creation date" in rule
 
 
 # -- render_report: arguments and offline checks --------------------------------------------
@@ -600,7 +604,7 @@ def test_the_quarterly_review_renders_to_one_offline_html_without_code(small_war
     assert "2026Q2 (2026-04-01 – 2026-06-30)" in text
     assert "Data as of : 2026-09-30" in text
     assert "Data loaded through 2026-09-29." in text
-    assert "Deals closed in 2026Q3: 4, of which 2 won, a win rate of 50% (2026Q2: 50%)." in text
+    assert "Deals closed in 2026Q3 (whenever created): 4, of which 2 won, a win rate of 50% (2026Q2: 50%)." in text
     assert "2026Q3 vs 2026Q2 \\u00b7 as of 2026-09-30" in html  # figure subtitles, JSON-escaped
 
 

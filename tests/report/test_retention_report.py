@@ -223,7 +223,7 @@ def test_the_narrative_gives_the_hand_computed_numbers_in_english_and_chinese(q3
     )
     assert said[1].startswith("2026-06-30 未流失的 6 个客户中，到 2026-09-30 有 1 个已流失，流失率为 17%")
     assert (
-        "其中价值最高的是 Regular Co（K1，A 类，负责人 Rep One）：距上次购买已 51 天，而其通常间隔为 30.5 天。"
+        "其中价值最高的是 Regular Co（K1，A 类，负责人 Rep One (R1)）：距上次购买已 51 天，而其通常间隔为 30.5 天。"
         in said[-1]
     )
     said = churn_sentences(q3["churn"], previous_churn, EN)
@@ -244,9 +244,10 @@ def test_the_sections_hold_headings_sentences_charts_and_the_risk_table(q3_db, l
     review = quarterly_review(str(q3_db), period="2026Q3", lang=lang)
     items = review.section("repurchase")
     assert [type(i).__name__ for i in items] == ["HtmlBlock"]
-    assert items[0].html.startswith({"en": "<h2>Repurchase</h2>", "zh": "<h2>复购</h2>"}[lang])
+    heading = {"en": "Repurchase", "zh": "复购"}[lang]
+    assert items[0].html.startswith(f'<h2 id="section-repurchase">{heading}</h2>')
     items = review.section("retention")
-    assert [type(i).__name__ for i in items] == ["HtmlBlock", "Figure", "Figure", "HtmlBlock"]
+    assert [type(i).__name__ for i in items] == ["HtmlBlock", "Figure", "Figure"]
     items = review.section("churn")
     kinds = [type(i).__name__ for i in items]
     assert kinds == ["HtmlBlock", "Figure", "HtmlBlock", "Figure", "Figure", "HtmlBlock", "HtmlBlock"]
@@ -270,10 +271,13 @@ def test_the_sections_of_a_period_without_purchases_are_a_message_not_charts(q3_
 def test_on_the_sample_the_churn_section_shows_the_fitted_model_next_to_its_backtest(sample_db):
     review = quarterly_review(str(sample_db), period="2026Q3", lang="en")
     items = review.section("churn")
-    assert [type(i).__name__ for i in items][-3:] == ["HtmlBlock", "Figure", "HtmlBlock"]
-    model_block = items[-3].html
+    assert [type(i).__name__ for i in items][-2:] == ["HtmlBlock", "Figure"]
+    model_block = items[-2].html
     assert "Back-test: fitted on purchases up to 2026-06-30" in model_block
-    assert "Predicted purchase days" in model_block and "Log-likelihood" in model_block
+    # the parameters and back-test figures are technical detail: in the appendix, not the body
+    assert "Log-likelihood" not in model_block
+    (appendix,) = review.section("appendix")
+    assert "Predicted purchase days" in appendix.html and "Log-likelihood" in appendix.html
     for item in items:
         if isinstance(item, go.Figure):  # aggregates only, whatever the number of customers
             assert sum(len(getattr(t, "x", None) or getattr(t.link, "value", None) or []) for t in item.data) < 200

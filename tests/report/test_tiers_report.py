@@ -182,7 +182,8 @@ def test_the_compliance_heatmap_leaves_cells_without_customers_empty(results):
     heat = fig.data[0]
     assert list(heat.y) == ["Rep One (R1)", "Rep Two (R2)", "Rep Three (R3)"]
     assert [list(r) for r in heat.z] == [[1.0, 0.0, 0.0], [None, None, pytest.approx(1 / 3)], [None, None, None]]
-    assert heat.text[0][1] == "0%<br>1/1 overdue"
+    assert heat.text[0][1] == "0% · 1/1 overdue"  # one line: legible at the fixed cell text size
+    assert heat.textfont.size == 12
 
 
 def test_the_attainment_chart_sorts_reps_and_draws_the_target_line(results):
@@ -331,9 +332,9 @@ def test_a_customer_whose_id_is_its_name_is_named_once():
 def test_the_moved_down_table_explains_values_that_rose():
     from crmreview.report.sections.tiers import _movers_table
 
-    html = _movers_table(_one_drop(51852.0, 60671.0), EN, "down")
+    html = _movers_table(_one_drop(51852.0, 60671.0), EN, "down", {})
     assert "thresholds move when other customers grow" in html
-    assert "thresholds move" not in _movers_table(_one_drop(900.0, 100.0), EN, "down")
+    assert "thresholds move" not in _movers_table(_one_drop(900.0, 100.0), EN, "down", {})
 
 
 def test_no_movers_gives_no_drop_sentence():
@@ -403,7 +404,7 @@ def test_the_sections_hold_a_heading_with_sentences_the_charts_and_tables(case_d
     review = quarterly_review(str(case_db), period="2026Q2", lang=lang)
     tier_items = review.section("tiers")
     assert [type(i).__name__ for i in tier_items] == ["HtmlBlock", "Figure", "Figure", "Figure", "HtmlBlock"]
-    heading = {"en": "<h2>Customer tiers</h2>", "zh": "<h2>客户分层</h2>"}[lang]
+    heading = {"en": '<h2 id="section-tiers">Customer tiers</h2>', "zh": '<h2 id="section-tiers">客户分层</h2>'}[lang]
     assert tier_items[0].html.startswith(heading)
     assert {"en": "Scorecard tiers", "zh": "评分卡分层"}[lang] in tier_items[4].html
     follow_items = review.section("followup")

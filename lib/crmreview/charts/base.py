@@ -39,6 +39,7 @@ __all__ = [
     "LOST",
     "OPEN",
     "empty_message",
+    "HEATMAP_TEXT",
 ]
 
 # Latin fonts first, then the CJK fonts of common systems, so Chinese never falls back to boxes.
@@ -46,6 +47,9 @@ FONT = (
     "-apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, 'Noto Sans', "
     "'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', 'Source Han Sans SC', sans-serif"
 )
+#: the text of heatmap cells: a fixed size (plotly's default shrinks it to fit the cell, which
+#: made two-line cells unreadable) with the colour plotly contrasts against each cell
+HEATMAP_TEXT = {"size": 12}
 CURRENT = "#2563eb"
 COMPARISON = "#9ca3af"
 LOST = "#dc2626"

@@ -13,7 +13,18 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .base import COMPARISON, CURRENT, OPEN, ChartContext, empty_message, layout, pct, require, require_context
+from .base import (
+    COMPARISON,
+    CURRENT,
+    HEATMAP_TEXT,
+    OPEN,
+    ChartContext,
+    empty_message,
+    layout,
+    pct,
+    require,
+    require_context,
+)
 from .tiers import tier_label
 
 __all__ = ["compliance_heatmap", "attainment_chart"]
@@ -79,6 +90,7 @@ def compliance_heatmap(compliance: pd.DataFrame, ctx: ChartContext) -> go.Figure
             y=[labels[r] for r in reps],
             text=text,
             texttemplate="%{text}",
+            textfont=HEATMAP_TEXT,
             zmin=0.0,
             zmax=1.0,
             colorscale=[[0.0, "#dc2626"], [0.5, "#fde68a"], [1.0, "#16a34a"]],

@@ -16,7 +16,20 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..config import DEFAULT_SETTINGS, Settings
-from .base import COMPARISON, CURRENT, LOST, OPEN, ChartContext, counts, layout, no_data, pct, require, require_context
+from .base import (
+    COMPARISON,
+    CURRENT,
+    HEATMAP_TEXT,
+    LOST,
+    OPEN,
+    ChartContext,
+    counts,
+    layout,
+    no_data,
+    pct,
+    require,
+    require_context,
+)
 
 __all__ = ["funnel_chart", "leakage_chart", "funnel_compare_chart"]
 
@@ -47,7 +60,12 @@ def funnel_chart(stages: pd.DataFrame, ctx: ChartContext, *, settings: Settings 
             x=reached,
             text=text,
             textinfo="text",
-            textposition="inside",
+            # inside when the text fits at full size, else beside the bar: the narrowest stage
+            # (won) keeps a legible label instead of one shrunk to fit
+            textposition="auto",
+            constraintext="none",
+            insidetextfont={"color": "white", "size": 13},
+            outsidetextfont={"color": "#1f2937", "size": 13},
             customdata=[[pct(p), pct(f)] for p, f in zip(of_previous, of_first)],
             hovertemplate=ctx.t("funnel.hover"),
             marker={"color": CURRENT},
@@ -184,6 +202,7 @@ def conversion_heatmap(
             y=row_labels,
             text=text,
             texttemplate="%{text}",
+            textfont=HEATMAP_TEXT,
             colorscale="Blues",
             zmin=0,
             zmax=1,

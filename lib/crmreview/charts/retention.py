@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .base import ChartContext, empty_message, layout, pct, require, require_context
+from .base import HEATMAP_TEXT, ChartContext, empty_message, layout, pct, require, require_context
 
 __all__ = ["cohort_heatmap"]
 
@@ -72,6 +72,7 @@ def cohort_heatmap(cohorts: pd.DataFrame, ctx: ChartContext, *, measure: str = "
             z=z,
             text=text,
             texttemplate="%{text}",
+            textfont=HEATMAP_TEXT,
             customdata=hover,
             zmin=0,
             zmax=1,

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..i18n import MESSAGES
-from .base import COMPARISON, ChartContext, counts, empty_message, layout, pct, require, require_context
+from .base import COMPARISON, HEATMAP_TEXT, ChartContext, counts, empty_message, layout, pct, require, require_context
 
 __all__ = ["pareto_chart", "tier_distribution_chart", "migration_chart", "TIER_COLORS"]
 
@@ -200,6 +200,7 @@ def migration_chart(migration: pd.DataFrame, ctx: ChartContext) -> go.Figure:
             y=[tier_label(f, ctx) for f in rows],
             text=text,
             texttemplate="%{text}",
+            textfont=HEATMAP_TEXT,
             colorscale="Blues",
             showscale=False,
             hovertemplate=ctx.t("tiers.migration.hover"),

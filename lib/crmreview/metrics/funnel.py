@@ -74,7 +74,10 @@ _COHORT = (
     "cohort_deals", "skipped_stage_deals", "backward_move_deals", "biggest_leak",
     *(f"stages[].{k}" for k in ("reached", "conversion", "share_of_first", "leakage_rate", "lost_at", "open_at")),
 )  # fmt: skip
-_CLOSED = ("deals_closed", "won", "lost", "win_rate", "avg_won_amount", "median_cycle_days", "pipeline_velocity")
+_CLOSED = (
+    "deals_closed", "won", "lost", "win_rate", "avg_won_amount", "won_amount", "median_cycle_days",
+    "pipeline_velocity",
+)  # fmt: skip
 #: what the funnel reads and which numbers each input feeds (:mod:`crmreview.metrics.inputs`)
 INPUTS = Inputs(
     reads=("deals", "deal_stage_history"),
@@ -82,7 +85,7 @@ INPUTS = Inputs(
         "deals": (*_COHORT, *_CLOSED, "excluded_no_created_at", "open_deals", "stale_deals", "stale_amount"),
         "deals.created_at": (*_COHORT, "median_cycle_days", "pipeline_velocity"),
         "deals.closed_at": _CLOSED,
-        "deals.amount": ("avg_won_amount", "pipeline_velocity", "stale_amount"),
+        "deals.amount": ("avg_won_amount", "won_amount", "open_amount", "pipeline_velocity", "stale_amount"),
     },
     warnings={
         "no_lost_deals": _no_lost_deals,
@@ -178,8 +181,10 @@ def _object(stage_rows: pd.DataFrame | None, closed: pd.Series | None, stages: t
         "lost": closed_value("count_lost_deals"),
         "win_rate": closed_value("win_rate", float),
         "avg_won_amount": closed_value("avg_won_amount", float),
+        "won_amount": closed_value("won_amount", float),
         "median_cycle_days": closed_value("median_cycle_days", float),
         "open_deals": closed_value("count_open_deals"),
+        "open_amount": closed_value("open_amount", float),
         "pipeline_velocity": closed_value("pipeline_velocity", float),
     }
 

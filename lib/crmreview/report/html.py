@@ -21,6 +21,12 @@ __all__ = [
     "fmt_number",
     "table",
     "sentences",
+    "owner_label",
+    "rep_label",
+    "section_anchor",
+    "section_heading",
+    "missing_notice",
+    "warnings_html",
 ]
 
 
@@ -94,6 +100,35 @@ def sentences(items: Sequence[str]) -> str:
     return "<ul>" + "".join(f"<li>{esc(s)}</li>" for s in items) + "</ul>"
 
 
+def rep_label(rep_id: str, name: str | None) -> str:
+    """A rep as ``queries/report/rep_names.sql`` labels one: "Name (id)", the id alone when
+    the rep has no name or the name is the id."""
+    return f"{name} ({rep_id})" if name and name.strip() and name != rep_id else rep_id
+
+
+def owner_label(rep_id: str | None, labels: Mapping[str, str]) -> str:
+    """An owner as every table and sentence shows it: the rep's label from ``labels``
+    (``results.rep_labels``: "Name (id)"), the id when the rep is unknown, "–" for none."""
+    if rep_id is None or rep_id == "":
+        return "–"
+    return labels.get(rep_id, rep_id)
+
+
+def section_anchor(section: str) -> str:
+    """The id of a section's heading, the target of the contents and the summary's links."""
+    return f"section-{section}"
+
+
+def section_heading(section: str, lang: str) -> str:
+    """A section's heading (``section.<name>.title``, with its anchor) and the one line that
+    says what question it answers (``section.<name>.question``)."""
+    question = t("section.answers", lang, question=t(f"section.{section}.question", lang))
+    return (
+        f'<h2 id="{section_anchor(section)}">{esc(t(f"section.{section}.title", lang))}</h2>\n'
+        f'<p class="crm-question">{esc(question)}</p>'
+    )
+
+
 def missing_notice(section: str, missing: Sequence[str], lang: str) -> HtmlBlock:
     """The one line that stands in for a section whose inputs were not imported: which export
     is missing and what the section would answer with it."""
@@ -105,16 +140,25 @@ def missing_notice(section: str, missing: Sequence[str], lang: str) -> HtmlBlock
         exports=t("notice.and", lang).join(exports),
         question=t(f"section.{section}.question", lang),
     )
-    return HtmlBlock(f'<p class="crm-missing" data-section="{esc(section)}"><strong>ⓘ</strong> {esc(text)}</p>')
+    return HtmlBlock(
+        f'<p class="crm-missing" id="{section_anchor(section)}" data-section="{esc(section)}">'
+        f"<strong>ⓘ</strong> {esc(text)}</p>"
+    )
 
 
-def warnings_html(result: Mapping[str, Any], lang: str, *, skip: Sequence[str] = ("period_outside_data",)) -> str:
+def warnings_html(
+    result: Mapping[str, Any],
+    lang: str,
+    *,
+    skip: Sequence[str] = ("period_outside_data",),
+    only: Sequence[str] | None = None,
+) -> str:
     """A metric result's ``warnings`` in the report language, one marked line each, for the
-    section that shows the numbers they qualify ("" without warnings). ``period_outside_data``
-    is left to the header by default."""
+    section that shows the numbers they qualify ("" without warnings): those of ``only``
+    when given, else all but ``skip`` (``period_outside_data`` is left to the header)."""
     lines = [
         f'<p class="crm-warning"><strong>⚠</strong> {esc(t("warning." + w["code"], lang, **w.get("params", {})))}</p>'
         for w in result.get("warnings") or []
-        if w["code"] not in skip
+        if (w["code"] in only if only is not None else w["code"] not in skip)
     ]
     return "\n".join(lines)

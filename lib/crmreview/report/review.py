@@ -33,6 +33,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
+import plotly.io as pio
 
 from .. import queries, warehouse
 from ..charts import ChartContext
@@ -62,7 +63,9 @@ __all__ = [
 #: the sections of the quarterly and monthly reviews, in order (``crmreview.report.sections``)
 REVIEW_SECTIONS: tuple[str, ...] = (
     "header",
-    "kpis",
+    "summary",
+    "contents",
+    "forecast",
     "funnel",
     "funnel_detail",
     "tiers",
@@ -74,9 +77,13 @@ REVIEW_SECTIONS: tuple[str, ...] = (
 )
 #: the sections of the rep scorecard: the rep against the team, then the review's own
 #: sections restricted to the rep (funnel, follow-up and attainment, customers at risk)
-SCORECARD_SECTIONS: tuple[str, ...] = ("header", "scorecard", "funnel", "followup", "churn", "appendix")
+SCORECARD_SECTIONS: tuple[str, ...] = ("header", "scorecard", "forecast", "funnel", "followup", "churn", "appendix")
+#: how the report's figures are displayed: a static document, so no plotly toolbar (its
+#: tooltips are English-only and it prints over the charts)
+FIGURE_CONFIG = {"displayModeBar": False, "displaylogo": False}
+
 #: sections built from the review alone, without reading the warehouse again
-_NO_WAREHOUSE = frozenset({"header", "funnel", "appendix"})
+_NO_WAREHOUSE = frozenset({"header", "funnel"})
 #: set in a report kernel's environment: each section then writes one progress line
 #: (``PROGRESS_PREFIX name seconds``) on stderr, which the renderer prints as it comes
 PROGRESS_ENV = "CRM_REVIEW_PROGRESS"
@@ -280,6 +287,8 @@ def quarterly_review(
     """
     started = time.monotonic()
     check_lang(lang)
+    for renderer in ("notebook", "notebook_connected"):
+        pio.renderers[renderer].config = dict(FIGURE_CONFIG)
     if settings is None:
         settings = load_settings(config_path or None)
     this = parse_period(period, as_of=parse_as_of(as_of))

@@ -9,7 +9,9 @@
 -- definitions: closed = closed_at's date in the period (whatever created_at) and by the
 --   as-of date, outcome won or lost; win_rate = won / (won + lost); avg_won_amount = mean
 --   amount of the won; median_cycle_days = median of closed_at - created_at in calendar days
---   over the won; count_open_deals = deals created by the as-of date and open at it;
+--   over the won; won_amount = total amount of the won (0 when none was won);
+--   count_open_deals = deals created by the as-of date and open at it; open_amount = their
+--   total amount (the open pipeline's value, 0 when none is open);
 --   pipeline_velocity = open deals * win_rate * avg_won_amount / median_cycle_days (per day).
 -- invariant: count_closed_deals = count_won_deals + count_lost_deals
 
@@ -44,7 +46,10 @@ closed_in_period as (
 ),
 
 open_at_as_of as (
-    select deal_groups.group_key, count(*) as count_open_deals,
+    select
+        deal_groups.group_key,
+        count(*) as count_open_deals,
+        sum(deals.amount) as open_amount,
     from deals_as_of($as_of) as deals
     inner join deal_groups on deals.deal_id = deal_groups.deal_id
     where deals.status_as_of = 'open'
@@ -71,6 +76,8 @@ closed_summary as (
         ) as win_rate,
         avg(closed_in_period.amount) filter (where closed_in_period.outcome = 'won')::double
             as avg_won_amount,
+        coalesce(sum(closed_in_period.amount) filter (where closed_in_period.outcome = 'won'), 0)::double
+            as won_amount,
         quantile_cont(closed_in_period.cycle_days, 0.5) filter (where closed_in_period.outcome = 'won')
             as median_cycle_days,
     from groups
@@ -82,6 +89,7 @@ final as (
     select
         closed_summary.*,
         coalesce(open_at_as_of.count_open_deals, 0) as count_open_deals,
+        coalesce(open_at_as_of.open_amount, 0)::double as open_amount,
         (
             select count(*) from deals
             inner join deal_groups on deals.deal_id = deal_groups.deal_id

@@ -30,9 +30,25 @@ from ...charts import (
     state_flow_sankey,
 )
 from ...charts.churn import state_label
-from ...i18n import t
-from ...metrics.churn import churn, flows_frame, lifecycle_history, recency_frame, risk_frame
-from ..html import HtmlBlock, esc, fmt_count, fmt_days, fmt_money, fmt_number, fmt_pct, missing, sentences, table
+from ...metrics.churn import flows_frame, lifecycle_history, recency_frame, risk_frame
+from ..html import (
+    HtmlBlock,
+    esc,
+    fmt_count,
+    fmt_days,
+    fmt_money,
+    fmt_number,
+    fmt_pct,
+    missing,
+    owner_label,
+    rep_label,
+    section_heading,
+    sentences,
+    table,
+    warnings_html,
+)
+from ..results import OPTIONS, define, rep_labels, result
+from .summary import numbers_html
 
 __all__ = ["build", "churn_sentences", "model_sentences", "model_table_html", "RISK_SHOWN", "HISTORY_PERIODS"]
 
@@ -40,7 +56,7 @@ __all__ = ["build", "churn_sentences", "model_sentences", "model_table_html", "R
 NEEDS = ("orders",)
 
 #: customers shown in the report's risk table (all are counted)
-RISK_SHOWN = 50
+RISK_SHOWN = OPTIONS["churn"]["risk_list_length"]
 #: periods shown in the lifecycle composition chart
 HISTORY_PERIODS = 8
 
@@ -107,7 +123,7 @@ def _flows_sentence(current: Mapping[str, Any], ctx: ChartContext, churn_days: i
     )
 
 
-def _risk_sentence(current: Mapping[str, Any], ctx: ChartContext) -> str:
+def _risk_sentence(current: Mapping[str, Any], ctx: ChartContext, owners: Mapping[str, str]) -> str:
     factor = current["thresholds"]["risk_gap_factor"]
     if not current.get("at_risk_customers"):
         return ctx.t("risk.none", as_of=ctx.as_of)
@@ -124,18 +140,29 @@ def _risk_sentence(current: Mapping[str, Any], ctx: ChartContext) -> str:
             name=top.get("name") or top["customer_id"],
             customer_id=top["customer_id"],
             tier=top["tier"],
-            owner=top.get("rep_name") or top.get("owner_rep_id") or "–",
+            owner=owner_label(
+                top.get("owner_rep_id"),
+                {top["owner_rep_id"]: rep_label(top["owner_rep_id"], top.get("rep_name"))} | dict(owners)
+                if top.get("owner_rep_id")
+                else owners,
+            ),
             recency=fmt_count(top["recency_days"]),
             gap=fmt_days(top["median_gap_days"]),
         )
     return text
 
 
-def churn_sentences(current: Mapping[str, Any], previous: Mapping[str, Any] | None, ctx: ChartContext) -> list[str]:
+def churn_sentences(
+    current: Mapping[str, Any],
+    previous: Mapping[str, Any] | None,
+    ctx: ChartContext,
+    owners: Mapping[str, str] | None = None,
+) -> list[str]:
     """The section's sentences, every number from :func:`crmreview.churn.churn` results
     (``previous``: the comparison period's, for its churn rate; may be None): customers per
     state now and at the comparison date; the churn rate; the main flows; the risk list and
-    its largest customer. With nobody having bought: one sentence saying so."""
+    its largest customer (its owner named by ``owners``, rep id -> label). With nobody having
+    bought: one sentence saying so."""
     if not isinstance(ctx, ChartContext):
         raise TypeError(f"churn_sentences: ctx must be a ChartContext, got {type(ctx).__name__}")
     if not current.get("customers"):
@@ -144,7 +171,7 @@ def churn_sentences(current: Mapping[str, Any], previous: Mapping[str, Any] | No
     flows = _flows_sentence(current, ctx, current["thresholds"]["churn_days"])
     if flows:
         out.append(flows)
-    out.append(_risk_sentence(current, ctx))
+    out.append(_risk_sentence(current, ctx, owners or {}))
     return out
 
 
@@ -230,13 +257,13 @@ def _history_note(history: pd.DataFrame, current: Mapping[str, Any], ctx: ChartC
 def build(con, review) -> list[Any]:
     """The lifecycle and churn section of ``review`` (a ``QuarterlyReview``) from ``con``."""
     ctx, settings = review.ctx, review.settings
-    current = churn(con, review.period, settings=settings, compare=review.compare_mode, risk_list_length=RISK_SHOWN)
-    heading = f"<h2>{esc(t('churn.heading', ctx.lang))}</h2>"
+    current = result(con, review, "churn")
+    heading = section_heading("churn", ctx.lang) + numbers_html(con, review, "churn")
+    # the degenerate model is said with the model's sentences below
+    warned = warnings_html(current, ctx.lang, skip=("period_outside_data", "model_degenerate"))
     if not current["customers"]:
-        return [HtmlBlock(f"{heading}\n{sentences(churn_sentences(current, None, ctx))}")]
-    previous = churn(
-        con, review.comparison, settings=settings, compare=review.compare_mode, risk_list_length=0, model=False
-    )
+        return [HtmlBlock(f"{heading}\n{sentences(churn_sentences(current, None, ctx))}\n{warned}")]
+    previous = result(con, review, "churn", "previous")
     history = lifecycle_history(con, review.period, settings=settings, periods=HISTORY_PERIODS)
     recency = recency_frame(con, review.period, settings=settings)
     th = current["thresholds"]
@@ -252,10 +279,12 @@ def build(con, review) -> list[Any]:
         shown=fmt_count(len(current["risk_list"])),
         total=fmt_count(current["at_risk_customers"]),
     )
+    model = current.get("purchase_model")
+    fitted = bool(model) and model["status"] == "fitted"
+    define(review, "churn", definitions, ctx.t("model.footnote") if model else "")
     blocks: list[Any] = [
         HtmlBlock(
-            f"{heading}\n{sentences(churn_sentences(current, previous, ctx))}\n"
-            f'<p class="crm-note"><small>{esc(definitions)}</small></p>'
+            f"{heading}\n{sentences(churn_sentences(current, previous, ctx, rep_labels(con, review)))}\n{warned}"
         ),
         lifecycle_composition_chart(history, ctx),
     ]
@@ -270,14 +299,11 @@ def build(con, review) -> list[Any]:
             + risk_table_html(risk_frame(current), ctx)
         ),
     ]
-    model = current.get("purchase_model")
     if model:
+        # the parameters and the back-test figures go to the appendix; the body says what they mean
         review.notes["purchase_model"] = model
         said = sentences(model_sentences(model, ctx))
-        intro = f"<h3>{esc(ctx.t('model.heading'))}</h3>\n{said}"
-        shown = model_table_html(model, ctx) if model["status"] == "fitted" else ""
-        blocks.append(HtmlBlock(f"{intro}\n{shown}"))
-        if model["status"] == "fitted" and model["backtest"]["status"] == "fitted":
+        blocks.append(HtmlBlock(f"<h3>{esc(ctx.t('model.heading'))}</h3>\n{said}"))
+        if fitted and model["backtest"]["status"] == "fitted":
             blocks.append(backtest_chart(pd.DataFrame(model["backtest"]["by_frequency"]), ctx))
-            blocks.append(HtmlBlock(f'<p class="crm-note"><small>{esc(ctx.t("model.footnote"))}</small></p>'))
     return blocks

@@ -16,9 +16,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...charts import ChartContext, attainment_chart, compliance_heatmap
-from ...i18n import t
-from ...metrics.followup import compliance_frame, followup, reps_frame
-from ..html import HtmlBlock, esc, fmt_count, fmt_days, fmt_money, fmt_pct, missing, sentences, table
+from ...metrics.followup import compliance_frame, reps_frame
+from ..html import (
+    HtmlBlock,
+    esc,
+    fmt_count,
+    fmt_days,
+    fmt_money,
+    fmt_pct,
+    missing,
+    owner_label,
+    section_heading,
+    sentences,
+    table,
+    warnings_html,
+)
+from ..results import define, rep_labels, result
+from .summary import numbers_html
 
 __all__ = ["build", "followup_sentences", "LIST_SHOWN"]
 
@@ -93,6 +107,10 @@ def _attainment_sentence(current, ctx: ChartContext) -> str:
     if len(teams) >= 2:
         best = max(teams, key=lambda team: (team["attainment"], str(team["team"])))
         worst = min(teams, key=lambda team: (team["attainment"], str(team["team"])))
+        if fmt_pct(best["attainment"]) == fmt_pct(worst["attainment"]):  # no best when they read the same
+            return text + ctx.t(
+                "followup.say.teams_equal", teams=fmt_count(len(teams)), share=fmt_pct(best["attainment"])
+            )
         return text + ctx.t(
             "followup.say.teams",
             best=best["team"] or "–",
@@ -209,7 +227,7 @@ def _team_table(current: Mapping[str, Any], ctx: ChartContext) -> str:
     return f"<h3>{esc(ctx.t('followup.table.workload'))}</h3>\n" + table(headers, rows, numeric=(1, 2, 3, 4, 5, 6, 7))
 
 
-def _pool_table(current: Mapping[str, Any], ctx: ChartContext) -> str:
+def _pool_table(current: Mapping[str, Any], ctx: ChartContext, owners: Mapping[str, str]) -> str:
     listed = current.get("pool_candidate_list", [])[:LIST_SHOWN]
     if not listed:
         return ""
@@ -223,7 +241,7 @@ def _pool_table(current: Mapping[str, Any], ctx: ChartContext) -> str:
     rows = [
         [
             f"{c['name']} ({c['customer_id']})" if c.get("name") else c["customer_id"],
-            c.get("owner_rep_id") or "–",
+            owner_label(c.get("owner_rep_id"), owners),
             c["tier"],
             fmt_money(c["value"]),
             c["last_activity_date"] or ctx.t("followup.table.never"),
@@ -239,7 +257,7 @@ def _pool_table(current: Mapping[str, Any], ctx: ChartContext) -> str:
     return f"<h3>{esc(caption)}</h3>\n" + table(headers, rows, numeric=(3,))
 
 
-def _conflict_table(current: Mapping[str, Any], ctx: ChartContext) -> str:
+def _conflict_table(current: Mapping[str, Any], ctx: ChartContext, owners: Mapping[str, str]) -> str:
     listed = current.get("ownership_conflict_list", [])[:LIST_SHOWN]
     if not listed:
         return ""
@@ -253,9 +271,9 @@ def _conflict_table(current: Mapping[str, Any], ctx: ChartContext) -> str:
     rows = [
         [
             f"{c['name']} ({c['customer_id']})" if c.get("name") else c["customer_id"],
-            c.get("owner_rep_id") or "–",
+            owner_label(c.get("owner_rep_id"), owners),
             c["tier"],
-            ", ".join(c["rep_ids"]),
+            ", ".join(owner_label(rep, owners) for rep in c["rep_ids"]),
             f"{c['other_rep_activities']:,} / {c['activities']:,}",
         ]
         for c in listed
@@ -269,19 +287,20 @@ def _conflict_table(current: Mapping[str, Any], ctx: ChartContext) -> str:
     return f"<h3>{esc(caption)}</h3>\n" + table(headers, rows, numeric=(4,))
 
 
-def _footnote(current: Mapping[str, Any], ctx: ChartContext) -> str:
+def _definition(current: Mapping[str, Any], ctx: ChartContext) -> str:
     cadence = ", ".join(f"{tier} {days}" for tier, days in current["cadence_days"].items())
-    note = ctx.t("followup.footnote", cadence=cadence, days=current["pool_days"])
-    return f'<p class="crm-note"><small>{esc(note)}</small></p>'
+    return ctx.t("followup.footnote", cadence=cadence, days=current["pool_days"])
 
 
 def build(con, review) -> list[Any]:
     """The follow-up section of ``review`` (a ``QuarterlyReview``) from the warehouse ``con``."""
-    ctx, settings = review.ctx, review.settings
-    current = followup(con, review.period, settings=settings)
-    previous = followup(con, review.comparison, settings=settings)
-    heading = f"<h2>{esc(t('followup.heading', ctx.lang))}</h2>"
-    said = sentences(followup_sentences(current, previous, ctx))
+    ctx = review.ctx
+    current = result(con, review, "followup")
+    previous = result(con, review, "followup", "previous")
+    owners = rep_labels(con, review)
+    define(review, "followup", _definition(current, ctx))
+    heading = section_heading("followup", ctx.lang) + numbers_html(con, review, "followup")
+    said = sentences(followup_sentences(current, previous, ctx)) + warnings_html(current, ctx.lang)
     reps = reps_frame(current)
     has_targets = bool(reps["attainment"].notna().any())
     if not current["customers"]:
@@ -298,9 +317,8 @@ def build(con, review) -> list[Any]:
     tables = [
         _tier_table(current, ctx),
         _team_table(current, ctx),
-        _pool_table(current, ctx),
-        _conflict_table(current, ctx),
-        _footnote(current, ctx),
+        _pool_table(current, ctx, owners),
+        _conflict_table(current, ctx, owners),
     ]
     blocks.append(HtmlBlock("\n".join(part for part in tables if part)))
     return blocks

@@ -9,12 +9,17 @@ from ...charts import ChartContext, funnel_chart, funnel_compare_chart, leakage_
 from ...config import DEFAULT_SETTINGS, Settings
 from ...i18n import t
 from ...metrics.funnel import stages_frame
-from ..html import HtmlBlock, esc, fmt_pct, missing, warnings_html
+from ..html import HtmlBlock, esc, fmt_pct, missing, section_heading, warnings_html
+from ..results import define
+from .summary import numbers_html
 
-__all__ = ["build", "funnel_sentences"]
+__all__ = ["build", "funnel_sentences", "WARNINGS"]
 
 #: the inputs this section cannot be shown without (a notice names the missing export instead)
 NEEDS = ("deals", "deals.created_at")
+#: the funnel warnings shown here, next to the numbers they qualify (the win rate, the
+#: stages drawn); inferred history and missing amounts qualify the detail section's numbers
+WARNINGS = ("no_lost_deals", "small_sample", "stage_unused")
 
 
 def _stage_rows(result: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
@@ -134,7 +139,7 @@ def funnel_sentences(
     return sentences
 
 
-def _footnote(review: Any) -> HtmlBlock:
+def _definition(review: Any) -> str:
     current = review.current
     rule = current.get("rule", "furthest")
     key = f"funnel.rule.{rule}"
@@ -150,27 +155,28 @@ def _footnote(review: Any) -> HtmlBlock:
         backward=f"{int(current.get('backward_move_deals') or 0):,}",
         excluded=f"{int(current.get('excluded_no_created_at') or 0):,}",
     )
-    return HtmlBlock(f'<p class="crm-note"><small>{esc(rule_text)} {esc(cohort)}</small></p>')
+    return f"{rule_text} {cohort}"
 
 
 def build(con: Any, review: Any) -> list[Any]:
     """Heading and sentences, then the funnel, leakage and comparison charts, then the
     rule used; with no deals created in the period, the heading and a message instead."""
     lang = review.lang
-    heading = f"<h2>{esc(t('funnel.heading', lang))}</h2>"
+    define(review, "funnel", _definition(review))
+    heading = section_heading("funnel", lang)
     sentences = funnel_sentences(review.current, review.previous, review.ctx, settings=review.settings)
     items = "".join(f"<li>{esc(s)}</li>" for s in sentences)
     # what makes these numbers unreliable stands next to them (no lost deals, inferred history, …)
-    warned = warnings_html(review.current, lang)
+    warned = warnings_html(review.current, lang, only=WARNINGS)
     if int(review.current.get("cohort_deals") or 0) == 0:
         empty = t("funnel.empty", lang, period=review.period.label)
         message = f"<p><strong>{esc(empty)}</strong></p>"
-        return [HtmlBlock(f"{heading}\n{message}\n<ul>{items}</ul>\n{warned}")]
+        numbers = numbers_html(con, review, "funnel")
+        return [HtmlBlock(f"{heading}\n{message}\n{numbers}\n<ul>{items}</ul>\n{warned}")]
     current, previous = stages_frame(review.current), stages_frame(review.previous)
     return [
-        HtmlBlock(f"{heading}\n<ul>{items}</ul>\n{warned}"),
+        HtmlBlock(f"{heading}\n{numbers_html(con, review, 'funnel')}\n<ul>{items}</ul>\n{warned}"),
         funnel_chart(current, review.ctx, settings=review.settings),
         leakage_chart(current, review.ctx, settings=review.settings),
         funnel_compare_chart(current, previous, review.ctx, settings=review.settings),
-        _footnote(review),
     ]

@@ -10,19 +10,23 @@ from typing import Any
 
 import duckdb
 
-from ... import queries
 from ...charts import conversion_heatmap, conversion_trend_chart, days_in_stage_chart
 from ...i18n import t
 from ...metrics.funnel import funnel, groups_frame, stages_frame, trend
-from ..html import HtmlBlock, esc, fmt_money, sentences, table
+from ..html import HtmlBlock, esc, fmt_money, owner_label, section_heading, sentences, table, warnings_html
+from ..results import rep_labels
 
-__all__ = ["build", "detail_sentences", "TREND_PERIODS", "STALE_ROWS"]
+__all__ = ["build", "detail_sentences", "TREND_PERIODS", "STALE_ROWS", "REASON_ROWS", "WARNINGS"]
 
 #: the inputs this section cannot be shown without (a notice names the missing export instead)
 NEEDS = ("deals",)
+#: the funnel warnings that qualify this section's numbers (days in stage, stale amounts)
+WARNINGS = ("history_inferred", "no_amounts")
 
 TREND_PERIODS = 8
 STALE_ROWS = 10
+#: lost reasons listed (the most common; the heading gives how many there are)
+REASON_ROWS = 10
 
 
 def _won_share(group: dict[str, Any]) -> float | None:
@@ -59,17 +63,23 @@ def detail_sentences(current: dict[str, Any], by_channel: dict[str, Any], lang: 
     if len(channels) >= 2:
         best = max(channels, key=lambda g: (_won_share(g), g["group"]))
         worst = min(channels, key=lambda g: (_won_share(g), g["group"]))
-        sentences.append(
-            t(
-                "detail.say.channels",
-                lang,
-                period=period,
-                best=best["group"],
-                best_share=f"{_won_share(best):.0%}",
-                worst=worst["group"],
-                worst_share=f"{_won_share(worst):.0%}",
+        best_share, worst_share = f"{_won_share(best):.0%}", f"{_won_share(worst):.0%}"
+        if best_share == worst_share:  # no best or worst channel when their shares read the same
+            sentences.append(
+                t("detail.say.channels_equal", lang, period=period, channels=f"{len(channels):,}", share=best_share)
             )
-        )
+        else:
+            sentences.append(
+                t(
+                    "detail.say.channels",
+                    lang,
+                    period=period,
+                    best=best["group"],
+                    best_share=best_share,
+                    worst=worst["group"],
+                    worst_share=worst_share,
+                )
+            )
     if current.get("stale_deals"):
         sentences.append(
             t(
@@ -87,16 +97,17 @@ def detail_sentences(current: dict[str, Any], by_channel: dict[str, Any], lang: 
 def build(con: duckdb.DuckDBPyConnection, review: Any) -> list[Any]:
     lang, ctx, settings, period = review.lang, review.ctx, review.settings, review.period
     current = review.current
-    heading = f"<h2>{esc(t('detail.heading', lang))}</h2>"
+    heading = section_heading("funnel_detail", lang)
+    warned = warnings_html(current, lang, only=WARNINGS)
     if int(current.get("cohort_deals") or 0) == 0 and not current.get("lost_reasons"):
-        return [HtmlBlock(f"{heading}\n<p>{esc(t('funnel.empty', lang, period=period.label))}</p>")]
+        return [HtmlBlock(f"{heading}\n<p>{esc(t('funnel.empty', lang, period=period.label))}</p>\n{warned}")]
     by_rep = funnel(con, period, settings=settings, by="rep")
     by_channel = funnel(con, period, settings=settings, by="channel")
     history = trend(con, period, periods=TREND_PERIODS, settings=settings)
-    rep_names = dict(queries.run(con, "report/rep_names", {}).itertuples(index=False, name=None))
+    rep_names = rep_labels(con, review)
     not_set = t("chart.not_set", lang)
     said = detail_sentences(current, by_channel, lang, not_set=not_set)
-    out: list[Any] = [HtmlBlock(f"{heading}\n{sentences(said)}")]
+    out: list[Any] = [HtmlBlock(f"{heading}\n{sentences(said)}\n{warned}")]
     if by_rep.get("groups"):
         out.append(conversion_heatmap(groups_frame(by_rep), ctx, by="rep", labels=rep_names, settings=settings))
     if by_channel.get("groups"):
@@ -105,16 +116,19 @@ def build(con: duckdb.DuckDBPyConnection, review: Any) -> list[Any]:
     out.append(conversion_trend_chart(history, ctx, settings=settings))
     reasons = current.get("lost_reasons") or []
     if reasons:
-        rows = [[r["lost_reason"] or not_set, f"{r['deals']:,}", f"{r['share']:.0%}"] for r in reasons]
+        rows = [[r["lost_reason"] or not_set, f"{r['deals']:,}", f"{r['share']:.0%}"] for r in reasons[:REASON_ROWS]]
         headers = [t("detail.reason", lang), t("detail.lost_deals", lang), t("detail.share", lang)]
-        heading_text = esc(t("detail.reasons_heading", lang, period=period.label))
+        heading_text = t("detail.reasons_heading", lang, period=period.label)
+        if len(reasons) > REASON_ROWS:
+            heading_text += " " + t("detail.reasons_more", lang, shown=len(rows), total=f"{len(reasons):,}")
+        heading_text = esc(heading_text)
         out.append(HtmlBlock(f"<h3>{heading_text}</h3>\n{table(headers, rows, numeric=(1, 2))}"))
     stale = current.get("stale_deal_list") or []
     if stale:
         rows = [
             [
                 d["deal_id"],
-                rep_names.get(d["owner_rep_id"], d["owner_rep_id"] or not_set),
+                owner_label(d["owner_rep_id"], rep_names),
                 settings.stage_label(d["stage"], lang),
                 fmt_money(d["amount"]),
                 f"{d['days_since_change']:,}",

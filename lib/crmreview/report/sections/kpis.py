@@ -1,4 +1,9 @@
-"""The key numbers: this period against the comparison, with the change."""
+"""The key numbers as a table: this period against the comparison, with the change.
+
+The quarterly review opens with the executive summary instead (``sections/summary.py``: cards
+with the same numbers and more, and the headlines); this table serves views that want the
+key numbers in rows (the exploration app).
+"""
 
 from __future__ import annotations
 

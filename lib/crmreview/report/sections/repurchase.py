@@ -14,17 +14,28 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...charts import ChartContext
-from ...i18n import t
-from ...metrics.repurchase import repurchase
-from ..html import HtmlBlock, esc, fmt_count, fmt_days, fmt_money, fmt_pct, missing, sentences, table
+from ..html import (
+    HtmlBlock,
+    fmt_count,
+    fmt_days,
+    fmt_money,
+    fmt_pct,
+    missing,
+    section_heading,
+    sentences,
+    table,
+    warnings_html,
+)
+from ..results import define, result
+from .summary import numbers_html
 
 __all__ = ["build", "repurchase_sentences"]
 
 #: the inputs this section cannot be shown without (a notice names the missing export instead)
 NEEDS = ("orders",)
 
+#: the rates beside the summary's numbers (the repeat rate and net revenue are in that table)
 _ROWS = (
-    ("repeat_rate", "repurchase.kpi.repeat_rate", fmt_pct),
     ("returning_rate", "repurchase.kpi.returning_rate", fmt_pct),
     ("returning_revenue_share", "repurchase.kpi.returning_revenue_share", fmt_pct),
     ("median_gap_days", "repurchase.kpi.median_gap_days", fmt_days),
@@ -90,12 +101,12 @@ def _kpi_table(current: Mapping[str, Any], previous: Mapping[str, Any], ctx: Cha
 
 def build(con, review) -> list[Any]:
     """The repurchase section of ``review`` (a ``QuarterlyReview``) from the warehouse ``con``."""
-    ctx, settings = review.ctx, review.settings
-    current = repurchase(con, review.period, settings=settings)
-    previous = repurchase(con, review.comparison, settings=settings)
-    heading = f"<h2>{esc(t('repurchase.heading', ctx.lang))}</h2>"
-    said = sentences(repurchase_sentences(current, previous, ctx))
+    ctx = review.ctx
+    current = result(con, review, "repurchase")
+    previous = result(con, review, "repurchase", "previous")
+    define(review, "repurchase", ctx.t("repurchase.footnote"))
+    heading = section_heading("repurchase", ctx.lang) + numbers_html(con, review, "repurchase")
+    said = sentences(repurchase_sentences(current, previous, ctx)) + warnings_html(current, ctx.lang)
     if not current["customers_purchasing"]:
         return [HtmlBlock(f"{heading}\n{said}")]
-    note = f'<p class="crm-note"><small>{esc(ctx.t("repurchase.footnote"))}</small></p>'
-    return [HtmlBlock(f"{heading}\n{said}\n{_kpi_table(current, previous, ctx)}\n{note}")]
+    return [HtmlBlock(f"{heading}\n{said}\n{_kpi_table(current, previous, ctx)}")]

@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...charts import ChartContext, cohort_heatmap
-from ...i18n import t
-from ...metrics.retention import cohort_frame, retention
-from ..html import HtmlBlock, esc, fmt_count, fmt_money, fmt_pct, missing, sentences
+from ...metrics.retention import cohort_frame
+from ..html import HtmlBlock, esc, fmt_count, fmt_money, fmt_pct, missing, section_heading, sentences, warnings_html
+from ..results import define, result
+from .summary import numbers_html
 
 __all__ = ["build", "retention_sentences"]
 
@@ -80,20 +81,18 @@ def retention_sentences(current: Mapping[str, Any], ctx: ChartContext) -> list[s
 
 def build(con, review) -> list[Any]:
     """The retention section of ``review`` (a ``QuarterlyReview``) from the warehouse ``con``."""
-    ctx, settings = review.ctx, review.settings
-    current = retention(con, review.period, settings=settings, compare=review.compare_mode)
-    heading = f"<h2>{esc(t('retention.heading', ctx.lang))}</h2>"
-    said = sentences(retention_sentences(current, ctx))
+    ctx = review.ctx
+    current = result(con, review, "retention")
+    heading = section_heading("retention", ctx.lang) + numbers_html(con, review, "retention")
+    said = sentences(retention_sentences(current, ctx)) + warnings_html(current, ctx.lang)
+    note = ctx.t("retention.footnote", months=current["cohort_months"])
+    define(review, "retention", note, "" if missing(current.get("nrr")) else ctx.t("retention.footnote_grr"))
     if not current["cohorts"]:
         message = f"<p><strong>{esc(ctx.t('retention.cohort.empty', as_of=ctx.as_of))}</strong></p>"
         return [HtmlBlock(f"{heading}\n{said}\n{message}")]
     cells = cohort_frame(current)
-    note = ctx.t("retention.footnote", months=current["cohort_months"])
-    if not missing(current.get("nrr")):
-        note += " " + ctx.t("retention.footnote_grr")
     return [
         HtmlBlock(f"{heading}\n{said}"),
         cohort_heatmap(cells, ctx, measure="share"),
         cohort_heatmap(cells, ctx, measure="revenue_share"),
-        HtmlBlock(f'<p class="crm-note"><small>{esc(note)}</small></p>'),
     ]

@@ -16,9 +16,24 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...charts import ChartContext, migration_chart, pareto_chart, tier_distribution_chart
-from ...i18n import MESSAGES, t
-from ...metrics.tiers import curve_frame, migration_frame, tiers, tiers_frame
-from ..html import HtmlBlock, esc, fmt_count, fmt_money, fmt_number, fmt_pct, missing, sentences, table
+from ...i18n import MESSAGES
+from ...metrics.tiers import curve_frame, migration_frame, tiers_frame
+from ..html import (
+    HtmlBlock,
+    esc,
+    fmt_count,
+    fmt_money,
+    fmt_number,
+    fmt_pct,
+    missing,
+    owner_label,
+    section_heading,
+    sentences,
+    table,
+    warnings_html,
+)
+from ..results import define, rep_labels, result
+from .summary import numbers_html
 
 __all__ = ["build", "tier_sentences", "MOVERS_SHOWN"]
 
@@ -72,7 +87,7 @@ def _migration_sentence(current, ctx: ChartContext) -> str:
     return ctx.t("tiers.say.migration", **common)
 
 
-def _biggest_drop_sentence(current, ctx: ChartContext) -> str | None:
+def _biggest_drop_sentence(current, ctx: ChartContext, owners: Mapping[str, str]) -> str | None:
     drops = [m for m in current.get("movers", []) if m["direction"] == "down" and m["from_tier"] == "A"]
     if not drops:
         return None
@@ -88,7 +103,9 @@ def _biggest_drop_sentence(current, ctx: ChartContext) -> str | None:
         key = "tiers.say.biggest_drop"
     name = top.get("name") or top["customer_id"]
     who = name if name == top["customer_id"] else f"{name} ({top['customer_id']})"
-    return ctx.t(key, who=who, to_tier=top["to_tier"], before=before, now=now, owner=top.get("owner_rep_id") or "–")
+    return ctx.t(
+        key, who=who, to_tier=top["to_tier"], before=before, now=now, owner=owner_label(top.get("owner_rep_id"), owners)
+    )
 
 
 def _scorecard_sentence(current, ctx: ChartContext) -> str | None:
@@ -105,13 +122,18 @@ def _scorecard_sentence(current, ctx: ChartContext) -> str | None:
     )
 
 
-def tier_sentences(current: Mapping[str, Any], previous: Mapping[str, Any] | None, ctx: ChartContext) -> list[str]:
+def tier_sentences(
+    current: Mapping[str, Any],
+    previous: Mapping[str, Any] | None,
+    ctx: ChartContext,
+    owners: Mapping[str, str] | None = None,
+) -> list[str]:
     """The section's sentences, every number from the results.
 
     ``current`` / ``previous``: :func:`crmreview.tiers.tiers` results for the period and its
     comparison (``previous`` may be None). In order: concentration (A's shares, top 20 %,
     Gini, against the comparison); who moved since the comparison's as-of date; the largest
-    customer that left A; the scorecard. With no customer, one sentence saying so; with a
+    customer that left A (its owner named by ``owners``, rep id -> label); the scorecard. With no customer, one sentence saying so; with a
     zero total value, one saying everyone is C.
     """
     if not isinstance(ctx, ChartContext):
@@ -129,13 +151,13 @@ def tier_sentences(current: Mapping[str, Any], previous: Mapping[str, Any] | Non
             _migration_sentence(current, ctx),
         ]
     out = [_concentration_sentence(current, previous, ctx), _migration_sentence(current, ctx)]
-    for extra in (_biggest_drop_sentence(current, ctx), _scorecard_sentence(current, ctx)):
+    for extra in (_biggest_drop_sentence(current, ctx, owners or {}), _scorecard_sentence(current, ctx)):
         if extra:
             out.append(extra)
     return out
 
 
-def _movers_table(current: Mapping[str, Any], ctx: ChartContext, direction: str) -> str:
+def _movers_table(current: Mapping[str, Any], ctx: ChartContext, direction: str, owners: Mapping[str, str]) -> str:
     movers = [m for m in current.get("movers", []) if m["direction"] == direction][:MOVERS_SHOWN]
     if not movers:
         return ""
@@ -149,7 +171,7 @@ def _movers_table(current: Mapping[str, Any], ctx: ChartContext, direction: str)
     rows = [
         [
             f"{m.get('name') or ''} ({m['customer_id']})" if m.get("name") else m["customer_id"],
-            m.get("owner_rep_id") or "–",
+            owner_label(m.get("owner_rep_id"), owners),
             f"{m['from_tier']} → {m['to_tier']}",
             fmt_money(m["previous_value"]),
             fmt_money(m["value"]),
@@ -202,9 +224,9 @@ def _scorecard_table(current: Mapping[str, Any], ctx: ChartContext) -> str:
     )
 
 
-def _footnote(current: Mapping[str, Any], ctx: ChartContext) -> str:
+def _definition(current: Mapping[str, Any], ctx: ChartContext) -> str:
     basis = ctx.t(f"tiers.basis.{current.get('value_basis', 'orders')}")
-    note = ctx.t(
+    return ctx.t(
         "tiers.footnote",
         months=current.get("window_months", 12),
         as_of=ctx.as_of,
@@ -212,16 +234,17 @@ def _footnote(current: Mapping[str, Any], ctx: ChartContext) -> str:
         a=fmt_pct(current.get("a_share")),
         b=fmt_pct(current.get("b_share")),
     )
-    return f'<p class="crm-note"><small>{esc(note)}</small></p>'
 
 
 def build(con, review) -> list[Any]:
     """The tier section of ``review`` (a ``QuarterlyReview``) from the warehouse ``con``."""
-    ctx, settings = review.ctx, review.settings
-    current = tiers(con, review.period, settings=settings, compare=review.compare_mode)
-    previous = tiers(con, review.comparison, settings=settings, compare=review.compare_mode)
-    heading = f"<h2>{esc(t('tiers.heading', ctx.lang))}</h2>"
-    said = sentences(tier_sentences(current, previous, ctx))
+    ctx = review.ctx
+    current = result(con, review, "tiers")
+    previous = result(con, review, "tiers", "previous")
+    owners = rep_labels(con, review)
+    define(review, "tiers", _definition(current, ctx))
+    heading = section_heading("tiers", ctx.lang) + numbers_html(con, review, "tiers")
+    said = sentences(tier_sentences(current, previous, ctx, owners)) + warnings_html(current, ctx.lang)
     if not current["customers"]:
         return [HtmlBlock(f"{heading}\n{said}")]
     blocks: list[Any] = [
@@ -231,10 +254,9 @@ def build(con, review) -> list[Any]:
         migration_chart(migration_frame(current), ctx),
     ]
     tables = [
-        _movers_table(current, ctx, "down"),
-        _movers_table(current, ctx, "up"),
+        _movers_table(current, ctx, "down", owners),
+        _movers_table(current, ctx, "up", owners),
         _scorecard_table(current, ctx),
-        _footnote(current, ctx),
     ]
     blocks.append(HtmlBlock("\n".join(part for part in tables if part)))
     return blocks
