@@ -475,7 +475,7 @@ def _page_detail(period: Period, lang: str) -> str:
 
 
 def _write_pdf(
-    html_path: Path, pdf_path: Path, *, title: str, detail: str, say: Callable[[str], None], like: Path
+    html_path: Path, pdf_path: Path, *, title: str, detail: str, say: Callable[[str], None], like: Path | None = None
 ) -> None:
     from ..browser import BrowserUnavailable
     from .pdf import print_pdf
