@@ -82,7 +82,8 @@ class Dashboard:
         self.channel = widgets.Dropdown(layout=layout)
         self.region = widgets.Dropdown(layout=layout)
         self.lang = widgets.Dropdown(options=[("English", "en"), ("中文", "zh")], value=lang, layout=layout)
-        self.refresh_button = widgets.Button(icon="refresh", layout=widgets.Layout(width="auto"))
+        self.refresh_button = widgets.Button(layout=widgets.Layout(width="auto"))
+        self.refresh_button.add_class("crm-refresh")
         self.header = widgets.HTML()
         self.status = widgets.HTML()
         self.kpis = widgets.Output()
@@ -110,7 +111,7 @@ class Dashboard:
             [
                 widgets.HTML(_CSS),
                 self.header,
-                widgets.HBox(filters, layout=widgets.Layout(flex_flow="row wrap", gap="6px")),
+                widgets.HBox(filters, layout=widgets.Layout(flex_flow="row wrap")),
                 self.filter_note,
                 self.status,
                 self.kpis,
@@ -125,6 +126,7 @@ class Dashboard:
     # -- layout and text ----------------------------------------------------------------
 
     def _labelled(self, key: str, control: widgets.Widget) -> widgets.VBox:
+        control.add_class(f"crm-filter-{key}")
         label = widgets.Label()
         self._labels[key] = label
         return widgets.VBox([label, control])

@@ -21,6 +21,9 @@ from ..warehouse import WarehouseError
 __all__ = ["voila_command", "serve", "NOTEBOOK"]
 
 NOTEBOOK = "explore.ipynb"
+#: Jupyter data folder holding the ``crm-review`` Voilà template (lab, without CDN links)
+JUPYTER_DATA = config.PACKAGE_DIR / "explore" / "jupyter"
+TEMPLATE = "crm-review"
 
 
 def voila_command(port: int, host: str = "127.0.0.1") -> list[str]:
@@ -35,7 +38,7 @@ def voila_command(port: int, host: str = "127.0.0.1") -> list[str]:
         "--no-browser",
         "--strip_sources=True",
         "--show_tracebacks=False",
-        "--VoilaConfiguration.file_allowlist=[]",
+        f"--template={TEMPLATE}",
     ]
 
 
@@ -48,6 +51,7 @@ def serve(db: str | os.PathLike | None, *, port: int = 8866, host: str = "127.0.
         )
     env = {**os.environ, "CRM_REVIEW_DB": str(path.resolve())}
     env["CRM_REVIEW_MASK_PII"] = "1" if mask_pii else "0"
+    env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(JUPYTER_DATA), os.environ.get("JUPYTER_PATH", "")]))
     env.pop("PLOTLY_RENDERER", None)  # the notebook renderer stalls widget outputs
     print(f"serving the explore dashboard on http://{host}:{port}/ (warehouse {path}); Ctrl+C stops it", flush=True)
     try:

@@ -163,9 +163,13 @@ def kpi_strip(explorer: Explorer, selection: Selection) -> list[Any]:
 # -- funnel and leakage --------------------------------------------------------------------
 
 
-def funnel_table_html(current: Mapping[str, Any], explorer: Explorer, lang: str) -> str:
+def funnel_table_html(current: Mapping[str, Any], explorer: Explorer, selection: Selection) -> str:
     """The funnel's numbers per stage (reached, conversion, lost at, open at) as a table whose
-    rows carry ``data-stage`` and cells ``data-key``, so a reader (or a test) finds them."""
+    rows carry ``data-stage`` and cells ``data-key``, and the table the selection
+    (``data-scope``: ``all`` or ``team=…``), so a reader (or a test) finds them."""
+    lang = selection.lang
+    by, group = selection.scope
+    scope = "all" if by is None else f"{by}={group}"
     headers = [t(f"explore.funnel.{k}", lang) for k in ("stage", "reached", "conversion", "lost_at", "open_at")]
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     body = []
@@ -179,7 +183,7 @@ def funnel_table_html(current: Mapping[str, Any], explorer: Explorer, lang: str)
         tds = "".join(f'<td data-key="{k}" data-value="{esc(row[k])}">{esc(v)}</td>' for k, v in cells)
         label = explorer.settings.stage_label(row["stage"], lang)
         body.append(f'<tr data-stage="{esc(row["stage"])}"><td>{esc(label)}</td>{tds}</tr>')
-    return f'<table class="crm-table crm-funnel-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    return f'<table class="crm-table crm-funnel-table" data-scope="{esc(scope)}" data-lang="{lang}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
 def _funnel(explorer: Explorer, selection: Selection) -> list[Any]:
@@ -192,7 +196,7 @@ def _funnel(explorer: Explorer, selection: Selection) -> list[Any]:
     text = f"<ul>{''.join(f'<li>{esc(s)}</li>' for s in said)}</ul>{warnings_html(whole, lang)}"
     frame = stages_frame(current)
     return [
-        HtmlBlock(text + funnel_table_html(current, explorer, lang)),
+        HtmlBlock(text + funnel_table_html(current, explorer, selection)),
         funnel_chart(frame, ctx, settings=settings),
         leakage_chart(frame, ctx, settings=settings),
     ]
