@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -35,29 +34,30 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def served(imported_sample):
+def served(imported_sample, tmp_path_factory):
     if chromium_path() is None:
         if os.environ.get("CI"):
             pytest.fail("no Chromium on the CI machine: dev.py installs it (apt-get install chromium)")
         pytest.skip("no Chromium on this machine")
     sample = imported_sample(seed=7, size=0.5)
     port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "crmreview.cli", "explore", "--db", str(sample.db), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = tmp_path_factory.mktemp("explore") / "server.log"
+    with open(log, "w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "crmreview.cli", "explore", "--db", str(sample.db), "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300
     while True:
         try:
-            urllib.request.urlopen(url + "api", timeout=5).read()
-            break
+            with socket.create_connection(("127.0.0.1", port), timeout=5):
+                break
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                pytest.fail(f"crm-review explore did not start:\n{server.stdout.read()}")
+                pytest.fail(f"crm-review explore did not start:\n{log.read_text()}")
             time.sleep(0.5)
     try:
         yield url, sample

@@ -85,6 +85,7 @@ class Dashboard:
         self.refresh_button = widgets.Button(layout=widgets.Layout(width="auto"))
         self.refresh_button.add_class("crm-refresh")
         self.header = widgets.HTML()
+        self.help = widgets.HTML()
         self.status = widgets.HTML()
         self.kpis = widgets.Output()
         self.outputs = [widgets.Output() for _ in (*VIEWS, None)]
@@ -111,6 +112,7 @@ class Dashboard:
             [
                 widgets.HTML(_CSS),
                 self.header,
+                self.help,
                 widgets.HBox(filters, layout=widgets.Layout(flex_flow="row wrap")),
                 self.filter_note,
                 self.status,
@@ -171,6 +173,7 @@ class Dashboard:
         for i, view in enumerate(VIEWS):
             self.tabs.set_title(i, self._t(f"explore.view.{view.key}"))
         self.tabs.set_title(len(VIEWS), self._t("explore.view.drill"))
+        self.help.value = f'<p class="crm-note">{esc(self._t("explore.help"))}</p>'
         self.filter_note.value = f'<small class="crm-note">{esc(self._t("explore.filter.one_dimension"))}</small>'
         values = self.explorer.values
         self.header.value = (
@@ -350,7 +353,7 @@ class Dashboard:
         path = list(self._drill_path)
         if not path and sel.team is not None:
             path = [("team", sel.team)]
-        back = widgets.Button(description=self._t("explore.drill.back"), layout=widgets.Layout(width="auto"))
+        back = widgets.Button(description=self._t("explore.drill.back"), layout=widgets.Layout(width="max-content"))
         back.on_click(self._back)
         if not path:
             teams = drill.teams(ex, sel)
@@ -425,7 +428,21 @@ class Dashboard:
                 for r in history.itertuples(index=False)
             ]
             headers = [self._t(f"explore.col.{k}") for k in ("stage", "entered", "days_in_stage")]
-            return [back, self._title(self._t("explore.drill.history_of", deal=key)), self._grid(headers, rows)]
+            parts = [back, self._title(self._t("explore.drill.history_of", deal=key))]
+            if len(history):
+                deal = history.iloc[0]
+                facts = [
+                    self._t(f"explore.status.{deal['outcome']}") if deal["outcome"] else "",
+                    ex.settings.stage_label(deal["deal_stage"], lang) if deal["deal_stage"] else "",
+                    f"{self._t('explore.col.amount')} {fmt_money(deal['amount'])}",
+                    f"{self._t('explore.col.created')} {str(deal['created_at'])[:10]}",
+                    ""
+                    if deal["closed_at"] is None
+                    else f"{self._t('explore.col.closed')} {str(deal['closed_at'])[:10]}",
+                    deal["lost_reason"] or "",
+                ]
+                parts.append(widgets.HTML(f"<p>{esc(' · '.join(f for f in facts if f))}</p>"))
+            return [*parts, self._grid(headers, rows)]
         if level == "tier":
             customers = drill.tier_customers(ex, sel, key)
             total = int(customers["count_customers"].iloc[0]) if len(customers) else 0

@@ -54,7 +54,11 @@ def serve(db: str | os.PathLike | None, *, port: int = 8866, host: str = "127.0.
     env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(JUPYTER_DATA), os.environ.get("JUPYTER_PATH", "")]))
     env.pop("PLOTLY_RENDERER", None)  # the notebook renderer stalls widget outputs
     print(f"serving the explore dashboard on http://{host}:{port}/ (warehouse {path}); Ctrl+C stops it", flush=True)
+    command = voila_command(port, host)
+    if os.name == "posix":  # become the server: stopping this process stops it
+        os.chdir(config.PROJECT_ROOT)
+        os.execve(command[0], command, env)
     try:
-        return subprocess.call(voila_command(port, host), env=env, cwd=config.PROJECT_ROOT)
+        return subprocess.call(command, env=env, cwd=config.PROJECT_ROOT)
     except KeyboardInterrupt:
         return 0
