@@ -435,7 +435,9 @@ class Dashboard:
                     self._t(f"explore.status.{deal['outcome']}") if deal["outcome"] else "",
                     ex.settings.stage_label(deal["deal_stage"], lang) if deal["deal_stage"] else "",
                     f"{self._t('explore.col.amount')} {fmt_money(deal['amount'])}",
-                    f"{self._t('explore.col.created')} {str(deal['created_at'])[:10]}",
+                    ""
+                    if deal["created_at"] is None
+                    else f"{self._t('explore.col.created')} {str(deal['created_at'])[:10]}",
                     ""
                     if deal["closed_at"] is None
                     else f"{self._t('explore.col.closed')} {str(deal['closed_at'])[:10]}",
