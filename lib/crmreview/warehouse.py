@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from . import config, schema
+from .scope import Scope, restrict
 
 __all__ = [
     "WarehouseError",
@@ -121,13 +122,22 @@ def _lock_error(path: Path, exc: Exception) -> WarehouseError:
 
 
 @contextlib.contextmanager
-def connect_read(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect_read(
+    path: str | os.PathLike | None = None,
+    *,
+    scope: Scope | None = None,
+    mask_pii: bool = False,
+    lang: str = "en",
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the published warehouse read-only, for metrics, reports and exploration.
 
     The file is attached read-only to a private in-memory database (and made the default
     catalog), so each connection keeps the snapshot it opened even within one process:
     DuckDB's per-process instance cache would otherwise hand a later reader the snapshot of
     an earlier, still open connection. Temporary tables remain possible.
+
+    ``scope`` and ``mask_pii`` restrict what the connection shows (crmreview.scope): only the
+    scope's rows, customer and rep names as pseudonyms in ``lang``.
     """
     path = Path(path) if path else config.default_db_path()
     if not path.exists():
@@ -151,6 +161,7 @@ def connect_read(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckD
                 else f"the warehouse {path} is at schema version {version}, newer than this "
                 f"release of crm-review reads ({latest}); upgrade crm-review"
             )
+        restrict(con, scope, mask_pii=mask_pii, lang=lang)
         install_macros(con)
         yield con
     finally:
