@@ -10,6 +10,7 @@ import pytest
 
 from crmreview import warehouse
 from crmreview.explore import Dashboard, Explorer, Selection, drill, views
+from crmreview.explore.session import environment_flag
 from crmreview.importing import import_files
 from crmreview.periods import parse_period
 from crmreview.report.html import HtmlBlock
@@ -243,3 +244,21 @@ def test_dashboard_filters_clear_each_other_and_drill_down_by_clicks(explorer):
     assert board.drill_box.children[1].value.count(deal_buttons[0].description) == 1
     board.drill_box.children[0].click()  # back to the deals
     assert "stale and lost first" in board.drill_box.children[1].value
+
+
+def test_masked_explorer_shows_no_customer_or_rep_name(sample, monkeypatch):
+    with warehouse.connect_read(sample.db) as con:
+        names = {r[0] for r in con.execute("select name from reps union select name from customers").fetchall() if r[0]}
+    monkeypatch.setenv("CRM_REVIEW_MASK_PII", "1")
+    assert environment_flag("CRM_REVIEW_MASK_PII")
+    with Explorer(str(sample.db), mask_pii=True) as ex:
+        selection = Selection(PERIOD)
+        shown = [label for _, label, _ in ex.values.reps]
+        for view in views.VIEWS:
+            shown += [b.html for b in views.render(view, ex, selection) if isinstance(b, HtmlBlock)]
+        customers = drill.tier_customers(ex, selection, "A")
+        shown += [str(v) for v in customers["customer_name"]] + [str(v) for v in customers["rep_name"]]
+        rep = ex.values.reps[0][0]
+        shown += [str(v) for v in drill.rep_deals(ex, selection, rep)["customer_name"]]
+    text = "\n".join(shown)
+    assert not [name for name in names if name in text]

@@ -532,5 +532,5 @@ class Dashboard:
 def dashboard(db_path: str = "", *, lang: str = "en", period: str = "", mask_pii: bool = False) -> widgets.Widget:
     """The explore dashboard over the warehouse at ``db_path`` ("" = the default), opened at
     ``period`` ("" = the data's last quarter), in ``lang``."""
-    explorer = Explorer(db_path, mask_pii=mask_pii or environment_flag("CRM_REVIEW_MASK_PII"))
+    explorer = Explorer(db_path, mask_pii=mask_pii or environment_flag("CRM_REVIEW_MASK_PII"), lang=lang)
     return Dashboard(explorer, lang=lang, period=period or None).widget

@@ -145,6 +145,8 @@ class Explorer:
     db_path: str = ""
     settings: Settings | None = None
     mask_pii: bool = False
+    #: the language of the pseudonyms when names are masked
+    lang: str = "en"
     _stack: contextlib.ExitStack | None = field(default=None, init=False, repr=False)
     _stamp: tuple[int, int] | None = field(default=None, init=False, repr=False)
     _cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False)
@@ -173,7 +175,7 @@ class Explorer:
         self.values = self._filter_values()
 
     def _read_options(self) -> dict[str, Any]:
-        return {"mask_pii": True} if self.mask_pii else {}
+        return {"mask_pii": True, "lang": self.lang} if self.mask_pii else {}
 
     def close(self) -> None:
         if self._stack is not None:
