@@ -9,7 +9,8 @@ interaction a manager makes: opening it, changing the period, the team, the rep,
 the channel, each view's tab, the drill-down steps (team → rep → deal; tier → customer), the
 language and the refresh control. Each interaction runs ``--repeat`` times with the
 snapshot's result cache emptied first, so every run re-queries DuckDB (the worst case: going
-back to a filter already seen is served from the cache). Figures are drawn into the Output
+back to a filter already seen is served from the cache: a second pass over the same
+interactions in the same session measures that). Figures are drawn into the Output
 widgets as in a kernel; the browser's drawing is not included.
 
 It prints one line per interaction (median and worst, in seconds, and the median as a
@@ -52,7 +53,8 @@ def _interactions(board: Dashboard) -> list[tuple[str, Callable[[], None]]]:
 
     def reset() -> None:
         board.tabs.selected_index = 0
-        board.team.value = team
+        board.period.value = values.periods[0]
+        board.team.value = values.teams[-1]
 
     def period() -> None:
         board.period.value = values.periods[1]
@@ -122,6 +124,7 @@ def main() -> None:
     args = parser.parse_args()
 
     timings: dict[str, list[float]] = {}
+    seen: dict[str, list[float]] = {}
     opened: list[float] = []
     for _ in range(args.repeat):
         started = time.perf_counter()
@@ -135,6 +138,10 @@ def main() -> None:
             elapsed = _time(action)
             if name != "reset":
                 timings.setdefault(name, []).append(elapsed)
+        for name, action in steps:  # again, in the same session: what was seen comes from the cache
+            elapsed = _time(action)
+            if name != "reset":
+                seen.setdefault(name, []).append(elapsed)
         period = parse_period(explorer.values.periods[0])
         baseline = []
         for _ in range(3):
@@ -143,7 +150,7 @@ def main() -> None:
             baseline.append(time.perf_counter() - started)
         explorer.close()
     base = statistics.median(baseline)
-    rows = [("open the dashboard", opened), *timings.items()]
+    rows = [("open the dashboard", opened, opened), *((k, v, seen[k]) for k, v in timings.items())]
     report = {
         "warehouse": str(args.db),
         "size_bytes": os.path.getsize(args.db),
@@ -152,18 +159,18 @@ def main() -> None:
         "baseline_funnel_seconds": base,
         "interactions": [
             {"interaction": name, "median_seconds": statistics.median(v), "worst_seconds": max(v),
-             "median_over_baseline": statistics.median(v) / base}
-            for name, v in rows
+             "median_over_baseline": statistics.median(v) / base, "seen_median_seconds": statistics.median(w)}
+            for name, v, w in rows
         ],
     }  # fmt: skip
     lines = [
         f"explore latency on {args.db} ({report['size_bytes'] / 1e6:.0f} MB), {args.repeat} runs, cache emptied "
         f"before each; baseline (one funnel metric) {base:.2f} s",
-        "| interaction | median s | worst s | median / baseline |",
-        "| --- | ---: | ---: | ---: |",
+        "| interaction | median s | worst s | median / baseline | seen before, median s |",
+        "| --- | ---: | ---: | ---: | ---: |",
         *(
             f"| {r['interaction']} | {r['median_seconds']:.2f} | {r['worst_seconds']:.2f} | "
-            f"{r['median_over_baseline']:.1f} |"
+            f"{r['median_over_baseline']:.1f} | {r['seen_median_seconds']:.2f} |"
             for r in report["interactions"]
         ),
     ]
