@@ -424,7 +424,7 @@ def _followup(explorer: Explorer, selection: Selection) -> list[Any]:
 #: the dashboard's views in tab order
 VIEWS: tuple[View, ...] = (
     View("funnel", "funnel", funnel_section.NEEDS, _funnel),
-    View("conversion", "funnel_detail", funnel_detail_section.NEEDS, _conversion),
+    View("conversion", "funnel", funnel_section.NEEDS, _conversion),  # a cohort: deals by their created date
     View("time_in_stage", "funnel_detail", funnel_detail_section.NEEDS, _time_in_stage),
     View("tiers", "tiers", tiers_section.NEEDS, _tiers),
     View("retention", "retention", retention_section.NEEDS, _retention),
