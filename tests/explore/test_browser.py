@@ -104,7 +104,7 @@ def test_the_served_dashboard_filters_drills_down_and_switches_language(served):
                 if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))
                 else None,
             )
-            page.goto(url, timeout=LOAD_MS, wait_until="commit")  # Voilà streams cells as they run
+            page.goto(url, timeout=LOAD_MS)
             everything = _funnel_numbers(page, "all")
             assert everything["lead"]["reached"] == team_result["stages"][0]["reached"]
             page.screenshot(path=str(SHOTS / "explore-loaded.png"), full_page=True)
