@@ -6,7 +6,7 @@ import pytest
 from crmreview.cli import build_parser, main
 
 FIXTURE = Path(__file__).parent / "sql" / "funnel_q3"
-SUBCOMMANDS = ["demo", "generate", "import", "metrics", "report", "upgrade"]
+SUBCOMMANDS = ["demo", "generate", "import", "metrics", "report", "upgrade", "check", "explore", "targets"]
 
 
 @pytest.mark.parametrize("command", [[], *[[c] for c in SUBCOMMANDS]])

@@ -361,6 +361,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(check)
     _add_config(check)
     _add_targets(sub)
+    explore = sub.add_parser(
+        "explore",
+        formatter_class=_Formatter,
+        help="the exploration notebook as a web app (filters, drill-down)",
+        description=(
+            "Serve notebooks/explore.ipynb with Voila, code hidden: filters, the review's views "
+            "and drill-down over a read-only snapshot of the warehouse. Works with no network."
+        ),
+    )
+    _add_db(explore)
+    explore.add_argument("--port", type=int, default=8866, help="port to listen on")
+    explore.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    explore.add_argument("--mask-pii", action="store_true", help="mask customer, contact and rep names")
 
     upgrade = sub.add_parser(
         "upgrade",
@@ -695,6 +708,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_explore(args: argparse.Namespace) -> int:
+    from .explore.serve import serve
+
+    return serve(args.db, port=args.port, host=args.host, mask_pii=args.mask_pii)
+
+
 def _cmd_upgrade(args: argparse.Namespace) -> int:
     from .warehouse import upgrade
 
@@ -710,6 +729,7 @@ _COMMANDS = {
     "metrics": _cmd_metrics,
     "report": _cmd_report,
     "targets": _cmd_targets,
+    "explore": _cmd_explore,
     "upgrade": _cmd_upgrade,
     "check": _cmd_check,
 }

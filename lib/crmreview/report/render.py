@@ -123,9 +123,14 @@ class PdfUnavailable(ReportError):
         self.html_path = html_path
 
 
+#: notebooks in ``notebooks/`` that are not report templates (the dashboard, the import notebook)
+NOT_REPORTS = frozenset({"explore", "import"})
+
+
 def templates() -> list[str]:
-    """The report templates: the notebooks in ``notebooks/``, by name."""
-    return sorted(p.stem for p in config.NOTEBOOKS_DIR.glob("*.ipynb"))
+    """The report templates: the notebooks in ``notebooks/``, by name, but the dashboard and
+    the import notebook."""
+    return sorted(p.stem for p in config.NOTEBOOKS_DIR.glob("*.ipynb") if p.stem not in NOT_REPORTS)
 
 
 def default_template(period: Period) -> str:

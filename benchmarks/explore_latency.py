@@ -1,0 +1,185 @@
+"""Latency of the explore dashboard's interactions, measured on the widget logic in-process.
+
+    .venv/bin/crm-review generate --out /tmp/crm-sample --size 1
+    .venv/bin/crm-review import /tmp/crm-sample/*.csv --db /tmp/crm-sample.duckdb
+    .venv/bin/python benchmarks/explore_latency.py --db /tmp/crm-sample.duckdb [--repeat 5]
+
+Builds the dashboard (``crmreview.explore.Dashboard``) over the warehouse and times each
+interaction a manager makes: opening it, changing the period, the team, the rep, the tier,
+the channel, each view's tab, the drill-down steps (team → rep → deal; tier → customer), the
+language and the refresh control. Each interaction runs ``--repeat`` times with the
+snapshot's result cache emptied first, so every run re-queries DuckDB (the worst case: going
+back to a filter already seen is served from the cache: a second pass over the same
+interactions in the same session measures that). Figures are drawn into the Output
+widgets as in a kernel; the browser's drawing is not included.
+
+It prints one line per interaction (median and worst, in seconds, and the median as a
+ratio to the baseline: one ``metrics.compute(con, "funnel", period)`` on the same
+warehouse) and writes benchmarks/results/explore_latency_<name>.json and .md. Not a test:
+nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from crmreview import metrics
+from crmreview.explore import Dashboard, Explorer
+from crmreview.explore.views import VIEWS
+from crmreview.periods import parse_period
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+
+def _buttons(board: Dashboard) -> list:
+    return [w for w in board.drill_box.children[-1].children if hasattr(w, "on_click")]
+
+
+def _interactions(board: Dashboard) -> list[tuple[str, Callable[[], None]]]:
+    values = board.explorer.values
+    team = values.teams[0]
+    rep = next(rep for _, rep in values.reps_of(team))
+    drill = len(VIEWS)
+
+    def reset() -> None:
+        board.tabs.selected_index = 0
+        board.period.value = values.periods[0]
+        board.team.value = values.teams[-1]
+
+    def period() -> None:
+        board.period.value = values.periods[1]
+
+    def period_back() -> None:
+        board.period.value = values.periods[0]
+
+    def tab(index: int) -> Callable[[], None]:
+        def select() -> None:
+            board.tabs.selected_index = index
+
+        return select
+
+    def drill_rep() -> None:
+        board._drill_path = [("team", team)]
+        board._draw_drill()
+        _buttons(board)[0].click()
+
+    def drill_deal() -> None:
+        board._drill_path = [("rep", rep)]
+        board._draw_drill()
+        _buttons(board)[0].click()
+
+    def drill_tier() -> None:
+        board._drill_path = []
+        board._draw_drill()
+        next(b for b in _buttons(board) if b.description == "A").click()
+
+    def drill_customer() -> None:
+        board._drill_path = [("tier", "A")]
+        board._draw_drill()
+        _buttons(board)[0].click()
+
+    steps: list[tuple[str, Callable[[], None]]] = [
+        ("team filter", lambda: setattr(board.team, "value", team)),
+        ("rep filter", lambda: setattr(board.rep, "value", rep)),
+        ("tier filter", lambda: setattr(board.tier, "value", "A")),
+        ("channel filter", lambda: setattr(board.channel, "value", values.channels[0])),
+        ("period", period),
+        ("period back", period_back),
+    ]
+    steps += [(f"tab: {view.key}", tab(i)) for i, view in enumerate(VIEWS) if i > 0]
+    steps += [
+        ("drill: team -> reps", tab(drill)),
+        ("drill: rep -> deals", drill_rep),
+        ("drill: deal -> history", drill_deal),
+        ("drill: tier -> customers", drill_tier),
+        ("drill: customer -> records", drill_customer),
+        ("language", lambda: setattr(board.lang, "value", "zh" if board.lang.value == "en" else "en")),
+        ("refresh (no newer import)", lambda: board._on_refresh(None)),
+    ]
+    return [("reset", reset), *steps]
+
+
+def _time(action: Callable[[], None]) -> float:
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        action()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", type=Path, required=True, help="a warehouse file (e.g. an imported generated sample)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per interaction")
+    parser.add_argument("--name", default=None, help="results file suffix (default: the warehouse file's stem)")
+    args = parser.parse_args()
+
+    timings: dict[str, list[float]] = {}
+    seen: dict[str, list[float]] = {}
+    opened: list[float] = []
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):
+            explorer = Explorer(str(args.db))
+            board = Dashboard(explorer)
+        opened.append(time.perf_counter() - started)
+        steps = _interactions(board)
+        for name, action in steps:
+            explorer._cache.clear()
+            elapsed = _time(action)
+            if name != "reset":
+                timings.setdefault(name, []).append(elapsed)
+        for name, action in steps:  # again, in the same session: what was seen comes from the cache
+            elapsed = _time(action)
+            if name != "reset":
+                seen.setdefault(name, []).append(elapsed)
+        period = parse_period(explorer.values.periods[0])
+        baseline = []
+        for _ in range(3):
+            started = time.perf_counter()
+            metrics.compute(explorer.con, "funnel", period)
+            baseline.append(time.perf_counter() - started)
+        explorer.close()
+    base = statistics.median(baseline)
+    rows = [("open the dashboard", opened, opened), *((k, v, seen[k]) for k, v in timings.items())]
+    report = {
+        "warehouse": str(args.db),
+        "size_bytes": os.path.getsize(args.db),
+        "repeat": args.repeat,
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cpus",
+        "baseline_funnel_seconds": base,
+        "interactions": [
+            {"interaction": name, "median_seconds": statistics.median(v), "worst_seconds": max(v),
+             "median_over_baseline": statistics.median(v) / base, "seen_median_seconds": statistics.median(w)}
+            for name, v, w in rows
+        ],
+    }  # fmt: skip
+    lines = [
+        f"explore latency on {args.db} ({report['size_bytes'] / 1e6:.0f} MB), {args.repeat} runs, cache emptied "
+        f"before each; baseline (one funnel metric) {base:.2f} s",
+        "| interaction | median s | worst s | median / baseline | seen before, median s |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        *(
+            f"| {r['interaction']} | {r['median_seconds']:.2f} | {r['worst_seconds']:.2f} | "
+            f"{r['median_over_baseline']:.1f} | {r['seen_median_seconds']:.2f} |"
+            for r in report["interactions"]
+        ),
+    ]
+    print("\n".join(lines))
+    RESULTS.mkdir(exist_ok=True)
+    name = args.name or args.db.stem
+    (RESULTS / f"explore_latency_{name}.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    (RESULTS / f"explore_latency_{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""The explorer's state: one read-only warehouse snapshot and the filters a manager picks.
+
+:class:`Explorer` opens the published warehouse read-only (:func:`crmreview.warehouse.connect_read`)
+and keeps that snapshot until :meth:`Explorer.refresh` finds a newer import (an import
+publishes by renaming a new file into place, so a changed inode or modification time means a
+newer snapshot). Every view asks it for metric results, which are computed in DuckDB by the
+metric functions of :mod:`crmreview.metrics` (the report's own definitions) and remembered
+for the snapshot, so going back to a filter already seen does not query again.
+
+:class:`Selection` holds the filters. The metric functions filter through their breakdowns
+(``by=``): a view computes the metric by one dimension and shows the chosen group. So the
+dimension filters (team or rep, tier, channel, region) hold one dimension at a time; a rep
+narrows its team. The pipeline is the funnel's own option and combines with any of them.
+
+Public names: ``DIMENSIONS``, ``Selection``, ``FilterValues``, ``Explorer``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import metrics, queries, warehouse
+from ..charts import ChartContext
+from ..config import Settings, load_settings, notebook_db_path
+from ..i18n import check_lang
+from ..metrics.inputs import Inventory, inventory, lacking
+from ..periods import COMPARE_MODES, Period, parse_period, quarter
+
+__all__ = ["DIMENSIONS", "Selection", "FilterValues", "Explorer"]
+
+#: the dimension filters, most specific first (a rep narrows a team)
+DIMENSIONS = ("rep", "team", "tier", "channel", "region")
+TIERS = ("A", "B", "C")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The filters of the dashboard: period text and comparison, pipeline, one dimension.
+
+    ``None`` means "all". ``pipeline`` "" is the deals without a pipeline. ``rep`` and ``team``
+    may both be set (a rep of that team); otherwise at most one dimension is set.
+    """
+
+    period: str
+    compare: str = "prev"
+    pipeline: str | None = None
+    team: str | None = None
+    rep: str | None = None
+    tier: str | None = None
+    channel: str | None = None
+    region: str | None = None
+    lang: str = "en"
+
+    def __post_init__(self) -> None:
+        check_lang(self.lang)
+        if self.compare not in COMPARE_MODES:
+            raise ValueError(f"comparison {self.compare!r} is not one of: {', '.join(COMPARE_MODES)}")
+        if self.tier is not None and self.tier not in TIERS:
+            raise ValueError(f"tier {self.tier!r} is not one of: {', '.join(TIERS)}")
+        chosen = [d for d in ("tier", "channel", "region") if getattr(self, d) is not None]
+        if self.team is not None or self.rep is not None:
+            chosen.append("team/rep")
+        if len(chosen) > 1:
+            raise ValueError(f"filters {' and '.join(chosen)} cannot be combined: choose one of them")
+
+    @property
+    def scope(self) -> tuple[str | None, str | None]:
+        """(breakdown, group) the views show: the rep when chosen, else the one dimension
+        chosen, else (None, None) for everything."""
+        for dimension in DIMENSIONS:
+            value = getattr(self, dimension)
+            if value is not None:
+                return dimension, value
+        return None, None
+
+    def with_(self, **changes: Any) -> Selection:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class FilterValues:
+    """What the filters offer for the opened snapshot."""
+
+    periods: tuple[str, ...]
+    teams: tuple[str, ...]
+    reps: tuple[tuple[str, str, str | None], ...]  # (rep_id, label, team)
+    channels: tuple[str, ...]
+    regions: tuple[str, ...]
+    pipelines: tuple[str, ...]
+    first_date: date | None
+    last_date: date | None
+    last_import_at: datetime | None
+
+    def reps_of(self, team: str | None) -> list[tuple[str, str]]:
+        """(label, rep_id) of the reps of ``team`` (every rep for None)."""
+        return [(label, rep) for rep, label, of in self.reps if team is None or of == team]
+
+    def rep_label(self, rep_id: str | None) -> str:
+        return next((label for rep, label, _ in self.reps if rep == rep_id), rep_id or "")
+
+    @property
+    def rep_labels(self) -> dict[str, str]:
+        return {rep: label for rep, label, _ in self.reps}
+
+
+def _date(value: Any) -> date | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
+
+
+def _quarters(first: date | None, last: date | None) -> tuple[str, ...]:
+    """Quarter labels from the data's last quarter back to its first, newest first."""
+    if first is None or last is None:
+        return ()
+    labels, current = [], quarter(last.year, last.month)
+    while current.end >= first:
+        labels.append(current.label)
+        current = current.compare("prev")
+    return tuple(labels)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
+
+
+@dataclass
+class Explorer:
+    """An open snapshot of the warehouse at ``db_path`` ("" = the default) and its results.
+
+    Use as a context manager or call :meth:`close`. ``settings`` default to the settings file
+    the report would use.
+    """
+
+    db_path: str = ""
+    settings: Settings | None = None
+    mask_pii: bool = False
+    #: the language of the pseudonyms when names are masked
+    lang: str = "en"
+    _stack: contextlib.ExitStack | None = field(default=None, init=False, repr=False)
+    _stamp: tuple[int, int] | None = field(default=None, init=False, repr=False)
+    _cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False)
+    con: Any = field(default=None, init=False, repr=False)
+    inventory: Inventory | None = field(default=None, init=False, repr=False)
+    values: FilterValues | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.path = Path(notebook_db_path(self.db_path))
+        if self.settings is None:
+            self.settings = load_settings(None)
+        self._open()
+
+    # -- the snapshot -------------------------------------------------------------------
+
+    def _open(self) -> None:
+        stack = contextlib.ExitStack()
+        try:
+            self.con = stack.enter_context(warehouse.connect_read(self.path, **self._read_options()))
+        except BaseException:
+            stack.close()
+            raise
+        self._stack, self._stamp = stack, _stamp(self.path)
+        self._cache.clear()
+        self.inventory = inventory(self.con)
+        self.values = self._filter_values()
+
+    def _read_options(self) -> dict[str, Any]:
+        return {"mask_pii": True, "lang": self.lang} if self.mask_pii else {}
+
+    def close(self) -> None:
+        if self._stack is not None:
+            self._stack.close()
+            self._stack, self.con = None, None
+
+    def __enter__(self) -> Explorer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def newer_available(self) -> bool:
+        """Whether an import has published a newer warehouse since this snapshot was opened."""
+        stamp = _stamp(self.path)
+        return stamp is not None and stamp != self._stamp
+
+    def refresh(self) -> bool:
+        """Open the newer snapshot when there is one; True when it did."""
+        if not self.newer_available():
+            return False
+        self.close()
+        self._open()
+        return True
+
+    def _filter_values(self) -> FilterValues:
+        frame = queries.run(self.con, "explore/filter_values", {})
+        span = queries.run(self.con, "explore/snapshot", {}).iloc[0]
+
+        def of(dimension: str) -> pd.DataFrame:
+            return frame[frame["dimension"] == dimension]
+
+        reps = of("rep")
+        first, last = _date(span["first_date"]), _date(span["last_date"])
+        last_import = span["last_import_at"]
+        return FilterValues(
+            periods=_quarters(first, last),
+            teams=tuple(of("team")["value"]),
+            reps=tuple(
+                (rep, label, None if pd.isna(team) else team)
+                for rep, label, team in zip(reps["value"], reps["label"], reps["team"])
+            ),
+            channels=tuple(of("channel")["value"]),
+            regions=tuple(of("region")["value"]),
+            pipelines=tuple(of("pipeline")["value"]),
+            first_date=first,
+            last_date=last,
+            last_import_at=None if pd.isna(last_import) else pd.Timestamp(last_import).to_pydatetime(),
+        )
+
+    # -- periods and results ------------------------------------------------------------
+
+    def period(self, selection: Selection) -> Period:
+        return parse_period(selection.period)
+
+    def comparison(self, selection: Selection) -> Period:
+        return self.period(selection).compare(selection.compare)
+
+    def context(self, selection: Selection) -> ChartContext:
+        return ChartContext.for_periods(self.period(selection), self.comparison(selection), selection.lang)
+
+    def missing(self, needs: tuple[str, ...]) -> list[str]:
+        """The inputs of ``needs`` the snapshot lacks (as the report decides which sections to show)."""
+        return lacking(self.inventory, needs) if self.inventory is not None else []
+
+    def result(self, name: str, selection: Selection, *, by: str | None = None, **options: Any) -> dict[str, Any]:
+        """``metrics.compute`` of metric ``name`` for the selection's period and comparison,
+        broken down ``by`` (aggregates only), remembered for this snapshot."""
+        period = self.period(selection)
+        compare = selection.compare if metrics.metric(name).compares else None
+        key = (name, period.label, period.as_of, compare, by, tuple(sorted(options.items())))
+        if key not in self._cache:
+            self._cache[key] = metrics.compute(
+                self.con, name, period, compare=compare, by=by, settings=self.settings, **options
+            )
+        return self._cache[key]
+
+    def scoped(self, name: str, selection: Selection, **options: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """The metric's object for the selection's group (the whole for no filter) and the
+        comparison period's; ``({}, None)`` when the breakdown has no such group. A metric
+        that cannot break down by the selection's dimension gives the whole."""
+        by, group = selection.scope
+        if by is not None and by not in metrics.metric(name).breakdowns:
+            by = group = None
+        result = self.result(name, selection, by=by, **options)
+        if by is None:
+            return result, result.get("comparison")
+        return _group(result, group), _group(result.get("comparison") or {}, group)
+
+    def run(self, query: str, params: Mapping[str, Any]) -> pd.DataFrame:
+        """One query of ``queries/explore/`` on the snapshot, values bound; SQL nulls as None."""
+        frame = queries.run(self.con, f"explore/{query}", dict(params))
+        return frame.astype(object).where(frame.notna(), None)
+
+
+#: keys of a metric result that describe it rather than count (kept on a group's object)
+_CONTEXT_KEYS = ("period", "as_of", "comparison_period", "thresholds", "rule", "stale_days", "data_span",
+                 "missing_inputs", "warnings", "cadence_days", "pool_days", "window_months")  # fmt: skip
+
+
+def _group(result: Mapping[str, Any], group: str | None) -> dict[str, Any]:
+    """The object of ``group`` in a result with ``groups``, with the result's context keys."""
+    for entry in result.get("groups") or []:
+        if entry.get("group") == group:
+            return {**{k: result[k] for k in _CONTEXT_KEYS if k in result}, **entry}
+    return {}
+
+
+def environment_flag(name: str) -> bool:
+    """A yes/no setting passed to a served notebook through the environment (1, true, yes)."""
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
