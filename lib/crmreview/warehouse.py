@@ -19,6 +19,7 @@ import glob
 import os
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -133,6 +134,7 @@ def connect_read(
     scope: Scope | None = None,
     mask_pii: bool = False,
     lang: str = "en",
+    memory_limit: str | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the published warehouse read-only, for metrics, reports and exploration.
 
@@ -142,20 +144,30 @@ def connect_read(
     an earlier, still open connection. Temporary tables remain possible.
 
     ``scope`` and ``mask_pii`` restrict what the connection shows (crmreview.scope): only the
-    scope's rows, customer and rep names as pseudonyms in ``lang``.
+    scope's rows, customer and rep names as pseudonyms in ``lang``. DuckDB's memory is
+    bounded by ``memory_limit`` (default: the import's default); beyond it, work spills to a
+    private temporary folder removed on close.
     """
     path = Path(path) if path else config.default_db_path()
     if not path.exists():
         raise WarehouseError(
             f"no warehouse at {path}: import data first (crm-review import FILE... --db {path}) or run crm-review demo"
         )
+    refuse_foreign(path)
+    spill = tempfile.mkdtemp(prefix="crm-review-spill-")
     con = duckdb.connect(":memory:")
     try:
+        configure(con, memory_limit=memory_limit, temp_directory=Path(spill))
         con.execute("attach $path as warehouse (read_only)", {"path": str(path)})
         con.execute("use warehouse")
     except duckdb.Error as exc:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
         raise _lock_error(path, exc) from None
+    except WarehouseError:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+        raise
     try:
         version, latest = schema_version(con), len(migrations())
         if version != latest:
@@ -171,6 +183,7 @@ def connect_read(
         yield con
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 @contextlib.contextmanager

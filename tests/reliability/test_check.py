@@ -63,3 +63,31 @@ def test_checking_an_sqlite_file_is_a_clear_error_without_any_download(tmp_path,
     assert main(["check", "--db", str(path)]) == 2
     err = capsys.readouterr().err
     assert "is an SQLite database, not a crm-review warehouse" in err and "extension" not in err
+
+
+def test_a_metric_or_report_on_an_sqlite_file_is_the_same_clear_error(tmp_path, capsys):
+    import sqlite3
+
+    path = tmp_path / "crm.sqlite"
+    with sqlite3.connect(path) as con:
+        con.execute("create table deals (x)")
+    assert main(["metrics", "funnel", "--period", "2026Q3", "--db", str(path)]) != 0
+    err = capsys.readouterr().err
+    assert "is an SQLite database, not a crm-review warehouse" in err and "Traceback" not in err
+
+
+def test_a_reader_spills_to_a_private_folder_and_removes_it(tmp_path):
+    import tempfile
+
+    from crmreview import warehouse
+
+    db = tmp_path / "w.duckdb"
+    with warehouse.write_session(db):
+        pass
+    with warehouse.connect_read(db, memory_limit="64MB") as con:
+        limit, folder = con.execute(
+            "select current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchall()[0]
+        assert Path(folder).parent == Path(tempfile.gettempdir()) and Path(folder).is_dir()
+        assert limit.replace(" ", "") in {"61.0MiB", "64.0MB", "61.0MB"}
+    assert not Path(folder).exists()
