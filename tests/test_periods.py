@@ -69,7 +69,12 @@ def test_an_unknown_comparison_is_an_error():
 def test_last_week_is_monday_to_sunday_of_the_week_before():
     # 2026-11-30 is a Monday: the week before runs Monday 23 to Sunday 29 November
     week = parse_period("last-week", today=date(2026, 11, 30))
-    assert (week.kind, week.start, week.end, week.as_of) == ("range", date(2026, 11, 23), date(2026, 11, 29), date(2026, 11, 29))
+    assert (week.kind, week.start, week.end, week.as_of) == (
+        "range",
+        date(2026, 11, 23),
+        date(2026, 11, 29),
+        date(2026, 11, 29),
+    )
     # any day of that week gives the same week; a Sunday still looks at the week before its own
     assert parse_period("last-week", today=date(2026, 12, 6)) == week
     assert parse_period("last-week", today=date(2026, 11, 29)).start == date(2026, 11, 16)

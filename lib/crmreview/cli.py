@@ -14,6 +14,7 @@ from . import __version__, config
 from . import metrics as metric_registry
 from .metrics.common import ALL_BREAKDOWNS
 from .periods import COMPARE_MODES, PeriodError, parse_period, quarter
+from .schedule import cli as schedule_cli
 
 __all__ = ["main", "build_parser"]
 
@@ -306,6 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Apply this release's schema migrations to a warehouse file.",
     )
     _add_db(upgrade)
+
+    schedule_cli.add_parser(sub, _Formatter)
     return parser
 
 
@@ -467,6 +470,7 @@ _COMMANDS = {
     "metrics": _cmd_metrics,
     "report": _cmd_report,
     "upgrade": _cmd_upgrade,
+    "schedule": schedule_cli.command,
 }
 
 
