@@ -153,7 +153,7 @@ class JobSpec(StrictModel):
     key_noun = "job key"
 
     name: StrictStr = Field(
-        pattern=_JOB_NAME.pattern, description="a name of lowercase letters, digits, - and _, e.g. weekly-funnel"
+        pattern=f"^{_JOB_NAME.pattern}$", description="a name of lowercase letters, digits, - and _, e.g. weekly-funnel"
     )
     kind: Literal["report", "digest"] = Field("report", description="report or digest")
     template: StrictStr = Field(None, description="a report notebook of notebooks/, e.g. quarterly_review")
