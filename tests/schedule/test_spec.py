@@ -87,7 +87,7 @@ def test_email_needs_an_smtp_block_and_the_password_comes_from_an_environment_va
 
 
 def test_a_missing_or_empty_file_says_how_to_make_one(write_schedule, tmp_path):
-    with pytest.raises(ScheduleError, match="no schedule file .*crm-review schedule init"):
+    with pytest.raises(ScheduleError, match=r"no schedule file .*crm-review schedule init"):
         load_schedule(tmp_path / "absent.yml")
     with pytest.raises(ScheduleError, match="the file is empty"):
         load_schedule(write_schedule(""))
