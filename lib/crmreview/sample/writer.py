@@ -114,7 +114,9 @@ def write_reps(w: CsvWriter, reps: Reps) -> None:
     w.append(
         "reps",
         frame,
-        "printf('R%02d', rep + 1), name, team, " + _pick("region", REGIONS) + ", printf('r%02d@sales.example', rep + 1)",
+        "printf('R%02d', rep + 1), name, team, "
+        + _pick("region", REGIONS)
+        + ", printf('r%02d@sales.example', rep + 1)",
     )
 
 
