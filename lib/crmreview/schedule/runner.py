@@ -25,7 +25,9 @@ from typing import Any
 
 from .. import config, queries, warehouse
 from ..i18n import t
-from ..periods import Period
+from ..importing import ImportFileError, MappingError, import_files
+from ..periods import Period, PeriodError
+from ..scope import ScopeError
 from . import archive, mail
 from .archive import JobBusy, Status
 from .digest import compute_digest, rep_page, summary_page, team_page
@@ -36,6 +38,18 @@ from .timing import latest_run, next_run, period_at
 __all__ = ["Outcome", "due", "run_job", "run_forever", "job_rows", "import_new_exports"]
 
 _UNSAFE = re.compile(r"[^\w.-]+")
+#: errors whose message says what went wrong without their class name
+_KNOWN = (
+    RenderFailed,
+    ScheduleError,
+    mail.MailError,
+    ImportFileError,
+    MappingError,
+    warehouse.WarehouseError,
+    config.SettingsError,
+    PeriodError,
+    ScopeError,
+)
 
 
 @dataclass(frozen=True)
@@ -86,8 +100,6 @@ def import_new_exports(schedule: Schedule, job: Job) -> list[Path]:
             )
     new = [path for path in files if digests[path] not in known]
     if new:
-        from ..importing import import_files
-
         import_files(new, db, settings=_settings(schedule), mapping=job.mapping, source=spec.source)
     return new
 
@@ -159,7 +171,7 @@ def run_job(schedule: Schedule, job: Job, period: Period, *, say: Callable[[str]
             assert schedule.spec.smtp is not None
             mail.send(schedule.spec.smtp, messages)
     except Exception as exc:  # a job's failure is recorded and reported, the other jobs still run
-        message = f"{type(exc).__name__}: {exc}" if not isinstance(exc, (RenderFailed, ScheduleError)) else str(exc)
+        message = str(exc) if isinstance(exc, _KNOWN) else f"{type(exc).__name__}: {exc}"
         details = exc.traceback if isinstance(exc, RenderFailed) and exc.traceback else traceback.format_exc()
         status = Status(
             job=job.name,
