@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -19,7 +20,7 @@ from crmreview.metrics.followup import followup
 from crmreview.metrics.funnel import funnel
 from crmreview.periods import parse_period
 from crmreview.schedule import archive
-from crmreview.schedule.runner import due
+from crmreview.schedule.runner import due, run_forever
 from crmreview.schedule.spec import load_schedule
 from crmreview.schedule.timing import parse_now
 
@@ -213,3 +214,23 @@ def test_import_first_imports_new_export_files_only(write_schedule, tmp_path, im
     due(schedule, now, force=True, say=said.append)
     assert any("imported 1 new export file(s): activities.csv" in line for line in said)
     assert imported()[-1] == "activities.csv" and len(imported()) == 8
+
+
+def test_run_sleeps_until_the_next_cron_time_and_renders_the_new_period(sample_db, write_schedule, tmp_path):
+    path = write_schedule(DIGEST.format(db=sample_db))
+    zone = load_schedule(path).zone
+    clock = [parse_now(NOW, zone)]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock[0] += timedelta(seconds=seconds)
+
+    assert run_forever(path, clock=lambda: clock[0], sleep=sleep, cycles=2, say=_quiet) == 0
+    # from Monday 5 October 07:45 to Monday 12 October 07:30, in steps of at most 5 minutes
+    assert sum(slept) == (7 * 24 * 60 - 15) * 60 and max(slept) == 300
+    statuses = [s for _, s in archive.all_statuses(tmp_path / "archive")]
+    assert [(s.period["label"], s.status) for s in statuses] == [
+        ("2026-10-05..2026-10-11", "ok"),
+        (WEEK, "ok"),
+    ]
