@@ -53,7 +53,8 @@ def main() -> int:
             cli.main(["schedule", "due", "--schedule", str(schedule), "--now", now])
         index = folder / "archive" / "index.html"
         with chromium() as browser:
-            page = browser.new_page(viewport={"width": 1000, "height": 700}, device_scale_factor=1)
+            page = browser.new_page()
+            page.set_viewport_size({"width": 1000, "height": 700})
             page.goto(index.as_uri())
             page.screenshot(path=str(OUT), full_page=True)
     print(f"{OUT} ({OUT.stat().st_size / 1024:.0f} KB)")

@@ -190,7 +190,8 @@ def _row(folder: Path, archive: Path, status: Status) -> str:
             links.append(f'<a href="{href}">{html.escape(_file_kind(name))}</a>')
     extra = ""
     if status.status == "failed":
-        extra += f'<div class="error">{html.escape(status.error or "")}</div>'
+        failed_at = status.attempted_at.replace("T", " ")
+        extra += f'<div class="error">{_both("schedule.index.failed_at", at=failed_at)}: {html.escape(status.error or "")}</div>'
         if status.files:
             extra += f'<div class="note">{_both("schedule.index.previous_kept")}</div>'
     for note in status.notes:
@@ -224,8 +225,17 @@ def write_index(archive: Path, jobs: tuple[Job, ...], now: datetime) -> Path:
         job = described.get(name)
         about = ""
         if job is not None:
+            words = {
+                lang: t(
+                    "schedule.index.job_about",
+                    lang,
+                    kind=t(f"schedule.kind.{job.kind}", lang),
+                    period=t(f"schedule.rule.{job.spec.period}", lang),
+                )
+                for lang in ("zh", "en")
+            }
             about = (
-                f'<p class="sub">{_both("schedule.index.job_about", kind=job.kind, period=job.spec.period)} '
+                f'<p class="sub">{html.escape(words["zh"])} · {html.escape(words["en"])} '
                 f"· cron <code>{html.escape(job.spec.cron)}</code> ({html.escape(str(job.zone))})</p>"
             )
         body = "".join(rows) or f'<tr><td colspan="4">{_both("schedule.index.no_runs")}</td></tr>'
