@@ -7,7 +7,6 @@ import pytest
 
 from crmreview import warehouse
 from crmreview.config import ADAPTERS_DIR, DEFAULT_SETTINGS
-from crmreview.importing import import_files
 from crmreview.metrics.funnel import funnel
 from crmreview.periods import parse_period
 from crmreview.schedule import archive
@@ -26,14 +25,20 @@ pytestmark = [
 
 def test_maven_reminders_list_stale_deals_per_agent_and_say_what_is_missing(write_schedule, tmp_path):
     db = tmp_path / "maven.duckdb"
-    files = [MAVEN / name for name in ("sales_pipeline.csv", "accounts.csv", "sales_teams.csv")]
-    import_files(files, db, mapping=ADAPTERS_DIR / "examples" / "maven_crm.yml")
     path = write_schedule(
         f"""
         timezone: UTC
         db: {db}
         jobs:
-          - {{name: reminders, kind: digest, period: last-quarter, cron: "0 8 1 1,4,7,10 *", lang: en}}
+          - name: reminders
+            kind: digest
+            period: last-quarter
+            cron: "0 8 1 1,4,7,10 *"
+            lang: en
+            import_first:
+              folder: {MAVEN}
+              pattern: [sales_pipeline.csv, accounts.csv, sales_teams.csv]
+              mapping: {ADAPTERS_DIR / "examples" / "maven_crm.yml"}
         """
     )
     schedule = load_schedule(path)

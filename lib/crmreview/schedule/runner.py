@@ -86,7 +86,7 @@ def import_new_exports(schedule: Schedule, job: Job) -> list[Path]:
         return []
     if not job.import_folder.is_dir():
         raise ScheduleError(f"job {job.name}: import_first folder {job.import_folder} does not exist")
-    files = sorted(p for p in job.import_folder.glob(spec.pattern) if p.is_file())
+    files = sorted({p for pattern in spec.patterns for p in job.import_folder.glob(pattern) if p.is_file()})
     digests = {}
     for path in files:
         with open(path, "rb") as handle:

@@ -120,7 +120,14 @@ class ImportSpec(StrictModel):
     """A folder of exports imported before the job runs (files already imported are skipped)."""
 
     folder: StrictStr = Field(description="a folder of exports, relative to the schedule file")
-    pattern: StrictStr = Field("*.csv", description="a file name pattern, e.g. '*.csv' or '*.xlsx'")
+    pattern: StrictStr | list[StrictStr] = Field(
+        "*.csv", description="a file name pattern or a list of them, e.g. '*.csv' or [deals.csv, accounts.csv]"
+    )
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        return (self.pattern,) if isinstance(self.pattern, str) else tuple(self.pattern)
+
     source: StrictStr = Field(None, description="a built-in adapter: salesforce, hubspot, zoho or jiandaoyun")
     mapping: StrictStr = Field(None, description="a mapping file, relative to the schedule file")
 
