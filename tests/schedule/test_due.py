@@ -60,12 +60,14 @@ def test_a_due_job_renders_once_and_a_second_due_does_nothing(sample_db, write_s
     assert (status.status, status.files) == ("ok", ["summary.html"])
     assert sorted(p.name for p in (folder / "reps").iterdir()) == [f"R0{i}.html" for i in range(1, 9)]
     summary = (folder / "summary.html").read_bytes()
+    written = {p: p.stat().st_mtime_ns for p in (tmp_path / "archive").rglob("*") if p.is_file()}
     # an hour later, and again: nothing is rendered, nothing is written
     for later in ("2026-10-05T08:45", "2026-10-11T23:59"):
         again = due(schedule, parse_now(later, schedule.zone), say=_quiet)
         assert [(o.period, o.result) for o in again] == [(WEEK, "up-to-date")]
     assert archive.read_status(folder) == status
     assert (folder / "summary.html").read_bytes() == summary
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "archive").rglob("*") if p.is_file()} == written
     assert len(_log_entries(tmp_path / "archive")) == 1
     # --force renders the same period again
     forced = due(schedule, now, force=True, say=_quiet)

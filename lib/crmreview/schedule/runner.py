@@ -215,7 +215,8 @@ def due(
     say: Callable[[str], None] = print,
 ) -> list[Outcome]:
     """Run every job (of ``only``, when given) whose latest period at ``now`` has no good
-    report yet (``force``: re-render it anyway), then rewrite the archive index."""
+    report yet (``force``: re-render it anyway), then rewrite the archive index (when a job
+    ran, or there is none yet): a run with nothing to do writes nothing."""
     jobs = [schedule.job(name) for name in only] if only else list(schedule.jobs)
     outcomes = []
     for job in jobs:
@@ -235,8 +236,10 @@ def due(
                 outcomes.append(run_job(schedule, job, period, say=say))
         except JobBusy as exc:
             outcomes.append(Outcome(job.name, period.label, "busy", str(exc)))
-    with _index_lock(schedule.archive):
-        archive.write_index(schedule.archive, schedule.jobs, datetime.now(schedule.zone))
+    ran = any(o.result in ("rendered", "failed") for o in outcomes)
+    if ran or not (schedule.archive / archive.INDEX).is_file():
+        with _index_lock(schedule.archive):
+            archive.write_index(schedule.archive, schedule.jobs, datetime.now(schedule.zone))
     return outcomes
 
 
