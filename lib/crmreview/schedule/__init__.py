@@ -9,3 +9,8 @@ follow-up ``digest``, a period rule, a cron expression in a time zone
 :mod:`~crmreview.schedule.digest` the per-rep reminders, :mod:`~crmreview.schedule.mail`
 the SMTP sending, :mod:`~crmreview.schedule.cli` the ``crm-review schedule`` command.
 """
+
+__all__ = ["DEFAULT_SCHEDULE"]
+
+#: the schedule file the commands read without ``--schedule``
+DEFAULT_SCHEDULE = "crm-review-schedule.yml"

@@ -13,6 +13,8 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from . import DEFAULT_SCHEDULE
+
 __all__ = ["add_parser", "command"]
 
 _EPILOG = """\
@@ -27,8 +29,6 @@ examples:
 
 def add_parser(sub: argparse._SubParsersAction, formatter: type[argparse.HelpFormatter]) -> None:
     """Add ``schedule`` and its subcommands to the main parser's subcommands ``sub``."""
-    from .spec import DEFAULT_SCHEDULE
-
     schedule = sub.add_parser(
         "schedule",
         formatter_class=formatter,

@@ -25,6 +25,7 @@ from pydantic import AfterValidator, Field, StrictBool, StrictInt, StrictStr, mo
 from ..periods import RELATIVE_PERIODS
 from ..scope import Scope
 from ..yamlcheck import SchemaError, StrictModel, check, did_you_mean, read_yaml
+from . import DEFAULT_SCHEDULE
 
 __all__ = [
     "DEFAULT_SCHEDULE",
@@ -40,8 +41,6 @@ __all__ = [
     "load_schedule",
 ]
 
-#: the schedule file the commands read without ``--schedule``
-DEFAULT_SCHEDULE = "crm-review-schedule.yml"
 _JOB_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _ADDRESS = re.compile(r"[^@\s]+@[^@\s]+")
 
