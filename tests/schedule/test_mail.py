@@ -4,16 +4,20 @@ summary, the password from the environment, and reps without an address in the r
 from __future__ import annotations
 
 import shutil
+import ssl
+import subprocess
+from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from crmreview.importing import import_files
-from crmreview.schedule import archive
+from crmreview.schedule import archive, mail
 from crmreview.schedule.runner import due
-from crmreview.schedule.spec import load_schedule
+from crmreview.schedule.spec import SmtpSpec, load_schedule
 from crmreview.schedule.timing import parse_now
 
-from .conftest import SMTP_PASSWORD, SMTP_USER
+from .conftest import SMTP_PASSWORD, SMTP_USER, Inbox, _free_port
 
 # the test server takes a login without TLS (it listens on localhost only)
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
@@ -106,3 +110,60 @@ def test_a_missing_password_variable_fails_the_job_loudly(
     # the pages were written, but the period is not done: the next run sends again
     assert archive.read_status(tmp_path / "archive" / "reminders" / WEEK).status == "failed"
     shutil.rmtree(tmp_path / "archive")
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    """A self-signed certificate for localhost and 127.0.0.1: (certificate, key)."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_mail_goes_over_starttls_or_ssl_with_the_certificate_checked(certificate, monkeypatch, security):
+    cert, key = certificate
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    inbox = Inbox(port=_free_port())
+    if security == "ssl":  # the whole connection is TLS; aiosmtpd does not see it and would hide AUTH
+        options = {"ssl_context": server_context, "auth_require_tls": False}
+    else:
+        options = {"tls_context": server_context, "require_starttls": True}
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=inbox.port, authenticator=inbox.authenticate, auth_required=True, **options
+    )
+    controller.start()
+    try:
+        # the client trusts the test certificate, and only it
+        trusting = ssl.create_default_context(cafile=str(cert))
+        system_trust = ssl.create_default_context
+        monkeypatch.setattr(mail.ssl, "create_default_context", lambda: trusting)
+        monkeypatch.setenv("CRM_REVIEW_TEST_SMTP_PASSWORD", SMTP_PASSWORD)
+        smtp = SmtpSpec(
+            host="localhost", port=inbox.port, security=security, username=SMTP_USER,
+            password_env="CRM_REVIEW_TEST_SMTP_PASSWORD", sender=SMTP_USER,
+        )  # fmt: skip
+        attachment = cert.parent / "report.pdf"
+        attachment.write_bytes(b"%PDF-1.7 test")
+        mail.send(smtp, [mail.message(smtp, ["a@example.com"], "报告 2026Q3", "<p>正文</p>", attachments=[attachment])])
+        (message,) = inbox.to("a@example.com")
+        assert message["Subject"] == "报告 2026Q3"
+        assert message.get_body(("html",)).get_content().strip() == "<p>正文</p>"
+        (part,) = list(message.iter_attachments())
+        assert (part.get_filename(), part.get_content_type(), part.get_content()) == (
+            "report.pdf", "application/pdf", b"%PDF-1.7 test",
+        )  # fmt: skip
+        assert inbox.logins == [(SMTP_USER, SMTP_PASSWORD)]
+        # without the test certificate the server is not trusted: the mail is not sent
+        monkeypatch.setattr(mail.ssl, "create_default_context", system_trust)
+        with pytest.raises(mail.MailError, match="CERTIFICATE_VERIFY_FAILED"):
+            mail.send(smtp, [mail.message(smtp, ["b@example.com"], "x", "<p>x</p>")])
+        assert inbox.to("b@example.com") == []
+    finally:
+        controller.stop()
