@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -12,6 +14,7 @@ from typing import Any
 
 from . import __version__, config
 from . import metrics as metric_registry
+from .csvout import frame_csv
 from .metrics.common import ALL_BREAKDOWNS
 from .periods import COMPARE_MODES, PeriodError, parse_period, quarter
 from .schedule import cli as schedule_cli
@@ -145,11 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Generate the bundled sample CRM export (data/sample/), import it into a fresh "
             "demo warehouse (data/demo.duckdb) and render the quarterly review of the "
-            "sample's last quarter. Prints the report's path."
+            "sample's last quarter in English and Chinese, as HTML and, when Chromium is "
+            "installed, as PDF. Prints the paths of the files written."
         ),
     )
-    demo.add_argument("--lang", choices=("en", "zh"), default="en", help="report language")
+    demo.add_argument(
+        "--lang", choices=("en", "zh"), action="append", default=None, help="report language (default: both)"
+    )
     demo.add_argument("--out", type=Path, default=config.REPORTS_DIR, help="report folder")
+    demo.add_argument("--no-pdf", action="store_true", help="skip the PDF even when Chromium is installed")
 
     generate = sub.add_parser(
         "generate",
@@ -244,6 +251,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(UTF-8 with BOM, so that Excel shows Chinese text)",
     )
     imp.add_argument(
+        "--memory-limit",
+        default=None,
+        metavar="SIZE",
+        help="memory DuckDB may use (e.g. 2GB, 512MB); beyond it, work spills to a temporary folder "
+        "next to the warehouse (default: the memory_limit setting, 2GB)",
+    )
+    imp.add_argument(
         "--list-sources",
         action="store_true",
         help="print the built-in adapters' mapping files (copy one to start your own) and exit",
@@ -287,18 +301,66 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser(
         "report",
         formatter_class=_Formatter,
-        help="render a review report (HTML) with papermill",
+        help="render a review report (HTML, PDF) with papermill",
         description=(
             "Execute a report notebook with papermill and write a self-contained HTML file "
-            "(no code, charts embedded, readable offline) named by report, period and language."
+            "(no code, charts embedded, readable offline), and with --pdf its A4 PDF, named "
+            "<report>_<period>_<scope>_<lang> in the output folder; the executed notebook, "
+            "with the parameters used, is kept in its audit/ subfolder. Progress (each "
+            "section with its time) is printed on stderr, the paths written on stdout."
+        ),
+        epilog=(
+            "examples:\n"
+            "  crm-review report --period 2026Q3 --pdf\n"
+            "  crm-review report monthly_review --period last-month --lang zh\n"
+            "  crm-review report --list"
         ),
     )
-    report.add_argument("name", nargs="?", default="quarterly_review", help="report notebook in notebooks/")
-    _add_period(report)
+    report.add_argument(
+        "name",
+        nargs="?",
+        default=None,
+        help="report template in notebooks/ (see --list; default: monthly_review for a month, "
+        "quarterly_review otherwise)",
+    )
+    _add_period(report, required=False)
     report.add_argument("--out", type=Path, default=config.REPORTS_DIR, help="output folder")
     report.add_argument("--lang", choices=("en", "zh"), default="en", help="report language")
+    report.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print the report to an A4 PDF (needs Chromium: apt-get install chromium fonts-noto-cjk)",
+    )
+    report.add_argument("--list", action="store_true", help="list the report templates and their parameters, then exit")
+    scope = report.add_argument_group(
+        "scope",
+        "restrict every section to one team, region or rep, and/or one pipeline; the title and file name say so",
+    )
+    scope.add_argument("--team", default="", metavar="T", help="only this team's reps, customers and deals")
+    scope.add_argument("--region", default="", metavar="R", help="only this region (the customer's, else its owner's)")
+    scope.add_argument("--rep", default="", metavar="ID", help="only this rep (rep_id); rep_scorecard requires it")
+    scope.add_argument("--pipeline", default="", metavar="P", help="only this pipeline's deals")
+    report.add_argument(
+        "--mask-pii",
+        action="store_true",
+        help="replace customer and rep names by stable pseudonyms (ids stay), for wide circulation",
+    )
     _add_db(report)
     _add_config(report)
+
+    check = sub.add_parser(
+        "check",
+        formatter_class=_Formatter,
+        help="verify the warehouse: keys, references, stage order, durations, import log, schema",
+        description=(
+            "Verify a warehouse: natural keys unique, references resolve, stages in the configured "
+            "funnel and matching outcomes, no negative durations, the import log's accounting "
+            "(rows_read = rows_loaded + rows_rejected) and the schema version. Prints what is wrong "
+            "and exits with status 1 when anything is."
+        ),
+    )
+    _add_db(check)
+    _add_config(check)
 
     upgrade = sub.add_parser(
         "upgrade",
@@ -343,10 +405,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
         return 0
     if not args.files:
         raise ImportFileError("no files given to import")
+    settings = config.load_settings(args.config)
+    if args.memory_limit is not None:
+        settings = dataclasses.replace(settings, memory_limit=args.memory_limit)
     results = import_files(
         args.files,
         args.db,
-        settings=config.load_settings(args.config),
+        settings=settings,
         mapping=args.mapping,
         source=args.source,
         exported_at=args.exported_at,
@@ -404,7 +469,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     elif args.format == "csv":
-        print(module.rows(result).to_csv(index=False), end="")
+        print(frame_csv(module.rows(result)), end="")
     else:
         lines = module.summary(result)
         print(lines[0])
@@ -413,26 +478,67 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_report(args: argparse.Namespace) -> int:
+def _progress(line: str) -> None:
+    print(f"crm-review: {line}", file=sys.stderr, flush=True)
+
+
+def _print_templates() -> None:
+    from .report.render import notebook_parameters, templates
+
+    for name in templates():
+        print(name)
+        for param in notebook_parameters(name).values():
+            print(
+                f"  --{param['name']:<12} {param['inferred_type_name']:<5} default {param['default']:<16} {param['help']}"
+            )
+
+
+def _render(args: argparse.Namespace, *, name: str | None, period: str, lang: str, pdf: bool) -> list[Path]:
+    """Render one report; returns the files written (the HTML, then the PDF)."""
     from .report.render import render_report
 
-    path = render_report(
-        args.name,
-        period=args.period,
-        compare=args.compare or "prev",
+    html = render_report(
+        name,
+        period=period,
+        compare=getattr(args, "compare", None) or "prev",
         db=args.db,
         out_dir=args.out,
-        lang=args.lang,
-        as_of=args.as_of.isoformat() if args.as_of else "",
-        config_path=args.config,
+        lang=lang,
+        as_of=args.as_of.isoformat() if getattr(args, "as_of", None) else "",
+        config_path=getattr(args, "config", None),
+        team=getattr(args, "team", ""),
+        region=getattr(args, "region", ""),
+        rep=getattr(args, "rep", ""),
+        pipeline=getattr(args, "pipeline", ""),
+        mask_pii=getattr(args, "mask_pii", False),
+        pdf=pdf,
+        progress=_progress,
     )
-    print(path)
+    return [html, html.with_suffix(".pdf")] if pdf else [html]
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report.render import PdfUnavailable
+
+    if args.list:
+        _print_templates()
+        return 0
+    if not args.period:
+        raise PeriodError("--period is required (e.g. --period 2026Q3 or --period last-month)")
+    try:
+        written = _render(args, name=args.name, period=args.period, lang=args.lang, pdf=args.pdf)
+    except PdfUnavailable as exc:
+        print(exc.html_path)
+        raise
+    for path in written:
+        print(path)
     return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from .browser import INSTALL_HINT
     from .importing import import_files
-    from .report.render import render_report
+    from .report.pdf import pdf_available
     from .sample import generate
 
     sample_dir = config.SAMPLE_DIR
@@ -449,9 +555,31 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     period = quarter(end.year, end.month)
-    print(f"rendering the {period.label} quarterly review", file=sys.stderr)
-    path = render_report(period=period.label, db=db, out_dir=args.out, lang=args.lang)
-    print(path)
+    pdf = not args.no_pdf and pdf_available()
+    if not args.no_pdf and not pdf:
+        print(
+            f"crm-review: no Chromium, so no PDF; {INSTALL_HINT}, then: crm-review report "
+            f"--period {period.label} --db {db} --pdf",
+            file=sys.stderr,
+        )
+    args.db = db
+    for lang in args.lang or ("en", "zh"):
+        print(f"rendering the {period.label} quarterly review ({lang})", file=sys.stderr)
+        for path in _render(args, name="quarterly_review", period=period.label, lang=lang, pdf=pdf):
+            print(path)
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .check import check_warehouse
+
+    problems = check_warehouse(args.db, settings=config.load_settings(args.config))
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"crm-review: {len(problems)} problem{'s' if len(problems) != 1 else ''} found", file=sys.stderr)
+        return 1
+    print("no problems found: keys, references, stages, durations, import log and schema are in order")
     return 0
 
 
@@ -470,6 +598,7 @@ _COMMANDS = {
     "metrics": _cmd_metrics,
     "report": _cmd_report,
     "upgrade": _cmd_upgrade,
+    "check": _cmd_check,
     "schedule": schedule_cli.command,
 }
 
@@ -478,6 +607,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .importing import ImportFileError
     from .importing.textfiles import EncodingError
     from .metrics import MetricError
+    from .scope import ScopeError
     from .warehouse import WarehouseError
 
     parser = build_parser()
@@ -489,6 +619,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         WarehouseError,
         MetricError,
         config.SettingsError,
+        ScopeError,
     )
     try:
         from .report.render import ReportError
@@ -501,6 +632,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except known as exc:
         print(f"crm-review: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return _closed_output()
+    except OSError as exc:  # a folder that cannot be written, a full disk, a bad --out
+        print(f"crm-review: error: {os_error_text(exc)}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(
+            "crm-review: error: out of memory; lower the work (fewer files at once) or --memory-limit", file=sys.stderr
+        )
+        return 2
+
+
+def os_error_text(exc: OSError) -> str:
+    """An operating-system error as one line: what failed, on which file, why."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
+
+
+def _closed_output() -> int:
+    """The reader of our output went away (``crm-review metrics … | head``): stop quietly,
+    the way command-line tools do, without a second error while Python flushes stdout."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 1
 
 
 if __name__ == "__main__":

@@ -124,6 +124,14 @@ class Settings:
     risk_gap_factor: float = 1.5
     #: the report currency: the symbol money is shown with (amounts are imported as numbers)
     currency: str = "¥"
+    # -- bounds on one import (crmreview.importing.limits): DuckDB's memory (it spills to a
+    #    temporary folder beyond it) and what one export may hold
+    memory_limit: str = "2GB"
+    max_columns: int = 2_000
+    max_line_bytes: int = 8 * 1024 * 1024
+    max_cell_chars: int = 1_000_000
+    xlsx_max_cells: int = 50_000_000
+    xlsx_max_bytes: int = 1024 * 1024 * 1024
 
     def __post_init__(self) -> None:
         if len(self.stages) < 2:

@@ -68,6 +68,16 @@ class SettingsFile(StrictModel):
     currency: StrictStr = Field(
         None, min_length=1, max_length=8, description="a currency symbol or code, e.g. ¥, $ or EUR"
     )
+    memory_limit: StrictStr = Field(
+        None,
+        pattern=r"^\s*\d+(\.\d+)?\s*([KMGT]i?B)\s*$",
+        description="memory for DuckDB, a size such as 2GB or 512MB",
+    )
+    max_columns: StrictInt = Field(None, gt=0, description="a number of columns, e.g. 2000")
+    max_line_bytes: StrictInt = Field(None, gt=0, description="bytes per CSV line, e.g. 8388608")
+    max_cell_chars: StrictInt = Field(None, gt=0, description="characters per value, e.g. 1000000")
+    xlsx_max_cells: StrictInt = Field(None, gt=0, description="cells per XLSX sheet, e.g. 50000000")
+    xlsx_max_bytes: StrictInt = Field(None, gt=0, description="unpacked bytes per XLSX file, e.g. 1073741824")
 
     @field_validator("stages")
     @classmethod

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import glob
 import os
 import re
 import shutil
@@ -35,6 +36,10 @@ __all__ = [
     "schema_version",
     "connect_read",
     "write_session",
+    "real_path",
+    "refuse_foreign",
+    "configure",
+    "DEFAULT_MEMORY_LIMIT",
     "upgrade",
     "install_macros",
     "CANONICAL_TABLES",
@@ -171,7 +176,11 @@ def connect_read(
 @contextlib.contextmanager
 def _writer_lock(path: Path, wait_seconds: float) -> Iterator[None]:
     lock_path = path.with_name(path.name + ".lock")
-    with open(lock_path, "a+") as handle:
+    try:
+        handle = open(lock_path, "a+")  # noqa: SIM115 (closed below, after the lock is released)
+    except OSError as exc:
+        raise WarehouseError(_os_problem(path.parent, exc, "write a lock file in")) from None
+    with handle:
         deadline = time.monotonic() + wait_seconds
         while True:
             try:
@@ -187,31 +196,191 @@ def _writer_lock(path: Path, wait_seconds: float) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+#: the first bytes of files that are no DuckDB warehouse, and what they are
+_FOREIGN_MAGIC = ((b"SQLite format 3\x00", "an SQLite database"), (b"PK\x03\x04", "a ZIP or XLSX file"))
+#: a private connection never installs or loads an extension from the network
+_OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+#: DuckDB's memory when no setting gives one (it spills to the temporary folder beyond it)
+DEFAULT_MEMORY_LIMIT = "2GB"
+
+
+def _os_problem(path: Path, exc: OSError, doing: str) -> str:
+    """An operating-system error said for a user: what was done where, and why it failed."""
+    why = {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is exceeded",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "operation not permitted",
+        errno.EROFS: "the file system is read-only",
+        errno.EISDIR: "it is a folder",
+        errno.ENOTDIR: "a part of the path is not a folder",
+    }.get(exc.errno, exc.strerror or str(exc))
+    return f"cannot {doing} {path}: {why}"
+
+
+def real_path(path: str | os.PathLike | None) -> Path:
+    """The warehouse path with symlinks resolved: writers through a link and through the real
+    path lock and replace the same file, and the link stays a link."""
+    path = Path(path) if path else config.default_db_path()
+    return Path(os.path.realpath(path))
+
+
+def refuse_foreign(path: Path) -> None:
+    """Refuse what is no warehouse before DuckDB sees it (DuckDB would try to download an
+    extension for an SQLite file): a folder, another kind of database or file."""
+    if path.is_dir():
+        raise WarehouseError(f"the warehouse {path} is a folder; give a file name, e.g. --db {path / 'crm.duckdb'}")
+    if not path.exists():
+        return
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError as exc:
+        raise WarehouseError(_os_problem(path, exc, "read the warehouse")) from None
+    for magic, what in _FOREIGN_MAGIC:
+        if head.startswith(magic):
+            raise WarehouseError(f"{path} is {what}, not a crm-review warehouse (a DuckDB file); give another --db")
+    if head and head[8:12] != b"DUCK":
+        raise WarehouseError(f"{path} is not a DuckDB file, so not a crm-review warehouse; give another --db")
+
+
+def _check_file(path: Path) -> None:
+    """Refuse what is no warehouse, and a warehouse this user may not change."""
+    refuse_foreign(path)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise WarehouseError(
+            f"the warehouse {path} is read-only for you; an import would replace it. Ask its owner, "
+            "or import into a copy (--db)"
+        )
+
+
+def _foreign_writer(path: Path) -> str | None:
+    """Whether another program holds the published file open for writing (a DuckDB shell): its
+    changes would be lost when an import publishes over it. The message, or None."""
+    if not path.exists():
+        return None
+    probe = duckdb.connect(":memory:", config=dict(_OFFLINE))
+    try:
+        probe.execute("attach $path as probe (read_only)", {"path": str(path)})
+    except duckdb.Error as exc:
+        if "lock" in str(exc).lower():
+            return (
+                f"another program holds the warehouse {path} open for writing (a DuckDB shell?); an import "
+                "would lose its changes. Close it and import again"
+            )
+        raise WarehouseError(f"cannot open the warehouse {path}: {exc}") from None
+    finally:
+        probe.close()
+    return None
+
+
+def _repair_wal(path: Path) -> None:
+    """Replay a write-ahead log a crashed program left next to the published file into it, so
+    that its committed changes are kept and readers can open the file again."""
+    wal = path.with_name(path.name + ".wal")
+    if not wal.exists() or not path.exists():
+        return
+    try:
+        with duckdb.connect(str(path), config=dict(_OFFLINE)) as con:
+            con.execute("checkpoint")
+    except duckdb.Error as exc:
+        raise WarehouseError(
+            f"the warehouse {path} has a write-ahead log ({wal.name}) left by a program that stopped, "
+            f"and it cannot be replayed: {exc}"
+        ) from None
+
+
+def _remove_leftovers(path: Path) -> None:
+    """Remove the working copies (and their logs and spill folders) that killed imports left:
+    under the writer lock no other import of this warehouse runs, so every one is stale."""
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.writing-*"):
+        with contextlib.suppress(OSError):
+            if leftover.is_dir():
+                shutil.rmtree(leftover)
+            else:
+                leftover.unlink()
+
+
+def _keep_mode_and_owner(published: Path, work: Path) -> None:
+    """Give the new file the published one's permissions and (where allowed) owner."""
+    if not published.exists():
+        return
+    stat = published.stat()
+    os.chmod(work, stat.st_mode & 0o7777)
+    if (stat.st_uid, stat.st_gid) != (os.getuid(), os.getgid()):
+        with contextlib.suppress(PermissionError):
+            os.chown(work, stat.st_uid, stat.st_gid)
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _copy(path: Path, work: Path) -> None:
+    try:
+        shutil.copyfile(path, work)
+    except OSError as exc:
+        work.unlink(missing_ok=True)
+        size = path.stat().st_size
+        raise WarehouseError(
+            _os_problem(work.parent, exc, f"copy the warehouse ({size / 1e6:,.1f} MB) for the import into")
+        ) from None
+
+
+def configure(con: duckdb.DuckDBPyConnection, *, memory_limit: str | None, temp_directory: Path | None) -> None:
+    """Bound DuckDB's memory (beyond it, work spills to ``temp_directory``)."""
+    try:
+        con.execute("set memory_limit = $limit", {"limit": memory_limit or DEFAULT_MEMORY_LIMIT})
+    except duckdb.Error:
+        raise WarehouseError(f"memory limit {memory_limit!r} is not a size such as 2GB or 512MB") from None
+    if temp_directory is not None:
+        con.execute("set temp_directory = $dir", {"dir": str(temp_directory)})
+
+
 @contextlib.contextmanager
 def write_session(
-    path: str | os.PathLike | None = None, *, wait_seconds: float = 120.0
+    path: str | os.PathLike | None = None, *, wait_seconds: float = 120.0, memory_limit: str | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Change the warehouse all-or-nothing; readers keep working meanwhile.
 
     Yields a read-write connection on a private copy inside an open transaction, with the
     schema migrated to this release. On normal exit the transaction commits and the copy
     replaces the published file; on an exception nothing is published.
+
+    The path is resolved first (a symlink's target is locked and updated); the new file keeps
+    the published one's mode and owner, and the folder is synced after the rename. Copies left
+    by killed imports are removed, a log left by a crashed program is replayed, and a program
+    that holds the file open for writing stops the import before anything is published.
     """
-    path = Path(path) if path else config.default_db_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = real_path(path)
+    _check_file(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarehouseError(_os_problem(path.parent, exc, "create the warehouse folder")) from None
     with _writer_lock(path, wait_seconds):
+        _remove_leftovers(path)
+        problem = _foreign_writer(path)
+        if problem:
+            raise WarehouseError(problem)
+        _repair_wal(path)
         work = path.with_name(f".{path.name}.writing-{os.getpid()}")
-        for leftover in (work, work.with_name(work.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+        spill = path.with_name(f".{path.name}.writing-{os.getpid()}.tmp")
         if path.exists():
-            shutil.copyfile(path, work)
+            _copy(path, work)
         try:
             try:
-                con = duckdb.connect(str(work))
+                con = duckdb.connect(str(work), config=dict(_OFFLINE))
             except duckdb.IOException as exc:
                 raise _lock_error(work, exc) from None
             try:
+                configure(con, memory_limit=memory_limit, temp_directory=spill)
                 con.execute("begin transaction")
+                _refuse_foreign_tables(con, path)
                 _migrate(con, migrations())
                 install_macros(con)
                 yield con
@@ -223,12 +392,40 @@ def write_session(
                 raise
             finally:
                 con.close()
-            with open(work, "rb") as handle:
-                os.fsync(handle.fileno())
+            try:
+                with open(work, "rb") as handle:
+                    os.fsync(handle.fileno())
+                _keep_mode_and_owner(path, work)
+            except OSError as exc:
+                raise WarehouseError(_os_problem(work, exc, "finish the new warehouse file")) from None
+            problem = _foreign_writer(path)
+            if problem:
+                raise WarehouseError(problem)
             os.replace(work, path)
+            _fsync_folder(path.parent)
         finally:
             for leftover in (work, work.with_name(work.name + ".wal")):
                 leftover.unlink(missing_ok=True)
+            shutil.rmtree(spill, ignore_errors=True)
+
+
+def _refuse_foreign_tables(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A DuckDB file without crm-review's schema log but with tables of its own is someone
+    else's database: it is not given our tables."""
+    if schema_version(con):
+        return
+    tables = [
+        name
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database() "
+            "and not temporary order by table_name"
+        ).fetchall()
+    ]
+    if tables:
+        raise WarehouseError(
+            f"{path} is a DuckDB database of another program (tables: {', '.join(tables[:8])}"
+            f"{', …' if len(tables) > 8 else ''}), not a crm-review warehouse; give another --db"
+        )
 
 
 def upgrade(path: str | os.PathLike | None = None) -> tuple[int, int]:

@@ -53,12 +53,37 @@ def read_yaml(text: str) -> tuple[Any, Lines]:
         node = loader.get_single_node()
         if node is None:
             return None, {}
+        _bounded(node)
         data = loader.construct_document(node)
         lines: Lines = {}
         _note_lines(loader, node, (), lines)
         return data, lines
     finally:
         loader.dispose()
+
+
+#: values a settings or mapping file may expand to, aliases counted each time they are used
+MAX_NODES = 100_000
+
+
+def _bounded(root: yaml.Node) -> None:
+    """Refuse a document whose aliases expand it past ``MAX_NODES`` values (a "billion laughs"
+    file: a few lines that nest references to references), before anything walks it."""
+    seen = 0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > MAX_NODES:
+            raise yaml.YAMLError(
+                f"the file expands to more than {MAX_NODES:,} values through repeated aliases (*name); "
+                "write the values out instead"
+            )
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack += (key, value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack += node.value
 
 
 def _note_lines(loader: yaml.SafeLoader, node: yaml.Node, path: tuple[Any, ...], lines: Lines) -> None:

@@ -1,10 +1,13 @@
-"""`crm-review demo` end to end: generate -> import -> report, on the bundled sample."""
+"""`crm-review demo` end to end: generate -> import -> report (HTML in both languages, and PDF
+when Chromium is installed), on the bundled sample."""
 
+import os
 import re
 
 import pytest
 
 from crmreview import config
+from crmreview.browser import chromium_path
 from crmreview.cli import main
 from crmreview.metrics.funnel import funnel
 from crmreview.periods import parse_period
@@ -18,10 +21,21 @@ def test_demo_renders_the_sample_quarter_and_prints_the_report_path(tmp_path, mo
     monkeypatch.setattr(config, "DATA_DIR", tmp_path / "data")
     monkeypatch.setattr(config, "SAMPLE_DIR", tmp_path / "data" / "sample")
     assert main(["demo", "--out", str(tmp_path / "reports")]) == 0
-    printed = capsys.readouterr().out.strip().splitlines()[-1]
-    assert printed == str(tmp_path / "reports" / "quarterly_review_2026Q3_en.html")
+    printed = capsys.readouterr().out.strip().splitlines()
+    reports = tmp_path / "reports"
+    pdf = chromium_path() is not None
+    if not pdf and os.environ.get("CI") == "true":
+        pytest.fail("CI=true but no Chromium: the demo's PDF must be tested in CI")
+    expected = [
+        reports / f"quarterly_review_2026Q3_all_{lang}{suffix}"
+        for lang in ("en", "zh")
+        for suffix in ((".html", ".pdf") if pdf else (".html",))
+    ]
+    assert printed == [str(path) for path in expected]
+    assert all(path.stat().st_size > 0 for path in expected)
+    assert "销售复盘 2026Q3" in (reports / "quarterly_review_2026Q3_all_zh.html").read_text(encoding="utf-8")
 
-    html = (tmp_path / "reports" / "quarterly_review_2026Q3_en.html").read_text(encoding="utf-8")
+    html = (reports / "quarterly_review_2026Q3_all_en.html").read_text(encoding="utf-8")
     # funnel 3, funnel detail 4, tiers 3, follow-up 2, retention 2, churn 3 (lifecycle, flows,
     # recency; the sample's BG/NBD fit is degenerate, so no back-test chart)
     assert html.count('class="plotly-graph-div"') == 17

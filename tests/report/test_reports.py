@@ -105,9 +105,14 @@ def test_the_notebook_parameters_are_pinned_with_types_defaults_and_help():
         "lang": ("str", '"en"'),
         "as_of": ("str", '""'),
         "config_path": ("str", '""'),
+        "team": ("str", '""'),
+        "region": ("str", '""'),
+        "rep": ("str", '""'),
+        "pipeline": ("str", '""'),
+        "mask_pii": ("bool", "False"),
     }
     assert all(p["help"] for p in params.values()), "every parameter needs a help comment"
-    assert set(render.REPORT_PARAMETERS) == set(params)
+    assert set(render.REPORT_PARAMETERS) < set(params)
 
 
 def test_the_parameters_cell_holds_only_typed_literals():
@@ -472,16 +477,16 @@ def test_a_missing_warehouse_fails_before_the_kernel_starts(tmp_path):
 
 def test_unknown_parameter_names_are_refused():
     render.check_parameters("quarterly_review", render.REPORT_PARAMETERS)
-    with pytest.raises(ReportError, match="no parameter 'region'"):
-        render.check_parameters("quarterly_review", ["period", "region"])
+    with pytest.raises(ReportError, match="no parameter 'territory'"):
+        render.check_parameters("quarterly_review", ["period", "territory"])
 
 
 def test_the_as_of_override_is_empty_or_an_iso_date():
     assert parse_as_of("") is None and parse_as_of("2026-09-15") == date(2026, 9, 15)
 
 
-def test_the_report_file_is_named_by_report_period_and_language():
-    assert render.report_stem("quarterly_review", "2026Q3", "zh") == "quarterly_review_2026Q3_zh"
+def test_the_report_file_is_named_by_report_period_scope_and_language():
+    assert render.report_stem("quarterly_review", "2026Q3", "zh") == "quarterly_review_2026Q3_all_zh"
 
 
 @pytest.mark.parametrize(
@@ -572,11 +577,9 @@ def test_the_quarterly_review_renders_to_one_offline_html_without_code(small_war
     out = tmp_path / "reports"
     path = render_report(period="2026Q3", db=small_warehouse, out_dir=out, lang="en")
 
-    assert path == out / "quarterly_review_2026Q3_en.html"
-    assert sorted(p.name for p in out.iterdir()) == [
-        "quarterly_review_2026Q3_en.html",
-        "quarterly_review_2026Q3_en.ipynb",
-    ]
+    assert path == out / "quarterly_review_2026Q3_all_en.html"
+    assert sorted(p.name for p in out.iterdir()) == ["audit", "quarterly_review_2026Q3_all_en.html"]
+    assert [p.name for p in (out / "audit").iterdir()] == ["quarterly_review_2026Q3_all_en.ipynb"]
     html = path.read_text(encoding="utf-8")
     assert html.count('class="plotly-graph-div"') >= 3
     from plotly.offline import get_plotlyjs
@@ -604,7 +607,7 @@ def test_the_quarterly_review_renders_to_one_offline_html_without_code(small_war
 @pytest.mark.slow
 def test_an_empty_period_renders_a_message_in_chinese(small_warehouse, tmp_path):
     path = render_report(period="2025Q3", db=small_warehouse, out_dir=tmp_path, lang="zh")
-    assert path.name == "quarterly_review_2025Q3_zh.html"
+    assert path.name == "quarterly_review_2025Q3_all_zh.html"
     html = path.read_text(encoding="utf-8")
     assert '<html lang="zh">' in html
     assert "2025Q3 没有新建商机，因此没有漏斗可展示。" in visible_text(html)
@@ -634,7 +637,7 @@ def test_a_failing_notebook_names_the_cell_and_the_exception_and_keeps_the_old_r
     out.mkdir()
     write_notebook(notebooks, "raise ValueError('no funnel for you')")
     monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
-    (out / "broken_2026Q3_en.html").write_text("the previous report")
+    (out / "broken_2026Q3_all_en.html").write_text("the previous report")
 
     with pytest.raises(ReportError) as caught:
         render_report("broken", period="2026Q3", db=small_warehouse, out_dir=out)
@@ -642,9 +645,10 @@ def test_a_failing_notebook_names_the_cell_and_the_exception_and_keeps_the_old_r
     message = str(caught.value)
     assert "broken.ipynb, cell 'broken' (raise ValueError('no funnel for you'))" in message
     assert "ValueError: no funnel for you" in message
-    assert "broken_2026Q3_en.failed.ipynb" in message
-    assert (out / "broken_2026Q3_en.html").read_text() == "the previous report"
-    assert sorted(p.name for p in out.iterdir()) == ["broken_2026Q3_en.failed.ipynb", "broken_2026Q3_en.html"]
+    assert "audit/broken_2026Q3_all_en.failed.ipynb" in message
+    assert (out / "broken_2026Q3_all_en.html").read_text() == "the previous report"
+    assert sorted(p.name for p in out.iterdir()) == ["audit", "broken_2026Q3_all_en.html"]
+    assert [p.name for p in (out / "audit").iterdir()] == ["broken_2026Q3_all_en.failed.ipynb"]
 
 
 @pytest.mark.slow
@@ -656,4 +660,4 @@ def test_a_cell_that_runs_too_long_fails_with_the_timeout(small_warehouse, tmp_p
     expected = r"cell 'broken' \(import time\) did not finish within the 3 s"
     with pytest.raises(ReportError, match=expected):
         render_report("broken", period="2026Q3", db=small_warehouse, out_dir=tmp_path / "out", timeout=3)
-    assert not (tmp_path / "out" / "broken_2026Q3_en.html").exists()
+    assert not (tmp_path / "out" / "broken_2026Q3_all_en.html").exists()

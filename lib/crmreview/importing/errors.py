@@ -22,11 +22,16 @@ __all__ = [
     "NUL_BYTE",
     "ImportFileError",
     "MappingError",
+    "ReadError",
 ]
 
 
 class ImportFileError(ValueError):
     """A file that cannot be imported at all (nothing of the call is loaded)."""
+
+
+class ReadError(ValueError):
+    """A file that cannot be read as a table at all (:mod:`crmreview.importing.readers`)."""
 
 
 class MappingError(ValueError):

@@ -19,7 +19,7 @@ from ..schema import LOAD_ORDER
 from .errors import ImportFileError, MappingError
 from .mapping import Feed, Mapping, builtin_mapping, load_mapping
 from .readers import ExportFile, Layout, ReadError
-from .textfiles import EncodingError
+from .textfiles import DAMAGED, EncodingError
 
 __all__ = ["Job", "plan_jobs", "resolve_mapping"]
 
@@ -99,6 +99,8 @@ def plan_jobs(exports: list[ExportFile], mapping: Mapping | None) -> list[Job]:
             feeds = _feeds_for(export, mapping)
         except (EncodingError, ReadError) as exc:
             raise ImportFileError(str(exc)) from None
+        except DAMAGED as exc:
+            raise ImportFileError(f"{export.path}: a damaged compressed file ({exc})") from None
         triples.extend((export, feed, layout) for feed, layout in feeds)
     with_history = any(feed.table == "deal_stage_history" for _, feed, _ in triples)
     jobs = []

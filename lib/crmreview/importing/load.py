@@ -37,13 +37,14 @@ from ..schema import TABLE_SPECS
 from .canonical import canonical_header_test, canonical_plan, check_header, choose_table
 from .errors import NUL_BYTE, ImportFileError, MappingError
 from .jobs import Job, plan_jobs, resolve_mapping
+from .limits import ReadLimits
 from .mapped import mapped_plan
 from .mapping import Mapping
 from .plan import Plan
 from .readers import ExportFile, Layout, ReadError, Scan
 from .snapshots import record_snapshot, snapshot_date
 from .sql import drop, drop_work_tables, quote, run
-from .textfiles import EncodingError
+from .textfiles import DAMAGED, EncodingError, remove_stale_work_files
 
 __all__ = ["FileResult", "import_files"]
 
@@ -100,10 +101,12 @@ def import_files(
         if not path.is_file():
             raise ImportFileError(f"{path}: no such file")
     mapping, adapter = resolve_mapping(mapping, source, settings)
+    remove_stale_work_files()
     with contextlib.ExitStack() as open_files:
-        exports = [open_files.enter_context(ExportFile(p.resolve())) for p in files]
+        limits = ReadLimits.from_settings(settings)
+        exports = [open_files.enter_context(ExportFile(p.resolve(), limits)) for p in files]
         jobs = plan_jobs(exports, mapping)
-        with warehouse.write_session(db) as con:
+        with warehouse.write_session(db, memory_limit=settings.memory_limit) as con:
             return _import_all(con, jobs, settings, adapter, mapping, exported_at, timezone)
 
 
@@ -151,6 +154,8 @@ def _import_all(
             results.append(_import_one(con, job, scans, settings, adapter, mapping, exported_at, timezone))
         except (EncodingError, ReadError, MappingError) as exc:
             raise ImportFileError(str(exc)) from None
+        except DAMAGED as exc:
+            raise ImportFileError(f"{job.path}: a damaged compressed file ({exc})") from None
         except duckdb.Error as exc:
             raise ImportFileError(f"{job.path}: {exc}") from None
         scans.job_done(job)

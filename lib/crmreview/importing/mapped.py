@@ -16,7 +16,6 @@ Public names: :func:`mapped_plan`, :class:`Binder`, :func:`date_formats` and ``A
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import duckdb
@@ -34,6 +33,7 @@ from .errors import (
 )
 from .expressions import FUNCTIONS, Expr, parse_expression
 from .mapping import Feed, Mapping, find_header
+from .patterns import match_headers
 from .plan import Plan, line_source
 from .readers import Scan, column_name
 from .sql import Params, drop, quote, run
@@ -231,9 +231,7 @@ def mapped_plan(
     where = ""
     line_expr = "b.line"
     if feed.unpivot:
-        pattern = re.compile(feed.unpivot.headers)
-        matched = [(i, h, pattern.fullmatch(h) or pattern.search(h)) for i, h in enumerate(scan.header, start=1)]
-        matched = [(i, h, m) for i, h, m in matched if m]
+        matched = [(m.position, m.header, m.groups) for m in match_headers(feed.unpivot.headers, scan.header)]
         if not matched:
             raise ImportFileError(
                 f"{path}: no column header matches the unpivot pattern {feed.unpivot.headers!r} of the "
@@ -242,7 +240,7 @@ def mapped_plan(
         values = ", ".join(f"r.{quote(column_name(i))}" for i, _, _ in matched)
         unnests = [f"unnest([{values}]) as u_value", f"unnest({params.add([h for _, h, _ in matched])}) as u_header"]
         for group, column in feed.unpivot.groups:
-            unnests.append(f"unnest({params.add([m.group(group) for _, _, m in matched])}) as u_g_{column}")
+            unnests.append(f"unnest({params.add([m[group] for _, _, m in matched])}) as u_g_{column}")
         inner = f"(select {row_line} as line, r.*, {', '.join(unnests)} from {inner}) as r"
         value_text = binder.normalised("r.u_value")
         base_extra = [f"{value_text} as u_value", "r.u_header as u_header"]

@@ -63,6 +63,7 @@ from ..yamlcheck import SchemaError, did_you_mean, read_yaml
 from .errors import MappingError
 from .expressions import parse_expression
 from .mapping_schema import check_mapping_file
+from .patterns import match_headers
 
 __all__ = [
     "ADAPTERS_DIR",
@@ -172,7 +173,7 @@ class Feed:
             for names in self.requires
             if all(find_header(header, n) is None for n in names)
         ]
-        if self.unpivot and not any(re.search(self.unpivot.headers, h) for h in header):
+        if self.unpivot and not match_headers(self.unpivot.headers, header):
             missing.append(f"a column matching {self.unpivot.headers!r}")
         for source in self.columns.values():
             if source.optional:

@@ -43,8 +43,12 @@ import numpy as np
 import pandas as pd
 import python_calamine
 
+from .errors import ReadError
+from .limits import DEFAULT_LIMITS, ReadLimits
+from .records import Records, blank_out, scan_records
 from .sql import scan_tables
 from .textfiles import as_utf8, detect_encoding, open_binary, unix_newlines
+from .xlsxguard import check_workbook
 
 __all__ = ["HEADER_SEARCH_ROWS", "ExportFile", "Layout", "ReadError", "Scan", "column_name", "is_xlsx"]
 
@@ -55,10 +59,6 @@ _SAMPLE_BYTES = 4 * 1024 * 1024
 _DELIMITERS = (",", ";", "\t", "|")
 
 HeaderTest = Callable[[list[str]], bool]
-
-
-class ReadError(ValueError):
-    """A file that cannot be read as a table at all."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,7 @@ class Scan:
     raw_table: str  # every accepted row's values as text, c1 … cN
     line_table: str  # row_index (a rowid of raw_table) -> line
     refused_table: str  # line, column, value, reason of the rows that could not be split
+    contiguous: bool = True  # CSV: rows sit on consecutive lines (no empty line, none refused)
 
 
 def column_name(position: int) -> str:
@@ -158,8 +159,9 @@ class ExportFile:
     :meth:`close` removes. Use it as a context manager or call :meth:`close`.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> None:
         self.path = Path(path)
+        self.limits = limits
         self.kind = "xlsx" if is_xlsx(self.path) else "csv"
         self._sha256: str | None = None
         self._encoding: str | None = None
@@ -217,12 +219,14 @@ class ExportFile:
             chosen, grid = self._sheet(sheet)
             index = _pick_header([[v or "" for v in row] for row in grid], is_header, header_row, self._where(chosen))
             raw_header = _clean_header(grid[index])
+            self._check_width(len(raw_header), f"{self._where(chosen)}: row {index + 1}")
             return Layout(_dedupe(raw_header), tuple(raw_header), index, sheet=chosen, request=request)
         text = self._head()
         delim = delimiter or self._sniff_delimiter(text, is_header)
         records, ends = _records(text, delim)
         index = _pick_header(records, is_header, header_row, str(self.path))
         raw_header = _clean_header(records[index])
+        self._check_width(len(raw_header), f"{self.path}: line {(ends[index - 1] if index else 0) + 1}")
         skip_lines = ends[index - 1] if index else 0
         return Layout(_dedupe(raw_header), tuple(raw_header), index, skip_lines, delim, request=request)
 
@@ -235,6 +239,14 @@ class ExportFile:
         if self.kind == "xlsx":
             return self._scan_xlsx(con, layout, slot)
         return self._scan_csv(con, layout, slot)
+
+    def _check_width(self, columns: int, where: str) -> None:
+        """A header wider than ``max_columns`` is refused before any row is read."""
+        if columns > self.limits.max_columns:
+            raise ReadError(
+                f"{where}: the header has {columns:,} columns, more than the limit of "
+                f"{self.limits.max_columns:,} (setting max_columns); is this the right file?"
+            )
 
     # ------------------------------------------------------------------------- CSV
 
@@ -278,14 +290,28 @@ class ExportFile:
 
     def _scan_csv(self, con: duckdb.DuckDBPyConnection, layout: Layout, slot: int) -> Scan:
         raw, line_map, refused_table = scan_tables(slot)
+        limit = self.limits.max_line_bytes
         for attempt in range(2):
             utf8_path = self._utf8()
             width = max(len(layout.raw_header), 1)
-            if _mixed_line_ends(utf8_path):
-                with unix_newlines(utf8_path) as lf_path:
-                    _csv_scan(con, raw, lf_path, layout.delimiter, layout.skip_lines, width)
-            else:
-                _csv_scan(con, raw, utf8_path, layout.delimiter, layout.skip_lines, width)
+            with contextlib.ExitStack() as copies:
+                source = utf8_path
+                records = scan_records(source, limit, layout.delimiter)
+                if records.mixed_line_ends or _mixed_line_ends(source):
+                    source = copies.enter_context(unix_newlines(source))
+                    records = scan_records(source, limit, layout.delimiter)
+                header_line = layout.header_index + 1
+                too_long = [span for span in records.long if span[0] > header_line]
+                if len(too_long) < len(records.long):
+                    line, begin, end = records.long[0]
+                    raise ReadError(
+                        f"{self.path}: line {line} (at or above the header) is {end - begin:,} bytes long, "
+                        f"more than the limit of {limit:,} (setting max_line_bytes)"
+                    )
+                long_values = _long_values(source, too_long)
+                if too_long:
+                    source = copies.enter_context(blank_out(source, too_long))
+                _csv_scan(con, raw, source, layout.delimiter, layout.skip_lines, width, limit)
             bad_encoding = con.execute(
                 "select count(*) from import_scan_errors where error_type = 'INVALID ENCODING'"
             ).fetchall()[0][0]
@@ -304,17 +330,28 @@ class ExportFile:
             f"""
             create temp table {refused_table} as
             select line,
-                   coalesce($header[try_cast(substr(arg_min(column_name, column_idx), 2) as integer)],
-                            arg_min(column_name, column_idx)) as "column",
+                   coalesce($header[try_cast(substr(arg_min(column_name, coalesce(column_idx, 0)), 2) as integer)],
+                            arg_min(column_name, coalesce(column_idx, 0))) as "column",
                    any_value(csv_line) as value,
-                   arg_min(lower(error_type) || ': ' || error_message, column_idx) as reason
+                   arg_min(lower(error_type) || ': ' || coalesce(error_message, 'unreadable line'),
+                           coalesce(column_idx, 0)) as reason
             from import_scan_errors group by line
             """,
             {"header": list(layout.header)},
         )
+        for (line, begin, end), value in zip(too_long, long_values, strict=True):
+            con.execute(
+                f"insert into {refused_table} values ($line, null, $value, $reason)",
+                {
+                    "line": line,
+                    "value": value,
+                    "reason": f"the line is {end - begin:,} bytes long, more than the limit of {limit:,} "
+                    "(setting max_line_bytes); its start is shown",
+                },
+            )
         rows = con.execute(f"select count(*) from {raw}").fetchall()[0][0]
         refused = con.execute(f"select count(*) from {refused_table}").fetchall()[0][0]
-        _csv_line_map(con, raw, line_map, refused_table, rows, header_line)
+        _csv_line_map(con, raw, line_map, refused_table, rows, header_line, records)
         return Scan(
             path=self.path,
             kind="csv",
@@ -328,6 +365,7 @@ class ExportFile:
             raw_table=raw,
             line_table=line_map,
             refused_table=refused_table,
+            contiguous=not refused and not records.empty[records.empty > header_line].size,
         )
 
     def _reset_encoding(self, encoding: str) -> None:
@@ -340,6 +378,7 @@ class ExportFile:
     def _sheet(self, sheet: str | int | None) -> tuple[str, list[list[str | None]]]:
         """The chosen sheet's name and its cells as text (merged ranges filled), read once."""
         if self._workbook is None:
+            check_workbook(self.path, self.limits)
             try:
                 self._workbook = python_calamine.CalamineWorkbook.from_path(str(self.path))
             except (python_calamine.CalamineError, OSError, ValueError) as exc:  # a damaged or non-XLSX file
@@ -354,8 +393,11 @@ class ExportFile:
         if chosen is None:
             raise ReadError(f"{self.path}: no sheet {sheet!r}; the workbook has: {', '.join(names)}")
         if chosen not in self._grids:
-            data = self._workbook.get_sheet_by_name(chosen)
-            grid = [list(r) for r in data.to_python(skip_empty_area=False)]
+            try:
+                data = self._workbook.get_sheet_by_name(chosen)
+                grid = [list(r) for r in data.to_python(skip_empty_area=False)]
+            except (python_calamine.CalamineError, ValueError) as exc:  # damaged XML inside the zip
+                raise ReadError(f"{self._where(chosen)}: the sheet cannot be read ({exc})") from None
             for (r0, c0), (r1, c1) in data.merged_cell_ranges or []:
                 value = grid[r0][c0] if r0 < len(grid) and c0 < len(grid[r0]) else None
                 for r in range(r0, min(r1, len(grid) - 1) + 1):
@@ -463,8 +505,10 @@ def _mixed_line_ends(path: Path) -> bool:
 
 
 def _csv_scan(
-    con: duckdb.DuckDBPyConnection, raw: str, source: Path, delimiter: str, skip_lines: int, width: int
+    con: duckdb.DuckDBPyConnection, raw: str, source: Path, delimiter: str, skip_lines: int, width: int, limit: int
 ) -> None:
+    """Read the rows of ``source`` below its header as text; no record is longer than ``limit``
+    bytes (longer ones were blanked out), so DuckDB's own line limit is set above it."""
     columns = ", ".join(f"'{column_name(i)}': 'VARCHAR'" for i in range(1, width + 1))
     for name in (raw, "import_scan_errors", "import_scan_files"):
         con.execute(f"drop table if exists temp.{name}")
@@ -474,41 +518,73 @@ def _csv_scan(
         select * from read_csv(
             $path, header = true, skip = $skip, auto_detect = false, delim = $delim,
             quote = '"', escape = '"', strict_mode = true, null_padding = false,
-            columns = {{{columns}}}, store_rejects = true,
-            rejects_table = 'import_scan_errors', rejects_scan = 'import_scan_files'
+            columns = {{{columns}}}, store_rejects = true, max_line_size = $max_line,
+            buffer_size = $buffer, rejects_table = 'import_scan_errors', rejects_scan = 'import_scan_files'
         )
         """,
-        {"path": str(source), "skip": skip_lines, "delim": delimiter},
+        {
+            "path": str(source),
+            "skip": skip_lines,
+            "delim": delimiter,
+            "max_line": limit + 1024,
+            "buffer": max(4 * (limit + 1024), 32 * 1024 * 1024),
+        },
     )
 
 
 def _csv_line_map(
-    con: duckdb.DuckDBPyConnection, raw: str, line_map: str, refused_table: str, rows: int, header_line: int
+    con: duckdb.DuckDBPyConnection,
+    raw: str,
+    line_map: str,
+    refused_table: str,
+    rows: int,
+    header_line: int,
+    records: Records,
 ) -> None:
-    """Map the scan's accepted rows to their lines, skipping lines DuckDB refused.
+    """Map the scan's accepted rows to their lines: the records below the header that are
+    neither empty (DuckDB skips them) nor refused, in file order.
 
     Rows keep file order in the raw table; inside a transaction their rowids start at a large
     offset, so positions are taken relative to the smallest rowid.
     """
     con.execute(f"drop table if exists temp.{line_map}")
-    refused = [r[0] for r in con.execute(f"select line from {refused_table} order by line").fetchall()]
-    if not refused:
+    refused = np.asarray([r[0] for r in con.execute(f"select line from {refused_table}").fetchall()], dtype=np.int64)
+    first = header_line + 1
+    if not refused.size and not records.empty.size:
         con.execute(
             f"create temp table {line_map} as select rowid as row_index, "
             f"rowid - (select min(rowid) from {raw}) + $first as line from {raw}",
-            {"first": header_line + 1},
+            {"first": first},
         )
         return
-    first = header_line + 1
-    candidates = np.arange(first, first + rows + len(refused), dtype=np.int64)
-    lines = np.setdiff1d(candidates, np.asarray(refused, dtype=np.int64))[:rows]
-    frame = pd.DataFrame({"row_offset": np.arange(rows, dtype=np.int64), "line": lines})
+    candidates = np.arange(first, max(records.count, first + rows + refused.size) + 1, dtype=np.int64)
+    lines = np.setdiff1d(candidates, np.concatenate([refused, records.empty]), assume_unique=False)
+    if lines.size < rows:  # a record the count above does not see (cannot happen for a well-formed file)
+        lines = np.concatenate([lines, np.arange(candidates[-1] + 1, candidates[-1] + 1 + rows - lines.size)])
+    frame = pd.DataFrame({"row_offset": np.arange(rows, dtype=np.int64), "line": lines[:rows]})
     con.register("line_map_frame", frame)
     con.execute(
         f"create temp table {line_map} as select row_offset + (select min(rowid) from {raw}) "
         "as row_index, line from line_map_frame"
     )
     con.unregister("line_map_frame")
+
+
+def _long_values(path: Path, spans: list[tuple[int, int, int]], shown: int = 200) -> list[str]:
+    """The first characters of each over-long record, for its reject."""
+    values = []
+    with open_binary(path) as handle:
+        position = 0
+        for _, begin, _end in spans:
+            while position < begin:
+                skipped = handle.read(min(1 << 20, begin - position))
+                if not skipped:
+                    break
+                position += len(skipped)
+            head = handle.read(shown * 4)
+            position += len(head)
+            values.append(head.decode("utf-8", errors="replace")[:shown] + "…")
+    return values
 
 
 def _cell_text(value) -> str | None:

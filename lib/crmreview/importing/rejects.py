@@ -4,7 +4,7 @@
 the first few examples (line, column, value, reason), each line shown once: a row refused
 for several values is one example. :func:`write_rejects_csv` writes every reject (file,
 line, column, value, reason) as UTF-8 CSV with a byte-order mark, so that Excel shows
-Chinese text as written.
+Chinese text as written (values that start like a formula are neutralised: :mod:`crmreview.csvout`).
 
 Public names: :class:`FileRejects`, :func:`summarise_rejects`, :func:`write_rejects_csv`,
 ``EXAMPLES``.
@@ -12,11 +12,12 @@ Public names: :class:`FileRejects`, :func:`summarise_rejects`, :func:`write_reje
 
 from __future__ import annotations
 
-import csv
 import os
 from dataclasses import dataclass
 
 import duckdb
+
+from ..csvout import write_csv
 
 __all__ = ["EXAMPLES", "FileRejects", "summarise_rejects", "write_rejects_csv"]
 
@@ -85,7 +86,4 @@ def write_rejects_csv(con: duckdb.DuckDBPyConnection, import_ids: list[int], pat
         {"ids": import_ids},
     ).fetchall()
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["file", "line", "column", "value", "reason"])
-        writer.writerows(rows)
-    return len(rows)
+        return write_csv(handle, ["file", "line", "column", "value", "reason"], rows)

@@ -12,13 +12,32 @@ import codecs
 import contextlib
 import gzip
 import os
+import re
 import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["EncodingError", "as_utf8", "detect_encoding", "is_gzip", "open_binary", "unix_newlines"]
+__all__ = [
+    "DAMAGED",
+    "EncodingError",
+    "as_utf8",
+    "detect_encoding",
+    "is_gzip",
+    "open_binary",
+    "remove_stale_work_files",
+    "unix_newlines",
+    "work_file",
+]
 
 _CHUNK = 16 * 1024 * 1024
+#: temporary copies of an export (transcoded, line ends fixed) are named for the process
+_WORK_PREFIX = "crm-review-"
+_WORK_NAME = re.compile(r"crm-review-(\d+)-[^/]*\.csv")
+
+
+#: what reading a damaged compressed file (``.csv.gz`` cut short or corrupted) raises
+DAMAGED = (EOFError, zlib.error, gzip.BadGzipFile)
 
 
 class EncodingError(ValueError):
@@ -80,6 +99,43 @@ def detect_encoding(path: str | os.PathLike, *, sample_bytes: int | None = None)
 
 
 @contextlib.contextmanager
+def work_file() -> Iterator[tuple[int, Path]]:
+    """Yield (an open descriptor, the path) of a new private temporary file, removed on exit.
+
+    It is named for this process (``crm-review-<pid>-….csv``, owner-only): a copy left by a
+    killed process holds an export's text, and :func:`remove_stale_work_files` removes it.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f"{_WORK_PREFIX}{os.getpid()}-", suffix=".csv")
+    try:
+        yield fd, Path(tmp)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_work_files(folder: str | os.PathLike | None = None) -> list[Path]:
+    """Remove the temporary copies of exports left by crm-review processes that no longer run."""
+    removed = []
+    for entry in Path(folder or tempfile.gettempdir()).glob(f"{_WORK_PREFIX}*.csv"):
+        match = _WORK_NAME.fullmatch(entry.name)
+        if match and int(match[1]) != os.getpid() and not _alive(int(match[1])):
+            with contextlib.suppress(OSError):
+                entry.unlink()
+                removed.append(entry)
+    return removed
+
+
+@contextlib.contextmanager
 def as_utf8(path: str | os.PathLike, encoding: str | None = None) -> Iterator[tuple[Path, str]]:
     """Yield (a UTF-8 path with the file's content, the detected encoding).
 
@@ -91,8 +147,7 @@ def as_utf8(path: str | os.PathLike, encoding: str | None = None) -> Iterator[tu
     if encoding in {"utf-8", "utf-8-sig"}:
         yield path, encoding
         return
-    fd, tmp = tempfile.mkstemp(prefix="crm-review-", suffix=".csv")
-    try:
+    with work_file() as (fd, tmp):
         with (
             open_binary(path) as binary,
             codecs.getreader(encoding)(binary) as src,
@@ -100,9 +155,7 @@ def as_utf8(path: str | os.PathLike, encoding: str | None = None) -> Iterator[tu
         ):
             while chunk := src.read(_CHUNK):
                 dst.write(chunk)
-        yield Path(tmp), encoding
-    finally:
-        os.unlink(tmp)
+        yield tmp, encoding
 
 
 @contextlib.contextmanager
@@ -112,8 +165,7 @@ def unix_newlines(path: str | os.PathLike) -> Iterator[Path]:
     For exports that mix CRLF and LF line ends (a header saved by one tool, rows by
     another), which DuckDB's strict CSV reader refuses as a whole.
     """
-    fd, tmp = tempfile.mkstemp(prefix="crm-review-", suffix=".csv")
-    try:
+    with work_file() as (fd, tmp):
         with open_binary(path) as src, os.fdopen(fd, "wb") as dst:
             carry = b""
             while chunk := src.read(_CHUNK):
@@ -123,6 +175,4 @@ def unix_newlines(path: str | os.PathLike) -> Iterator[Path]:
                     chunk = chunk[:-1]
                 dst.write(chunk.replace(b"\r\n", b"\n"))
             dst.write(carry)
-        yield Path(tmp)
-    finally:
-        os.unlink(tmp)
+        yield tmp

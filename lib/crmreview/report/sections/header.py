@@ -49,7 +49,7 @@ def build(con: Any, review: Any) -> list[HtmlBlock]:
         lines.append(esc(t("report.data_span", lang, first=first.isoformat(), last=last.isoformat())))
     parts = [
         f'<div class="crm-report-header" lang="{esc(lang)}">',
-        f"<h1>{esc(t('report.title', lang, period=review.period.label))}</h1>",
+        f"<h1>{esc(review.title)}</h1>",
         "<p>" + "<br>\n".join(lines) + "</p>",
     ]
     if review.loaded_through is not None and review.loaded_through < review.period.as_of:
