@@ -1,5 +1,6 @@
-"""Report jobs through the real renderer (papermill, a kernel, nbconvert): rendered once per
-period, e-mailed, and a failing notebook cell that keeps the previous report."""
+"""Report jobs through the real renderer (papermill, a kernel, nbconvert, Chromium for the
+PDF): rendered once per period with the job's scope and masking, e-mailed with the PDF
+attached, and a failing notebook cell that keeps the previous report."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import shutil
 import nbformat
 import pytest
 
-from crmreview import cli, config
+from crmreview import cli, config, warehouse
 from crmreview.schedule import archive
+from crmreview.schedule.reports import report_title
 
 from .conftest import SMTP_PASSWORD, SMTP_USER
 
@@ -31,6 +33,9 @@ jobs:
     period: last-quarter
     cron: "0 7 1 1,4,7,10 *"
     lang: zh
+    scope: {{rep: R01}}
+    mask_pii: true
+    pdf: true
     email: {{to: [sales-leads@example.com]}}
 """
 
@@ -57,15 +62,26 @@ def test_a_report_job_renders_once_is_mailed_and_a_failing_cell_keeps_the_previo
     assert cli.main(due) == 0
     folder = tmp_path / "archive" / "quarterly" / "2026Q3"
     status = archive.read_status(folder)
-    assert status.status == "ok"
-    report = folder / status.files[0]
-    assert report.name.endswith(".html") and "2026Q3" in report.name
+    stem = "quarterly_review_2026Q3_rep-r01-masked_zh"  # the job's template, period, scope, masking, language
+    assert (status.status, status.files) == ("ok", [f"{stem}.html", f"{stem}.pdf"])
+    report, pdf = folder / f"{stem}.html", folder / f"{stem}.pdf"
     html = report.read_text(encoding="utf-8")
-    assert "销售复盘 2026Q3" in html
-    # the report arrived as the HTML body of a mail to the job's recipients
+    assert "2026Q3" in report_title(report)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    # masked: R01's name (in the warehouse) appears nowhere in the report
+    with warehouse.connect_read(sample_db) as con:
+        (name,) = con.execute("select name from reps where rep_id = 'R01'").fetchall()[0]
+    assert name and name not in html
+    # the report arrived as the HTML body of a mail to the job's recipients, its PDF attached
     (message,) = smtp_server.to("sales-leads@example.com")
-    assert message["Subject"] == "销售复盘 2026Q3"
+    assert message["Subject"] == report_title(report)
     assert message.get_body(("html",)).get_content().replace("\r\n", "\n").strip() == html.strip()
+    (attachment,) = list(message.iter_attachments())
+    assert (attachment.get_filename(), attachment.get_content_type()) == (pdf.name, "application/pdf")
+    assert attachment.get_content() == pdf.read_bytes()
+    index = (tmp_path / "archive" / "index.html").read_text(encoding="utf-8")
+    assert f'href="quarterly/2026Q3/{stem}.html">HTML</a>' in index
+    assert f'href="quarterly/2026Q3/{stem}.pdf">PDF</a>' in index
 
     # a second run renders nothing and sends nothing
     capsys.readouterr()

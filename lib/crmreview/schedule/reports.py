@@ -1,28 +1,29 @@
 """A report job's rendering: the one adapter between schedules and the report renderer.
 
 :func:`render_job` calls :func:`crmreview.report.render.render_report` (the path of
-``crm-review report``) with a job's template, period, language and output folder, and
+``crm-review report``) with a job's template, period, language, scope, masking and PDF, and
 returns the files it wrote. When the notebook fails, :func:`failed_traceback` reads the
 failing cell's traceback from the executed copy the renderer keeps (``*.failed.ipynb``).
 
-Public names: ``render_job``, ``failed_traceback``, ``RenderFailed``.
+Public names: ``render_job``, ``report_title``, ``failed_traceback``, ``RenderFailed``.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from html import unescape
 from pathlib import Path
 
 from ..periods import Period
 from ..report.render import ReportError, render_report
-from .spec import Job, ScheduleError
+from ..scope import ScopeError
+from .spec import Job, ScopeSpec
 
-__all__ = ["render_job", "failed_traceback", "RenderFailed"]
+__all__ = ["render_job", "report_title", "failed_traceback", "RenderFailed"]
 
-#: the template of a report job that names none
-DEFAULT_TEMPLATE = "quarterly_review"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_TITLE = re.compile(r"<title>(.*?)</title>", re.S | re.I)
 
 
 class RenderFailed(RuntimeError):
@@ -34,33 +35,39 @@ class RenderFailed(RuntimeError):
 
 
 def render_job(job: Job, period: Period, *, db: Path | None, config_path: Path | None, out_dir: Path) -> list[Path]:
-    """Render the report of ``job`` for ``period`` into ``out_dir``; returns the HTML file
-    (and the PDF when the job asks for one). Raises :class:`RenderFailed` when the notebook
-    fails (the previous files stay as they were) and :class:`ScheduleError` when the job asks
-    for something this renderer cannot do."""
+    """Render the report of ``job`` for ``period`` into ``out_dir`` with the job's template
+    (none: the renderer's default for the period), language, scope, masking and PDF; returns
+    the HTML file, then the PDF when the job asks for one. Raises :class:`RenderFailed` when
+    the renderer fails (a notebook cell, a missing Chromium for the PDF, a template that does
+    not fit the period or scope); the previous files of the period stay as they were."""
     spec = job.spec
-    unsupported = [key for key in ("pdf", "mask_pii") if getattr(spec, key)]
-    if spec.scope is not None:
-        unsupported.append("scope")
-    if unsupported:
-        raise ScheduleError(
-            f"job {job.name}: this release's report renderer has no {', '.join(unsupported)}; "
-            "remove the key(s) from the job"
-        )
+    scope = spec.scope or ScopeSpec()
     started = time.time()
     try:
         html = render_report(
-            spec.template or DEFAULT_TEMPLATE,
+            spec.template,
             period=period.label,
             compare=spec.compare,
             db=db,
             out_dir=out_dir,
             lang=job.langs[0],
             config_path=config_path,
+            team=scope.team or "",
+            region=scope.region or "",
+            rep=scope.rep or "",
+            pipeline=scope.pipeline or "",
+            mask_pii=spec.mask_pii,
+            pdf=spec.pdf,
         )
-    except ReportError as exc:
+    except (ReportError, ScopeError) as exc:
         raise RenderFailed(str(exc), failed_traceback(out_dir, since=started)) from None
-    return [html]
+    return [html, html.with_suffix(".pdf")] if spec.pdf else [html]
+
+
+def report_title(html: Path) -> str:
+    """The ``<title>`` of a rendered report ("" when it has none)."""
+    found = _TITLE.search(html.read_text(encoding="utf-8"))
+    return unescape(found.group(1)).strip() if found else ""
 
 
 def failed_traceback(folder: Path, *, since: float) -> str:

@@ -31,7 +31,7 @@ from ..scope import ScopeError
 from . import archive, mail
 from .archive import JobBusy, Status
 from .digest import compute_digest, rep_page, summary_page, team_page
-from .reports import RenderFailed, render_job
+from .reports import RenderFailed, render_job, report_title
 from .spec import Job, Schedule, ScheduleError, load_schedule
 from .timing import latest_run, next_run, period_at
 
@@ -110,7 +110,7 @@ def _report(schedule: Schedule, job: Job, period: Period, folder: Path) -> tuple
     if job.spec.email is not None and job.spec.email.to:
         assert schedule.spec.smtp is not None
         lang = job.langs[0]
-        subject = job.spec.email.subject or t("report.title", lang, period=period.label)
+        subject = job.spec.email.subject or report_title(files[0]) or t("report.title", lang, period=period.label)
         body = files[0].read_text(encoding="utf-8")
         attachments = [p for p in files if p.suffix == ".pdf"]
         messages.append(mail.message(schedule.spec.smtp, job.spec.email.to, subject, body, attachments=attachments))
