@@ -71,11 +71,12 @@ def report_title(html: Path) -> str:
 
 
 def failed_traceback(folder: Path, *, since: float) -> str:
-    """The traceback of the failing cell in the newest ``*.failed.ipynb`` of ``folder``
-    written after ``since`` (a ``time.time()``), without terminal colours; "" when none."""
+    """The traceback of the failing cell in the newest ``*.failed.ipynb`` in ``folder`` (or
+    below it) written after ``since`` (a ``time.time()``), without terminal colours; "" when none."""
     import nbformat
 
-    candidates = [p for p in folder.glob("*.failed.ipynb") if p.stat().st_mtime >= since - 1]
+    # the renderer keeps it beside the report or in a subfolder of it (audit/)
+    candidates = [p for p in folder.rglob("*.failed.ipynb") if p.stat().st_mtime >= since - 1]
     if not candidates:
         return ""
     newest = max(candidates, key=lambda p: p.stat().st_mtime)
