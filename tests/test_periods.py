@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from crmreview.periods import ACCEPTED_FORMS, PeriodError, parse_period
+from crmreview.periods import ACCEPTED_FORMS, PeriodError, parse_period, relative_period
 
 
 @pytest.mark.parametrize(
@@ -64,3 +64,36 @@ def test_invalid_text_is_an_error_listing_the_accepted_forms(text):
 def test_an_unknown_comparison_is_an_error():
     with pytest.raises(PeriodError, match="prev, yoy"):
         parse_period("2026Q3").compare("mom")
+
+
+def test_last_week_is_monday_to_sunday_of_the_week_before():
+    # 2026-11-30 is a Monday: the week before runs Monday 23 to Sunday 29 November
+    week = parse_period("last-week", today=date(2026, 11, 30))
+    assert (week.kind, week.start, week.end, week.as_of) == (
+        "range",
+        date(2026, 11, 23),
+        date(2026, 11, 29),
+        date(2026, 11, 29),
+    )
+    # any day of that week gives the same week; a Sunday still looks at the week before its own
+    assert parse_period("last-week", today=date(2026, 12, 6)) == week
+    assert parse_period("last-week", today=date(2026, 11, 29)).start == date(2026, 11, 16)
+    # across a year end; the label reads back as the same period
+    new_year = parse_period("last-week", today=date(2027, 1, 4))
+    assert (new_year.start, new_year.end) == (date(2026, 12, 28), date(2027, 1, 3))
+    assert parse_period(new_year.label) == new_year
+    # its comparison is the week before it
+    assert (week.compare("prev").start, week.compare("prev").end) == (date(2026, 11, 16), date(2026, 11, 22))
+
+
+def test_month_to_date_runs_from_the_first_to_the_day_itself():
+    mtd = parse_period("month-to-date", today=date(2026, 11, 18))
+    assert (mtd.kind, mtd.start, mtd.end, mtd.days) == ("range", date(2026, 11, 1), date(2026, 11, 18), 18)
+    assert mtd.label == "2026-11-01..2026-11-18"
+    first = parse_period("month-to-date", today=date(2026, 12, 1))
+    assert (first.start, first.end, first.days) == (date(2026, 12, 1), date(2026, 12, 1), 1)
+
+
+def test_relative_period_refuses_an_unknown_rule():
+    with pytest.raises(PeriodError, match="last-week, last-month, last-quarter, month-to-date"):
+        relative_period("next-week", date(2026, 11, 30))

@@ -19,7 +19,7 @@ def small(tmp_path_factory):
     db = tmp_path_factory.mktemp("scope") / "w.duckdb"
     with warehouse.write_session(db) as con:
         con.execute(
-            "insert into reps values ('R1', 'Alice Wong', 'A', 'North'), ('R2', 'Bob', 'A', 'North'), "
+            "insert into reps (rep_id, name, team, region) values ('R1', 'Alice Wong', 'A', 'North'), ('R2', 'Bob', 'A', 'North'), "
             "('R3', 'Carol Li', 'B', 'South'), ('Dan Wu', 'Dan Wu', 'B', 'South')"
         )
         con.execute(

@@ -17,6 +17,7 @@ from . import metrics as metric_registry
 from .csvout import frame_csv
 from .metrics.common import ALL_BREAKDOWNS
 from .periods import COMPARE_MODES, PeriodError, parse_period, quarter
+from .schedule import cli as schedule_cli
 
 __all__ = ["main", "build_parser"]
 
@@ -382,6 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Apply this release's schema migrations to a warehouse file.",
     )
     _add_db(upgrade)
+
+    schedule_cli.add_parser(sub, _Formatter)
     return parser
 
 
@@ -732,6 +735,7 @@ _COMMANDS = {
     "explore": _cmd_explore,
     "upgrade": _cmd_upgrade,
     "check": _cmd_check,
+    "schedule": schedule_cli.command,
 }
 
 

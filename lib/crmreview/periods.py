@@ -1,7 +1,8 @@
 """Reporting periods: the one place where period text is parsed.
 
 Accepted forms: ``2026Q3``, ``2026-07``, ``2026``, ``2026-07-01..2026-09-30``,
-``last-quarter``, ``last-month``. A period is a closed range of calendar dates; its as-of
+``last-quarter``, ``last-month``, ``last-week`` (Monday to Sunday of the week before) and
+``month-to-date`` (the first of the month to the day itself); the last two are ranges. A period is a closed range of calendar dates; its as-of
 date is its last day unless overridden. Comparison: ``prev`` (the previous period of equal
 kind; for an explicit range the same number of days just before) or ``yoy`` (the same
 period a year earlier).
@@ -18,6 +19,8 @@ __all__ = [
     "Period",
     "PeriodError",
     "parse_period",
+    "relative_period",
+    "RELATIVE_PERIODS",
     "quarter",
     "month",
     "year",
@@ -32,7 +35,11 @@ ACCEPTED_FORMS = (
     "2026-07-01..2026-09-30 (a date range, both ends included)",
     "last-quarter",
     "last-month",
+    "last-week (Monday to Sunday of the week before)",
+    "month-to-date (the first of this month to today)",
 )
+#: period words resolved against a day (``today``): the period rules of schedules
+RELATIVE_PERIODS = ("last-week", "last-month", "last-quarter", "month-to-date")
 COMPARE_MODES = ("prev", "yoy")
 
 
@@ -138,21 +145,38 @@ _YEAR = re.compile(r"(\d{4})")
 _RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
 
 
+def relative_period(rule: str, today: date) -> Period:
+    """The period ``rule`` (one of :data:`RELATIVE_PERIODS`) names on ``today``.
+
+    ``last-week``: Monday to Sunday of the week before ``today``'s; ``last-month`` and
+    ``last-quarter``: the calendar month / quarter before ``today``'s; ``month-to-date``: the
+    first of ``today``'s month to ``today``. Weeks and months-to-date are ranges (their
+    comparison is the same number of days just before)."""
+    if rule == "last-quarter":
+        return quarter(*_add_months(today.year, (today.month - 1) // 3 * 3 + 1, -3))
+    if rule == "last-month":
+        return month(*_add_months(today.year, today.month, -1))
+    if rule == "last-week":
+        start = today - timedelta(days=today.weekday() + 7)
+        end = start + timedelta(days=6)
+        return Period("range", start, end, end)
+    if rule == "month-to-date":
+        return Period("range", today.replace(day=1), today, today)
+    raise PeriodError(f"period rule {rule!r} is not one of: {', '.join(RELATIVE_PERIODS)}")
+
+
 def parse_period(text: str, *, today: date | None = None, as_of: date | None = None) -> Period:
     """Parse period text into a :class:`Period`.
 
-    ``today`` anchors ``last-quarter``/``last-month`` (default: the system date);
+    ``today`` anchors ``last-quarter``, ``last-month``, ``last-week`` and ``month-to-date``
+    (default: the system date);
     ``as_of`` overrides the as-of date.
     """
     if not isinstance(text, str):
         raise _error(str(text), "expected text")
     raw = text.strip()
-    today = today or date.today()
-    if raw == "last-quarter":
-        y, m = _add_months(today.year, (today.month - 1) // 3 * 3 + 1, -3)
-        return quarter(y, m).with_as_of(as_of)
-    if raw == "last-month":
-        return month(*_add_months(today.year, today.month, -1)).with_as_of(as_of)
+    if raw in RELATIVE_PERIODS:
+        return relative_period(raw, today or date.today()).with_as_of(as_of)
     if match := _QUARTER.fullmatch(raw):
         return quarter(int(match[1]), (int(match[2]) - 1) * 3 + 1).with_as_of(as_of)
     if match := _MONTH.fullmatch(raw):

@@ -23,7 +23,8 @@ create or replace temp view reps as
 select
     reps.* replace (
         coalesce(pr.shown_id, reps.rep_id) as rep_id,
-        coalesce(pr.pseudonym, reps.name) as name
+        coalesce(pr.pseudonym, reps.name) as name,
+        case when pr.rep_id is null then reps.email end as email
     ),
 from warehouse.main.reps as reps
 left join pii_reps as pr on reps.rep_id = pr.rep_id

@@ -106,7 +106,8 @@ def test_a_missing_required_column_fails_the_whole_call_and_names_file_and_colum
 def test_an_unknown_column_is_an_error_listing_the_expected_ones(tmp_path):
     bad = _write(tmp_path / "reps.csv", "rep_id,nmae\nR1,Ann\n")
     with pytest.raises(
-        ImportFileError, match=r"column 2 'nmae' is not a column of reps; expected columns: rep_id, name, team, region"
+        ImportFileError,
+        match=r"column 2 'nmae' is not a column of reps; expected columns: rep_id, name, team, region, email",
     ):
         import_files([bad], tmp_path / "w.duckdb")
 

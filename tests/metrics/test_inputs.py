@@ -45,7 +45,7 @@ def test_an_orders_only_warehouse_has_no_funnel_numbers_and_names_the_missing_de
 def test_follow_up_without_activities_is_null_not_zero_percent(empty_warehouse):
     con = empty_warehouse
     con.execute("insert into customers (customer_id, owner_rep_id, created_at) values ('C1', 'R1', '2026-01-01')")
-    con.execute("insert into reps values ('R1', 'Ann', 'East', 'E')")
+    con.execute("insert into reps (rep_id, name, team, region) values ('R1', 'Ann', 'East', 'E')")
     result = metrics.compute(con, "followup", Q3)
     assert result["missing_inputs"] == ["activities", "targets"]
     assert result["customers"] == 1

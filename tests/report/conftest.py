@@ -23,7 +23,7 @@ def teams_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("teams") / "w.duckdb"
     with warehouse.write_session(path) as con:
         con.execute(
-            "insert into reps values ('R1', 'Alice Able', 'A', 'North'), ('R2', 'Bob Baker', 'A', 'North'), "
+            "insert into reps (rep_id, name, team, region) values ('R1', 'Alice Able', 'A', 'North'), ('R2', 'Bob Baker', 'A', 'North'), "
             "('R3', 'Carol Chen', 'B', 'South')"
         )
         con.executemany(

@@ -1,6 +1,6 @@
 """The sample's exact bytes, pinned: any change to the generator that alters the data fails here.
 
-The digests below were taken from the generator before it was split into modules (numpy 2.4.6,
+The digests below were taken from the generator (reps.csv since reps gained an email column; numpy 2.4.6,
 duckdb 2.0.0, as in requirements.lock). A failure means the files changed: a moved or added
 random draw, a changed knob or label, a different CSV formatting, or a numpy or DuckDB upgrade
 that changed a random stream or the text of a number. If the change is meant, check the data
@@ -28,7 +28,7 @@ PINNED_SMALL = {
     "deals.csv": "3f4637d35fb47eef67db88240cec3392483d7c4e525aa8353cfc6f3cf963e167",
     "manifest.json": "89011b1ca5d3bbd7b96ac71f01a6e5c61ae7c41249128cb3ca7601ab36f6e2af",
     "orders.csv": "404997fbcff6e0fa65f79b09cf0fd5575a33257d4537fee77857b19bd7037499",
-    "reps.csv": "676c644edd01b2eed11e329e4fdec559d4acdde4750c39dcd5df3ab331ee15f4",
+    "reps.csv": "ad2c974f08765583ca8efa1d2ac9ee69302ee933d7d7d2c9df6e9ffa7e8c8e92",
     "targets.csv": "2dd86371b94a13f167e89c094c0d8443f7a2ea3a3bffd91bd26508bb3f7b9f72",
 }
 
@@ -40,7 +40,7 @@ PINNED_TWO_BLOCKS = {
     "deals.csv": "c5842d1b1172b88d28ff669f6115e91d011b23f14a8d557f2ee96f021ee4d445",
     "manifest.json": "165d9c0cb49fbb690bda979eb6bdca846f21b3abb6a6316d86ea69e66f160b74",
     "orders.csv": "f9410b7a6ac7a4b282165ada1a3c58f6013d720e92bb9974ceeda6a640074308",
-    "reps.csv": "29c49ee1627f81715c58e9bdb4ceea8c0cd5da8468b6a8714bbdc5688cd978af",
+    "reps.csv": "a90cc2593eb41c8f2f72148e656a1431f7c43766260eb55ab233a6ccaedc5ba2",
     "targets.csv": "38cec1e2ba6f17bce8e9509f71df87a912c1d77b929cc0a1c9ea5b320bcfcd60",
 }
 

@@ -59,7 +59,8 @@ def t(export):
 
 def _schema_columns() -> dict[str, list[str]]:
     con = duckdb.connect()
-    con.execute((config.QUERIES_DIR / "schema" / "001_canonical.sql").read_text(encoding="utf-8"))
+    for path in sorted((config.QUERIES_DIR / "schema").glob("*.sql")):  # every migration, in order
+        con.execute(path.read_text(encoding="utf-8"))
     rows = con.execute(
         "select table_name, column_name from information_schema.columns order by table_name, ordinal_position"
     ).fetchall()
@@ -123,7 +124,8 @@ def test_each_csv_header_is_the_canonical_column_list_of_the_schema(export):
 def test_the_csvs_load_into_the_canonical_tables_with_duckdb(export):
     out, manifest = export
     con = duckdb.connect()
-    con.execute((config.QUERIES_DIR / "schema" / "001_canonical.sql").read_text(encoding="utf-8"))
+    for path in sorted((config.QUERIES_DIR / "schema").glob("*.sql")):  # every migration, in order
+        con.execute(path.read_text(encoding="utf-8"))
     for table in COLUMNS:
         path = (out / f"{table}.csv").as_posix()
         con.execute(f"insert into {table} select * from read_csv('{path}', header = true, all_varchar = true)")

@@ -102,7 +102,7 @@ class CsvWriter:
 
 
 def write_reps(w: CsvWriter, reps: Reps) -> None:
-    """``reps.csv``: one row per rep."""
+    """``reps.csv``: one row per rep, with an address at the reserved ``.example`` domain."""
     frame = pd.DataFrame(
         {
             "rep": np.arange(reps.n),
@@ -111,7 +111,13 @@ def write_reps(w: CsvWriter, reps: Reps) -> None:
             "region": reps.region,
         }
     )
-    w.append("reps", frame, "printf('R%02d', rep + 1), name, team, " + _pick("region", REGIONS))
+    w.append(
+        "reps",
+        frame,
+        "printf('R%02d', rep + 1), name, team, "
+        + _pick("region", REGIONS)
+        + ", printf('r%02d@sales.example', rep + 1)",
+    )
 
 
 def write_block(
