@@ -36,11 +36,11 @@ def test_demo_renders_the_sample_quarter_and_prints_the_report_path(tmp_path, mo
     assert "销售复盘 2026Q3" in (reports / "quarterly_review_2026Q3_all_zh.html").read_text(encoding="utf-8")
 
     html = (reports / "quarterly_review_2026Q3_all_en.html").read_text(encoding="utf-8")
-    # funnel 3, funnel detail 4, tiers 3, follow-up 2, retention 2, churn 3 (lifecycle, flows,
-    # recency; the sample's BG/NBD fit is degenerate, so no back-test chart)
-    assert html.count('class="plotly-graph-div"') == 17
+    # forecast 1 (per rep), funnel 3, funnel detail 4, tiers 3, follow-up 2, retention 2, churn 3
+    # (lifecycle, flows, recency; the sample's BG/NBD fit is degenerate, so no back-test chart)
+    assert html.count('class="plotly-graph-div"') == 18
     # a static document: no plotly toolbar (English-only tooltips, printed over the charts)
-    assert html.count('{"displayModeBar": false, "displaylogo": false') == 17
+    assert html.count('{"displayModeBar": false, "displaylogo": false') == 18
     assert network_references(html) == []
     assert "report_sections" not in html
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.split("</style>")[-1]))
