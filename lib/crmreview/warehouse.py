@@ -160,14 +160,12 @@ def connect_read(
         configure(con, memory_limit=memory_limit, temp_directory=Path(spill))
         con.execute("attach $path as warehouse (read_only)", {"path": str(path)})
         con.execute("use warehouse")
-    except duckdb.Error as exc:
+    except (duckdb.Error, WarehouseError) as exc:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
+        if isinstance(exc, WarehouseError):
+            raise
         raise _lock_error(path, exc) from None
-    except WarehouseError:
-        con.close()
-        shutil.rmtree(spill, ignore_errors=True)
-        raise
     try:
         version, latest = schema_version(con), len(migrations())
         if version != latest:
