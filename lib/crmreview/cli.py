@@ -523,6 +523,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     from .importing import ImportFileError, import_files
     from .importing.mapping import ADAPTERS_DIR, BUILTIN_ADAPTERS
+    from .importing.nondata import skipped_counts
     from .importing.rejects import summarise_rejects, write_rejects_csv
     from .warehouse import connect_read
 
@@ -554,6 +555,17 @@ def _cmd_import(args: argparse.Namespace) -> int:
             when = r.exported_at.strftime("%Y-%m-%d" if r.exported_at.time() == time(0) else "%Y-%m-%d %H:%M")
             print(f"{r.file}: exported at {when} ({r.exported_at_source})")
     ids = [r.import_id for r in results if r.status == "loaded"]
+    with connect_read(args.db) as con:
+        skipped = skipped_counts(con, ids)
+    for r in results:
+        if r.import_id in skipped and r.status == "loaded":
+            kinds = skipped[r.import_id]
+            total = sum(n for _, n in kinds)
+            print(
+                f"{r.file}: {total} line{'s are' if total != 1 else ' is'} no record (skipped: "
+                + ", ".join(f"{n} {kind}" for kind, n in kinds)
+                + "), counted among the rejected rows"
+            )
     if args.show_rejects:
         with connect_read(args.db) as con:
             summaries = summarise_rejects(con, ids)

@@ -45,6 +45,7 @@ import python_calamine
 
 from .errors import ReadError
 from .limits import DEFAULT_LIMITS, ReadLimits
+from .nondata import skip_non_data
 from .records import Records, blank_out, scan_records
 from .sql import scan_tables
 from .textfiles import as_utf8, detect_encoding, open_binary, unix_newlines
@@ -236,9 +237,8 @@ class ExportFile:
         Raises :class:`ReadError` for a file that holds no table and
         :class:`crmreview.importing.textfiles.EncodingError` for an unknown encoding.
         """
-        if self.kind == "xlsx":
-            return self._scan_xlsx(con, layout, slot)
-        return self._scan_csv(con, layout, slot)
+        scan = self._scan_xlsx(con, layout, slot) if self.kind == "xlsx" else self._scan_csv(con, layout, slot)
+        return skip_non_data(con, scan, layout.delimiter)  # totals rows, report footers: no records
 
     def _check_width(self, columns: int, where: str) -> None:
         """A header wider than ``max_columns`` is refused before any row is read."""
