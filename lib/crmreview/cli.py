@@ -362,6 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(check)
     _add_config(check)
     _add_targets(sub)
+    _add_mapping(sub)
     explore = sub.add_parser(
         "explore",
         formatter_class=_Formatter,
@@ -396,6 +397,69 @@ def _share(text: str) -> float:
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"{text} is not a share between 0 and 1 (e.g. 0.05 for 5 %)")
     return value
+
+
+def _add_mapping(sub) -> None:
+    mapping = sub.add_parser(
+        "mapping",
+        formatter_class=_Formatter,
+        help="draft a mapping file from an export's headers and values, to review",
+        description="Mapping files for exports the built-in adapters do not know.",
+    )
+    actions = mapping.add_subparsers(dest="mapping_command", required=True, metavar="ACTION")
+    draft = actions.add_parser(
+        "draft",
+        formatter_class=_Formatter,
+        help="write a mapping file guessed from the files' headers and a sample of their values",
+        description=(
+            "Read each file's header and a sample of its values (CSV in UTF-8, GBK or UTF-16; XLSX) "
+            "and write a mapping file to review: the canonical table each file feeds, the column that "
+            "fills each canonical column, the dates and amounts seen, and a stage map over every "
+            "value of the stage column. Guesses come from a dictionary of CRM header labels and "
+            "stage names (Chinese and English) and from the built-in adapters; each carries a "
+            "comment with its evidence. What cannot be guessed is a TODO, which the import refuses "
+            "until it is filled in; a draft without a TODO imports as it is."
+        ),
+        epilog=(
+            "examples:\n"
+            "  crm-review mapping draft 商机导出.xlsx 客户.csv --out my_crm.yml\n"
+            "  crm-review import 商机导出.xlsx 客户.csv --mapping my_crm.yml"
+        ),
+    )
+    draft.add_argument("files", nargs="+", type=Path, metavar="FILE", help="CSV or XLSX exports")
+    draft.add_argument(
+        "--out", type=Path, default=None, metavar="FILE.yml", help="write the draft here (default: print it)"
+    )
+    draft.add_argument("--name", default=None, help="the mapping's name (default: the --out file's name, else draft)")
+    draft.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+
+
+def _cmd_mapping(args: argparse.Namespace) -> int:
+    from .files import write_atomic
+    from .importing import ImportFileError
+    from .importing.draft import draft_mapping
+    from .importing.errors import ReadError
+
+    name = args.name or (args.out.stem if args.out is not None else "draft")
+    if args.out is not None and args.out.exists() and not args.force:
+        raise ImportFileError(f"{args.out}: already exists; choose another --out or add --force to overwrite it")
+    try:
+        draft = draft_mapping(args.files, name=name)
+    except ReadError as exc:
+        raise ImportFileError(str(exc)) from None
+    if args.out is None:
+        print(draft.text, end="")
+    else:
+        write_atomic(args.out, draft.text.encode("utf-8"))
+        print(f"wrote {args.out}", file=sys.stderr)
+    for feed in draft.feeds:
+        mapped = sum(1 for g in feed.guesses if g.source != "TODO")
+        print(f"crm-review: {feed.file} -> {feed.table}: {mapped} columns mapped", file=sys.stderr)
+    if draft.todos:
+        print(f"crm-review: {len(draft.todos)} TODO to fill in: {', '.join(draft.todos)}", file=sys.stderr)
+    else:
+        print("crm-review: every needed column was recognised; review the guesses, then import", file=sys.stderr)
+    return 0
 
 
 def _add_targets(sub) -> None:
@@ -744,6 +808,7 @@ _COMMANDS = {
     "metrics": _cmd_metrics,
     "report": _cmd_report,
     "targets": _cmd_targets,
+    "mapping": _cmd_mapping,
     "explore": _cmd_explore,
     "upgrade": _cmd_upgrade,
     "check": _cmd_check,

@@ -45,3 +45,25 @@ create or replace temp macro crm_timestamp(v, fmts, tz) as
 -- ids: a whole number written as a float by a spreadsheet or pandas (13085.0) is the id 13085
 create or replace temp macro crm_id(v) as
     case when regexp_full_match(v, '-?\d+\.0+') then regexp_extract(v, '^(-?\d+)\.', 1) else v end;
+
+-- vendor quirks, as mapping-expression functions (crmreview/importing/expressions.py):
+-- epoch milliseconds or seconds (1717377600000) -> an ISO time in UTC ('2024-06-03T01:20:00.000000Z'),
+-- which crm_timestamp converts to the import's zone
+create or replace temp macro from_epoch_ms(v) as
+    strftime(make_timestamp((crm_amount(v) * 1000)::bigint), '%Y-%m-%dT%H:%M:%S.%fZ');
+
+create or replace temp macro from_epoch_s(v) as
+    strftime(make_timestamp((crm_amount(v) * 1000000)::bigint), '%Y-%m-%dT%H:%M:%S.%fZ');
+
+-- Chinese durations: 0天3小时 · 2小时30分 · 45分钟 · 1天 · 3日 12時 (traditional) -> days
+create or replace temp macro duration_days(v) as
+    case
+        when regexp_full_match(trim(v), '(\d+(\.\d+)?\s*(天|日|小时|小時|时|時|分钟|分鐘|分|秒)\s*)+')
+            then
+                coalesce(try_cast(regexp_extract(v, '(\d+(?:\.\d+)?)\s*(?:天|日)', 1) as double), 0)
+                + coalesce(try_cast(regexp_extract(v, '(\d+(?:\.\d+)?)\s*(?:小时|小時|时|時)', 1) as double), 0)
+                / 24
+                + coalesce(try_cast(regexp_extract(v, '(\d+(?:\.\d+)?)\s*(?:分钟|分鐘|分)', 1) as double), 0)
+                / 1440
+                + coalesce(try_cast(regexp_extract(v, '(\d+(?:\.\d+)?)\s*秒', 1) as double), 0) / 86400
+    end;

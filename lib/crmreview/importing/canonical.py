@@ -40,6 +40,10 @@ from .sql import Params, quote
 __all__ = ["canonical_header_test", "canonical_names", "canonical_plan", "check_header", "choose_table"]
 
 
+#: how an error about a non-canonical file points to the mapping draft
+_DRAFT_HINT = "crm-review mapping draft {path} --out my_crm.yml"
+
+
 def _folded(name: str) -> str:
     return re.sub(r"[\W_]+", "", name.casefold())
 
@@ -83,7 +87,8 @@ def choose_table(path: Path, header: list[str]) -> TableSpec:
     raise ImportFileError(
         f"{path}: cannot tell which table this file feeds from its name or header; "
         f"name it after one of: {', '.join(TABLE_SPECS)} (e.g. deals.csv), "
-        "or import it with --mapping FILE.yml or --source NAME"
+        "or import it with --mapping FILE.yml or --source NAME; "
+        f"to start a mapping from its headers: {_DRAFT_HINT.format(path=path)}"
     )
 
 
@@ -96,7 +101,8 @@ def check_header(path: Path, header: list[str], spec: TableSpec) -> None:
         if name not in spec.names:
             raise ImportFileError(
                 f"{path}: column {position} {written!r} is not a column of {spec.table}; "
-                f"expected columns: {', '.join(spec.names)}"
+                f"expected columns: {', '.join(spec.names)}; an export in its CRM's own layout is imported "
+                f"with --source NAME or a mapping, which {_DRAFT_HINT.format(path=path)} drafts"
             )
     missing = [c for c in spec.required if c not in seen]
     if missing:

@@ -2,7 +2,8 @@
 
 Expressions use column names (bare when they are one word, else in backticks or square
 brackets: ``[Customer ID]``), numbers, 'text', ``+ - * /`` (operands read as amounts) and
-the functions of :data:`FUNCTIONS`. A parse error is a
+the functions of :data:`FUNCTIONS` (``from_epoch_ms``, ``from_epoch_s`` and ``duration_days`` read
+vendors' epoch times and Chinese durations such as ``0天3小时``). A parse error is a
 :class:`crmreview.importing.errors.MappingError` quoting the expression and where it stops.
 
 Public names: :func:`parse_expression`, :class:`Expr` (the parsed tree), :data:`FUNCTIONS`
@@ -24,7 +25,12 @@ __all__ = ["FUNCTIONS", "Expr", "Function", "parse_expression"]
 class Function(NamedTuple):
     min_args: int
     max_args: int
-    numeric: bool  # the result is a number (its arguments are read as amounts)
+    numeric: bool  # the result is a number
+    reads_amounts: bool | None = None  # its arguments are read as amounts (default: when numeric)
+
+    @property
+    def amounts_in(self) -> bool:
+        return self.numeric if self.reads_amounts is None else self.reads_amounts
 
 
 FUNCTIONS = {
@@ -38,6 +44,12 @@ FUNCTIONS = {
     "replace": Function(3, 3, False),
     "round": Function(1, 2, True),
     "abs": Function(1, 1, True),
+    # vendor quirks (queries/import/parse_values.sql): times as epoch milliseconds or seconds
+    # (纷享销客, 销售易 API exports) become ISO times in UTC, converted to the import's zone;
+    # Chinese durations ("0天3小时", "2小时30分") become days
+    "from_epoch_ms": Function(1, 1, False, reads_amounts=True),
+    "from_epoch_s": Function(1, 1, False, reads_amounts=True),
+    "duration_days": Function(1, 1, True, reads_amounts=False),
 }
 
 
@@ -59,7 +71,7 @@ class Expr:
         if self.op == "name":
             return [self.text] if numeric else []
         inner = (
-            numeric or self.op in {"+", "-", "*", "/", "neg"} or (self.op == "call" and FUNCTIONS[self.text].numeric)
+            numeric or self.op in {"+", "-", "*", "/", "neg"} or (self.op == "call" and FUNCTIONS[self.text].amounts_in)
         )
         if self.op == "call" and self.text in {"left", "right"}:
             return self.args[0].numeric_names(numeric)

@@ -346,6 +346,7 @@ def parse_mapping(
         data, lines = read_yaml(text)
     except yaml.YAMLError as exc:
         raise MappingError(f"{where}: not valid YAML: {exc}") from None
+    _refuse_todos(data, where, lines)
     try:
         check_mapping_file(data, where=where, lines=lines)
     except SchemaError as exc:
@@ -358,6 +359,31 @@ def parse_mapping(
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         feeds=feeds,
         description=str(data.get("description") or ""),
+    )
+
+
+def _todos(value: Any, path: tuple) -> list[tuple]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _todos(v, (*path, k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _todos(v, (*path, i))]
+    return [path] if isinstance(value, str) and value.strip().upper().startswith("TODO") else []
+
+
+def _refuse_todos(data: Any, where: str, lines: dict) -> None:
+    """A drafted mapping (crm-review mapping draft) whose TODOs are not all filled in is refused,
+    each key named with its line."""
+    found = _todos(data, ())
+    if not found:
+        return
+    keys = "; ".join(
+        "".join(f"[{k}]" if isinstance(k, int) else (f".{k}" if i else str(k)) for i, k in enumerate(path))
+        + (f" (line {lines[path]})" if path in lines else "")
+        for path in found
+    )
+    raise MappingError(
+        f"{where}: still TODO, to fill in before importing: {keys}; replace each TODO with what its "
+        "comment asks for (a column of the file, a date format, a funnel stage or a table)"
     )
 
 
