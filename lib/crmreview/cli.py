@@ -209,9 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument(
         "--source",
         type=_builtin_source,
-        choices=("salesforce", "hubspot", "zoho", "jiandaoyun"),
+        metavar="NAME",
         default=None,
-        help="read the CRM's own export with a built-in adapter",
+        help="read the CRM's own export with a built-in adapter: salesforce, hubspot, zoho, jiandaoyun, "
+        "neocrm (销售易), fxiaoke (纷享销客) or yonyou (用友 YonSuite)",
     )
     how.add_argument(
         "--mapping",

@@ -26,11 +26,7 @@ class Function(NamedTuple):
     min_args: int
     max_args: int
     numeric: bool  # the result is a number
-    reads_amounts: bool | None = None  # its arguments are read as amounts (default: when numeric)
-
-    @property
-    def amounts_in(self) -> bool:
-        return self.numeric if self.reads_amounts is None else self.reads_amounts
+    reads_amounts: bool | None = None  # its arguments are read as amounts (default: when numeric or in arithmetic)
 
 
 FUNCTIONS = {
@@ -44,11 +40,12 @@ FUNCTIONS = {
     "replace": Function(3, 3, False),
     "round": Function(1, 2, True),
     "abs": Function(1, 1, True),
+    "nullif": Function(2, 2, False),  # nullif([赢丢单状态], '未定'): null when the two are equal
     # vendor quirks (queries/import/parse_values.sql): times as epoch milliseconds or seconds
     # (纷享销客, 销售易 API exports) become ISO times in UTC, converted to the import's zone;
     # Chinese durations ("0天3小时", "2小时30分") become days
-    "from_epoch_ms": Function(1, 1, False, reads_amounts=True),
-    "from_epoch_s": Function(1, 1, False, reads_amounts=True),
+    "from_epoch_ms": Function(1, 1, False),
+    "from_epoch_s": Function(1, 1, False),
     "duration_days": Function(1, 1, True, reads_amounts=False),
 }
 
@@ -70,9 +67,14 @@ class Expr:
         """Column names read as numbers (operands of arithmetic or numeric functions)."""
         if self.op == "name":
             return [self.text] if numeric else []
-        inner = (
-            numeric or self.op in {"+", "-", "*", "/", "neg"} or (self.op == "call" and FUNCTIONS[self.text].amounts_in)
-        )
+        if self.op == "call" and FUNCTIONS[self.text].reads_amounts is not None:
+            inner = FUNCTIONS[self.text].reads_amounts  # duration_days reads text wherever it stands
+        else:
+            inner = (
+                numeric
+                or self.op in {"+", "-", "*", "/", "neg"}
+                or (self.op == "call" and FUNCTIONS[self.text].numeric)
+            )
         if self.op == "call" and self.text in {"left", "right"}:
             return self.args[0].numeric_names(numeric)
         return [n for a in self.args for n in a.numeric_names(inner)]
@@ -164,7 +166,7 @@ def parse_expression(text: str) -> Expr:
                     take()
                     args.append(expr())
                 take(")")
-                low, high, _ = FUNCTIONS[value.lower()]
+                low, high = FUNCTIONS[value.lower()][:2]
                 if not low <= len(args) <= high:
                     raise MappingError(f"{value}() takes {low}..{high} arguments in {text!r}")
                 if value.lower() in {"left", "right"} and args[1].op != "num":

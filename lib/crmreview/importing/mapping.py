@@ -82,7 +82,7 @@ __all__ = [
 ]
 
 ADAPTERS_DIR = config.ADAPTERS_DIR
-BUILTIN_ADAPTERS = ("salesforce", "hubspot", "zoho", "jiandaoyun")
+BUILTIN_ADAPTERS = ("salesforce", "hubspot", "zoho", "jiandaoyun", "neocrm", "fxiaoke", "yonyou")
 DEFAULT_NULL_VALUES = ("", "-", "--", "#N/A", "N/A", "NULL", "null", "#NULL!")
 
 
