@@ -417,7 +417,8 @@ def test_a_jiandaoyun_csv_saved_by_excel_in_gbk_reads_the_same(tmp_path):
 
 def test_an_unknown_source_is_an_error_naming_the_built_in_adapters(tmp_path):
     with pytest.raises(
-        ImportFileError, match="unknown source 'pipedrive'; built-in adapters: salesforce, hubspot, zoho, jiandaoyun"
+        ImportFileError,
+        match="unknown source 'pipedrive'; built-in adapters: salesforce, hubspot, zoho, jiandaoyun, neocrm, fxiaoke, yonyou",
     ):
         import_files([EXPORTS / "zoho" / "Accounts.csv"], tmp_path / "w.duckdb", source="pipedrive")
 
@@ -458,7 +459,16 @@ def test_the_import_command_lists_the_built_in_adapters_files(capsys):
 
     assert main(["import", "--list-sources"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in out] == ["salesforce", "hubspot", "zoho", "jiandaoyun", "examples"]
+    assert [line.split()[0] for line in out] == [
+        "salesforce",
+        "hubspot",
+        "zoho",
+        "jiandaoyun",
+        "neocrm",
+        "fxiaoke",
+        "yonyou",
+        "examples",
+    ]
     assert out[0].endswith("adapters/salesforce.yml")
 
 

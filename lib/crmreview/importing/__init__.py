@@ -3,7 +3,8 @@
 Two ways in. A **canonical** file is a CSV named ``<table>.csv`` whose header uses the
 canonical column names of that table (:mod:`crmreview.schema`). Any other export is imported
 with a **mapping**: a mapping file the user wrote, or a built-in adapter
-(``--source salesforce|hubspot|zoho|jiandaoyun``). Every file of one call is imported in one
+(``--source salesforce|hubspot|zoho|jiandaoyun|neocrm|fxiaoke|yonyou``), or a mapping
+drafted from the file's headers (:mod:`~crmreview.importing.draft`). Every file of one call is imported in one
 transaction; every refused row goes to ``rejects`` with its line, column, value and reason.
 
 The modules, in the order an import runs through them:
@@ -13,6 +14,8 @@ The modules, in the order an import runs through them:
 * :mod:`~crmreview.importing.jobs`: which file feeds which table, in load order;
 * :mod:`~crmreview.importing.readers` (with :mod:`~crmreview.importing.textfiles` for
   encodings): each file read once, CSV or XLSX, into work tables of text;
+  :mod:`~crmreview.importing.nondata`: totals rows, report footers and empty rows skipped as
+  no record, with their reason;
 * :mod:`~crmreview.importing.canonical` and :mod:`~crmreview.importing.mapped`: the
   typed-insert :mod:`~crmreview.importing.plan` of one (file, table) load;
 * :mod:`~crmreview.importing.load`: checks, duplicates, upsert, rejects, the import log and

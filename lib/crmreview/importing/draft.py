@@ -37,6 +37,7 @@ from ..schema import TABLE_SPECS
 from .errors import MappingError, ReadError
 from .expressions import parse_expression
 from .limits import ReadLimits
+from .mapping import DEFAULT_NULL_VALUES
 from .patterns import match_headers
 from .readers import ExportFile
 
@@ -47,6 +48,8 @@ TODO = "TODO"
 #: rows of a file whose values are sampled (the stage and status columns are read in full)
 SAMPLE_ROWS = 5000
 _FUNNEL = ("lead", "qualified", "proposal", "won", "lost")
+_ONE = {"customers": "customer", "reps": "rep", "targets": "target", "deals": "deal", "orders": "order"}
+_ONE |= {"deal_stage_history": "stage change", "activities": "follow-up", "TODO": "record"}
 _UNIT = re.compile(r"[(（]\s*(元|万元|万|千元|¥|￥|rmb|cny|usd|%|％)\s*[)）]", re.IGNORECASE)
 _WAN = re.compile(r"[(（]\s*万元?\s*[)）]")
 _DATED_NAME = re.compile(r"\d{4}[-_.年]?\d{1,2}[-_.月]?\d{1,2}日?")
@@ -66,6 +69,9 @@ class Dictionary:
     stages: dict[str, tuple[str, str]]  # folded stage name -> (funnel stage, source)
     outcomes: dict[str, tuple[str, str]]  # folded status value -> (outcome, source)
     unpivots: list[tuple[str, dict, str]]  # (adapter name, its feed as written, source)
+    stage_maps: list[tuple[str, dict[str, str]]]  # (source, folded stage name -> funnel stage) per adapter
+    amount_pairs: list[tuple[str, str]]  # (won amount, expected amount) headers, folded
+    line_amounts: list[tuple[str, str]]  # (quantity, unit price) headers, folded
     traditional: dict[int, int]
 
 
@@ -92,14 +98,14 @@ def dictionary() -> Dictionary:
     ]
     stages = {folder(str(n)): (stage, "common stage names") for stage, names in data["stages"].items() for n in names}
     outcomes = {folder(str(n)): (o, "common status values") for o, names in data["outcomes"].items() for n in names}
-    unpivots = []
+    unpivots, stage_maps = [], []
     for path in sorted(config.ADAPTERS_DIR.glob("*.yml")) + sorted((config.ADAPTERS_DIR / "examples").glob("*.yml")):
         if path.name == "labels.yml":
             continue
         mapping = yaml.safe_load(path.read_text(encoding="utf-8"))
         origin = f"the {mapping['name']} {'example' if path.parent.name == 'examples' else 'adapter'}"
-        for crm, stage in (mapping.get("stage_map") or {}).items():
-            stages.setdefault(folder(str(crm)), (stage, origin))
+        if mapping.get("stage_map"):
+            stage_maps.append((origin, {folder(str(k)): v for k, v in mapping["stage_map"].items()}))
         for feed in mapping["feeds"]:
             if feed.get("unpivot"):
                 unpivots.append((mapping["name"], feed, origin))
@@ -110,7 +116,9 @@ def dictionary() -> Dictionary:
                     if all(f != folder(name) for f, _, _ in entries):
                         entries.append((folder(name), name, origin))
     signals = {table: {folder(str(n)) for n in names} for table, names in data["signals"].items()}
-    return Dictionary(labels, deal_names, signals, stages, outcomes, unpivots, traditional)
+    pairs = [(folder(w), folder(e)) for w, e in data["amount_pairs"]]
+    lines = [(folder(q), folder(p)) for q, p in data["line_amounts"]]
+    return Dictionary(labels, deal_names, signals, stages, outcomes, unpivots, stage_maps, pairs, lines, traditional)
 
 
 def _headers_of(spec) -> list[str]:
@@ -167,6 +175,7 @@ class Profile:
     skipped: list[tuple[str, int]]  # non-data lines by reason
     encoding: str
     distinct: dict[int, list[tuple[str, int]]]  # position -> every distinct value with its rows (stage, status)
+    status_stages: dict[str, tuple[str, int]] = field(default_factory=dict)  # won/lost status values -> (stage, rows)
 
 
 _DMY = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(\s+\d{1,2}:\d{2}(:\d{2})?(\s*[AaPp][Mm])?)?$")
@@ -235,7 +244,7 @@ def profile(path: Path, limits: ReadLimits | None = None) -> Profile:
     con = duckdb.connect()
     try:
         with ExportFile(path, limits or ReadLimits.from_settings(config.DEFAULT_SETTINGS)) as export:
-            layout = export.layout()
+            layout = export.layout(is_header=_looks_like_header)
             scan = export.scan(con, layout, 1)
             width = len(scan.header)
             sample = con.execute(f"select * from {scan.raw_table} order by rowid limit {SAMPLE_ROWS}").fetchall()
@@ -245,9 +254,7 @@ def profile(path: Path, limits: ReadLimits | None = None) -> Profile:
             ).fetchall()
             columns = []
             for i, header in enumerate(scan.header):
-                values = [
-                    str(row[i]).strip() for row in sample if i < len(row) and row[i] is not None and str(row[i]).strip()
-                ]
+                values = [str(row[i]).strip() for row in sample if i < len(row) and _filled(row[i])]
                 column = Column(i + 1, header, fold(header), values, len(sample))
                 _classify(column)
                 columns.append(column)
@@ -265,6 +272,25 @@ def profile(path: Path, limits: ReadLimits | None = None) -> Profile:
             return Profile(path, scan.header, columns, scan.rows, skipped, scan.encoding, distinct)
     finally:
         con.close()
+
+
+def _looks_like_header(row: list[str]) -> bool:
+    """A row with two or more different cells the dictionary knows as headers (a merged title
+    row repeats one text across the width and is none)."""
+    known = _known_headers()
+    return sum(1 for cell in set(row) if cell and fold(cell) in known) >= 2
+
+
+@functools.cache
+def _known_headers() -> frozenset[str]:
+    d = dictionary()
+    labels = {f for columns in d.labels.values() for entries in columns.values() for f, _, _ in entries}
+    return frozenset(labels | {f for f, _, _ in d.deal_names} | {f for names in d.signals.values() for f in names})
+
+
+def _filled(value) -> bool:
+    """A value the import would read (the null markers of a mapping, #N/A or -, are none)."""
+    return value is not None and str(value).strip() not in DEFAULT_NULL_VALUES
 
 
 def _settle_ambiguous(con: duckdb.DuckDBPyConnection, raw: str, column: Column) -> None:
@@ -311,6 +337,7 @@ class FeedDraft:
     unpivot: dict | None = None
     requires: list | None = None
     unused: list[str] = field(default_factory=list)
+    header_stages: list[str] = field(default_factory=list)  # stages named by unpivoted headers
 
 
 @dataclass
@@ -340,8 +367,16 @@ def _find(columns: list[Column], table: str, canonical: str, used: set[int]) -> 
 
 def _evidence(column: Column, table: str, canonical: str, label: str, source: str) -> str:
     same = "" if fold(label) == column.folded and label == column.header else f" (as {label!r})"
-    filled = f"{len(column.values)} of {column.rows} filled" if column.rows else "no rows"
-    note = f"; {column.note}" if column.note and column.kind != "text" else ""
+    filled = (
+        f"{len(column.values):,} of {column.rows:,} {'sampled ' if column.rows == SAMPLE_ROWS else ''}rows filled"
+        if column.rows
+        else "no rows"
+    )
+    kind = TABLE_SPECS[table].column(canonical).kind
+    relevant = (kind in {"date", "timestamp"} and column.kind not in {"text", "amount"}) or (
+        kind == "decimal" and column.kind == "amount"
+    )
+    note = f"; {column.note}" if column.note and relevant else ""
     return f"{table}.{canonical} in {source}{same}; {filled}{note}"
 
 
@@ -370,6 +405,16 @@ def _ref(header: str) -> str:
     )
 
 
+def _line_amount(profile: Profile) -> tuple[Column, Column] | None:
+    """A quantity and a unit price (invoice lines): their product is the line's amount."""
+    d = dictionary()
+    by_fold = {c.folded: c for c in profile.columns}
+    for quantity, price in d.line_amounts:
+        if quantity in by_fold and price in by_fold:
+            return by_fold[quantity], by_fold[price]
+    return None
+
+
 def _pick_tables(profile: Profile, name: str) -> list[tuple[str, str]]:
     """The tables a file feeds, each with why."""
     d = dictionary()
@@ -384,7 +429,7 @@ def _pick_tables(profile: Profile, name: str) -> list[tuple[str, str]]:
         return tables
     if has_stage:
         tables.append(("deals", "a stage column: one deal per row"))
-    elif signal["orders"] and "amount" in found["orders"]:
+    elif signal["orders"] and ("amount" in found["orders"] or _line_amount(profile)):
         tables.append(("orders", f"order columns ({', '.join(signal['orders'][:3])}) with an amount"))
     if signal["activities"] and "occurred_at" in found["activities"] and (tables or not signal["orders"]):
         tables.append(("activities", f"follow-up columns ({', '.join(signal['activities'][:3])})"))
@@ -439,21 +484,22 @@ def _feed(profile: Profile, table: str, why: str, file_pattern: str, primary: bo
         used.add(col.position)
         by_name[column.name] = col
     if table == "deals":
-        status = _find(profile.columns, "deals", "outcome", used)
-        if status is not None and status[0].position in profile.distinct:
-            col, label, source = status
-            values = profile.distinct[col.position]
-            mapped = {v: d.outcomes.get(fold(v), (None, ""))[0] for v, _ in values}
-            if sum(1 for v in mapped.values() if v) * 2 > len(mapped):
-                guesses.append(
-                    Guess(
-                        "outcome",
-                        {"column": col.header, "map": {v: o or TODO for v, o in mapped.items()}},
-                        f"deals.outcome in {source}; values " + ", ".join(f"{v!r} ({n})" for v, n in values[:8]),
-                        col.header,
-                    )
-                )
-                used.add(col.position)
+        _status_and_amount(profile, guesses, used)
+    line = _line_amount(profile) if table == "orders" and all(g.name != "amount" for g in guesses) else None
+    if line is not None:
+        quantity, price = line
+        guesses.append(
+            Guess(
+                "amount",
+                {"expr": f"{_ref(quantity.header)} * {_ref(price.header)}"},
+                f"lines of an order: {quantity.header} × {price.header}, the lines of one order summed (combine: sum)",
+            )
+        )
+        used.update({quantity.position, price.position})
+    if table == "activities" and all(g.name != "kind" for g in guesses):
+        chinese = any(re.search(r"[\u4e00-\u9fff]", h) for h in profile.header)
+        kind = "跟进" if chinese else "follow-up"
+        guesses.append(Guess("kind", {"value": kind}, f"no kind column: each row is a follow-up ({kind})"))
     present = {g.name for g in guesses}
     for column in spec.columns:
         if not column.required or column.name in present or (table == "deals" and column.name == "outcome"):
@@ -462,6 +508,8 @@ def _feed(profile: Profile, table: str, why: str, file_pattern: str, primary: bo
     order = {c.name: i for i, c in enumerate(spec.columns)}
     guesses.sort(key=lambda g: order[g.name])
     feed = FeedDraft(table, file_pattern, why, guesses)
+    if line is not None:
+        feed.combine = "sum"
     if not primary:
         key = spec.key[0]
         key_guess = next((g for g in guesses if g.name == key), None)
@@ -474,6 +522,52 @@ def _feed(profile: Profile, table: str, why: str, file_pattern: str, primary: bo
             feed.skip_if_empty = occurred.header
     feed.unused = [c.header for c in profile.columns if c.position not in used]
     return feed
+
+
+def _status_and_amount(profile: Profile, guesses: list[Guess], used: set[int]) -> None:
+    """用友's 赢丢单状态 beside its 商机阶段: a won or lost status is the deal's stage, an open one
+    leaves the stage column to speak (so that stage and outcome agree); a won amount beside an
+    expected one (赢单金额, 预计签单金额): the won amount, else the expected one."""
+    d = dictionary()
+    stage = next((g for g in guesses if g.name == "stage" and g.header), None)
+    status = _find(profile.columns, "deals", "outcome", used)
+    if stage is not None and status is not None and status[0].position in profile.distinct:
+        col, _label, source = status
+        values = profile.distinct[col.position]
+        outcome = {v: d.outcomes.get(fold(v), (None, ""))[0] for v, _ in values}
+        if all(outcome.values()):
+            opens = [v for v, o in outcome.items() if o == "open"]
+            expr = _ref(col.header)
+            for value in opens:
+                expr = f"nullif({expr}, {_quoted(value)})"
+            stage.source = {"expr": f"coalesce({expr}, {_ref(stage.header)})"}
+            stage.evidence += (
+                f"; the status {col.header!r} ({source}: "
+                + ", ".join(f"{v!r} {o}" for v, o in outcome.items())
+                + ") is the stage once won or lost"
+            )
+            stage.header = None
+            used.add(col.position)
+            profile.status_stages.update(
+                {v: (o, n) for (v, n), o in zip(values, outcome.values(), strict=True) if o != "open"}
+            )
+    amount = next((g for g in guesses if g.name == "amount" and g.header), None)
+    if amount is not None:
+        by_fold = {c.folded: c for c in profile.columns}
+        for won, expected in d.amount_pairs:
+            if won in by_fold and expected in by_fold:
+                won_col, expected_col = by_fold[won], by_fold[expected]
+                amount.source = {"expr": f"coalesce({_ref(won_col.header)}, {_ref(expected_col.header)})"}
+                amount.evidence = (
+                    f"{won_col.header!r} once won, else {expected_col.header!r} (a won and an expected amount); "
+                    + amount.evidence
+                )
+                used.update({won_col.position, expected_col.position})
+                break
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _missing(profile: Profile, table: str, canonical: str, found: dict[str, Column], used: set[int]) -> Guess:
@@ -521,32 +615,110 @@ def _unpivot_feeds(profile: Profile, file_pattern: str) -> list[FeedDraft]:
                     f"{len(matched)} columns such as {matched[0].header!r} are stages entered, as in {origin}",
                     guesses,
                     unpivot=dict(feed["unpivot"]),
+                    header_stages=[m.groups["stage"] for m in matched if m.groups and m.groups.get("stage")],
                 )
             )
             break
     return out
 
 
+def _same_deal_key(feeds: list[tuple[Profile, FeedDraft]]) -> None:
+    """A stage-history file that names deals by a column the deals file also has (Zoho's Deal
+    Name): the deals are keyed by that column too, so that the history finds its deals."""
+    history = [
+        g.header
+        for _, f in feeds
+        if f.table == "deal_stage_history"
+        for g in f.guesses
+        if g.name == "deal_id" and g.header
+    ]
+    # a follow-up or customer feed of the deals file names the deal and customer as the deals do
+    for profile, feed in feeds:
+        deals = next((f for p, f in feeds if p is profile and f.table == "deals"), None)
+        if deals is None or feed is deals:
+            continue
+        for key in ("deal_id", "customer_id"):
+            theirs = next((g for g in deals.guesses if g.name == key and g.header), None)
+            mine = next((g for g in feed.guesses if g.name == key and g.header), None)
+            if theirs is not None and mine is not None and mine.header != theirs.header:
+                if mine.header not in feed.unused:
+                    feed.unused.append(mine.header)
+                mine.source, mine.header = theirs.source, theirs.header
+                mine.evidence = f"as the deals of this file: {theirs.header!r}"
+                if theirs.header in feed.unused:
+                    feed.unused.remove(theirs.header)
+    # a customers file keyed as the other files name their customers (by name, say)
+    named = {
+        g.header for _, f in feeds if f.table != "customers" for g in f.guesses if g.name == "customer_id" and g.header
+    }
+    for profile, feed in feeds:
+        guess = next((g for g in feed.guesses if g.name == "customer_id" and g.header), None)
+        if feed.table != "customers" or guess is None or guess.header in named:
+            continue
+        column = next((c for c in profile.columns if c.header in named), None)
+        if column is not None:
+            if guess.header not in feed.unused:
+                feed.unused.append(guess.header)
+            guess.source, guess.header = column.header, column.header
+            guess.evidence = (
+                f"the other files name customers by {column.header!r}, so the customers are keyed by it too"
+            )
+            if column.header in feed.unused:
+                feed.unused.remove(column.header)
+    for profile, feed in feeds:
+        if feed.table != "deals":
+            continue
+        guess = next((g for g in feed.guesses if g.name == "deal_id"), None)
+        for header in history:
+            column = next((c for c in profile.columns if c.folded == fold(header)), None)
+            if guess is not None and column is not None and guess.header != column.header:
+                unique = column.distinct == len(column.values)
+                guess.source, guess.header = column.header, column.header
+                guess.evidence = f"the stage history names deals by {header!r}, so the deals are keyed by it too; " + (
+                    "all distinct in the sample" if unique else "NOT unique in the sample: check it"
+                )
+                if column.header in feed.unused:
+                    feed.unused.remove(column.header)
+                break
+
+
 def _stage_map(
     profiles: list[Profile], feeds: list[tuple[Profile, FeedDraft]]
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Every distinct value of the stage columns -> a funnel stage or TODO, with the evidence."""
+    """Every distinct value of the stage columns (and every stage an unpivoted header names)
+    -> a funnel stage or TODO, with the evidence."""
     d = dictionary()
     counts: dict[str, int] = {}
     for profile, feed in feeds:
-        stage = next((g for g in feed.guesses if g.name == "stage" and g.header), None)
-        if stage is None:
+        for value in feed.header_stages:  # HubSpot's Date entered "<Stage> (<Pipeline>)"
+            counts.setdefault(value, 0)
+        if feed.table == "deals":
+            for value, (_, n) in profile.status_stages.items():
+                counts[value] = counts.get(value, 0) + n
+        stage = next((g for g in feed.guesses if g.name == "stage"), None)
+        header = stage.header or (_find(profile.columns, feed.table, "stage", set()) or [None])[0] if stage else None
+        if header is None:
             continue
-        column = next(c for c in profile.columns if c.header == stage.header)
+        column = header if isinstance(header, Column) else next(c for c in profile.columns if c.header == header)
         values = profile.distinct.get(column.position)
         if values is None:  # more than 60 distinct values: not a stage column after all
             values = [(v, 1) for v in dict.fromkeys(column.values)]
         for value, n in values:
             counts[value] = counts.get(value, 0) + n
     stages, evidence = {}, {}
+    # the stage map of the adapter that knows most of these names speaks for them (Salesforce's
+    # Qualification is a qualified stage, Zoho's a lead one); then the dictionary's common names
+    folded = {fold(v) for v in counts}
+    known = [(sum(1 for f in folded if f in names), origin, names) for origin, names in d.stage_maps]
+    best = max(known, key=lambda k: k[0], default=(0, "", {}))
     for value, n in counts.items():
+        if best[0] and fold(value) in best[2]:
+            rows = f"{n} row{'s' if n != 1 else ''}" if n else "named by a column header"
+            stages[value] = best[2][fold(value)]
+            evidence[value] = f"{rows}; as in {best[1]}, which knows {best[0]} of these {len(folded)} names"
+            continue
         hit = d.stages.get(fold(value))
-        rows = f"{n} row{'s' if n != 1 else ''}"
+        rows = f"{n} row{'s' if n != 1 else ''}" if n else "named by a column header"
         if hit is not None:
             stages[value], evidence[value] = hit[0], f"{rows}; {hit[1]}"
             continue
@@ -601,12 +773,15 @@ def draft_mapping(paths: Iterable[str | Path], *, name: str = "draft", limits: R
                     FeedDraft(
                         TODO,
                         pattern,
-                        "no table recognised: name one of " + ", ".join(TABLE_SPECS),
+                        "no table recognised (no stage, order, follow-up or customer columns): name one of "
+                        + ", ".join(TABLE_SPECS)
+                        + "; a list of leads without a stage is deals with stage: {value: lead}",
                         [Guess(TODO, TODO, "and the columns that fill it")],
                         unused=list(prof.header),
                     ),
                 )
             )
+    _same_deal_key(feeds)
     stage_map, stage_evidence = _stage_map(profiles, feeds)
     text, todos = _write(name, profiles, [f for _, f in feeds], stage_map, stage_evidence)
     return Draft(text, todos, [f for _, f in feeds], profiles, stage_map)
@@ -620,11 +795,13 @@ def _scalar(value) -> str:
     return text[: -len("...")].strip() if text.endswith("...") else text
 
 
-def _flow(value) -> str:
+def _flow(value, inner: bool = False) -> str:
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{_scalar(k)}: {_flow(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{_flow(k, True)}: {_flow(v, True)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
-        return "[" + ", ".join(_flow(v) for v in value) + "]"
+        return "[" + ", ".join(_flow(v, True) for v in value) + "]"
+    if inner and isinstance(value, str) and re.search(r"[,\[\]{}:#'\"]|^\s|\s$", value):
+        return yaml.safe_dump(value, allow_unicode=True, default_style='"', width=10_000).strip()
     return _scalar(value)
 
 
@@ -659,10 +836,11 @@ def _write(
         if feed.table == TODO:
             todos.append(f"feeds[{index}].table")
         if feed.combine:
-            lines.append(f"    combine: {feed.combine}   # a {feed.table[:-1]} on several rows: one record")
+            what = "its lines summed" if feed.combine == "sum" else "one record"
+            lines.append(f"    combine: {feed.combine}   # a {_ONE[feed.table]} on several rows: {what}")
         if feed.skip_if_empty:
             lines.append(
-                f"    skip_if_empty: {_scalar(feed.skip_if_empty)}   # rows without it are no {feed.table[:-1]}"
+                f"    skip_if_empty: {_scalar(feed.skip_if_empty)}   # rows without it are no {_ONE[feed.table]}"
             )
         lines.append("    columns:")
         for guess in feed.guesses:

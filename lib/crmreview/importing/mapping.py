@@ -33,7 +33,9 @@ no record of this feed, e.g. a follow-up table's blank last-contact date). Top-l
 
 :func:`load_mapping` reads and checks a file (:func:`parse_mapping` its text);
 :func:`builtin_mapping` returns a built-in adapter (``salesforce``, ``hubspot``, ``zoho``,
-``jiandaoyun``), itself a mapping file in ``crmreview/adapters/``. The model: a
+``jiandaoyun``, ``neocrm``, ``fxiaoke``, ``yonyou``), itself a mapping file in ``crmreview/adapters/``.
+A value ``TODO`` anywhere in a mapping (what ``crm-review mapping draft`` could not guess) is
+refused, naming each key and its line. The model: a
 :class:`Mapping` has feeds (:class:`Feed`), a feed a :class:`Source` per canonical column
 (and maybe an :class:`Unpivot`). :func:`find_header` locates a mapping's column name in a
 file's header (exactly, else ignoring case and spacing); :meth:`Feed.missing` and
@@ -401,7 +403,7 @@ def unknown_source(source: str) -> str:
 
 
 def builtin_mapping(source: str, *, settings: config.Settings = config.DEFAULT_SETTINGS) -> Mapping:
-    """The built-in adapter for ``source`` (salesforce, hubspot, zoho, jiandaoyun)."""
+    """The built-in adapter for ``source`` (one of :data:`BUILTIN_ADAPTERS`)."""
     if source not in BUILTIN_ADAPTERS:
         raise MappingError(unknown_source(source))
     return load_mapping(ADAPTERS_DIR / f"{source}.yml", settings=settings)

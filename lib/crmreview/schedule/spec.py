@@ -127,7 +127,9 @@ class ImportSpec(StrictModel):
     def patterns(self) -> tuple[str, ...]:
         return (self.pattern,) if isinstance(self.pattern, str) else tuple(self.pattern)
 
-    source: StrictStr = Field(None, description="a built-in adapter: salesforce, hubspot, zoho or jiandaoyun")
+    source: StrictStr = Field(
+        None, description="a built-in adapter: salesforce, hubspot, zoho, jiandaoyun, neocrm, fxiaoke or yonyou"
+    )
     mapping: StrictStr = Field(None, description="a mapping file, relative to the schedule file")
 
     @model_validator(mode="after")
