@@ -101,8 +101,7 @@ def check_header(path: Path, header: list[str], spec: TableSpec) -> None:
         if name not in spec.names:
             raise ImportFileError(
                 f"{path}: column {position} {written!r} is not a column of {spec.table}; "
-                f"expected columns: {', '.join(spec.names)}; an export in its CRM's own layout is imported "
-                f"with --source NAME or a mapping, which {_DRAFT_HINT.format(path=path)} drafts"
+                f"expected columns: {', '.join(spec.names)}"
             )
     missing = [c for c in spec.required if c not in seen]
     if missing:

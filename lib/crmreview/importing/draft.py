@@ -790,6 +790,10 @@ def draft_mapping(paths: Iterable[str | Path], *, name: str = "draft", limits: R
 # ----------------------------------------------------------------------------- writing
 
 
+def _a(noun: str) -> str:
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
+
 def _scalar(value) -> str:
     text = yaml.safe_dump(value, allow_unicode=True, default_flow_style=True, width=10_000).strip()
     return text[: -len("...")].strip() if text.endswith("...") else text
@@ -837,7 +841,7 @@ def _write(
             todos.append(f"feeds[{index}].table")
         if feed.combine:
             what = "its lines summed" if feed.combine == "sum" else "one record"
-            lines.append(f"    combine: {feed.combine}   # a {_ONE[feed.table]} on several rows: {what}")
+            lines.append(f"    combine: {feed.combine}   # {_a(_ONE[feed.table])} on several rows: {what}")
         if feed.skip_if_empty:
             lines.append(
                 f"    skip_if_empty: {_scalar(feed.skip_if_empty)}   # rows without it are no {_ONE[feed.table]}"
