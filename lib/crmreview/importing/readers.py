@@ -308,9 +308,17 @@ class ExportFile:
                         f"{self.path}: line {line} (at or above the header) is {end - begin:,} bytes long, "
                         f"more than the limit of {limit:,} (setting max_line_bytes)"
                     )
-                long_values = _long_values(source, too_long)
-                if too_long:
-                    source = copies.enter_context(blank_out(source, too_long))
+                if records.stray and records.stray[0][0] <= header_line:
+                    raise ReadError(
+                        f"{self.path}: line {records.stray[0][0]} (at or above the header) holds a line break "
+                        "(CR or LF) outside quotes that does not end the line; re-export the file or quote the value"
+                    )
+                long_lines = {span[0] for span in too_long}
+                strays = [span for span in records.stray if span[0] not in long_lines]
+                set_aside = sorted(too_long + strays, key=lambda span: span[1])
+                set_aside_values = _long_values(source, set_aside)
+                if set_aside:
+                    source = copies.enter_context(blank_out(source, set_aside))
                 _csv_scan(con, raw, source, layout.delimiter, layout.skip_lines, width, limit)
             bad_encoding = con.execute(
                 "select count(*) from import_scan_errors where error_type = 'INVALID ENCODING'"
@@ -339,15 +347,16 @@ class ExportFile:
             """,
             {"header": list(layout.header)},
         )
-        for (line, begin, end), value in zip(too_long, long_values, strict=True):
+        for (line, begin, end), value in zip(set_aside, set_aside_values, strict=True):
+            reason = (
+                f"the line is {end - begin:,} bytes long, more than the limit of {limit:,} "
+                "(setting max_line_bytes); its start is shown"
+                if line in long_lines
+                else "a line break (CR or LF) outside quotes inside the line; quote the value that holds it"
+            )
             con.execute(
                 f"insert into {refused_table} values ($line, null, $value, $reason)",
-                {
-                    "line": line,
-                    "value": value,
-                    "reason": f"the line is {end - begin:,} bytes long, more than the limit of {limit:,} "
-                    "(setting max_line_bytes); its start is shown",
-                },
+                {"line": line, "value": value, "reason": reason},
             )
         rows = con.execute(f"select count(*) from {raw}").fetchall()[0][0]
         refused = con.execute(f"select count(*) from {refused_table}").fetchall()[0][0]
@@ -571,19 +580,20 @@ def _csv_line_map(
 
 
 def _long_values(path: Path, spans: list[tuple[int, int, int]], shown: int = 200) -> list[str]:
-    """The first characters of each over-long record, for its reject."""
+    """The first characters of each set-aside record (sorted by start), for its reject."""
     values = []
     with open_binary(path) as handle:
         position = 0
-        for _, begin, _end in spans:
+        for _, begin, end in spans:
             while position < begin:
                 skipped = handle.read(min(1 << 20, begin - position))
                 if not skipped:
                     break
                 position += len(skipped)
-            head = handle.read(shown * 4)
+            head = handle.read(min(shown * 4, end - begin))
             position += len(head)
-            values.append(head.decode("utf-8", errors="replace")[:shown] + "…")
+            text = head.decode("utf-8", errors="replace")
+            values.append(text[:shown] + "…" if len(text) > shown or len(head) < end - begin else text)
     return values
 
 
