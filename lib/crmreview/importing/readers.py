@@ -5,7 +5,9 @@ encoding and first rows are read once: :meth:`ExportFile.layout` finds the heade
 choosing which feeds take the file and for the load alike), and :meth:`ExportFile.scan` reads
 the whole file into work tables of the given connection, one pass for any number of
 tables the file feeds. CSV may be UTF-8 with or without BOM, GBK/GB18030 or UTF-16, plain or
-gzip-compressed, comma, semicolon, tab or pipe separated; XLSX sheets are read with
+gzip-compressed (``.csv.gz``), comma, semicolon, tab or pipe separated; Parquet files are read
+by DuckDB (each value cast to text, so that it passes the same readers and checks as a CSV
+value; row n of the file is line n + 1, as if a header line came first); XLSX sheets are read with
 python-calamine (formulas give their cached values, a merged range gives its value to every
 cell it covers, numbers that are whole print without ``.0`` and dates as
 ``YYYY-MM-DD[ HH:MM:SS]``).
@@ -22,7 +24,7 @@ first of the first rows that the caller's ``is_header`` accepts (by default the 
 non-empty row), or the row the caller names.
 
 Public names: :class:`ExportFile`, :class:`Layout`, :class:`Scan`, :class:`ReadError`,
-:func:`column_name`, :func:`is_xlsx`, ``HEADER_SEARCH_ROWS``.
+:func:`column_name`, :func:`is_xlsx`, :func:`is_parquet`, ``HEADER_SEARCH_ROWS``.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from .sql import scan_tables
 from .textfiles import as_utf8, detect_encoding, open_binary, unix_newlines
 from .xlsxguard import check_workbook
 
-__all__ = ["HEADER_SEARCH_ROWS", "ExportFile", "Layout", "ReadError", "Scan", "column_name", "is_xlsx"]
+__all__ = ["HEADER_SEARCH_ROWS", "ExportFile", "Layout", "ReadError", "Scan", "column_name", "is_parquet", "is_xlsx"]
 
 #: how many rows from the top are searched for the header row
 HEADER_SEARCH_ROWS = 30
@@ -83,8 +85,8 @@ class Scan:
     """A file read into work tables: what was read, and where it is."""
 
     path: Path
-    kind: str  # csv | xlsx
-    encoding: str  # utf-8, utf-8-sig, gb18030, utf-16, or xlsx
+    kind: str  # csv | xlsx | parquet
+    encoding: str  # utf-8, utf-8-sig, gb18030, utf-16, xlsx or parquet
     header: tuple[str, ...]  # column names, a repeated name renamed "Name.1", "Name.2"
     raw_header: tuple[str, ...]  # the header as written, repeated names kept
     header_line: int  # the header's line (1 unless title rows sit above it)
@@ -100,6 +102,20 @@ class Scan:
 def column_name(position: int) -> str:
     """The work-table name of the column at 1-based ``position``: c1, c2, …"""
     return f"c{int(position)}"
+
+
+_PARQUET_MAGIC = b"PAR1"
+
+
+def is_parquet(path: Path) -> bool:
+    """A Parquet file: named ``.parquet`` or starting with Parquet's magic bytes."""
+    if path.suffix.lower() in {".parquet", ".parq"}:
+        return True
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) == _PARQUET_MAGIC
+    except OSError:
+        return False
 
 
 def is_xlsx(path: Path) -> bool:
@@ -162,7 +178,7 @@ class ExportFile:
     def __init__(self, path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> None:
         self.path = Path(path)
         self.limits = limits
-        self.kind = "xlsx" if is_xlsx(self.path) else "csv"
+        self.kind = "parquet" if is_parquet(self.path) else "xlsx" if is_xlsx(self.path) else "csv"
         self._sha256: str | None = None
         self._encoding: str | None = None
         self._head_text: str | None = None
@@ -196,8 +212,8 @@ class ExportFile:
     @property
     def encoding(self) -> str:
         """``xlsx``, or the CSV's encoding guessed from its first 4 MB (the scan confirms it)."""
-        if self.kind == "xlsx":
-            return "xlsx"
+        if self.kind in {"xlsx", "parquet"}:
+            return self.kind
         if self._encoding is None:
             with open_binary(self.path) as handle:
                 if not handle.read(_HEAD_BYTES).strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
@@ -215,6 +231,10 @@ class ExportFile:
     ) -> Layout:
         """Find the header from the first rows only (see the module docstring)."""
         request = (is_header, header_row, sheet, delimiter)
+        if self.kind == "parquet":
+            raw_header = self._parquet_columns()
+            self._check_width(len(raw_header), str(self.path))
+            return Layout(_dedupe(raw_header), tuple(raw_header), 0, request=request)
         if self.kind == "xlsx":
             chosen, grid = self._sheet(sheet)
             index = _pick_header([[v or "" for v in row] for row in grid], is_header, header_row, self._where(chosen))
@@ -236,6 +256,8 @@ class ExportFile:
         Raises :class:`ReadError` for a file that holds no table and
         :class:`crmreview.importing.textfiles.EncodingError` for an unknown encoding.
         """
+        if self.kind == "parquet":
+            return self._scan_parquet(con, layout, slot)
         if self.kind == "xlsx":
             return self._scan_xlsx(con, layout, slot)
         return self._scan_csv(con, layout, slot)
@@ -360,7 +382,7 @@ class ExportFile:
             )
         rows = con.execute(f"select count(*) from {raw}").fetchall()[0][0]
         refused = con.execute(f"select count(*) from {refused_table}").fetchall()[0][0]
-        _csv_line_map(con, raw, line_map, refused_table, rows, header_line, records)
+        _csv_line_map(con, raw, line_map, refused_table, header_line, records)
         return Scan(
             path=self.path,
             kind="csv",
@@ -381,6 +403,59 @@ class ExportFile:
         self.close()
         self._encoding = encoding
         self._head_text = None
+
+    # ------------------------------------------------------------------------- Parquet
+
+    def _parquet_columns(self) -> list[str]:
+        """The column names of a Parquet file, from its schema (no row is read)."""
+        with duckdb.connect() as con:
+            try:
+                names = [
+                    row[0]
+                    for row in con.execute(
+                        "select column_name from (describe select * from read_parquet($path))",
+                        {"path": str(self.path)},
+                    ).fetchall()
+                ]
+            except duckdb.Error as exc:
+                raise ReadError(f"{self.path}: not a readable Parquet file ({_first_line(exc)})") from None
+        if not names:
+            raise ReadError(f"{self.path}: the Parquet file has no columns")
+        return [str(name).replace("\ufeff", "").strip() for name in names]
+
+    def _scan_parquet(self, con: duckdb.DuckDBPyConnection, layout: Layout, slot: int) -> Scan:
+        """Every value as text, columns by position (``t(c1, c2, …)`` renames them, so no name
+        from the file enters the SQL); rows keep the file's order."""
+        raw, line_map, refused_table = scan_tables(slot)
+        width = len(layout.raw_header)
+        names = [column_name(i) for i in range(1, width + 1)]
+        casts = ", ".join(f"{name}::varchar as {name}" for name in names)
+        for name in (raw, line_map, refused_table):
+            con.execute(f"drop table if exists temp.{name}")
+        con.execute(
+            f"create temp table {raw} as select {casts} from read_parquet($path) as t({', '.join(names)})",
+            {"path": str(self.path)},
+        )
+        rows = con.execute(f"select count(*) from {raw}").fetchall()[0][0]
+        con.execute(
+            f"create temp table {line_map} as select rowid as row_index, "
+            f"rowid - (select min(rowid) from {raw}) + 2 as line from {raw}"
+        )
+        con.execute(f'create temp table {refused_table} (line bigint, "column" varchar, value varchar, reason varchar)')
+        return Scan(
+            path=self.path,
+            kind="parquet",
+            encoding="parquet",
+            header=layout.header,
+            raw_header=layout.raw_header,
+            header_line=1,
+            sheet=None,
+            rows=rows,
+            refused=0,
+            raw_table=raw,
+            line_table=line_map,
+            refused_table=refused_table,
+        )
 
     # ------------------------------------------------------------------------- XLSX
 
@@ -480,6 +555,10 @@ class ExportFile:
         )
 
 
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 def _records(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
     """The first records of a CSV's head and the physical line each ends on."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -546,7 +625,6 @@ def _csv_line_map(
     raw: str,
     line_map: str,
     refused_table: str,
-    rows: int,
     header_line: int,
     records: Records,
 ) -> None:
@@ -554,29 +632,41 @@ def _csv_line_map(
     neither empty (DuckDB skips them) nor refused, in file order.
 
     Rows keep file order in the raw table; inside a transaction their rowids start at a large
-    offset, so positions are taken relative to the smallest rowid.
+    offset, so positions are taken relative to the smallest rowid. Row ``k`` (0-based) is on
+    line ``first + k + s``, where ``s`` counts the skipped lines ``e_j`` (sorted, ``j``
+    0-based) with ``e_j - j - first <= k``: an as-of join in DuckDB, so that memory does not
+    grow with the file (only with its skipped lines).
     """
     con.execute(f"drop table if exists temp.{line_map}")
-    refused = np.asarray([r[0] for r in con.execute(f"select line from {refused_table}").fetchall()], dtype=np.int64)
     first = header_line + 1
-    if not refused.size and not records.empty.size:
+    empty = records.empty[records.empty >= first]
+    (refused,) = con.execute(f"select count(*) from {refused_table}").fetchall()[0]
+    if not refused and not empty.size:
         con.execute(
             f"create temp table {line_map} as select rowid as row_index, "
             f"rowid - (select min(rowid) from {raw}) + $first as line from {raw}",
             {"first": first},
         )
         return
-    candidates = np.arange(first, max(records.count, first + rows + refused.size) + 1, dtype=np.int64)
-    lines = np.setdiff1d(candidates, np.concatenate([refused, records.empty]), assume_unique=False)
-    if lines.size < rows:  # a record the count above does not see (cannot happen for a well-formed file)
-        lines = np.concatenate([lines, np.arange(candidates[-1] + 1, candidates[-1] + 1 + rows - lines.size)])
-    frame = pd.DataFrame({"row_offset": np.arange(rows, dtype=np.int64), "line": lines[:rows]})
-    con.register("line_map_frame", frame)
+    con.register("empty_lines_frame", pd.DataFrame({"line": empty.astype(np.int64)}))
     con.execute(
-        f"create temp table {line_map} as select row_offset + (select min(rowid) from {raw}) "
-        "as row_index, line from line_map_frame"
+        f"""
+        create temp table {line_map} as
+        with skipped as (
+            select line from empty_lines_frame
+            union
+            select line from {refused_table} where line >= $first
+        ),
+        ranked as (select line - (row_number() over (order by line) - 1) - $first as from_row, line from skipped),
+        shifts as (select from_row, count(*) as n from ranked group by from_row),
+        steps as (select from_row, sum(n) over (order by from_row) as shift from shifts),
+        positions as (select rowid as row_index, rowid - (select min(rowid) from {raw}) as k from {raw})
+        select p.row_index, $first + p.k + coalesce(s.shift, 0) as line
+        from positions as p asof left join steps as s on p.k >= s.from_row
+        """,
+        {"first": first},
     )
-    con.unregister("line_map_frame")
+    con.unregister("empty_lines_frame")
 
 
 def _long_values(path: Path, spans: list[tuple[int, int, int]], shown: int = 200) -> list[str]:
