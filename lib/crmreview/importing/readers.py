@@ -35,7 +35,7 @@ import hashlib
 import io
 import math
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -59,6 +59,7 @@ HEADER_SEARCH_ROWS = 30
 _HEAD_BYTES = 256 * 1024
 _SAMPLE_BYTES = 4 * 1024 * 1024
 _DELIMITERS = (",", ";", "\t", "|")
+_XLSX_BATCH = 50_000  # XLSX rows handed to DuckDB at a time
 
 HeaderTest = Callable[[list[str]], bool]
 
@@ -185,7 +186,8 @@ class ExportFile:
         self._utf8_path: Path | None = None
         self._copies = contextlib.ExitStack()
         self._workbook: python_calamine.CalamineWorkbook | None = None
-        self._grids: dict[str, list[list[str | None]]] = {}
+        self._sheets: dict[str, python_calamine.CalamineSheet] = {}
+        self._heads: dict[tuple[str, int], list[list[str | None]]] = {}
 
     def __enter__(self) -> ExportFile:
         return self
@@ -236,7 +238,7 @@ class ExportFile:
             self._check_width(len(raw_header), str(self.path))
             return Layout(_dedupe(raw_header), tuple(raw_header), 0, request=request)
         if self.kind == "xlsx":
-            chosen, grid = self._sheet(sheet)
+            chosen, grid = self._sheet(sheet, max(HEADER_SEARCH_ROWS, header_row or 0) + 1)
             index = _pick_header([[v or "" for v in row] for row in grid], is_header, header_row, self._where(chosen))
             raw_header = _clean_header(grid[index])
             self._check_width(len(raw_header), f"{self._where(chosen)}: row {index + 1}")
@@ -459,8 +461,9 @@ class ExportFile:
 
     # ------------------------------------------------------------------------- XLSX
 
-    def _sheet(self, sheet: str | int | None) -> tuple[str, list[list[str | None]]]:
-        """The chosen sheet's name and its cells as text (merged ranges filled), read once."""
+    def _sheet(self, sheet: str | int | None, rows: int) -> tuple[str, list[list[str | None]]]:
+        """The chosen sheet's name and the cells of its first ``rows`` rows as text (merged
+        ranges filled), read once."""
         if self._workbook is None:
             check_workbook(self.path, self.limits)
             try:
@@ -476,69 +479,102 @@ class ExportFile:
             chosen = sheet if sheet in names else None
         if chosen is None:
             raise ReadError(f"{self.path}: no sheet {sheet!r}; the workbook has: {', '.join(names)}")
-        if chosen not in self._grids:
+        if (chosen, rows) not in self._heads:
+            head = [row for _, row in zip(range(rows), self._rows(chosen), strict=False)]
+            if not any(any(v is not None for v in row) for row in head):
+                raise ReadError(f"{self.path}: sheet {chosen!r} is empty; expected a header row with column names")
+            self._heads[(chosen, rows)] = head
+        return chosen, self._heads[(chosen, rows)]
+
+    def _rows(self, chosen: str) -> Iterator[list[str | None]]:
+        """The sheet's rows from the first (row 1), cells as text from column A, merged ranges
+        filled with their first cell's value; one row at a time, so that Python holds no copy
+        of the sheet (python-calamine's own is bounded by :func:`check_workbook`)."""
+        if chosen not in self._sheets:
             try:
-                data = self._workbook.get_sheet_by_name(chosen)
-                grid = [list(r) for r in data.to_python(skip_empty_area=False)]
+                self._sheets[chosen] = self._workbook.get_sheet_by_name(chosen)
             except (python_calamine.CalamineError, ValueError) as exc:  # damaged XML inside the zip
                 raise ReadError(f"{self._where(chosen)}: the sheet cannot be read ({exc})") from None
-            for (r0, c0), (r1, c1) in data.merged_cell_ranges or []:
-                value = grid[r0][c0] if r0 < len(grid) and c0 < len(grid[r0]) else None
-                for r in range(r0, min(r1, len(grid) - 1) + 1):
-                    row = grid[r]
+        data = self._sheets[chosen]
+        left = [None] * (data.start[1] if data.start else 0)  # iter_rows starts at the first used column
+        merged = sorted(data.merged_cell_ranges or [])
+        spans: dict[tuple[int, int], str | None] = {}  # (first row, first column) -> its value
+        try:
+            for r, cells in enumerate(data.iter_rows()):
+                row = left + [_cell_text(v) for v in cells]
+                for (r0, c0), (r1, c1) in merged:
+                    if r0 > r:
+                        break
+                    if r > r1:
+                        continue
+                    if r == r0:
+                        spans[(r0, c0)] = row[c0] if c0 < len(row) else None
+                    value = spans.get((r0, c0))
                     for c in range(c0, min(c1, len(row) - 1) + 1):
                         if (r, c) != (r0, c0):
                             row[c] = value
-            texts = [[_cell_text(v) for v in row] for row in grid]
-            if not any(any(v is not None for v in row) for row in texts):
-                raise ReadError(f"{self.path}: sheet {chosen!r} is empty; expected a header row with column names")
-            self._grids[chosen] = texts
-        return chosen, self._grids[chosen]
+                yield row
+        except (python_calamine.CalamineError, ValueError) as exc:
+            raise ReadError(f"{self._where(chosen)}: the sheet cannot be read ({exc})") from None
 
     def _scan_xlsx(self, con: duckdb.DuckDBPyConnection, layout: Layout, slot: int) -> Scan:
+        """Stream the sheet's rows below the header into the work tables, ``_XLSX_BATCH`` rows
+        at a time: memory does not grow with the sheet."""
         raw, line_map, refused_table = scan_tables(slot)
-        _, texts = self._sheet(layout.sheet)
         index = layout.header_index
         width = max(len(layout.raw_header), 1)
-        lines, rows, refused = [], [], []
-        for r in range(index + 1, len(texts)):
-            row = texts[r]
-            if not any(v is not None for v in row):
-                continue  # an empty spreadsheet row is no record
-            extra = [c for c in range(width, len(row)) if row[c] is not None]
-            if extra:
-                refused.append(
-                    (
-                        r + 1,
-                        None,
-                        ",".join(v or "" for v in row),
-                        f"too many columns: a value in column {extra[0] + 1}, which has no header",
-                    )
-                )
-                continue
-            lines.append(r + 1)
-            rows.append(row[:width] + [None] * (width - len(row)))
-        frame = pd.DataFrame(
-            {column_name(i + 1): pd.Series([row[i] for row in rows], dtype=object) for i in range(width)}
-        )
+        names = [column_name(i + 1) for i in range(width)]
         for name in (raw, line_map, refused_table):
             con.execute(f"drop table if exists temp.{name}")
-        con.register("xlsx_frame", frame)
-        casts = ", ".join(f"{column_name(i + 1)}::varchar as {column_name(i + 1)}" for i in range(width))
-        con.execute(f"create temp table {raw} as select {casts} from xlsx_frame")
-        con.unregister("xlsx_frame")
-        line_frame = pd.DataFrame(
-            {"row_offset": np.arange(len(lines), dtype=np.int64), "line": np.asarray(lines, dtype=np.int64)}
-        )
-        con.register("line_map_frame", line_frame)
-        con.execute(
-            f"create temp table {line_map} as select row_offset + coalesce((select min(rowid) from {raw}), 0) "
-            "as row_index, line from line_map_frame"
-        )
-        con.unregister("line_map_frame")
+        con.execute(f"create temp table {raw} ({', '.join(f'{n} varchar' for n in names)})")
+        con.execute(f"create temp table {line_map} (row_index bigint, line bigint)")
         con.execute(f'create temp table {refused_table} (line bigint, "column" varchar, value varchar, reason varchar)')
-        for record in refused:
-            con.execute(f"insert into {refused_table} values ($1, $2, $3, $4)", list(record))
+        rows = refused = 0
+        lines: list[int] = []
+        batch: list[list[str | None]] = []
+
+        def flush() -> None:
+            if not batch:
+                return
+            frame = pd.DataFrame({n: pd.Series([row[i] for row in batch], dtype=object) for i, n in enumerate(names)})
+            line_frame = pd.DataFrame(
+                {"row_offset": np.arange(len(lines), dtype=np.int64), "line": np.asarray(lines, dtype=np.int64)}
+            )
+            con.register("xlsx_frame", frame)
+            con.execute(f"insert into {raw} select {', '.join(f'{n}::varchar' for n in names)} from xlsx_frame")
+            con.unregister("xlsx_frame")
+            # rowids are consecutive in insertion order: the batch's rows are the last ones
+            (start,) = con.execute(f"select max(rowid) - $n + 1 from {raw}", {"n": len(batch)}).fetchall()[0]
+            con.register("line_map_frame", line_frame)
+            con.execute(
+                f"insert into {line_map} select $start + row_offset as row_index, line from line_map_frame",
+                {"start": start},
+            )
+            con.unregister("line_map_frame")
+            batch.clear()
+            lines.clear()
+
+        for r, row in enumerate(self._rows(layout.sheet)):
+            if r <= index or not any(v is not None for v in row):
+                continue  # the header and the rows above it; an empty spreadsheet row is no record
+            extra = [c for c in range(width, len(row)) if row[c] is not None]
+            if extra:
+                refused += 1
+                con.execute(
+                    f"insert into {refused_table} values ($1, null, $2, $3)",
+                    [
+                        r + 1,
+                        ",".join(v or "" for v in row),
+                        f"too many columns: a value in column {extra[0] + 1}, which has no header",
+                    ],
+                )
+                continue
+            rows += 1
+            lines.append(r + 1)
+            batch.append(row[:width] + [None] * (width - len(row)))
+            if len(batch) >= _XLSX_BATCH:
+                flush()
+        flush()
         return Scan(
             path=self.path,
             kind="xlsx",
@@ -547,8 +583,8 @@ class ExportFile:
             raw_header=layout.raw_header,
             header_line=index + 1,
             sheet=layout.sheet,
-            rows=len(rows),
-            refused=len(refused),
+            rows=rows,
+            refused=refused,
             raw_table=raw,
             line_table=line_map,
             refused_table=refused_table,
