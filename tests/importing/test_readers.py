@@ -7,6 +7,7 @@ import pytest
 
 from crmreview.importing import import_files, readers
 from crmreview.warehouse import connect_read
+from tests.xlsxfile import write_xlsx
 
 MAPPING = """
 name: shop
@@ -88,11 +89,6 @@ def test_an_unchanged_canonical_file_is_not_scanned_again(tmp_path: Path, counte
 
 
 def test_an_xlsx_sheet_streams_in_batches_with_true_lines_and_merged_cells(tmp_path, monkeypatch):
-    from crmreview.importing import readers
-    from crmreview.importing.load import import_files
-    from crmreview.warehouse import connect_read
-    from tests.xlsxfile import write_xlsx
-
     monkeypatch.setattr(readers, "_XLSX_BATCH", 2)  # seven data rows: four batches
     rows = [["order_id", "customer_id", "order_date", "amount"]]
     rows += [[f"o{i}", "c1" if i != 3 else None, "2025-09-09", 10 * i] for i in range(1, 5)]
