@@ -21,8 +21,18 @@ create or replace temp macro crm_amount_signed(s) as
         else crm_amount_core(s)
     end;
 
+-- a plain number is read as it is; only the other values go through the clean-up (coalesce
+-- evaluates its next argument only for the rows still null)
 create or replace temp macro crm_amount(v) as
-    crm_amount_signed(regexp_replace(v, '[\s,，¥￥$€£]|RMB|CNY|USD|元', '', 'g'));
+    coalesce(
+        try_cast(v as decimal(38, 8)),
+        crm_amount_signed(regexp_replace(v, '[\s,，¥￥$€£]|RMB|CNY|USD|元', '', 'g'))
+    );
+
+-- money as the warehouse stores it, DECIMAL(18, 2) (null when unreadable or too large): a plain
+-- number is cast straight from its text, which is much cheaper than narrowing a DECIMAL(38, 8)
+create or replace temp macro crm_money(v) as
+    coalesce(try_cast(v as decimal(18, 2)), try_cast(crm_amount(v) as decimal(18, 2)));
 
 -- timestamps: ISO 8601 with an offset or Z (converted to the local zone tz, then naive) ·
 -- ISO without one · an Excel serial day number (5 digits, fraction = time of day) · any of
@@ -31,8 +41,17 @@ create or replace temp macro crm_has_offset(v) as
     (v like '%Z' or v like '%+__' or v like '%+__:__' or v like '%+____' or v like '%-__:__' or v like '%-____')
     and regexp_matches(v, '\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|[+-]\d\d(:?\d\d)?)$');
 
+-- YYYY-MM-DD and YYYY-MM-DD HH:MM:SS (the common case) leave no room for an offset: cast at once
+create or replace temp macro crm_plain_iso(v) as
+    substr(v, 5, 1) = '-'
+    and (
+        length(v) = 10 and substr(v, 8, 1) = '-'
+        or length(v) = 19 and substr(v, 14, 1) = ':' and substr(v, 17, 1) = ':'
+    );
+
 create or replace temp macro crm_timestamp(v, fmts, tz) as
     coalesce(
+        case when crm_plain_iso(v) then try_cast(v as timestamp) end,
         case when crm_has_offset(v) then try_cast(v as timestamptz) at time zone tz end,
         case when not crm_has_offset(v) then try_cast(v as timestamp) end,
         case
@@ -44,7 +63,10 @@ create or replace temp macro crm_timestamp(v, fmts, tz) as
 
 -- ids: a whole number written as a float by a spreadsheet or pandas (13085.0) is the id 13085
 create or replace temp macro crm_id(v) as
-    case when regexp_full_match(v, '-?\d+\.0+') then regexp_extract(v, '^(-?\d+)\.', 1) else v end;
+    case
+        when contains(v, '.') and regexp_full_match(v, '-?\d+\.0+') then regexp_extract(v, '^(-?\d+)\.', 1)
+        else v
+    end;
 
 -- vendor quirks, as mapping-expression functions (crmreview/importing/expressions.py):
 -- epoch milliseconds or seconds (1717377600000) -> an ISO time in UTC ('2024-06-03T01:20:00.000000Z'),

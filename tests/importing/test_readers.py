@@ -7,6 +7,7 @@ import pytest
 
 from crmreview.importing import import_files, readers
 from crmreview.warehouse import connect_read
+from tests.xlsxfile import write_xlsx
 
 MAPPING = """
 name: shop
@@ -85,3 +86,28 @@ def test_an_unchanged_canonical_file_is_not_scanned_again(tmp_path: Path, counte
     assert counted["scan"] == 1
     (again,) = import_files([path], db)
     assert (again.status, again.rows_read, counted["scan"]) == ("unchanged", 0, 1)
+
+
+def test_an_xlsx_sheet_streams_in_batches_with_true_lines_and_merged_cells(tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "_XLSX_BATCH", 2)  # seven data rows: four batches
+    rows = [["order_id", "customer_id", "order_date", "amount"]]
+    rows += [[f"o{i}", "c1" if i != 3 else None, "2025-09-09", 10 * i] for i in range(1, 5)]
+    rows += [[None, None, None, None]]  # line 6: an empty row, no record
+    rows += [["o5", "c2", "2025-09-10", 50], ["o6", None, "2025-09-10", 60], ["o7", "c3", "2025-09-11", "x"]]
+    path = tmp_path / "orders.xlsx"
+    write_xlsx(path, {"Sheet1": rows}, merged={"Sheet1": ["B7:B8"]})  # o6 takes o5's customer
+    db = tmp_path / "w.duckdb"
+    (result,) = import_files([path], db)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (7, 5, 2)
+    with connect_read(db) as con:
+        assert con.execute("select order_id, customer_id from orders order by order_id").fetchall() == [
+            ("o1", "c1"),
+            ("o2", "c1"),
+            ("o4", "c1"),
+            ("o5", "c2"),
+            ("o6", "c2"),
+        ]
+        assert con.execute('select line, "column" from rejects order by line').fetchall() == [
+            (4, "customer_id"),
+            (9, "amount"),
+        ]

@@ -82,3 +82,32 @@ def test_a_header_wider_than_max_columns_is_refused_before_the_rows_are_read(tmp
     with pytest.raises(ImportFileError, match=r"5,000 columns, more than the limit of 2,000 \(setting max_columns\)"):
         import_files([path], tmp_path / "w.duckdb")
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_a_lone_carriage_return_outside_quotes_rejects_its_line_and_later_lines_stay_true(tmp_path):
+    path = tmp_path / "orders.csv"
+    # line 2 holds an unquoted CR (DuckDB would end a line there), line 3 a quoted one (data),
+    # line 4 is over the limit, line 5 loads
+    path.write_bytes(
+        (
+            HEADER + "o1,c\r1,2026-01-02,10\n" + 'o2,"c\r2",2026-01-03,20\n' + "o3,c3,2026-01-04," + "9" * 310 + "\n"
+        ).encode()
+        + b"o4,c4,2026-01-05,40\n"
+    )
+    db = tmp_path / "w.duckdb"
+    (result,) = import_files([path], db, settings=dataclasses.replace(DEFAULT_SETTINGS, max_line_bytes=300))
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 2, 2)
+    assert _orders(db) == [("o2",), ("o4",)]
+    rejects = _rejects(db)
+    assert [(line, column) for line, column, _ in rejects] == [(2, None), (4, None)]
+    assert "line break (CR or LF) outside quotes" in rejects[0][2]
+    assert "max_line_bytes" in rejects[1][2]
+    assert _log(db) == [(4, 2, 2)]
+
+
+def test_a_file_whose_only_rows_hold_a_lone_cr_or_are_too_long_fails_with_both_reasons(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_bytes((HEADER + ",\r,2025/9/9,0.00\no0,,2025/9/9," + "9" * 310 + "\n").encode())
+    settings = dataclasses.replace(DEFAULT_SETTINGS, max_line_bytes=300)
+    with pytest.raises(ImportFileError, match=r"none of its 2 rows.*line break.*line 2.*max_line_bytes.*line 3"):
+        import_files([path], tmp_path / "w.duckdb", settings=settings)

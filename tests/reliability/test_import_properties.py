@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from crmreview.check import check_warehouse
@@ -107,6 +107,15 @@ def _assert_accounted(db: Path, results, data_lines: list[int] | None = None) ->
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16"]),
     newline=st.sampled_from(["\n", "\r\n"]),
 )
+@example(  # a lone unquoted CR (a line end to DuckDB) beside an over-long line
+    order=list(COLUMNS),
+    items=[
+        {"order_id": "", "customer_id": "\r", "order_date": "2025/9/9", "amount": "0.00"},
+        {"order_id": "o0", "customer_id": "", "order_date": "2025/9/9", "amount": "9" * 310},
+    ],
+    encoding="utf-8",
+    newline="\n",
+).via("a falsifying example")
 def test_a_random_csv_loads_rejects_or_fails_clearly_and_every_row_is_counted(order, items, encoding, newline):
     text, data_lines = _csv_text(list(order), items, newline)
     with tempfile.TemporaryDirectory() as folder:

@@ -13,12 +13,13 @@ The modules, in the order an import runs through them:
   files and their expression language;
 * :mod:`~crmreview.importing.jobs`: which file feeds which table, in load order;
 * :mod:`~crmreview.importing.readers` (with :mod:`~crmreview.importing.textfiles` for
-  encodings): each file read once, CSV or XLSX, into work tables of text;
-  :mod:`~crmreview.importing.nondata`: totals rows, report footers and empty rows skipped as
-  no record, with their reason;
+  encodings): each file read once, CSV (plain or gzip), Parquet or XLSX, into work tables
+  of text; :mod:`~crmreview.importing.nondata`: totals rows, report footers and empty rows
+  skipped as no record, with their reason;
 * :mod:`~crmreview.importing.canonical` and :mod:`~crmreview.importing.mapped`: the
   typed-insert :mod:`~crmreview.importing.plan` of one (file, table) load;
-* :mod:`~crmreview.importing.load`: checks, duplicates, upsert, rejects, the import log and
+* :mod:`~crmreview.importing.load`: every value typed once into a work table, then checks,
+  duplicates, upsert, rejects, the import log and
   the transaction; :mod:`~crmreview.importing.snapshots`: stage history from successive
   exports;
 * :mod:`~crmreview.importing.errors` and :mod:`~crmreview.importing.sql`: the shared error

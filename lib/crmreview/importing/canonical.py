@@ -58,7 +58,8 @@ def canonical_names(header: list[str]) -> list[str]:
 
 
 def _table_of_name(path: Path) -> TableSpec | None:
-    return TABLE_SPECS.get(_CANONICAL.get(_folded(path.stem), path.stem.lower()))
+    stem = Path(path.stem).stem if path.suffix.lower() == ".gz" else path.stem  # orders.csv.gz
+    return TABLE_SPECS.get(_CANONICAL.get(_folded(stem), stem.lower()))
 
 
 def canonical_header_test(path: Path) -> Callable[[list[str]], bool]:
@@ -148,7 +149,7 @@ def canonical_plan(
             sql = f"crm_timestamp({value}, {params.add([*detected, *AUTO_FORMATS])}, {tz})"
             typed[c.name] = f"({sql})::date" if c.kind == "date" else sql
         elif c.kind == "decimal":
-            typed[c.name] = f"try_cast(crm_amount({value}) as decimal(18, 2))"
+            typed[c.name] = f"crm_money({value})"
         elif c.kind == "outcome":
             typed[c.name] = f"case when lower({value}) in ('open', 'won', 'lost') then lower({value}) end"
         elif c.kind == "stage":

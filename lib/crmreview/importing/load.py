@@ -125,6 +125,13 @@ class _Scans:
             self.kept[key] = export.scan(self.con, layout, next(self.slots))
         return self.kept[key]
 
+    def typed(self, job: Job, scan: Scan) -> None:
+        """The rows of ``scan`` are typed into ``checked``: after a file's last job its text
+        copy is dropped at once, so that the two are not both held for the rest of the load."""
+        if self.jobs_left[id(job.export)] == 1:
+            drop(self.con, scan.raw_table)
+            drop(self.con, scan.line_table)
+
     def job_done(self, job: Job) -> None:
         """After a file's last job: drop its scans and its temporary copy."""
         self.jobs_left[id(job.export)] -= 1
@@ -147,6 +154,10 @@ def _import_all(
     timezone: str | None,
 ) -> list[FileResult]:
     con.execute((config.QUERIES_DIR / "import" / "parse_values.sql").read_text(encoding="utf-8"))
+    # The value readers repeat their argument in branches that run only for the few values
+    # that need them; DuckDB's common-subexpression pass would hoist those branches out and run
+    # them on every value (3-4 times slower typing).
+    con.execute("set disabled_optimizers = 'common_subexpressions'")
     scans = _Scans(con, jobs)
     results = []
     for job in jobs:
@@ -198,6 +209,7 @@ def _import_one(
         plan = mapped_plan(con, path, scan, feed, mapping, settings, timezone)
     plan.rows = scan.rows
     _check(con, plan, settings)
+    scans.typed(job, scan)
     if feed is not None and plan.stage_column:
         _unmapped_stages(con, path, plan, mapping.name)
     if feed is None and "stage" in spec.names:
@@ -302,30 +314,37 @@ def _nothing_loaded(con: duckdb.DuckDBPyConnection, path: Path, rows_read: int, 
 
 
 def _check(con: duckdb.DuckDBPyConnection, plan: Plan, settings: Settings) -> None:
-    """Build ``checked`` (source text, typed values, first line of each key) and ``problems``."""
+    """Build ``checked`` (source text, typed values, first line of each key) and ``problems``.
+
+    Every value is read and typed once, into the work table ``checked_rows``; the duplicate
+    check, the problem scan, the stage checks and the insert read the stored values. A typed
+    column that is its source text as it is (ids, names) is stored once: the view ``checked``
+    gives it under both names.
+    """
     spec = plan.spec
     src_cols = [f"{expr} as raw_{name}" for name, expr in plan.raw.items()]
     src_cols += [f"{expr} as {alias}" for alias, expr in plan.extra_src.items()]
-    typed = ", ".join(f"{expr} as {quote(name)}" for name, expr in plan.typed.items())
+    same = [name for name, expr in plan.typed.items() if expr == f"raw_{name}"]
+    typed = "".join(f", {expr} as {quote(name)}" for name, expr in plan.typed.items() if name not in same)
     key = ", ".join(quote(k) for k in spec.key)
     key_present = " and ".join(f"{quote(k)} is not null" for k in spec.key)
     drop(con, "checked")
-    # computed source values (expressions, value maps, hashed ids): compute them once too
-    computed = any(f in e for e in plan.raw.values() for f in ("crm_amount(", "list_position(", "md5("))
-    select = f"""
+    drop(con, "checked_rows")
+    run(
+        con,
+        f"""
+        create temp table checked_rows as
         with src as (
             select {plan.line_expr} as line, {", ".join(src_cols)}
             from {plan.source_from} {plan.where}
         )
-        select *, {typed} from src
-    """
-    if computed or plan.materialize:
-        run(con, f"create temp table checked as {select}", plan.params.values)
-        plan.checked = "checked"
-    else:
-        # typing is a few casts and lookups: cheaper to redo in each statement than to store
-        # every value twice (statements with bound parameters cannot be views)
-        plan.checked = f"({select}) as checked"
+        select *{typed} from src
+        """,
+        plan.params.values,
+    )
+    aliases = "".join(f", raw_{name} as {quote(name)}" for name in same)
+    con.execute(f"create temp view checked as select *{aliases} from checked_rows")
+    plan.checked = "checked"
     checked = plan.checked
     con.execute("drop table if exists temp.dups")
     # keys seen twice: grouping 64-bit hashes first is cheaper than grouping the texts

@@ -362,7 +362,7 @@ def mapped_plan(
             )
             checks.append((label, value, f"{value} is not null and {typed_col} is null", params.add(expected)))
         elif column.kind == "decimal":
-            typed[column.name] = f"crm_amount({value})"
+            typed[column.name] = f"crm_money({value})"
             checks.append(
                 (
                     label,

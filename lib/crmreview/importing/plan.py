@@ -48,7 +48,7 @@ class Plan:
 def line_source(con: duckdb.DuckDBPyConnection, scan: Scan, params: Params) -> tuple[str, str]:
     """(FROM clause over the scan's rows as ``r``, SQL giving each row's line). When the scan
     refused no row and met no empty line the lines follow the rowids and no join is needed."""
-    if scan.kind == "csv" and scan.refused == 0 and scan.contiguous:
+    if scan.kind in {"csv", "parquet"} and scan.refused == 0 and scan.contiguous:
         (first_rowid,) = con.execute(f"select coalesce(min(rowid), 0) from {scan.raw_table}").fetchall()[0]
         params.values["line_shift"] = scan.header_line + 1 - first_rowid
         return f"{scan.raw_table} as r", "(r.rowid + $line_shift)"

@@ -5,7 +5,9 @@ encoding and first rows are read once: :meth:`ExportFile.layout` finds the heade
 choosing which feeds take the file and for the load alike), and :meth:`ExportFile.scan` reads
 the whole file into work tables of the given connection, one pass for any number of
 tables the file feeds. CSV may be UTF-8 with or without BOM, GBK/GB18030 or UTF-16, plain or
-gzip-compressed, comma, semicolon, tab or pipe separated; XLSX sheets are read with
+gzip-compressed (``.csv.gz``), comma, semicolon, tab or pipe separated; Parquet files are read
+by DuckDB (each value cast to text, so that it passes the same readers and checks as a CSV
+value; row n of the file is line n + 1, as if a header line came first); XLSX sheets are read with
 python-calamine (formulas give their cached values, a merged range gives its value to every
 cell it covers, numbers that are whole print without ``.0`` and dates as
 ``YYYY-MM-DD[ HH:MM:SS]``).
@@ -22,7 +24,7 @@ first of the first rows that the caller's ``is_header`` accepts (by default the 
 non-empty row), or the row the caller names.
 
 Public names: :class:`ExportFile`, :class:`Layout`, :class:`Scan`, :class:`ReadError`,
-:func:`column_name`, :func:`is_xlsx`, ``HEADER_SEARCH_ROWS``.
+:func:`column_name`, :func:`is_xlsx`, :func:`is_parquet`, ``HEADER_SEARCH_ROWS``.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import hashlib
 import io
 import math
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -51,13 +53,14 @@ from .sql import scan_tables
 from .textfiles import as_utf8, detect_encoding, open_binary, unix_newlines
 from .xlsxguard import check_workbook
 
-__all__ = ["HEADER_SEARCH_ROWS", "ExportFile", "Layout", "ReadError", "Scan", "column_name", "is_xlsx"]
+__all__ = ["HEADER_SEARCH_ROWS", "ExportFile", "Layout", "ReadError", "Scan", "column_name", "is_parquet", "is_xlsx"]
 
 #: how many rows from the top are searched for the header row
 HEADER_SEARCH_ROWS = 30
 _HEAD_BYTES = 256 * 1024
 _SAMPLE_BYTES = 4 * 1024 * 1024
 _DELIMITERS = (",", ";", "\t", "|")
+_XLSX_BATCH = 50_000  # XLSX rows handed to DuckDB at a time
 
 HeaderTest = Callable[[list[str]], bool]
 
@@ -84,8 +87,8 @@ class Scan:
     """A file read into work tables: what was read, and where it is."""
 
     path: Path
-    kind: str  # csv | xlsx
-    encoding: str  # utf-8, utf-8-sig, gb18030, utf-16, or xlsx
+    kind: str  # csv | xlsx | parquet
+    encoding: str  # utf-8, utf-8-sig, gb18030, utf-16, xlsx or parquet
     header: tuple[str, ...]  # column names, a repeated name renamed "Name.1", "Name.2"
     raw_header: tuple[str, ...]  # the header as written, repeated names kept
     header_line: int  # the header's line (1 unless title rows sit above it)
@@ -101,6 +104,20 @@ class Scan:
 def column_name(position: int) -> str:
     """The work-table name of the column at 1-based ``position``: c1, c2, …"""
     return f"c{int(position)}"
+
+
+_PARQUET_MAGIC = b"PAR1"
+
+
+def is_parquet(path: Path) -> bool:
+    """A Parquet file: named ``.parquet`` or starting with Parquet's magic bytes."""
+    if path.suffix.lower() in {".parquet", ".parq"}:
+        return True
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) == _PARQUET_MAGIC
+    except OSError:
+        return False
 
 
 def is_xlsx(path: Path) -> bool:
@@ -163,14 +180,15 @@ class ExportFile:
     def __init__(self, path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> None:
         self.path = Path(path)
         self.limits = limits
-        self.kind = "xlsx" if is_xlsx(self.path) else "csv"
+        self.kind = "parquet" if is_parquet(self.path) else "xlsx" if is_xlsx(self.path) else "csv"
         self._sha256: str | None = None
         self._encoding: str | None = None
         self._head_text: str | None = None
         self._utf8_path: Path | None = None
         self._copies = contextlib.ExitStack()
         self._workbook: python_calamine.CalamineWorkbook | None = None
-        self._grids: dict[str, list[list[str | None]]] = {}
+        self._sheets: dict[str, python_calamine.CalamineSheet] = {}
+        self._heads: dict[tuple[str, int], list[list[str | None]]] = {}
 
     def __enter__(self) -> ExportFile:
         return self
@@ -197,8 +215,8 @@ class ExportFile:
     @property
     def encoding(self) -> str:
         """``xlsx``, or the CSV's encoding guessed from its first 4 MB (the scan confirms it)."""
-        if self.kind == "xlsx":
-            return "xlsx"
+        if self.kind in {"xlsx", "parquet"}:
+            return self.kind
         if self._encoding is None:
             with open_binary(self.path) as handle:
                 if not handle.read(_HEAD_BYTES).strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
@@ -216,8 +234,12 @@ class ExportFile:
     ) -> Layout:
         """Find the header from the first rows only (see the module docstring)."""
         request = (is_header, header_row, sheet, delimiter)
+        if self.kind == "parquet":
+            raw_header = self._parquet_columns()
+            self._check_width(len(raw_header), str(self.path))
+            return Layout(_dedupe(raw_header), tuple(raw_header), 0, request=request)
         if self.kind == "xlsx":
-            chosen, grid = self._sheet(sheet)
+            chosen, grid = self._sheet(sheet, max(HEADER_SEARCH_ROWS, header_row or 0) + 1)
             index = _pick_header([[v or "" for v in row] for row in grid], is_header, header_row, self._where(chosen))
             raw_header = _clean_header(grid[index])
             self._check_width(len(raw_header), f"{self._where(chosen)}: row {index + 1}")
@@ -237,6 +259,8 @@ class ExportFile:
         Raises :class:`ReadError` for a file that holds no table and
         :class:`crmreview.importing.textfiles.EncodingError` for an unknown encoding.
         """
+        if self.kind == "parquet":
+            return self._scan_parquet(con, layout, slot)
         scan = self._scan_xlsx(con, layout, slot) if self.kind == "xlsx" else self._scan_csv(con, layout, slot)
         return skip_non_data(con, scan, layout.delimiter)  # totals rows, report footers: no records
 
@@ -308,9 +332,17 @@ class ExportFile:
                         f"{self.path}: line {line} (at or above the header) is {end - begin:,} bytes long, "
                         f"more than the limit of {limit:,} (setting max_line_bytes)"
                     )
-                long_values = _long_values(source, too_long)
-                if too_long:
-                    source = copies.enter_context(blank_out(source, too_long))
+                if records.stray and records.stray[0][0] <= header_line:
+                    raise ReadError(
+                        f"{self.path}: line {records.stray[0][0]} (at or above the header) holds a line break "
+                        "(CR or LF) outside quotes that does not end the line; re-export the file or quote the value"
+                    )
+                long_lines = {span[0] for span in too_long}
+                strays = [span for span in records.stray if span[0] not in long_lines]
+                set_aside = sorted(too_long + strays, key=lambda span: span[1])
+                set_aside_values = _long_values(source, set_aside)
+                if set_aside:
+                    source = copies.enter_context(blank_out(source, set_aside))
                 _csv_scan(con, raw, source, layout.delimiter, layout.skip_lines, width, limit)
             bad_encoding = con.execute(
                 "select count(*) from import_scan_errors where error_type = 'INVALID ENCODING'"
@@ -339,19 +371,20 @@ class ExportFile:
             """,
             {"header": list(layout.header)},
         )
-        for (line, begin, end), value in zip(too_long, long_values, strict=True):
+        for (line, begin, end), value in zip(set_aside, set_aside_values, strict=True):
+            reason = (
+                f"the line is {end - begin:,} bytes long, more than the limit of {limit:,} "
+                "(setting max_line_bytes); its start is shown"
+                if line in long_lines
+                else "a line break (CR or LF) outside quotes inside the line; quote the value that holds it"
+            )
             con.execute(
                 f"insert into {refused_table} values ($line, null, $value, $reason)",
-                {
-                    "line": line,
-                    "value": value,
-                    "reason": f"the line is {end - begin:,} bytes long, more than the limit of {limit:,} "
-                    "(setting max_line_bytes); its start is shown",
-                },
+                {"line": line, "value": value, "reason": reason},
             )
         rows = con.execute(f"select count(*) from {raw}").fetchall()[0][0]
         refused = con.execute(f"select count(*) from {refused_table}").fetchall()[0][0]
-        _csv_line_map(con, raw, line_map, refused_table, rows, header_line, records)
+        _csv_line_map(con, raw, line_map, refused_table, header_line, records)
         return Scan(
             path=self.path,
             kind="csv",
@@ -373,10 +406,64 @@ class ExportFile:
         self._encoding = encoding
         self._head_text = None
 
+    # ------------------------------------------------------------------------- Parquet
+
+    def _parquet_columns(self) -> list[str]:
+        """The column names of a Parquet file, from its schema (no row is read)."""
+        with duckdb.connect() as con:
+            try:
+                names = [
+                    row[0]
+                    for row in con.execute(
+                        "select column_name from (describe select * from read_parquet($path))",
+                        {"path": str(self.path)},
+                    ).fetchall()
+                ]
+            except duckdb.Error as exc:
+                raise ReadError(f"{self.path}: not a readable Parquet file ({_first_line(exc)})") from None
+        if not names:
+            raise ReadError(f"{self.path}: the Parquet file has no columns")
+        return [str(name).replace("\ufeff", "").strip() for name in names]
+
+    def _scan_parquet(self, con: duckdb.DuckDBPyConnection, layout: Layout, slot: int) -> Scan:
+        """Every value as text, columns by position (``t(c1, c2, …)`` renames them, so no name
+        from the file enters the SQL); rows keep the file's order."""
+        raw, line_map, refused_table = scan_tables(slot)
+        width = len(layout.raw_header)
+        names = [column_name(i) for i in range(1, width + 1)]
+        casts = ", ".join(f"{name}::varchar as {name}" for name in names)
+        for name in (raw, line_map, refused_table):
+            con.execute(f"drop table if exists temp.{name}")
+        con.execute(
+            f"create temp table {raw} as select {casts} from read_parquet($path) as t({', '.join(names)})",
+            {"path": str(self.path)},
+        )
+        rows = con.execute(f"select count(*) from {raw}").fetchall()[0][0]
+        con.execute(
+            f"create temp table {line_map} as select rowid as row_index, "
+            f"rowid - (select min(rowid) from {raw}) + 2 as line from {raw}"
+        )
+        con.execute(f'create temp table {refused_table} (line bigint, "column" varchar, value varchar, reason varchar)')
+        return Scan(
+            path=self.path,
+            kind="parquet",
+            encoding="parquet",
+            header=layout.header,
+            raw_header=layout.raw_header,
+            header_line=1,
+            sheet=None,
+            rows=rows,
+            refused=0,
+            raw_table=raw,
+            line_table=line_map,
+            refused_table=refused_table,
+        )
+
     # ------------------------------------------------------------------------- XLSX
 
-    def _sheet(self, sheet: str | int | None) -> tuple[str, list[list[str | None]]]:
-        """The chosen sheet's name and its cells as text (merged ranges filled), read once."""
+    def _sheet(self, sheet: str | int | None, rows: int) -> tuple[str, list[list[str | None]]]:
+        """The chosen sheet's name and the cells of its first ``rows`` rows as text (merged
+        ranges filled), read once."""
         if self._workbook is None:
             check_workbook(self.path, self.limits)
             try:
@@ -392,69 +479,102 @@ class ExportFile:
             chosen = sheet if sheet in names else None
         if chosen is None:
             raise ReadError(f"{self.path}: no sheet {sheet!r}; the workbook has: {', '.join(names)}")
-        if chosen not in self._grids:
+        if (chosen, rows) not in self._heads:
+            head = [row for _, row in zip(range(rows), self._rows(chosen), strict=False)]
+            if not any(any(v is not None for v in row) for row in head):
+                raise ReadError(f"{self.path}: sheet {chosen!r} is empty; expected a header row with column names")
+            self._heads[(chosen, rows)] = head
+        return chosen, self._heads[(chosen, rows)]
+
+    def _rows(self, chosen: str) -> Iterator[list[str | None]]:
+        """The sheet's rows from the first (row 1), cells as text from column A, merged ranges
+        filled with their first cell's value; one row at a time, so that Python holds no copy
+        of the sheet (python-calamine's own is bounded by :func:`check_workbook`)."""
+        if chosen not in self._sheets:
             try:
-                data = self._workbook.get_sheet_by_name(chosen)
-                grid = [list(r) for r in data.to_python(skip_empty_area=False)]
+                self._sheets[chosen] = self._workbook.get_sheet_by_name(chosen)
             except (python_calamine.CalamineError, ValueError) as exc:  # damaged XML inside the zip
                 raise ReadError(f"{self._where(chosen)}: the sheet cannot be read ({exc})") from None
-            for (r0, c0), (r1, c1) in data.merged_cell_ranges or []:
-                value = grid[r0][c0] if r0 < len(grid) and c0 < len(grid[r0]) else None
-                for r in range(r0, min(r1, len(grid) - 1) + 1):
-                    row = grid[r]
+        data = self._sheets[chosen]
+        left = [None] * (data.start[1] if data.start else 0)  # iter_rows starts at the first used column
+        merged = sorted(data.merged_cell_ranges or [])
+        spans: dict[tuple[int, int], str | None] = {}  # (first row, first column) -> its value
+        try:
+            for r, cells in enumerate(data.iter_rows()):
+                row = left + [_cell_text(v) for v in cells]
+                for (r0, c0), (r1, c1) in merged:
+                    if r0 > r:
+                        break
+                    if r > r1:
+                        continue
+                    if r == r0:
+                        spans[(r0, c0)] = row[c0] if c0 < len(row) else None
+                    value = spans.get((r0, c0))
                     for c in range(c0, min(c1, len(row) - 1) + 1):
                         if (r, c) != (r0, c0):
                             row[c] = value
-            texts = [[_cell_text(v) for v in row] for row in grid]
-            if not any(any(v is not None for v in row) for row in texts):
-                raise ReadError(f"{self.path}: sheet {chosen!r} is empty; expected a header row with column names")
-            self._grids[chosen] = texts
-        return chosen, self._grids[chosen]
+                yield row
+        except (python_calamine.CalamineError, ValueError) as exc:
+            raise ReadError(f"{self._where(chosen)}: the sheet cannot be read ({exc})") from None
 
     def _scan_xlsx(self, con: duckdb.DuckDBPyConnection, layout: Layout, slot: int) -> Scan:
+        """Stream the sheet's rows below the header into the work tables, ``_XLSX_BATCH`` rows
+        at a time: memory does not grow with the sheet."""
         raw, line_map, refused_table = scan_tables(slot)
-        _, texts = self._sheet(layout.sheet)
         index = layout.header_index
         width = max(len(layout.raw_header), 1)
-        lines, rows, refused = [], [], []
-        for r in range(index + 1, len(texts)):
-            row = texts[r]
-            if not any(v is not None for v in row):
-                continue  # an empty spreadsheet row is no record
-            extra = [c for c in range(width, len(row)) if row[c] is not None]
-            if extra:
-                refused.append(
-                    (
-                        r + 1,
-                        None,
-                        ",".join(v or "" for v in row),
-                        f"too many columns: a value in column {extra[0] + 1}, which has no header",
-                    )
-                )
-                continue
-            lines.append(r + 1)
-            rows.append(row[:width] + [None] * (width - len(row)))
-        frame = pd.DataFrame(
-            {column_name(i + 1): pd.Series([row[i] for row in rows], dtype=object) for i in range(width)}
-        )
+        names = [column_name(i + 1) for i in range(width)]
         for name in (raw, line_map, refused_table):
             con.execute(f"drop table if exists temp.{name}")
-        con.register("xlsx_frame", frame)
-        casts = ", ".join(f"{column_name(i + 1)}::varchar as {column_name(i + 1)}" for i in range(width))
-        con.execute(f"create temp table {raw} as select {casts} from xlsx_frame")
-        con.unregister("xlsx_frame")
-        line_frame = pd.DataFrame(
-            {"row_offset": np.arange(len(lines), dtype=np.int64), "line": np.asarray(lines, dtype=np.int64)}
-        )
-        con.register("line_map_frame", line_frame)
-        con.execute(
-            f"create temp table {line_map} as select row_offset + coalesce((select min(rowid) from {raw}), 0) "
-            "as row_index, line from line_map_frame"
-        )
-        con.unregister("line_map_frame")
+        con.execute(f"create temp table {raw} ({', '.join(f'{n} varchar' for n in names)})")
+        con.execute(f"create temp table {line_map} (row_index bigint, line bigint)")
         con.execute(f'create temp table {refused_table} (line bigint, "column" varchar, value varchar, reason varchar)')
-        for record in refused:
-            con.execute(f"insert into {refused_table} values ($1, $2, $3, $4)", list(record))
+        rows = refused = 0
+        lines: list[int] = []
+        batch: list[list[str | None]] = []
+
+        def flush() -> None:
+            if not batch:
+                return
+            frame = pd.DataFrame({n: pd.Series([row[i] for row in batch], dtype=object) for i, n in enumerate(names)})
+            line_frame = pd.DataFrame(
+                {"row_offset": np.arange(len(lines), dtype=np.int64), "line": np.asarray(lines, dtype=np.int64)}
+            )
+            con.register("xlsx_frame", frame)
+            con.execute(f"insert into {raw} select {', '.join(f'{n}::varchar' for n in names)} from xlsx_frame")
+            con.unregister("xlsx_frame")
+            # rowids are consecutive in insertion order: the batch's rows are the last ones
+            (start,) = con.execute(f"select max(rowid) - $n + 1 from {raw}", {"n": len(batch)}).fetchall()[0]
+            con.register("line_map_frame", line_frame)
+            con.execute(
+                f"insert into {line_map} select $start + row_offset as row_index, line from line_map_frame",
+                {"start": start},
+            )
+            con.unregister("line_map_frame")
+            batch.clear()
+            lines.clear()
+
+        for r, row in enumerate(self._rows(layout.sheet)):
+            if r <= index or not any(v is not None for v in row):
+                continue  # the header and the rows above it; an empty spreadsheet row is no record
+            extra = [c for c in range(width, len(row)) if row[c] is not None]
+            if extra:
+                refused += 1
+                con.execute(
+                    f"insert into {refused_table} values ($1, null, $2, $3)",
+                    [
+                        r + 1,
+                        ",".join(v or "" for v in row),
+                        f"too many columns: a value in column {extra[0] + 1}, which has no header",
+                    ],
+                )
+                continue
+            rows += 1
+            lines.append(r + 1)
+            batch.append(row[:width] + [None] * (width - len(row)))
+            if len(batch) >= _XLSX_BATCH:
+                flush()
+        flush()
         return Scan(
             path=self.path,
             kind="xlsx",
@@ -463,12 +583,16 @@ class ExportFile:
             raw_header=layout.raw_header,
             header_line=index + 1,
             sheet=layout.sheet,
-            rows=len(rows),
-            refused=len(refused),
+            rows=rows,
+            refused=refused,
             raw_table=raw,
             line_table=line_map,
             refused_table=refused_table,
         )
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _records(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
@@ -537,7 +661,6 @@ def _csv_line_map(
     raw: str,
     line_map: str,
     refused_table: str,
-    rows: int,
     header_line: int,
     records: Records,
 ) -> None:
@@ -545,45 +668,58 @@ def _csv_line_map(
     neither empty (DuckDB skips them) nor refused, in file order.
 
     Rows keep file order in the raw table; inside a transaction their rowids start at a large
-    offset, so positions are taken relative to the smallest rowid.
+    offset, so positions are taken relative to the smallest rowid. Row ``k`` (0-based) is on
+    line ``first + k + s``, where ``s`` counts the skipped lines ``e_j`` (sorted, ``j``
+    0-based) with ``e_j - j - first <= k``: an as-of join in DuckDB, so that memory does not
+    grow with the file (only with its skipped lines).
     """
     con.execute(f"drop table if exists temp.{line_map}")
-    refused = np.asarray([r[0] for r in con.execute(f"select line from {refused_table}").fetchall()], dtype=np.int64)
     first = header_line + 1
-    if not refused.size and not records.empty.size:
+    empty = records.empty[records.empty >= first]
+    (refused,) = con.execute(f"select count(*) from {refused_table}").fetchall()[0]
+    if not refused and not empty.size:
         con.execute(
             f"create temp table {line_map} as select rowid as row_index, "
             f"rowid - (select min(rowid) from {raw}) + $first as line from {raw}",
             {"first": first},
         )
         return
-    candidates = np.arange(first, max(records.count, first + rows + refused.size) + 1, dtype=np.int64)
-    lines = np.setdiff1d(candidates, np.concatenate([refused, records.empty]), assume_unique=False)
-    if lines.size < rows:  # a record the count above does not see (cannot happen for a well-formed file)
-        lines = np.concatenate([lines, np.arange(candidates[-1] + 1, candidates[-1] + 1 + rows - lines.size)])
-    frame = pd.DataFrame({"row_offset": np.arange(rows, dtype=np.int64), "line": lines[:rows]})
-    con.register("line_map_frame", frame)
+    con.register("empty_lines_frame", pd.DataFrame({"line": empty.astype(np.int64)}))
     con.execute(
-        f"create temp table {line_map} as select row_offset + (select min(rowid) from {raw}) "
-        "as row_index, line from line_map_frame"
+        f"""
+        create temp table {line_map} as
+        with skipped as (
+            select line from empty_lines_frame
+            union
+            select line from {refused_table} where line >= $first
+        ),
+        ranked as (select line - (row_number() over (order by line) - 1) - $first as from_row, line from skipped),
+        shifts as (select from_row, count(*) as n from ranked group by from_row),
+        steps as (select from_row, sum(n) over (order by from_row) as shift from shifts),
+        positions as (select rowid as row_index, rowid - (select min(rowid) from {raw}) as k from {raw})
+        select p.row_index, $first + p.k + coalesce(s.shift, 0) as line
+        from positions as p asof left join steps as s on p.k >= s.from_row
+        """,
+        {"first": first},
     )
-    con.unregister("line_map_frame")
+    con.unregister("empty_lines_frame")
 
 
 def _long_values(path: Path, spans: list[tuple[int, int, int]], shown: int = 200) -> list[str]:
-    """The first characters of each over-long record, for its reject."""
+    """The first characters of each set-aside record (sorted by start), for its reject."""
     values = []
     with open_binary(path) as handle:
         position = 0
-        for _, begin, _end in spans:
+        for _, begin, end in spans:
             while position < begin:
                 skipped = handle.read(min(1 << 20, begin - position))
                 if not skipped:
                     break
                 position += len(skipped)
-            head = handle.read(shown * 4)
+            head = handle.read(min(shown * 4, end - begin))
             position += len(head)
-            values.append(head.decode("utf-8", errors="replace")[:shown] + "…")
+            text = head.decode("utf-8", errors="replace")
+            values.append(text[:shown] + "…" if len(text) > shown or len(head) < end - begin else text)
     return values
 
 

@@ -9,6 +9,11 @@ boundaries are found first, in one vectorised pass over its bytes: a line end ou
 quotes ends a record (the quote is ``"``, escaped by doubling, so "inside quotes" is an odd
 number of quotes since the record began).
 
+A carriage return outside quotes that is not part of the file's line end (a lone CR inside
+an unquoted value of an LF file, or an LF in a file whose lines end in CR) is a line end to
+DuckDB but not to a spreadsheet: the record holding it is a *stray* record, set aside like a
+long one and rejected with a reason, so that the line numbers of both agree.
+
 :func:`scan_records` gives the empty records (skipped by DuckDB, no row) and the records
 longer than the limit; :func:`blank_out` writes a copy of the file in which those long
 records are empty lines, so that DuckDB skips them while its line numbers stay those of the
@@ -34,6 +39,7 @@ __all__ = ["Records", "blank_out", "scan_records"]
 _CHUNK = 16 * 1024 * 1024
 _QUOTE = ord('"')
 _CR = ord("\r")
+_LF = ord("\n")
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,9 @@ class Records:
     long: list[tuple[int, int, int]] = field(default_factory=list)  # (line, start byte, end byte) over the limit
     longest: int = 0  # bytes of the longest record (line end excluded)
     mixed_line_ends: bool = False  # some records end in CRLF, others in LF
+    # (line, start byte, end byte) of records holding a line-end byte outside quotes that does
+    # not end them (a lone CR in an LF file): DuckDB would split them
+    stray: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 def _newline_byte(path: Path) -> int:
@@ -64,6 +73,7 @@ def scan_records(path: str | os.PathLike, limit: int, delimiter: str = ",") -> R
     """
     path = Path(path)
     newline = _newline_byte(path)
+    other = _CR if newline == _LF else _LF  # the line-end byte that ends no record here
     separators = np.asarray(sorted({ord(delimiter), ord("\n"), _CR}), dtype=np.uint8)
     offset = 0  # bytes of the file before ``data``
     inside = 0  # parity of the counted quotes so far
@@ -71,6 +81,8 @@ def scan_records(path: str | os.PathLike, limit: int, delimiter: str = ",") -> R
     count = crlf = lf = longest = 0
     empty: list[np.ndarray] = []
     long: list[tuple[int, int, int]] = []
+    stray: list[tuple[int, int, int]] = []
+    stray_open = False  # the record not yet ended holds a stray line-end byte
     before = -1  # the byte before ``data`` (-1: the start of the file, which opens a value)
     carry = b""
     with open_binary(path) as handle:
@@ -96,6 +108,12 @@ def scan_records(path: str | os.PathLike, limit: int, delimiter: str = ",") -> R
             if ends.size:
                 parity = (np.searchsorted(quote_at, ends) + inside) & 1
                 ends = ends[parity == 0]  # line ends outside quotes end a record
+            strays = np.flatnonzero(data == other)
+            if strays.size:
+                # a CR before the LF that ends a record is part of that line end
+                lone = padded[strays + 2] != _LF if other == _CR else np.ones(strays.size, dtype=bool)
+                strays = strays[lone]
+                strays = strays[((np.searchsorted(quote_at, strays) + inside) & 1) == 0]
             if ends.size:
                 absolute = ends.astype(np.int64) + offset
                 starts = np.empty_like(absolute)
@@ -110,9 +128,16 @@ def scan_records(path: str | os.PathLike, limit: int, delimiter: str = ",") -> R
                 if is_empty.any():
                     empty.append(numbers[is_empty])
                 long += [(int(numbers[i]), int(starts[i]), int(absolute[i])) for i in np.flatnonzero(lengths > limit)]
+                holding = set(np.searchsorted(ends, strays).tolist()) if strays.size else set()
+                if stray_open:
+                    holding.add(0)
+                stray += [(int(numbers[i]), int(starts[i]), int(absolute[i])) for i in sorted(holding) if i < ends.size]
+                stray_open = bool(strays.size) and int(strays[-1]) > int(ends[-1])
                 longest = max(longest, int(lengths.max()))
                 count += absolute.size
                 start = int(absolute[-1]) + 1
+            elif strays.size:
+                stray_open = True
             inside = (inside + quote_at.size) & 1
             before = int(data[-1])
             offset += data.size
@@ -124,11 +149,14 @@ def scan_records(path: str | os.PathLike, limit: int, delimiter: str = ",") -> R
             long.append((count, start, offset))
         elif length == 1 and before == _CR:
             empty.append(np.asarray([count], dtype=np.int64))
+        if stray_open:
+            stray.append((count, start, offset))
     return Records(
         count,
         np.concatenate(empty) if empty else np.zeros(0, dtype=np.int64),
         long,
         longest,
+        stray=stray,
         mixed_line_ends=newline == ord("\n") and crlf > 0 and lf > 0,
     )
 

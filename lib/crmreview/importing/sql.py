@@ -22,6 +22,7 @@ __all__ = ["WORK_TABLES", "Params", "drop", "drop_work_tables", "quote", "run", 
 #: temporary tables one (file, table) load builds and drops when it is done
 WORK_TABLES = (
     "checked",
+    "checked_rows",
     "problems",
     "valid",
     "final",

@@ -1,0 +1,117 @@
+"""Parquet, gzip-compressed and tab-separated exports: read natively, every value through the
+same readers, checks and rejects as a plain CSV. The files are written by DuckDB itself."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from crmreview.importing import ImportFileError, import_files
+from crmreview.warehouse import connect_read
+
+# o1 ok; o2 no customer (rejected); o1 again (duplicate, rejected); o3 ok; o4 no date (or an
+# unreadable one, as text)
+ORDERS = """
+    select * from (values
+        (1, 'o1', 'c1', date '2025-09-09', 12.50::decimal(18, 2), '2025-09-09'),
+        (2, 'o2', null, date '2025-09-10', 20.00, '2025-09-10'),
+        (3, 'o1', 'c2', date '2025-09-11', 30.00, '2025-09-11'),
+        (4, 'o3', 'c2', date '2025-09-12', 1234.56, '2025-09-12'),
+        (5, 'o4', 'c3', null, 5.00, 'soon')
+    ) as t(n, order_id, customer_id, order_date, amount, order_day)
+    order by n
+"""
+
+
+def _copy(tmp_path, name: str, columns: str, options: str):
+    path = tmp_path / name
+    with duckdb.connect() as con:
+        con.execute(f"copy (select {columns} from ({ORDERS})) to '{path}' ({options})")
+    return path
+
+
+def _rows(db, sql):
+    with connect_read(db) as con:
+        return con.execute(sql).fetchall()
+
+
+def _check_orders(db, result, date_reason: str, names=("customer_id", "order_id", "order_date")):
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (5, 2, 3)
+    assert _rows(db, "select order_id, customer_id, order_date, amount from orders order by order_id") == [
+        ("o1", "c1", date(2025, 9, 9), Decimal("12.50")),
+        ("o3", "c2", date(2025, 9, 12), Decimal("1234.56")),
+    ]
+    rejects = _rows(db, 'select line, "column", value, reason from rejects order by line')
+    # row n of the file is line n + 1 (the header is line 1)
+    assert [(line, column) for line, column, _, _ in rejects] == list(zip((3, 4, 6), names, strict=True))
+    assert "first at line 2" in rejects[1][3]
+    assert date_reason in rejects[2][3]
+
+
+def test_a_parquet_export_loads_typed_values_and_rejects_rows_at_their_row_number(tmp_path):
+    path = _copy(tmp_path, "orders.parquet", "order_id, customer_id, order_date, amount", "format parquet")
+    db = tmp_path / "w.duckdb"
+    (result,) = import_files([path], db)
+    assert result.encoding == "parquet"
+    _check_orders(db, result, "missing")
+
+
+def test_a_parquet_export_with_text_dates_goes_through_the_same_date_checks(tmp_path):
+    path = _copy(tmp_path, "orders.parquet", "order_id, customer_id, order_day as order_date, amount", "format parquet")
+    db = tmp_path / "w.duckdb"
+    (result,) = import_files([path], db)
+    _check_orders(db, result, "expected a date")
+
+
+def test_a_parquet_export_in_the_crm_layout_loads_through_a_mapping(tmp_path):
+    path = _copy(
+        tmp_path,
+        "shop.parquet",
+        'amount as "金额", order_id as "单号", customer_id as "客户", order_day as "日期"',
+        "format parquet",
+    )
+    mapping = tmp_path / "m.yml"
+    mapping.write_text(
+        "name: shop\nfeeds:\n  - table: orders\n    columns:\n"
+        "      order_id: 单号\n      customer_id: 客户\n      order_date: 日期\n      amount: 金额\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "w.duckdb"
+    (result,) = import_files([path], db, mapping=mapping)
+    _check_orders(db, result, "expected a date", ("客户", "单号", "日期"))
+
+
+def test_a_parquet_timestamp_with_a_time_zone_is_converted_to_the_import_zone(tmp_path):
+    path = tmp_path / "activities.parquet"
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute(
+            "copy (select 'a1' as activity_id, 'c1' as customer_id, "
+            "timestamptz '2026-06-03 01:20:00+00' as occurred_at) to '" + str(path) + "' (format parquet)"
+        )
+    db = tmp_path / "w.duckdb"
+    import_files([path], db, timezone="Asia/Shanghai")
+    assert _rows(db, "select occurred_at from activities") == [(datetime(2026, 6, 3, 9, 20),)]
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("orders.csv.gz", "format csv, header true, compression gzip"),
+        ("orders.tsv", "format csv, header true, delimiter '\t'"),
+        ("orders.tsv.gz", "format csv, header true, delimiter '\t', compression gzip"),
+    ],
+)
+def test_compressed_and_tab_separated_exports_load_like_a_csv(tmp_path, name, options):
+    path = _copy(tmp_path, name, "order_id, customer_id, order_day as order_date, amount", options)
+    db = tmp_path / "w.duckdb"
+    (result,) = import_files([path], db)
+    _check_orders(db, result, "expected a date")
+
+
+def test_a_damaged_parquet_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "orders.parquet"
+    path.write_bytes(b"PAR1 this is not really parquet")
+    with pytest.raises(ImportFileError, match=r"orders\.parquet: not a readable Parquet file"):
+        import_files([path], tmp_path / "w.duckdb")
