@@ -15,7 +15,7 @@ from typing import Any
 from . import __version__, config
 from . import metrics as metric_registry
 from .csvout import frame_csv
-from .metrics.common import ALL_BREAKDOWNS
+from .metrics.common import ALL_BREAKDOWNS, offers
 from .periods import COMPARE_MODES, PeriodError, parse_period, quarter
 from .schedule import cli as schedule_cli
 
@@ -97,6 +97,16 @@ def _breakdowns() -> tuple[str, ...]:
     """Every ``--by`` some registered metric offers, in ``common.ALL_BREAKDOWNS`` order."""
     offered = {by for entry in metric_registry.REGISTRY.values() for by in entry.breakdowns}
     return tuple(by for by in ALL_BREAKDOWNS if by in offered)
+
+
+def _breakdown(value: str) -> str:
+    """An argparse type for ``--by``: a fixed breakdown, or ``attr:NAME`` / ``tag:NAME``."""
+    if not offers(value, _breakdowns()):
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {value!r} (choose from {', '.join(_breakdowns())}; NAME is an attribute: "
+            "a column of the export kept per customer or deal)"
+        )
+    return value
 
 
 def _metric_options() -> dict[metric_registry.Option, list[str]]:
@@ -274,9 +284,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_period(metrics)
     metrics.add_argument(
         "--by",
-        choices=_breakdowns(),
+        type=_breakdown,
         default=None,
-        help="repeat the result per owner rep, team, source channel, region, customer tier or pipeline "
+        metavar="|".join(_breakdowns()),
+        help="repeat the result per owner rep, team, source channel, region, customer tier, industry, size "
+        "band or pipeline; attr:NAME per value of a custom field (a column of the export kept per "
+        "customer or deal, e.g. attr:合同类型); tag:NAME per tag of a field holding several "
+        "(客户标签 '价格敏感、决策链复杂': a customer counts under each tag) "
         "(which ones each metric offers is listed below)",
     )
     for option, names in _metric_options().items():

@@ -1,11 +1,63 @@
 -- Shared customer dimensions used by the tier and follow-up queries (temporary, per connection).
 
--- The dimensions a customer is broken down by (--by rep|team|channel|region).
+-- The group keys of one record for a breakdown (the one rule every *_groups macro applies):
+--   group_by = 'attr:NAME'  the record's attribute NAME (primary map first, then fallback)
+--   group_by = 'tag:NAME'   attribute NAME split into tags at , ， 、 ; ； | (each tag once):
+--                           the record falls in every one of its groups
+--   otherwise               fixed_value (the dimension the caller picked for group_by)
+-- A record without a value has the one key ''. NAME comes in as part of the bound group_by.
+-- grain: a list of one or more keys per record.
+create or replace temp macro breakdown_keys(group_by, fixed_value, primary_attributes, fallback_attributes) as
+case
+    when starts_with(group_by, 'tag:')
+        then coalesce(
+                nullif(
+                    list_distinct(
+                        list_filter(
+                            list_transform(
+                                regexp_split_to_array(
+                                    coalesce(
+                                        primary_attributes[substr(group_by, 5)],
+                                        fallback_attributes[substr(group_by, 5)]
+                                    ),
+                                    '[,，、;；|]'
+                                ),
+                                lambda tag: trim(tag)
+                            ),
+                            lambda tag: tag <> ''
+                        )
+                    ),
+                    []
+                ),
+                ['']
+            )
+    when starts_with(group_by, 'attr:')
+        then [
+                coalesce(
+                    nullif(
+                        trim(
+                            coalesce(
+                                primary_attributes[substr(group_by, 6)],
+                                fallback_attributes[substr(group_by, 6)]
+                            )
+                        ),
+                        ''
+                    ),
+                    ''
+                )
+            ]
+    else [coalesce(fixed_value, '')]
+end;
+
+-- The dimensions a customer is broken down by (--by rep|team|channel|region|industry|size_band,
+-- attr:NAME, tag:NAME).
 -- grain: one row per customer.
---   rep_id   the customer's owner rep
---   team     that rep's team
---   channel  the customer's source channel
---   region   the customer's region, else the owner rep's
+--   rep_id     the customer's owner rep
+--   team       that rep's team
+--   channel    the customer's source channel
+--   region     the customer's region, else the owner rep's
+--   industry, size_band  the customer's
+--   attributes the customer's custom fields (header -> value)
 create or replace temp view customer_dimensions as
 select
     customers.customer_id,
@@ -13,23 +65,33 @@ select
     reps.team,
     customers.source_channel as channel,
     coalesce(customers.region, reps.region) as region,
+    customers.industry,
+    customers.size_band,
+    customers.attributes,
 from customers
 left join reps on customers.owner_rep_id = reps.rep_id;
 
 -- The group each customer falls in for a breakdown: group_by is all | rep | team | channel |
--- region; a customer without a value is in group ''.
--- grain: one row per customer.
+-- region | industry | size_band | attr:NAME | tag:NAME; a customer without a value is in
+-- group ''.
+-- grain: one row per customer and group (one group per customer but for tag:NAME).
 create or replace temp macro customer_groups(group_by) as table
     select
         customer_id,
-        coalesce(
-            case group_by
-                when 'all' then 'all'
-                when 'rep' then rep_id
-                when 'team' then team
-                when 'channel' then channel
-                when 'region' then region
-            end,
-            ''
+        unnest(
+            breakdown_keys(
+                group_by,
+                case group_by
+                    when 'all' then 'all'
+                    when 'rep' then rep_id
+                    when 'team' then team
+                    when 'channel' then channel
+                    when 'region' then region
+                    when 'industry' then industry
+                    when 'size_band' then size_band
+                end,
+                attributes,
+                map()
+            )
         ) as group_key,
     from customer_dimensions;

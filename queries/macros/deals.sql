@@ -1,12 +1,15 @@
 -- Shared deal definitions used by the funnel queries (temporary, per connection).
 
--- The dimensions a deal is broken down by (--by rep|team|channel|region|pipeline).
+-- The dimensions a deal is broken down by (--by rep|team|channel|region|pipeline|industry|
+-- size_band, attr:NAME, tag:NAME).
 -- grain: one row per deal.
 --   pipeline the deal's pipeline ('' for deals without one: the default pipeline)
 --   rep_id   the deal's owner rep
 --   team     that rep's team
 --   channel  the deal's source channel, else its customer's
 --   region   the customer's region, else the owner rep's
+--   industry, size_band  the customer's
+--   deal_attributes, customer_attributes  the custom fields of the deal and of its customer
 create or replace temp view deal_dimensions as
 select
     deals.deal_id,
@@ -15,15 +18,21 @@ select
     reps.team,
     coalesce(deals.source_channel, customers.source_channel) as channel,
     coalesce(customers.region, reps.region) as region,
+    customers.industry,
+    customers.size_band,
+    deals.attributes as deal_attributes,
+    customers.attributes as customer_attributes,
 from deals
 left join reps on deals.owner_rep_id = reps.rep_id
 left join customers on deals.customer_id = customers.customer_id;
 
 -- The group each deal falls in for a breakdown: group_by is all | rep | team | channel |
--- region | tier | pipeline; a deal without a value is in group ''. The tier is the ABC tier
--- of the deal's customer at as_of_date (customer_tiers, queries/macros/customers.sql).
+-- region | tier | pipeline | industry | size_band | attr:NAME | tag:NAME (breakdown_keys,
+-- queries/macros/customer_dimensions.sql: the deal's attribute, else its customer's); a deal
+-- without a value is in group ''. The tier is the ABC tier of the deal's customer at
+-- as_of_date (customer_tiers, queries/macros/customers.sql).
 -- pipeline_name: only the deals of this pipeline ('' = deals without one); null = every deal.
--- grain: one row per deal (of the pipeline).
+-- grain: one row per deal (of the pipeline) and group (one group per deal but for tag:NAME).
 create or replace temp macro deal_groups(group_by, as_of_date, a_share, b_share, window_months, pipeline_name) as table
     with tiers as (
         select customer_id, tier from customer_tiers(as_of_date, a_share, b_share, window_months)
@@ -32,17 +41,23 @@ create or replace temp macro deal_groups(group_by, as_of_date, a_share, b_share,
 
     select
         deal_dimensions.deal_id,
-        coalesce(
-            case group_by
-                when 'all' then 'all'
-                when 'rep' then deal_dimensions.rep_id
-                when 'team' then deal_dimensions.team
-                when 'channel' then deal_dimensions.channel
-                when 'region' then deal_dimensions.region
-                when 'tier' then tiers.tier
-                when 'pipeline' then deal_dimensions.pipeline
-            end,
-            ''
+        unnest(
+            breakdown_keys(
+                group_by,
+                case group_by
+                    when 'all' then 'all'
+                    when 'rep' then deal_dimensions.rep_id
+                    when 'team' then deal_dimensions.team
+                    when 'channel' then deal_dimensions.channel
+                    when 'region' then deal_dimensions.region
+                    when 'tier' then tiers.tier
+                    when 'pipeline' then deal_dimensions.pipeline
+                    when 'industry' then deal_dimensions.industry
+                    when 'size_band' then deal_dimensions.size_band
+                end,
+                deal_dimensions.deal_attributes,
+                deal_dimensions.customer_attributes
+            )
         ) as group_key,
     from deal_dimensions
     left join deals on deal_dimensions.deal_id = deals.deal_id

@@ -124,11 +124,13 @@ select * from (
 ) as states (lifecycle_state, state_rank);
 
 -- The group each customer falls in for a breakdown: group_by is all | rep | team | channel |
--- tier | region. rep = the customer's owner rep, team = that rep's team, channel = the
--- customer's source channel, region = the customer's region else the owner rep's, tier = the
--- ABC tier at as_of_date (queries/macros/customers.sql). A customer without a value (or not
--- in the customers table) is in group ''.
--- grain: one row per customer id found in customers or orders.
+-- tier | region | industry | size_band | attr:NAME | tag:NAME. rep = the customer's owner rep,
+-- team = that rep's team, channel = the customer's source channel, region = the customer's
+-- region else the owner rep's, tier = the ABC tier at as_of_date (queries/macros/customers.sql),
+-- attr:/tag: the customer's attributes (breakdown_keys, queries/macros/customer_dimensions.sql).
+-- A customer without a value (or not in the customers table) is in group ''.
+-- grain: one row per customer id found in customers or orders and group (one group per
+--   customer but for tag:NAME).
 create or replace temp macro buyer_groups(group_by, as_of_date, a_share, b_share, window_months) as table
     with
     ids as (
@@ -145,16 +147,22 @@ create or replace temp macro buyer_groups(group_by, as_of_date, a_share, b_share
 
     select
         ids.customer_id,
-        coalesce(
-            case group_by
-                when 'all' then 'all'
-                when 'rep' then customers.owner_rep_id
-                when 'team' then reps.team
-                when 'channel' then customers.source_channel
-                when 'region' then coalesce(customers.region, reps.region)
-                when 'tier' then tiers.tier
-            end,
-            ''
+        unnest(
+            breakdown_keys(
+                group_by,
+                case group_by
+                    when 'all' then 'all'
+                    when 'rep' then customers.owner_rep_id
+                    when 'team' then reps.team
+                    when 'channel' then customers.source_channel
+                    when 'region' then coalesce(customers.region, reps.region)
+                    when 'tier' then tiers.tier
+                    when 'industry' then customers.industry
+                    when 'size_band' then customers.size_band
+                end,
+                customers.attributes,
+                map()
+            )
         ) as group_key,
     from ids
     left join customers on ids.customer_id = customers.customer_id
