@@ -240,6 +240,13 @@ def build_parser() -> argparse.ArgumentParser:
         "latest date in the file; never its modification time)",
     )
     imp.add_argument(
+        "--full-snapshot",
+        action="store_true",
+        help="the deals files are an export of every deal the CRM holds: a deal of the warehouse "
+        "they no longer have is marked missing since that export's date (deals.missing_since) and "
+        "counted in the summary; crm-review check lists them; needs the export's date (--exported-at or a date in the file name)",
+    )
+    imp.add_argument(
         "--timezone",
         default=None,
         metavar="ZONE",
@@ -558,6 +565,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         source=args.source,
         exported_at=args.exported_at,
         timezone=args.timezone,
+        full_snapshot=args.full_snapshot,
     )
     _print_table(
         [vars(r) for r in results],
@@ -567,6 +575,16 @@ def _cmd_import(args: argparse.Namespace) -> int:
         if r.exported_at is not None:
             when = r.exported_at.strftime("%Y-%m-%d" if r.exported_at.time() == time(0) else "%Y-%m-%d %H:%M")
             print(f"{r.file}: exported at {when} ({r.exported_at_source})")
+        if r.records_kept_newer:
+            print(
+                f"{r.file}: {r.records_kept_newer:,} {r.table} kept as they were: the warehouse holds "
+                "them from a newer export"
+            )
+        if r.missing_from_snapshot is not None:
+            print(
+                f"{r.file}: {r.missing_from_snapshot:,} deals of the warehouse are missing from this full "
+                "snapshot: marked missing (crm-review check lists them)"
+            )
     ids = [r.import_id for r in results if r.status == "loaded"]
     if args.show_rejects:
         with connect_read(args.db) as con:

@@ -42,7 +42,7 @@ from .mapped import mapped_plan
 from .mapping import Mapping
 from .plan import Plan
 from .readers import ExportFile, Layout, ReadError, Scan
-from .snapshots import export_date, mark_missing_deals, record_snapshot, snapshot_date
+from .snapshots import export_date, mark_missing_deals, record_exits, record_snapshot, snapshot_date
 from .sql import drop, drop_work_tables, quote, run
 from .textfiles import DAMAGED, EncodingError, remove_stale_work_files
 
@@ -159,13 +159,16 @@ def _import_all(
 ) -> list[FileResult]:
     con.execute((config.QUERIES_DIR / "import" / "parse_values.sql").read_text(encoding="utf-8"))
     scans = _Scans(con, jobs)
+    # a file with two feeds of one table (HubSpot's Date entered and Date exited columns) is
+    # "unchanged" only when imported by an earlier call, not by this call's other feed
+    (before,) = con.execute("select coalesce(max(import_id), 0) from imports").fetchall()[0]
     results = []
     if full_snapshot:
         con.execute("create or replace temp table snapshot_deal_ids (deal_id varchar)")
     for job in jobs:
         try:
             results.append(
-                _import_one(con, job, scans, settings, adapter, mapping, exported_at, timezone, full_snapshot)
+                _import_one(con, job, scans, settings, adapter, mapping, exported_at, timezone, full_snapshot, before)
             )
         except (EncodingError, ReadError, MappingError) as exc:
             raise ImportFileError(str(exc)) from None
@@ -189,6 +192,7 @@ def _import_one(
     exported_at: datetime | None,
     timezone: str | None,
     full_snapshot: bool = False,
+    before: int | None = None,
 ) -> FileResult:
     started = datetime.now()
     path, feed, export = job.path, job.feed, job.export
@@ -197,8 +201,9 @@ def _import_one(
     feed_table = feed.table if feed is not None else None
     earlier = con.execute(
         "select import_id, target_table from imports where sha256 = $sha and adapter = $adapter "
-        "and mapping_sha256 is not distinct from $mapping and ($table is null or target_table = $table)",
-        {"sha": sha, "adapter": adapter, "mapping": mapping_sha, "table": feed_table},
+        "and mapping_sha256 is not distinct from $mapping and ($table is null or target_table = $table) "
+        "and ($before is null or import_id <= $before)",
+        {"sha": sha, "adapter": adapter, "mapping": mapping_sha, "table": feed_table, "before": before},
     ).fetchall()
     if feed is None:
         layout = export.layout(is_header=canonical_header_test(path))
@@ -248,7 +253,10 @@ def _import_one(
     plan.exported_at = export_at
     if full_snapshot and spec.table == "deals":
         run(con, f"insert into snapshot_deal_ids select deal_id from {plan.final}", plan.params.values)
-    records = _upsert(con, plan, merge=feed is not None)
+    if feed is not None and feed.unpivot is not None and feed.unpivot.exits:
+        records = record_exits(con, plan.final, plan.params.values)
+    else:
+        records = _upsert(con, plan, merge=feed is not None)
     rejected_lines = con.execute(
         f"select count(*) from (select line from problems union select line from {quote(scan.refused_table)})"
     ).fetchall()[0][0]

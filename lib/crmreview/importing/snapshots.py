@@ -17,11 +17,13 @@ the date given, else one in the file name; a snapshot also falls back on the fil
 a record keeps the date of the export that wrote it (``exported_at``), and an older export
 never overwrites it (:mod:`crmreview.importing.load`). An import marked as a full snapshot
 (``crm-review import --full-snapshot``) holds every deal of the CRM: a deal of the warehouse
-that it lacks gets ``missing_since`` (:func:`mark_missing_deals`), and metrics stop counting
-it as open from that day (``deals_as_of`` in ``queries/macros/deals.sql``).
+that it lacks gets ``missing_since`` (:func:`mark_missing_deals`); ``crm-review check`` lists
+those deals. When an export says when deals left a stage (HubSpot's ``Date exited``
+columns, a feed with ``unpivot: {exits: true}``), a deal's last exit dates its entry into its
+current stage when no column recorded that entry (:func:`record_exits`).
 
 Public names: :func:`record_snapshot`, :func:`snapshot_date`, :func:`export_date`,
-:func:`mark_missing_deals`, :func:`date_in_name`, and the sources a date comes from:
+:func:`mark_missing_deals`, :func:`record_exits`, :func:`date_in_name`, and the sources a date comes from:
 ``GIVEN``, ``FROM_NAME``, ``FROM_CONTENT``.
 """
 
@@ -47,6 +49,7 @@ __all__ = [
     "date_in_name",
     "export_date",
     "mark_missing_deals",
+    "record_exits",
     "record_snapshot",
     "snapshot_date",
 ]
@@ -191,3 +194,20 @@ def mark_missing_deals(con: duckdb.DuckDBPyConnection, results: list) -> list:
     results = list(results)
     results[last] = replace(results[last], missing_from_snapshot=len(missing))
     return results
+
+
+def record_exits(con: duckdb.DuckDBPyConnection, exits: str, params: dict[str, object]) -> int:
+    """Add to the stage history the entries that the exits of ``exits`` (FROM text of rows
+    deal_id, stage left, entered_at = when it was left, with ``params``) imply
+    (``queries/import/stage_entries_from_exits.sql``); returns how many rows it added."""
+    run(con, f"create or replace temp table stage_exits as select deal_id, stage, entered_at from {exits}", params)
+    sql = (config.QUERIES_DIR / "import" / "stage_entries_from_exits.sql").read_text(encoding="utf-8")
+    con.execute("create or replace temp table stage_entries as " + sql)
+    con.execute(
+        "insert into deal_stage_history (deal_id, stage, entered_at) "
+        "select deal_id, stage, entered_at from stage_entries order by deal_id"
+    )
+    (added,) = con.execute("select count(*) from stage_entries").fetchall()[0]
+    con.execute("drop table stage_entries")
+    con.execute("drop table stage_exits")
+    return added
