@@ -366,6 +366,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace customer and rep names by stable pseudonyms (ids stay), for wide circulation",
     )
+    report.add_argument(
+        "--by",
+        type=_breakdown,
+        default="",
+        metavar="BREAKDOWN",
+        help="one more breakdown of the funnel detail, beside rep and channel: team, region, tier, pipeline, "
+        "industry, size_band, attr:NAME or tag:NAME (as metrics --by)",
+    )
     _add_db(report)
     _add_config(report)
 
@@ -671,6 +679,7 @@ def _render(args: argparse.Namespace, *, name: str | None, period: str, lang: st
         rep=getattr(args, "rep", ""),
         pipeline=getattr(args, "pipeline", ""),
         mask_pii=getattr(args, "mask_pii", False),
+        by=getattr(args, "by", "") or "",
         pdf=pdf,
         progress=_progress,
     )

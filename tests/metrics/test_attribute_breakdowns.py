@@ -110,3 +110,28 @@ def test_an_unknown_attribute_is_an_error_that_lists_the_known_ones(db):
         compute(con, "funnel", Q3, by="attr:")
     with connect_read(db) as con, pytest.raises(MetricError, match="cannot be broken down by 'tag:客户标签'"):
         compute(con, "forecast", Q3, by="tag:客户标签")
+
+
+def test_the_report_funnel_detail_adds_the_breakdown_asked_for_with_the_overlap_note(db):
+    from crmreview.report.review import quarterly_review
+    from crmreview.report.sections import funnel_detail
+
+    with quarterly_review(str(db), period="2026Q3", by="tag:客户标签") as review:
+        blocks = funnel_detail.build(review.snapshot.connection(), review)
+    heatmaps = [b for b in blocks if hasattr(b, "layout") and b.layout.title.text.startswith("Conversion by step and")]
+    assert [h.layout.title.text for h in heatmaps] == [
+        "Conversion by step and rep",
+        "Conversion by step and source channel",
+        "Conversion by step and group",
+    ]
+    # the deals of C1 and C4 carry both tags: 价格敏感 D1, D2, D4; 决策链复杂 D1, D4; none: D3
+    # (each a small group: marked *)
+    assert sorted(heatmaps[2].data[0].y) == sorted(["(not set) * (1)", "价格敏感 * (3)", "决策链复杂 * (2)"])
+    assert any("counts in the group of each of its tags" in getattr(b, "html", str(b)) for b in blocks)
+
+
+def test_a_report_breakdown_by_an_unknown_attribute_fails_before_rendering(db):
+    from crmreview.report.render import ReportError, render_report
+
+    with pytest.raises(ReportError, match="no customer or deal attribute '行业' in the warehouse"):
+        render_report(period="2026Q3", db=db, by="attr:行业")

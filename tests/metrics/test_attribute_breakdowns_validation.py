@@ -70,9 +70,10 @@ def test_sellers_count_under_each_behaviour_profile_in_the_tiers_as_in_the_csv(o
     with connect_read(olist) as con:
         result = compute(con, "tiers", YEAR, by="tag:lead_behaviour_profile")
     assert {g["group"] or "": g["customers"] for g in result["groups"]} == dict(tags)
-    assert sum(tags.values()) > result["tiers"][0]["customers"] + result["tiers"][1]["customers"] + result["tiers"][
-        2
-    ]["customers"]
+    assert (
+        sum(tags.values())
+        > result["tiers"][0]["customers"] + result["tiers"][1]["customers"] + result["tiers"][2]["customers"]
+    )
     assert "groups_overlap" in [w["code"] for w in result["warnings"]]
 
 
