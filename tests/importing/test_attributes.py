@@ -96,3 +96,15 @@ def test_a_mapped_export_keeps_the_columns_no_feed_mentions_and_a_newer_export_r
         ("D1", {"备注": "老客户", "客户标签": "价格敏感"}),
         ("D2", {"合同类型": "单次"}),
     ]
+
+
+def test_a_masked_read_hides_the_attributes_which_may_hold_names(tmp_path):
+    db = tmp_path / "w.duckdb"
+    customers = _write(tmp_path / "customers.csv", "customer_id,name,联系人\nC1,甲公司,王经理\n")
+    deals = _write(tmp_path / "deals.csv", "deal_id,customer_id,stage,outcome,商机名称\nD1,C1,lead,open,甲公司-年框\n")
+    import_files([customers, deals], db)
+    with connect_read(db, mask_pii=True) as con:
+        assert con.execute("select attributes from customers").fetchall() == [(None,)]
+        assert con.execute("select attributes from deals").fetchall() == [(None,)]
+    with connect_read(db) as con:
+        assert con.execute("select attributes from deals").fetchall() == [({"商机名称": "甲公司-年框"},)]

@@ -135,3 +135,10 @@ def test_a_report_breakdown_by_an_unknown_attribute_fails_before_rendering(db):
 
     with pytest.raises(ReportError, match="no customer or deal attribute '行业' in the warehouse"):
         render_report(period="2026Q3", db=db, by="attr:行业")
+
+
+def test_a_masked_report_refuses_a_breakdown_by_custom_fields(db):
+    from crmreview.report.render import ReportError, render_report
+
+    with pytest.raises(ReportError, match="--by attr:合同类型 cannot be combined with --mask-pii"):
+        render_report(period="2026Q3", db=db, by="attr:合同类型", mask_pii=True)

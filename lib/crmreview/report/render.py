@@ -43,7 +43,7 @@ from typing import Any
 from .. import config, warehouse
 from ..files import write_atomic as _write_atomic
 from ..i18n import check_lang, t
-from ..metrics.common import check_attribute, check_by
+from ..metrics.common import attribute_of, check_attribute, check_by
 from ..metrics.funnel import BREAKDOWNS as FUNNEL_BREAKDOWNS
 from ..metrics.inputs import data_span, inventory
 from ..periods import COMPARE_MODES, Period, PeriodError, parse_period
@@ -431,6 +431,8 @@ def render_report(
             check_by(by, "report", FUNNEL_BREAKDOWNS)
         except ValueError as exc:
             raise ReportError(str(exc)) from None
+        if mask_pii and attribute_of(by) is not None:
+            raise ReportError(f"--by {by} cannot be combined with --mask-pii: a masked report hides the custom fields")
         parameters["by"] = by
     check_parameters(name, parameters)
     # fail now, not inside the kernel, on a missing, locked or outdated warehouse or a scope
