@@ -237,7 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="WHEN",
         help="when the export was taken (YYYY-MM-DD[ HH:MM]); dates stage changes seen between "
         "snapshots of a current-stage-only export (default: a date in the file name, else the "
-        "latest date in the file; never its modification time)",
+        "latest date in the file; never its modification time), and the customers and deals it "
+        "writes: an older export never overwrites a record a newer one wrote",
     )
     imp.add_argument(
         "--full-snapshot",
