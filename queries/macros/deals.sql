@@ -27,42 +27,53 @@ left join reps on deals.owner_rep_id = reps.rep_id
 left join customers on deals.customer_id = customers.customer_id;
 
 -- The group each deal falls in for a breakdown: group_by is all | rep | team | channel |
--- region | tier | pipeline | industry | size_band | attr:NAME | tag:NAME (breakdown_keys,
--- queries/macros/customer_dimensions.sql: the deal's attribute, else its customer's); a deal
+-- region | tier | pipeline | industry | size_band | attr:NAME | tag:NAME (breakdown_key and
+-- breakdown_tags, queries/macros/customer_dimensions.sql: the deal's attribute, else its customer's); a deal
 -- without a value is in group ''. The tier is the ABC tier of the deal's customer at
 -- as_of_date (customer_tiers, queries/macros/customers.sql).
 -- pipeline_name: only the deals of this pipeline ('' = deals without one); null = every deal.
 -- grain: one row per deal (of the pipeline) and group (one group per deal but for tag:NAME).
 create or replace temp macro deal_groups(group_by, as_of_date, a_share, b_share, window_months, pipeline_name) as table
-    with tiers as (
+    with
+    tiers as (
         select customer_id, tier from customer_tiers(as_of_date, a_share, b_share, window_months)
         where group_by = 'tier'
+    ),
+
+    keyed as not materialized (
+        select
+            deal_dimensions.deal_id,
+            -- read only for a breakdown by a custom field
+            case when contains(group_by, ':') then deal_dimensions.deal_attributes end as deal_attributes,
+            case when contains(group_by, ':') then deal_dimensions.customer_attributes end as customer_attributes,
+            case group_by
+                when 'all' then 'all'
+                when 'rep' then deal_dimensions.rep_id
+                when 'team' then deal_dimensions.team
+                when 'channel' then deal_dimensions.channel
+                when 'region' then deal_dimensions.region
+                when 'tier' then tiers.tier
+                when 'pipeline' then deal_dimensions.pipeline
+                when 'industry' then deal_dimensions.industry
+                when 'size_band' then deal_dimensions.size_band
+            end as fixed_value,
+        from deal_dimensions
+        left join deals on deal_dimensions.deal_id = deals.deal_id
+        left join tiers on deals.customer_id = tiers.customer_id
+        where pipeline_name is null or deal_dimensions.pipeline = pipeline_name
     )
 
     select
-        deal_dimensions.deal_id,
-        unnest(
-            breakdown_keys(
-                group_by,
-                case group_by
-                    when 'all' then 'all'
-                    when 'rep' then deal_dimensions.rep_id
-                    when 'team' then deal_dimensions.team
-                    when 'channel' then deal_dimensions.channel
-                    when 'region' then deal_dimensions.region
-                    when 'tier' then tiers.tier
-                    when 'pipeline' then deal_dimensions.pipeline
-                    when 'industry' then deal_dimensions.industry
-                    when 'size_band' then deal_dimensions.size_band
-                end,
-                deal_dimensions.deal_attributes,
-                deal_dimensions.customer_attributes
-            )
-        ) as group_key,
-    from deal_dimensions
-    left join deals on deal_dimensions.deal_id = deals.deal_id
-    left join tiers on deals.customer_id = tiers.customer_id
-    where pipeline_name is null or deal_dimensions.pipeline = pipeline_name;
+        deal_id,
+        breakdown_key(group_by, fixed_value, deal_attributes, customer_attributes) as group_key,
+    from keyed
+    where not starts_with(group_by, 'tag:')
+    union all
+    select
+        deal_id,
+        unnest(breakdown_tags(group_by, deal_attributes, customer_attributes)) as group_key,
+    from keyed
+    where starts_with(group_by, 'tag:');
 
 -- Each deal's state at the end of a day (the as-of rule): a deal closed after that day is
 -- open as of it; a won/lost deal without closed_at is taken as closed.

@@ -6,7 +6,8 @@ Custom fields (the records' ``attributes``, kept at import): ``attr:NAME`` group
 value of attribute NAME (for deals: the deal's, else its customer's), ``tag:NAME`` splits
 that value into tags at ``, ， 、 ; ； |`` and counts a record under each of its tags (so the
 groups' totals exceed the whole; :func:`overlap_warning` says so). Every form reaches SQL as
-the bound ``$by`` value (``breakdown_keys`` in ``queries/macros/customer_dimensions.sql``).
+the bound ``$by`` value (``breakdown_key`` and ``breakdown_tags`` in
+``queries/macros/customer_dimensions.sql``).
 
 Public names: ``BREAKDOWNS``, ``ALL_BREAKDOWNS``, ``ATTRIBUTE_BREAKDOWNS``, ``number``, ``count``,
 ``fmt``, ``stacked_rows``, ``offers``, ``attribute_of``, ``check_by``, ``check_attribute``,
