@@ -182,8 +182,12 @@ def test_metrics_help_lists_every_registered_metric_with_what_it_takes(capsys):
     out = capsys.readouterr().out
     for entry in REGISTRY.values():
         assert f"  {entry.name} " in out
-    assert "(--by rep|team|channel|region|tier|pipeline; --rule furthest|strict; --pipeline NAME)" in out
-    assert "(--by rep|team|channel|region)" in out  # tiers: no breakdown by tier
+    assert (
+        "(--by rep|team|channel|region|tier|industry|size_band|pipeline|attr:NAME|tag:NAME; "
+        "--rule furthest|strict; --pipeline NAME)" in " ".join(out.split())
+    )
+    # tiers: no breakdown by tier
+    assert "(--by rep|team|channel|region|industry|size_band|attr:NAME|tag:NAME)" in " ".join(out.split())
     assert "(no --by; no --compare)" in out  # quality
     assert "funnel only; default furthest" in " ".join(out.split())  # --rule, wrapped to the terminal
 

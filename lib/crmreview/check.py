@@ -4,8 +4,8 @@ The checks (``queries/check/problems.sql``): natural keys unique, references res
 tables that hold rows), stages inside the configured funnel and outcomes matching them, no
 negative duration (closed before created, a target ending before it starts, a stage entered
 before its deal was created), the import log's accounting (``rows_read = rows_loaded +
-rows_rejected``, and as many rejected lines as ``rejects`` holds), and the schema version
-this release reads. The file is opened read-only, so a check runs beside reports and imports.
+rows_rejected``, and as many rejected lines as ``rejects`` holds), open deals a later full
+snapshot no longer had (``import --full-snapshot``), and the schema version this release reads. The file is opened read-only, so a check runs beside reports and imports.
 
 Public names: :class:`Problem`, :func:`check_warehouse`.
 """
@@ -25,7 +25,7 @@ __all__ = ["Problem", "check_warehouse"]
 
 @dataclass(frozen=True)
 class Problem:
-    check: str  # keys | references | stages | durations | import log | schema
+    check: str  # keys | references | stages | durations | import log | snapshots | schema
     table: str
     problem: str
     rows: int

@@ -15,7 +15,7 @@ from typing import Any
 from . import __version__, config
 from . import metrics as metric_registry
 from .csvout import frame_csv
-from .metrics.common import ALL_BREAKDOWNS
+from .metrics.common import ALL_BREAKDOWNS, offers
 from .periods import COMPARE_MODES, PeriodError, parse_period, quarter
 from .schedule import cli as schedule_cli
 
@@ -97,6 +97,16 @@ def _breakdowns() -> tuple[str, ...]:
     """Every ``--by`` some registered metric offers, in ``common.ALL_BREAKDOWNS`` order."""
     offered = {by for entry in metric_registry.REGISTRY.values() for by in entry.breakdowns}
     return tuple(by for by in ALL_BREAKDOWNS if by in offered)
+
+
+def _breakdown(value: str) -> str:
+    """An argparse type for ``--by``: a fixed breakdown, or ``attr:NAME`` / ``tag:NAME``."""
+    if not offers(value, _breakdowns()):
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {value!r} (choose from {', '.join(_breakdowns())}; NAME is an attribute: "
+            "a column of the export kept per customer or deal)"
+        )
+    return value
 
 
 def _metric_options() -> dict[metric_registry.Option, list[str]]:
@@ -228,7 +238,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="WHEN",
         help="when the export was taken (YYYY-MM-DD[ HH:MM]); dates stage changes seen between "
         "snapshots of a current-stage-only export (default: a date in the file name, else the "
-        "latest date in the file; never its modification time)",
+        "latest date in the file; never its modification time), and the customers and deals it "
+        "writes: an older export never overwrites a record a newer one wrote",
+    )
+    imp.add_argument(
+        "--full-snapshot",
+        action="store_true",
+        help="the deals files are an export of every deal the CRM holds: a deal of the warehouse "
+        "they no longer have is marked missing since that export's date (deals.missing_since) and "
+        "counted in the summary; crm-review check lists them; needs the export's date (--exported-at or a date in the file name)",
     )
     imp.add_argument(
         "--timezone",
@@ -275,9 +293,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_period(metrics)
     metrics.add_argument(
         "--by",
-        choices=_breakdowns(),
+        type=_breakdown,
         default=None,
-        help="repeat the result per owner rep, team, source channel, region, customer tier or pipeline "
+        metavar="|".join(_breakdowns()),
+        help="repeat the result per owner rep, team, source channel, region, customer tier, industry, size "
+        "band or pipeline; attr:NAME per value of a custom field (a column of the export kept per "
+        "customer or deal, e.g. attr:合同类型); tag:NAME per tag of a field holding several "
+        "(客户标签 '价格敏感、决策链复杂': a customer counts under each tag) "
         "(which ones each metric offers is listed below)",
     )
     for option, names in _metric_options().items():
@@ -345,6 +367,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--mask-pii",
         action="store_true",
         help="replace customer and rep names by stable pseudonyms (ids stay), for wide circulation",
+    )
+    report.add_argument(
+        "--by",
+        type=_breakdown,
+        default="",
+        metavar="BREAKDOWN",
+        help="one more breakdown of the funnel detail, beside rep and channel: team, region, tier, pipeline, "
+        "industry, size_band, attr:NAME or tag:NAME (as metrics --by)",
     )
     _add_db(report)
     _add_config(report)
@@ -610,6 +640,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         source=args.source,
         exported_at=args.exported_at,
         timezone=args.timezone,
+        full_snapshot=args.full_snapshot,
     )
     _print_table(
         [vars(r) for r in results],
@@ -619,6 +650,16 @@ def _cmd_import(args: argparse.Namespace) -> int:
         if r.exported_at is not None:
             when = r.exported_at.strftime("%Y-%m-%d" if r.exported_at.time() == time(0) else "%Y-%m-%d %H:%M")
             print(f"{r.file}: exported at {when} ({r.exported_at_source})")
+        if r.records_kept_newer:
+            print(
+                f"{r.file}: {r.records_kept_newer:,} {r.table} kept as they were: the warehouse holds "
+                "them from a newer export"
+            )
+        if r.missing_from_snapshot is not None:
+            print(
+                f"{r.file}: {r.missing_from_snapshot:,} deals of the warehouse are missing from this full "
+                "snapshot: marked missing (crm-review check lists them)"
+            )
     ids = [r.import_id for r in results if r.status == "loaded"]
     with connect_read(args.db) as con:
         skipped = skipped_counts(con, ids)
@@ -716,6 +757,7 @@ def _render(args: argparse.Namespace, *, name: str | None, period: str, lang: st
         rep=getattr(args, "rep", ""),
         pipeline=getattr(args, "pipeline", ""),
         mask_pii=getattr(args, "mask_pii", False),
+        by=getattr(args, "by", "") or "",
         pdf=pdf,
         progress=_progress,
     )

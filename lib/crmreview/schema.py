@@ -7,8 +7,14 @@ the load order, which text columns hold a funnel stage or an outcome, and which 
 not be negative. The importer's column specs, the sample generator's column order and the
 warehouse's table list all come from here.
 
+Some columns are the import's own bookkeeping, never read from an export as such
+(``MANAGED_COLUMNS``, migration 004): ``attributes`` (the columns of an export that no
+canonical column takes, kept per record), ``exported_at`` (when the export that last wrote
+the record was taken) and ``deals.missing_since``. They are left out of ``TABLE_SPECS``;
+``ATTRIBUTE_TABLES`` are the tables that keep attributes.
+
 Public names: ``Column``, ``TableSpec``, ``TABLE_SPECS``, ``DATA_TABLES``, ``CANONICAL_TABLES``,
-``LOAD_ORDER``, ``LOG_TABLES``.
+``LOAD_ORDER``, ``LOG_TABLES``, ``MANAGED_COLUMNS``, ``ATTRIBUTE_TABLES``.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ __all__ = [
     "CANONICAL_TABLES",
     "LOAD_ORDER",
     "LOG_TABLES",
+    "MANAGED_COLUMNS",
+    "ATTRIBUTE_TABLES",
 ]
 
 #: the canonical tables an export feeds, in the order one import call loads them
@@ -37,6 +45,14 @@ LOG_TABLES = ("imports", "rejects")
 #: every table a report or metric may read (canonical data first, then the import log)
 DATA_TABLES = ("customers", "reps", "targets", "deals", "deal_stage_history", "orders", "activities")
 CANONICAL_TABLES = (*DATA_TABLES, *LOG_TABLES)
+
+#: the columns an import maintains itself, per table (not importable canonical columns)
+MANAGED_COLUMNS = {
+    "customers": ("attributes", "exported_at"),
+    "deals": ("attributes", "exported_at", "missing_since"),
+}
+#: the tables whose records keep the export's unmapped columns as ``attributes``
+ATTRIBUTE_TABLES = ("customers", "deals")
 
 #: what the DDL cannot say, per table: the natural key, and per column a kind other than its
 #: SQL type's (``stage``, ``outcome``) or a rule (``nonnegative``)
@@ -114,6 +130,8 @@ def _read_specs() -> dict[str, TableSpec]:
         con.close()
     columns: dict[str, list[Column]] = {table: [] for table in DATA_TABLES}
     for table, name, sql_type, required in rows:
+        if name in MANAGED_COLUMNS.get(table, ()):
+            continue
         columns[table].append(Column(name, _kind(table, name, sql_type), bool(required), (table, name) in _NONNEGATIVE))
     missing = [table for table, cols in columns.items() if not cols]
     if missing:

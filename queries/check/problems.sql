@@ -152,6 +152,16 @@ accounting as (
     where i.rows_rejected != coalesce(r.lines, 0)
 ),
 
+-- deals a full snapshot (import --full-snapshot) no longer had, while the warehouse holds them open
+snapshots as (
+    select
+        'snapshots' as check_name, 'deals' as table_name,
+        'open deal missing from a later full snapshot (deleted or merged in the CRM?)' as problem,
+        count(*) as count_rows, min(deal_id) as example,
+    from deals
+    where missing_since is not null and outcome = 'open'
+),
+
 final as (
     select * from duplicate_keys
     union all
@@ -162,6 +172,8 @@ final as (
     select * from durations
     union all
     select * from accounting
+    union all
+    select * from snapshots
 )
 
 select * from final

@@ -1,11 +1,13 @@
--- The values each explore filter offers: the teams, reps, channels, regions and pipelines the
--- warehouse holds (aggregated: one row per distinct value, never the rows themselves).
+-- The values each explore filter offers: the teams, reps, channels, regions, pipelines and the
+-- customers' industries and size bands the warehouse holds (aggregated: one row per distinct
+-- value, never the rows themselves).
 --
--- grain: one row per (dimension, value); dimension is team | rep | channel | region | pipeline.
+-- grain: one row per (dimension, value); dimension is team | rep | channel | region | pipeline |
+--   industry | size_band.
 --   For a rep, value is the rep_id, label its name (else the id) and team its team.
 --   Deals without a pipeline are in pipeline '' (the default pipeline).
 -- params: none.
--- invariant: dimension in ('team', 'rep', 'channel', 'region', 'pipeline')
+-- invariant: dimension in ('team', 'rep', 'channel', 'region', 'pipeline', 'industry', 'size_band')
 
 with
 
@@ -71,6 +73,15 @@ pipeline_values as (
     from deal_dimensions
 ),
 
+customer_values as (
+    select distinct
+        unnest(['industry', 'size_band']) as dimension,
+        unnest([industry, size_band]) as value,
+        unnest([industry, size_band]) as label,
+        null::varchar as team,
+    from customer_dimensions
+),
+
 final as (
     select * from rep_values
     union all
@@ -81,6 +92,9 @@ final as (
     select * from region_values
     union all
     select * from pipeline_values
+    union all
+    select * from customer_values
+    where value is not null
 )
 
 select * from final

@@ -1,12 +1,15 @@
 -- Shared deal definitions used by the funnel queries (temporary, per connection).
 
--- The dimensions a deal is broken down by (--by rep|team|channel|region|pipeline).
+-- The dimensions a deal is broken down by (--by rep|team|channel|region|pipeline|industry|
+-- size_band, attr:NAME, tag:NAME).
 -- grain: one row per deal.
 --   pipeline the deal's pipeline ('' for deals without one: the default pipeline)
 --   rep_id   the deal's owner rep
 --   team     that rep's team
 --   channel  the deal's source channel, else its customer's
 --   region   the customer's region, else the owner rep's
+--   industry, size_band  the customer's
+--   deal_attributes, customer_attributes  the custom fields of the deal and of its customer
 create or replace temp view deal_dimensions as
 select
     deals.deal_id,
@@ -15,24 +18,34 @@ select
     reps.team,
     coalesce(deals.source_channel, customers.source_channel) as channel,
     coalesce(customers.region, reps.region) as region,
+    customers.industry,
+    customers.size_band,
+    deals.attributes as deal_attributes,
+    customers.attributes as customer_attributes,
 from deals
 left join reps on deals.owner_rep_id = reps.rep_id
 left join customers on deals.customer_id = customers.customer_id;
 
 -- The group each deal falls in for a breakdown: group_by is all | rep | team | channel |
--- region | tier | pipeline; a deal without a value is in group ''. The tier is the ABC tier
--- of the deal's customer at as_of_date (customer_tiers, queries/macros/customers.sql).
+-- region | tier | pipeline | industry | size_band | attr:NAME | tag:NAME (breakdown_key and
+-- breakdown_tags, queries/macros/customer_dimensions.sql: the deal's attribute, else its customer's); a deal
+-- without a value is in group ''. The tier is the ABC tier of the deal's customer at
+-- as_of_date (customer_tiers, queries/macros/customers.sql).
 -- pipeline_name: only the deals of this pipeline ('' = deals without one); null = every deal.
--- grain: one row per deal (of the pipeline).
+-- grain: one row per deal (of the pipeline) and group (one group per deal but for tag:NAME).
 create or replace temp macro deal_groups(group_by, as_of_date, a_share, b_share, window_months, pipeline_name) as table
-    with tiers as (
+    with
+    tiers as (
         select customer_id, tier from customer_tiers(as_of_date, a_share, b_share, window_months)
         where group_by = 'tier'
-    )
+    ),
 
-    select
-        deal_dimensions.deal_id,
-        coalesce(
+    keyed as not materialized (
+        select
+            deal_dimensions.deal_id,
+            -- read only for a breakdown by a custom field
+            case when contains(group_by, ':') then deal_dimensions.deal_attributes end as deal_attributes,
+            case when contains(group_by, ':') then deal_dimensions.customer_attributes end as customer_attributes,
             case group_by
                 when 'all' then 'all'
                 when 'rep' then deal_dimensions.rep_id
@@ -41,13 +54,26 @@ create or replace temp macro deal_groups(group_by, as_of_date, a_share, b_share,
                 when 'region' then deal_dimensions.region
                 when 'tier' then tiers.tier
                 when 'pipeline' then deal_dimensions.pipeline
-            end,
-            ''
-        ) as group_key,
-    from deal_dimensions
-    left join deals on deal_dimensions.deal_id = deals.deal_id
-    left join tiers on deals.customer_id = tiers.customer_id
-    where pipeline_name is null or deal_dimensions.pipeline = pipeline_name;
+                when 'industry' then deal_dimensions.industry
+                when 'size_band' then deal_dimensions.size_band
+            end as fixed_value,
+        from deal_dimensions
+        left join deals on deal_dimensions.deal_id = deals.deal_id
+        left join tiers on deals.customer_id = tiers.customer_id
+        where pipeline_name is null or deal_dimensions.pipeline = pipeline_name
+    )
+
+    select
+        deal_id,
+        breakdown_key(group_by, fixed_value, deal_attributes, customer_attributes) as group_key,
+    from keyed
+    where not starts_with(group_by, 'tag:')
+    union all
+    select
+        deal_id,
+        unnest(breakdown_tags(group_by, deal_attributes, customer_attributes)) as group_key,
+    from keyed
+    where starts_with(group_by, 'tag:');
 
 -- Each deal's state at the end of a day (the as-of rule): a deal closed after that day is
 -- open as of it; a won/lost deal without closed_at is taken as closed.

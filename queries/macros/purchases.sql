@@ -124,11 +124,14 @@ select * from (
 ) as states (lifecycle_state, state_rank);
 
 -- The group each customer falls in for a breakdown: group_by is all | rep | team | channel |
--- tier | region. rep = the customer's owner rep, team = that rep's team, channel = the
--- customer's source channel, region = the customer's region else the owner rep's, tier = the
--- ABC tier at as_of_date (queries/macros/customers.sql). A customer without a value (or not
--- in the customers table) is in group ''.
--- grain: one row per customer id found in customers or orders.
+-- tier | region | industry | size_band | attr:NAME | tag:NAME. rep = the customer's owner rep,
+-- team = that rep's team, channel = the customer's source channel, region = the customer's
+-- region else the owner rep's, tier = the ABC tier at as_of_date (queries/macros/customers.sql),
+-- attr:/tag: the customer's attributes (breakdown_key and breakdown_tags,
+-- queries/macros/customer_dimensions.sql).
+-- A customer without a value (or not in the customers table) is in group ''.
+-- grain: one row per customer id found in customers or orders and group (one group per
+--   customer but for tag:NAME).
 create or replace temp macro buyer_groups(group_by, as_of_date, a_share, b_share, window_months) as table
     with
     ids as (
@@ -141,11 +144,13 @@ create or replace temp macro buyer_groups(group_by, as_of_date, a_share, b_share
         select customer_id, tier,
         from customer_tiers(as_of_date, a_share, b_share, window_months)
         where group_by = 'tier'
-    )
+    ),
 
-    select
-        ids.customer_id,
-        coalesce(
+    keyed as not materialized (
+        select
+            ids.customer_id,
+            -- read only for a breakdown by a custom field
+            case when contains(group_by, ':') then customers.attributes end as attributes,
             case group_by
                 when 'all' then 'all'
                 when 'rep' then customers.owner_rep_id
@@ -153,10 +158,23 @@ create or replace temp macro buyer_groups(group_by, as_of_date, a_share, b_share
                 when 'channel' then customers.source_channel
                 when 'region' then coalesce(customers.region, reps.region)
                 when 'tier' then tiers.tier
-            end,
-            ''
-        ) as group_key,
-    from ids
-    left join customers on ids.customer_id = customers.customer_id
-    left join reps on customers.owner_rep_id = reps.rep_id
-    left join tiers on ids.customer_id = tiers.customer_id;
+                when 'industry' then customers.industry
+                when 'size_band' then customers.size_band
+            end as fixed_value,
+        from ids
+        left join customers on ids.customer_id = customers.customer_id
+        left join reps on customers.owner_rep_id = reps.rep_id
+        left join tiers on ids.customer_id = tiers.customer_id
+    )
+
+    select
+        customer_id,
+        breakdown_key(group_by, fixed_value, attributes, map()) as group_key,
+    from keyed
+    where not starts_with(group_by, 'tag:')
+    union all
+    select
+        customer_id,
+        unnest(breakdown_tags(group_by, attributes, map())) as group_key,
+    from keyed
+    where starts_with(group_by, 'tag:');

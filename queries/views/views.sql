@@ -5,12 +5,15 @@
 --   activities  under a team/region/rep scope: those on the scope's customers or deals or by
 --               its reps; under a pipeline scope: those on its deals or on no deal
 --   rejects     the rejected value is hidden when masking (it may hold a name)
+--   customers, deals  their attributes (custom fields) are hidden when masking (a contact, a
+--               deal name may be among them)
 create or replace temp view customers as
 select
     customers.* replace (
         coalesce(pc.shown_id, customers.customer_id) as customer_id,
         coalesce(pc.pseudonym, customers.name) as name,
-        coalesce(pr.shown_id, customers.owner_rep_id) as owner_rep_id
+        coalesce(pr.shown_id, customers.owner_rep_id) as owner_rep_id,
+        case when not (select view_settings.mask_pii from view_settings) then customers.attributes end as attributes
     ),
 from warehouse.main.customers as customers
 left join pii_customers as pc on customers.customer_id = pc.customer_id
@@ -44,7 +47,8 @@ create or replace temp view deals as
 select
     deals.* replace (
         coalesce(pc.shown_id, deals.customer_id) as customer_id,
-        coalesce(pr.shown_id, deals.owner_rep_id) as owner_rep_id
+        coalesce(pr.shown_id, deals.owner_rep_id) as owner_rep_id,
+        case when not (select view_settings.mask_pii from view_settings) then deals.attributes end as attributes
     ),
 from warehouse.main.deals as deals
 left join pii_customers as pc on deals.customer_id = pc.customer_id

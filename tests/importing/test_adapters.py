@@ -154,6 +154,8 @@ def test_hubspot_deals_export_unpivots_date_entered_columns_in_both_quote_styles
         ("customers", 3, 3, 0, 3),
         ("deals", 6, 6, 0, 6),
         ("deal_stage_history", 6, 6, 0, 15),
+        # the Date exited columns: every deal's current stage has its own Date entered value
+        ("deal_stage_history", 6, 6, 0, 0),
     ]
     assert _deals(db) == [
         ("15822109481", "Acme Robotics", "won", "won", 24000.0, "2026-06-02 09:14:00", "2026-08-28 16:02:00"),
@@ -178,6 +180,39 @@ def test_hubspot_deals_export_unpivots_date_entered_columns_in_both_quote_styles
     assert _rows(db, "select lost_reason from deals where outcome = 'lost'") == [("Went with a competitor",)]
     # the export names its date in the file name; no snapshot is kept when history is exported
     assert _rows(db, "select count(*) from deal_snapshots") == [(0,)]
+
+
+def test_hubspot_date_exited_columns_date_the_entry_into_a_stage_no_column_records(tmp_path):
+    # 201 left Qualified To Buy on 09-20 for Contract Sent, which has no Date entered column
+    # here: proposal entered 09-20 14:00. 203 left Appointment Scheduled on 09-08 and is
+    # Closed Lost: lost entered 09-08 17:00. 202 is still in the last stage it entered; 204
+    # moved back to Appointment Scheduled, re-entered on 09-25 09:30, the time of its last
+    # exit: nothing is added.
+    db = tmp_path / "w.duckdb"
+    results = import_files(sorted((EXPORTS / "hubspot_exits").glob("*.csv")), db, source="hubspot")
+    assert [(r.table, r.rows_read, r.rows_loaded, r.records_loaded) for r in results] == [
+        ("deals", 4, 4, 4),
+        ("deal_stage_history", 4, 4, 7),
+        ("deal_stage_history", 4, 4, 2),
+    ]
+    assert _rows(db, "select deal_id, stage, entered_at::varchar from deal_stage_history order by all") == [
+        ("201", "lead", "2026-09-01 09:00:00"),
+        ("201", "proposal", "2026-09-20 14:00:00"),
+        ("201", "qualified", "2026-09-05 10:00:00"),
+        ("202", "lead", "2026-09-02 11:00:00"),
+        ("202", "qualified", "2026-09-10 16:30:00"),
+        ("203", "lead", "2026-09-03 08:15:00"),
+        ("203", "lost", "2026-09-08 17:00:00"),
+        ("204", "lead", "2026-09-25 09:30:00"),
+        ("204", "qualified", "2026-09-12 13:00:00"),
+    ]
+    # the columns no feed maps travel as attributes
+    assert _rows(db, "select deal_id, attributes['Contract Type'], attributes['Deal Name'] from deals order by 1") == [
+        ("201", "annual", "Gamma Tools - rollout"),
+        ("202", "pilot", "Helix Bio - pilot"),
+        ("203", None, "Iris Textiles - seats"),
+        ("204", "annual", "Jade Logistics - renewal"),
+    ]
 
 
 # ----------------------------------------------------------------------------- Zoho

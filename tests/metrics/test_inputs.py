@@ -152,6 +152,7 @@ def test_every_warning_code_has_english_and_chinese_text():
         "forecast_thin_history": {"closed": 5, "start": "2025-07-01", "end": "2026-06-30", "minimum": 20},
         "forecast_no_comparable": {"deals": 3, "start": "2025-07-01", "end": "2026-06-30"},
         "forecast_amounts_imputed": {"deals": 7},
+        "groups_overlap": {"by": "tag:客户标签"},
     }
     assert set(params) == set(WARNING_CODES)
     for code, values in params.items():

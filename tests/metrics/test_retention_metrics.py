@@ -185,7 +185,17 @@ def test_bad_arguments_fail_with_a_message_naming_them(q3_db):
         with pytest.raises(ValueError, match="cohort_months"):
             retention(con, period, cohort_months=0)
     for name in ("repurchase", "retention", "churn"):
-        assert set(metrics.load(name).BREAKDOWNS) == {"rep", "team", "channel", "tier", "region"}
+        assert set(metrics.load(name).BREAKDOWNS) == {
+            "rep",
+            "team",
+            "channel",
+            "tier",
+            "region",
+            "industry",
+            "size_band",
+            "attr:NAME",
+            "tag:NAME",
+        }
 
 
 def test_lifecycle_thresholds_and_the_risk_factor_come_from_the_settings_file(q3_db, tmp_path, capsys):

@@ -111,6 +111,7 @@ def test_the_notebook_parameters_are_pinned_with_types_defaults_and_help():
         "rep": ("str", '""'),
         "pipeline": ("str", '""'),
         "mask_pii": ("bool", "False"),
+        "by": ("str", '""'),
     }
     assert all(p["help"] for p in params.values()), "every parameter needs a help comment"
     assert set(render.REPORT_PARAMETERS) < set(params)

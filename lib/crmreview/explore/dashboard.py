@@ -81,6 +81,8 @@ class Dashboard:
         self.tier = widgets.Dropdown(layout=layout)
         self.channel = widgets.Dropdown(layout=layout)
         self.region = widgets.Dropdown(layout=layout)
+        self.industry = widgets.Dropdown(layout=layout)
+        self.size_band = widgets.Dropdown(layout=layout)
         self.lang = widgets.Dropdown(options=[("English", "en"), ("中文", "zh")], value=lang, layout=layout)
         self.refresh_button = widgets.Button(layout=widgets.Layout(width="auto"))
         self.refresh_button.add_class("crm-refresh")
@@ -104,6 +106,8 @@ class Dashboard:
             self._labelled("tier", self.tier),
             self._labelled("channel", self.channel),
             self._labelled("region", self.region),
+            self._labelled("industry", self.industry),
+            self._labelled("size_band", self.size_band),
             self._labelled("lang", self.lang),
             widgets.VBox([widgets.Label(""), self.refresh_button]),
         ]
@@ -163,6 +167,8 @@ class Dashboard:
             self._set_options(self.tier, self._choices(("A", "B", "C")), sel.tier)
             self._set_options(self.channel, self._choices(values.channels), sel.channel)
             self._set_options(self.region, self._choices(values.regions), sel.region)
+            self._set_options(self.industry, self._choices(values.industries), sel.industry)
+            self._set_options(self.size_band, self._choices(values.size_bands), sel.size_band)
         finally:
             self._busy = False
 
@@ -202,6 +208,8 @@ class Dashboard:
             self.tier,
             self.channel,
             self.region,
+            self.industry,
+            self.size_band,
             self.lang,
         ):
             control.observe(self._on_filter, names="value")
@@ -222,7 +230,15 @@ class Dashboard:
             "pipeline": self._value(self.pipeline),
             "lang": self.lang.value,
         }
-        dims = {"team": self.team, "rep": self.rep, "tier": self.tier, "channel": self.channel, "region": self.region}
+        dims = {
+            "team": self.team,
+            "rep": self.rep,
+            "tier": self.tier,
+            "channel": self.channel,
+            "region": self.region,
+            "industry": self.industry,
+            "size_band": self.size_band,
+        }
         current = {name: self._value(control) for name, control in dims.items()}
         if owner in dims.values():
             name = next(n for n, c in dims.items() if c is owner)

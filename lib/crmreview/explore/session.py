@@ -37,7 +37,7 @@ from ..periods import COMPARE_MODES, Period, parse_period, quarter
 __all__ = ["DIMENSIONS", "Selection", "FilterValues", "Explorer"]
 
 #: the dimension filters, most specific first (a rep narrows a team)
-DIMENSIONS = ("rep", "team", "tier", "channel", "region")
+DIMENSIONS = ("rep", "team", "tier", "channel", "region", "industry", "size_band")
 TIERS = ("A", "B", "C")
 
 
@@ -57,6 +57,8 @@ class Selection:
     tier: str | None = None
     channel: str | None = None
     region: str | None = None
+    industry: str | None = None
+    size_band: str | None = None
     lang: str = "en"
 
     def __post_init__(self) -> None:
@@ -65,7 +67,7 @@ class Selection:
             raise ValueError(f"comparison {self.compare!r} is not one of: {', '.join(COMPARE_MODES)}")
         if self.tier is not None and self.tier not in TIERS:
             raise ValueError(f"tier {self.tier!r} is not one of: {', '.join(TIERS)}")
-        chosen = [d for d in ("tier", "channel", "region") if getattr(self, d) is not None]
+        chosen = [d for d in ("tier", "channel", "region", "industry", "size_band") if getattr(self, d) is not None]
         if self.team is not None or self.rep is not None:
             chosen.append("team/rep")
         if len(chosen) > 1:
@@ -95,6 +97,8 @@ class FilterValues:
     channels: tuple[str, ...]
     regions: tuple[str, ...]
     pipelines: tuple[str, ...]
+    industries: tuple[str, ...]
+    size_bands: tuple[str, ...]
     first_date: date | None
     last_date: date | None
     last_import_at: datetime | None
@@ -221,6 +225,8 @@ class Explorer:
             channels=tuple(of("channel")["value"]),
             regions=tuple(of("region")["value"]),
             pipelines=tuple(of("pipeline")["value"]),
+            industries=tuple(of("industry")["value"]),
+            size_bands=tuple(of("size_band")["value"]),
             first_date=first,
             last_date=last,
             last_import_at=None if pd.isna(last_import) else pd.Timestamp(last_import).to_pydatetime(),

@@ -10,12 +10,16 @@ checks every value with the same readers as a mapped import
 dates such as ``2025/9/9``, ``2025年9月10日`` or an Excel date number; stages and outcomes
 from the fixed vocabulary.
 
-Public names: :func:`canonical_header_test`, :func:`canonical_names`, :func:`canonical_plan`,
-:func:`check_header`, :func:`choose_table`.
+A customers or deals file may carry more columns than the canonical ones (合同类型, 客户标签):
+they are kept as the records' ``attributes`` (:mod:`crmreview.importing.attributes`).
+
+Public names: :func:`attribute_columns`, :func:`canonical_header_test`, :func:`canonical_names`,
+:func:`canonical_plan`, :func:`check_header`, :func:`choose_table`.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +27,8 @@ from pathlib import Path
 import duckdb
 
 from ..config import Settings
-from ..schema import TABLE_SPECS, TableSpec
+from ..schema import ATTRIBUTE_TABLES, TABLE_SPECS, TableSpec
+from .attributes import attributes_sql
 from .errors import (
     AMOUNT_EXAMPLES,
     DATE_EXAMPLES,
@@ -37,7 +42,18 @@ from .plan import Plan, line_source
 from .readers import Scan, column_name
 from .sql import Params, quote
 
-__all__ = ["canonical_header_test", "canonical_names", "canonical_plan", "check_header", "choose_table"]
+__all__ = [
+    "attribute_columns",
+    "canonical_header_test",
+    "canonical_names",
+    "canonical_plan",
+    "check_header",
+    "choose_table",
+]
+
+
+#: how close (difflib ratio) a column name must be to a canonical one to count as its misspelling
+_MISSPELT = 0.85
 
 
 #: how an error about a non-canonical file points to the mapping draft
@@ -70,7 +86,11 @@ def canonical_header_test(path: Path) -> Callable[[list[str]], bool]:
 
     def is_header(row: list[str]) -> bool:
         names = set(canonical_names([c for c in row if c]))
-        return any(names <= set(spec.names) and set(spec.required) <= names for spec in specs)
+        return any(
+            (names <= set(spec.names) or (spec.table in ATTRIBUTE_TABLES and named is not None))
+            and set(spec.required) <= names
+            for spec in specs
+        )
 
     return is_header
 
@@ -93,13 +113,39 @@ def choose_table(path: Path, header: list[str]) -> TableSpec:
     )
 
 
+def _misspelt(name: str, spec: TableSpec) -> str | None:
+    """The canonical column of ``spec`` that ``name`` looks like a misspelling of, if any."""
+    folded = {_folded(c): c for c in spec.names}
+    close = difflib.get_close_matches(_folded(name), list(folded), n=1, cutoff=_MISSPELT)
+    return folded[close[0]] if close else None
+
+
+def attribute_columns(header: list[str], spec: TableSpec) -> list[int]:
+    """1-based positions of the columns of a canonical file kept as its records' attributes:
+    in a customers or deals file, every named column that is no canonical column."""
+    if spec.table not in ATTRIBUTE_TABLES:
+        return []
+    return [p for p, name in enumerate(canonical_names(header), start=1) if name.strip() and name not in spec.names]
+
+
 def check_header(path: Path, header: list[str], spec: TableSpec) -> None:
+    """Refuse a repeated column, a missing required one, and a column that is not the table's
+    (in customers and deals files: one whose name is close to a canonical column's, such as
+    ``creatd_at``; the others are kept as attributes)."""
     seen: set[str] = set()
     for position, (written, name) in enumerate(zip(header, canonical_names(header), strict=True), start=1):
         if name in seen:
             raise ImportFileError(f"{path}: column {written!r} appears twice in the header (column {position})")
         seen.add(name)
-        if name not in spec.names:
+        if name not in spec.names and spec.table in ATTRIBUTE_TABLES:
+            close = _misspelt(name, spec)
+            if close is not None:
+                raise ImportFileError(
+                    f"{path}: column {position} {written!r} is not a column of {spec.table} (did you mean "
+                    f"{close}?); rename it, or give it a name further from the canonical columns to keep it "
+                    f"as an attribute; expected columns: {', '.join(spec.names)}"
+                )
+        elif name not in spec.names:
             raise ImportFileError(
                 f"{path}: column {position} {written!r} is not a column of {spec.table}; "
                 f"expected columns: {', '.join(spec.names)}"
@@ -132,6 +178,10 @@ def canonical_plan(
         else "null::varchar"
         for c in spec.columns
     }
+    kept = attribute_columns(list(scan.header), spec)
+    attributes = attributes_sql(
+        [(scan.header[p - 1], f"nullif(trim(r.{quote(column_name(p))}), '')") for p in kept], params
+    )
     source_from, line_expr = line_source(con, scan, params)
     local_zone = timezone or con.execute("select current_setting('TimeZone')").fetchall()[0][0]
     tz = params.add(local_zone)
@@ -191,4 +241,6 @@ def canonical_plan(
         tuple(c for c in header if c in spec.names),
         source_from=source_from,
         line_expr=line_expr,
+        extra_src={"attributes": attributes} if attributes is not None else {},
+        attributes=tuple(scan.header[p - 1] for p in kept) if attributes is not None else None,
     )

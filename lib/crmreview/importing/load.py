@@ -33,7 +33,7 @@ import duckdb
 
 from .. import config, warehouse
 from ..config import DEFAULT_SETTINGS, Settings
-from ..schema import TABLE_SPECS
+from ..schema import ATTRIBUTE_TABLES, MANAGED_COLUMNS, TABLE_SPECS
 from .canonical import canonical_header_test, canonical_plan, check_header, choose_table
 from .errors import NUL_BYTE, ImportFileError, MappingError
 from .jobs import Job, plan_jobs, resolve_mapping
@@ -42,7 +42,7 @@ from .mapped import mapped_plan
 from .mapping import Mapping
 from .plan import Plan
 from .readers import ExportFile, Layout, ReadError, Scan
-from .snapshots import record_snapshot, snapshot_date
+from .snapshots import export_date, mark_missing_deals, record_exits, record_snapshot, snapshot_date
 from .sql import drop, drop_work_tables, quote, run
 from .textfiles import DAMAGED, EncodingError, remove_stale_work_files
 
@@ -69,6 +69,8 @@ class FileResult:
     records_loaded: int | None = None  # canonical rows written (lines combined, unpivoted)
     exported_at: datetime | None = None  # the date of the stage-history snapshot it recorded
     exported_at_source: str | None = None  # where that date came from (snapshots.GIVEN, …)
+    records_kept_newer: int = 0  # records the warehouse holds from a newer export: left as they are
+    missing_from_snapshot: int | None = None  # full snapshot: deals of the warehouse it no longer has
 
 
 def import_files(
@@ -80,6 +82,7 @@ def import_files(
     source: str | None = None,
     exported_at: datetime | None = None,
     timezone: str | None = None,
+    full_snapshot: bool = False,
 ) -> list[FileResult]:
     """Import files in one transaction; returns one result per file and table fed.
 
@@ -89,6 +92,13 @@ def import_files(
     name, else the latest date in the file's rows (never its modification time). ``timezone`` (e.g. ``Asia/Shanghai``) is the local zone
     that timestamps with an offset (``2026-06-03T01:20:00.000Z``) are converted to; by default
     a mapping's own ``timezone``, else the machine's.
+
+    A customers or deals record written from an export taken after this one (the record's
+    ``exported_at``) is left as it is and counted in ``records_kept_newer``: an older export
+    never rolls a deal back. ``full_snapshot``: the deals files of this call are the CRM's
+    every deal, so a deal of the warehouse that none of them has (and that no newer export
+    wrote) gets ``missing_since`` = the export's date, counted in the last deals result's
+    ``missing_from_snapshot``; a deal that comes back is no longer missing.
 
     Raises :class:`ImportFileError` (and loads nothing) when a file cannot be imported at all:
     missing, empty, an unknown or missing column, an unreadable encoding, a stage the
@@ -107,7 +117,7 @@ def import_files(
         exports = [open_files.enter_context(ExportFile(p.resolve(), limits)) for p in files]
         jobs = plan_jobs(exports, mapping)
         with warehouse.write_session(db, memory_limit=settings.memory_limit) as con:
-            return _import_all(con, jobs, settings, adapter, mapping, exported_at, timezone)
+            return _import_all(con, jobs, settings, adapter, mapping, exported_at, timezone, full_snapshot)
 
 
 class _Scans:
@@ -152,6 +162,7 @@ def _import_all(
     mapping: Mapping | None,
     exported_at: datetime | None,
     timezone: str | None,
+    full_snapshot: bool = False,
 ) -> list[FileResult]:
     con.execute((config.QUERIES_DIR / "import" / "parse_values.sql").read_text(encoding="utf-8"))
     # The value readers repeat their argument in branches that run only for the few values
@@ -159,10 +170,17 @@ def _import_all(
     # them on every value (3-4 times slower typing).
     con.execute("set disabled_optimizers = 'common_subexpressions'")
     scans = _Scans(con, jobs)
+    # a file with two feeds of one table (HubSpot's Date entered and Date exited columns) is
+    # "unchanged" only when imported by an earlier call, not by this call's other feed
+    (before,) = con.execute("select coalesce(max(import_id), 0) from imports").fetchall()[0]
     results = []
+    if full_snapshot:
+        con.execute("create or replace temp table snapshot_deal_ids (deal_id varchar)")
     for job in jobs:
         try:
-            results.append(_import_one(con, job, scans, settings, adapter, mapping, exported_at, timezone))
+            results.append(
+                _import_one(con, job, scans, settings, adapter, mapping, exported_at, timezone, full_snapshot, before)
+            )
         except (EncodingError, ReadError, MappingError) as exc:
             raise ImportFileError(str(exc)) from None
         except DAMAGED as exc:
@@ -170,6 +188,8 @@ def _import_all(
         except duckdb.Error as exc:
             raise ImportFileError(f"{job.path}: {exc}") from None
         scans.job_done(job)
+    if full_snapshot:
+        results = mark_missing_deals(con, results)
     return results
 
 
@@ -182,6 +202,8 @@ def _import_one(
     mapping: Mapping | None,
     exported_at: datetime | None,
     timezone: str | None,
+    full_snapshot: bool = False,
+    before: int | None = None,
 ) -> FileResult:
     started = datetime.now()
     path, feed, export = job.path, job.feed, job.export
@@ -190,8 +212,9 @@ def _import_one(
     feed_table = feed.table if feed is not None else None
     earlier = con.execute(
         "select import_id, target_table from imports where sha256 = $sha and adapter = $adapter "
-        "and mapping_sha256 is not distinct from $mapping and ($table is null or target_table = $table)",
-        {"sha": sha, "adapter": adapter, "mapping": mapping_sha, "table": feed_table},
+        "and mapping_sha256 is not distinct from $mapping and ($table is null or target_table = $table) "
+        "and ($before is null or import_id <= $before)",
+        {"sha": sha, "adapter": adapter, "mapping": mapping_sha, "table": feed_table, "before": before},
     ).fetchall()
     if feed is None:
         layout = export.layout(is_header=canonical_header_test(path))
@@ -233,7 +256,19 @@ def _import_one(
         collapse_history=feed is not None and spec.table == "deal_stage_history",
         open_deals_not_closed=feed is not None and spec.table == "deals" and "closed_at" in plan.provided,
     )
-    records = _upsert(con, plan, merge=feed is not None)
+    export_at = export_source = None
+    snapshots = feed is not None and spec.table == "deals" and job.history == "snapshots"
+    if snapshots:
+        export_at, export_source = snapshot_date(con, path, exported_at, spec, plan.final, plan.params.values)
+    elif spec.table in ATTRIBUTE_TABLES:
+        export_at, export_source = export_date(path, exported_at)
+    plan.exported_at = export_at
+    if full_snapshot and spec.table == "deals":
+        run(con, f"insert into snapshot_deal_ids select deal_id from {plan.final}", plan.params.values)
+    if feed is not None and feed.unpivot is not None and feed.unpivot.exits:
+        records = record_exits(con, plan.final, plan.params.values)
+    else:
+        records = _upsert(con, plan, merge=feed is not None)
     rejected_lines = con.execute(
         f"select count(*) from (select line from problems union select line from {quote(scan.refused_table)})"
     ).fetchall()[0][0]
@@ -244,10 +279,8 @@ def _import_one(
         assert rows_loaded == records, "import accounting out of balance"
     if rows_read and not rows_loaded:
         raise ImportFileError(_nothing_loaded(con, path, rows_read, scan.refused_table))
-    snapshot_at = snapshot_source = None
-    if feed is not None and spec.table == "deals" and job.history == "snapshots":
-        snapshot_at, snapshot_source = snapshot_date(con, path, exported_at, spec, plan.final, plan.params.values)
-        record_snapshot(con, plan.final, plan.params.values, import_id, snapshot_at, settings)
+    if snapshots:
+        record_snapshot(con, plan.final, plan.params.values, import_id, export_at, settings)
     con.execute(
         """
         insert into imports (import_id, file, sha256, adapter, target_table, rows_read, rows_loaded,
@@ -268,7 +301,7 @@ def _import_one(
             "started": started,
             "finished": datetime.now(),
             "mapping": mapping_sha,
-            "exported_at": snapshot_at,
+            "exported_at": export_at,
             "records": records,
         },
     )
@@ -284,8 +317,9 @@ def _import_one(
         scan.encoding,
         adapter,
         records,
-        snapshot_at,
-        snapshot_source,
+        export_at,
+        export_source,
+        plan.kept_newer,
     )
 
 
@@ -459,7 +493,7 @@ def _final(con, plan: Plan, combine: str | None, collapse_history: bool, open_de
     expected close date, not a closing: it is dropped.
     """
     spec = plan.spec
-    names = list(spec.names)
+    names = list(plan.load_columns)
     if combine is None and not collapse_history:
         cols = ", ".join(
             "case when outcome = 'open' then null else closed_at end as closed_at"
@@ -485,13 +519,15 @@ def _final(con, plan: Plan, combine: str | None, collapse_history: bool, open_de
             for c in spec.columns
             if c.name not in spec.key
         )
+        if plan.attributes is not None:
+            aggregates += ", arg_min(attributes, line) as attributes"
         con.execute(
             f"create temp table final as select {key}, {aggregates}, min(line) as line from valid group by {key}"
         )
     elif combine in {"first", "last"}:
         pick = "arg_min" if combine == "first" else "arg_max"
         aggregates = ", ".join(
-            f"{pick}({quote(c.name)}, line) as {quote(c.name)}" for c in spec.columns if c.name not in spec.key
+            f"{pick}({quote(c)}, line) as {quote(c)}" for c in plan.load_columns if c not in spec.key
         )
         con.execute(
             f"create temp table final as select {key}, {aggregates}, min(line) as line from valid group by {key}"
@@ -526,12 +562,17 @@ def _group_rejects(con, plan: Plan) -> None:
 
 
 def _upsert(con, plan: Plan, merge: bool) -> int:
+    """Write ``final`` into the table: a mapped load (``merge``) updates the columns it maps
+    (and the attribute headers it has), a canonical one replaces whole records. In customers
+    and deals, a record the warehouse holds from an export taken after this one
+    (``exported_at``) is left alone and counted in ``plan.kept_newer``."""
     spec = plan.spec
     table = quote(spec.table)
     final = plan.final
-    params = plan.params.values
+    params = dict(plan.params.values)
     key_match = " and ".join(f"t.{quote(k)} = v.{quote(k)}" for k in spec.key)
-    names = ", ".join(quote(n) for n in spec.names)
+    names = ", ".join(quote(n) for n in plan.load_columns)
+    managed = spec.table in MANAGED_COLUMNS
     if spec.table == "deal_stage_history":
         # history from an export replaces the history crm-review built from snapshots
         run(
@@ -542,14 +583,49 @@ def _upsert(con, plan: Plan, merge: bool) -> int:
         )
         run(con, f"delete from deal_history_origin where deal_id in (select deal_id from {final})", params)
     (existing,) = con.execute(f"select count(*) > 0 from {table}").fetchall()[0]
+    older = "false"
+    if managed:
+        params["record_exported_at"] = plan.exported_at
+        older = "coalesce(t.exported_at > $record_exported_at::timestamp, false)"
+        if existing and plan.exported_at is not None:
+            (plan.kept_newer,) = run(
+                con,
+                f"select count(*) from {final} as v where exists (select 1 from {table} as t "
+                f"where {key_match} and {older})",
+                params,
+            ).fetchall()[0]
+    stamp = ", exported_at" if managed else ""
+    stamp_value = ", $record_exported_at::timestamp" if managed else ""
     if merge and existing:
-        updates = [c for c in plan.provided if c not in spec.key]
-        if updates:
-            sets = ", ".join(f"{quote(c)} = v.{quote(c)}" for c in updates)
-            run(con, f"update {table} as t set {sets} from {final} as v where {key_match}", params)
+        sets = [f"{quote(c)} = v.{quote(c)}" for c in plan.provided if c not in spec.key]
+        if plan.attributes is not None:
+            # the headers of this export replace their entries; the others stay
+            params["attribute_headers"] = list(plan.attributes)
+            sets.append(
+                "attributes = map_concat(map_from_entries(list_filter(map_entries(t.attributes), "
+                "lambda e: not list_contains($attribute_headers, e.key))), v.attributes)"
+            )
+        if managed:
+            sets.append("exported_at = $record_exported_at::timestamp")
+        if spec.table == "deals":
+            sets.append("missing_since = null")
+        if sets:
+            run(
+                con,
+                f"update {table} as t set {', '.join(sets)} from {final} as v where {key_match} and not {older}",
+                params,
+            )
         run(
             con,
-            f"insert into {table} ({names}) select {names} from {final} as v "
+            f"insert into {table} ({names}{stamp}) select {names}{stamp_value} from {final} as v "
+            f"where not exists (select 1 from {table} as t where {key_match})",
+            params,
+        )
+    elif existing and plan.kept_newer:
+        run(con, f"delete from {table} as t using {final} as v where {key_match} and not {older}", params)
+        run(
+            con,
+            f"insert into {table} ({names}{stamp}) select {names}{stamp_value} from {final} as v "
             f"where not exists (select 1 from {table} as t where {key_match})",
             params,
         )
@@ -557,7 +633,7 @@ def _upsert(con, plan: Plan, merge: bool) -> int:
         if existing:
             run(con, f"delete from {table} as t using {final} as v where {key_match}", params)
         # rows keep the file's order (DuckDB preserves insertion order)
-        run(con, f"insert into {table} ({names}) select {names} from {final} as v", params)
+        run(con, f"insert into {table} ({names}{stamp}) select {names}{stamp_value} from {final} as v", params)
     if final == "final":
         return con.execute("select count(*) from final").fetchall()[0][0]
     if plan.checked == "checked":

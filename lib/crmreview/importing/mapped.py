@@ -8,7 +8,9 @@ generated id; unpivoted columns become rows; CRM stage names go through the stag
 dates are read in many forms (day-first or month-first told apart from a column's values),
 amounts with currency signs, thousands separators and 万, and times with an offset are
 converted to the import's time zone. Each source column the feed uses is read once into the
-work table ``base`` (trimmed, null markers such as ``#N/A`` made null).
+work table ``base`` (trimmed, null markers such as ``#N/A`` made null). The columns no feed
+of the mapping mentions become the records' ``attributes`` (customers and deals:
+:mod:`crmreview.importing.attributes`).
 
 Public names: :func:`mapped_plan`, :class:`Binder`, :func:`date_formats` and ``AUTO_FORMATS``
 (the date readers the canonical route shares).
@@ -22,6 +24,7 @@ import duckdb
 
 from ..config import Settings
 from ..schema import TABLE_SPECS
+from .attributes import attributes_sql, unmapped_positions
 from .errors import (
     AMOUNT_EXAMPLES,
     DATE_EXAMPLES,
@@ -303,6 +306,9 @@ def mapped_plan(
         if position is None:
             raise binder.missing(name, "skip_if_empty")
         where = (f"{where} and " if where else "where ") + f"{binder.text(position)} is not null"
+    # the columns no feed of the mapping mentions travel as the records' attributes
+    kept = unmapped_positions(feed.table, path, scan.header, mapping)
+    attributes = attributes_sql([(scan.header[p - 1], binder.text(p)) for p in kept], params)
     raw_given = set(raw)
     for name in spec.names:
         raw.setdefault(name, "null::varchar")
@@ -424,6 +430,8 @@ def mapped_plan(
     )
     for name, expr in originals.items():
         extra_src[f"orig_{name}"] = expr
+    if attributes is not None:
+        extra_src["attributes"] = attributes
     checks = [
         (label, f"orig_{value[4:]}" if value.startswith("raw_") and value[4:] in originals else value, cond, reason)
         for label, value, cond, reason in checks
@@ -443,5 +451,6 @@ def mapped_plan(
         stage_column="raw_stage" if "stage" in spec.names else None,
         extra_src=extra_src,
         materialize=feed.combine is not None or feed.table == "deal_stage_history",
+        attributes=tuple(scan.header[p - 1] for p in kept) if attributes is not None else None,
     )
     return plan

@@ -23,7 +23,10 @@ Expressions are :mod:`crmreview.importing.expressions` (column names, numbers, '
 round, abs``).
 Other keys: ``combine`` (``sum``: lines with the same key become one record, amounts added;
 ``first``/``last``: keep one line per key), ``unpivot`` (columns whose header matches a
-pattern become one row each, e.g. HubSpot's ``Date entered "Stage (Pipeline)"``),
+pattern become one row each, e.g. HubSpot's ``Date entered "Stage (Pipeline)"``; with
+``exits: true`` the columns say when the deal left each stage, HubSpot's ``Date exited``: a
+deal's last exit, when it is later than every stage it entered, dates its entry into its
+current stage),
 ``history`` (``snapshots``/``none``: whether a deals feed without stage history rebuilds it
 from successive exports), ``date_format``, ``timezone``, ``null_values``, ``sheet``,
 ``header_row``, ``delimiter``, ``requires`` (columns a file must have for this feed to take
@@ -122,6 +125,7 @@ class Unpivot:
     headers: str  # a regular expression over header names
     value: str  # the canonical column that receives the matched columns' values
     groups: tuple[tuple[str, str], ...] = ()  # (regex group, canonical column)
+    exits: bool = False  # the values say when the deal left the stage, not when it entered it
 
 
 @dataclass(frozen=True)
@@ -299,7 +303,9 @@ def _feed(raw: dict, index: int, defaults: dict, where: str, settings: config.Se
         for group, column in groups:
             if column not in spec.names:
                 raise MappingError(f"{here}: pattern group {group!r} is not a column of {table}")
-        unpivot = Unpivot(str(u["headers"]), str(u["value"]), groups)
+        unpivot = Unpivot(str(u["headers"]), str(u["value"]), groups, bool(u.get("exits")))
+        if unpivot.exits and (table != "deal_stage_history" or unpivot.value != "entered_at"):
+            raise MappingError(f"{here}: unpivot exits applies to deal_stage_history with value entered_at")
     provided = set(columns) | ({unpivot.value, *(c for _, c in unpivot.groups)} if unpivot else set())
     derived = {"outcome"} if table == "deals" else set()
     missing = [c for c in spec.required if c not in provided and c not in derived]

@@ -108,6 +108,11 @@ class UnpivotSpec(StrictModel):
         description="a regular expression over headers; named groups fill columns of the same name"
     )
     value: StrictStr = Field(description="the canonical column that receives the matched columns' values")
+    exits: StrictBool = Field(
+        None,
+        description="true: the columns say when the deal left the stage (HubSpot's Date exited): the "
+        "deal's last exit, when it is after every stage it entered, is when it entered its current stage",
+    )
 
 
 class FeedSpec(StrictModel):

@@ -43,6 +43,16 @@ class Plan:
     check_duplicates: bool = True
     stage_column: str | None = None  # raw column holding CRM stage names to check against the map
     extra_src: dict[str, str] = field(default_factory=dict)  # more source columns (operands)
+    # the headers kept in the records' ``attributes`` (extra_src["attributes"] builds the map);
+    # None when the load keeps none (the records' attributes are then left as they are)
+    attributes: tuple[str, ...] | None = None
+    exported_at: object = None  # when the export was taken (a datetime), None when not known
+    kept_newer: int = 0  # records the warehouse holds from a newer export, left as they are
+
+    @property
+    def load_columns(self) -> tuple[str, ...]:
+        """The columns of ``final`` written to the table: the canonical ones, then ``attributes``."""
+        return (*self.spec.names, "attributes") if self.attributes is not None else self.spec.names
 
 
 def line_source(con: duckdb.DuckDBPyConnection, scan: Scan, params: Params) -> tuple[str, str]:

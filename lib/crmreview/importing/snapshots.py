@@ -12,13 +12,25 @@ gave (``--exported-at``), else a date in the file name, else the latest date ins
 copied or downloaded file carries the day it was copied, and a 2017 export would date its
 history today.
 
-Public names: :func:`record_snapshot`, :func:`snapshot_date`, :func:`date_in_name`, and the
-sources a date comes from: ``GIVEN``, ``FROM_NAME``, ``FROM_CONTENT``.
+Every customers and deals import is dated the same way when it can be (:func:`export_date`:
+the date given, else one in the file name; a snapshot also falls back on the file's content):
+a record keeps the date of the export that wrote it (``exported_at``), and an older export
+never overwrites it (:mod:`crmreview.importing.load`). An import marked as a full snapshot
+(``crm-review import --full-snapshot``) holds every deal of the CRM: a deal of the warehouse
+that it lacks gets ``missing_since`` (:func:`mark_missing_deals`); ``crm-review check`` lists
+those deals. When an export says when deals left a stage (HubSpot's ``Date exited``
+columns, a feed with ``unpivot: {exits: true}``), a deal's last exit dates its entry into its
+current stage when no column recorded that entry (:func:`record_exits`).
+
+Public names: :func:`record_snapshot`, :func:`snapshot_date`, :func:`export_date`,
+:func:`mark_missing_deals`, :func:`record_exits`, :func:`date_in_name`, and the sources a date comes from:
+``GIVEN``, ``FROM_NAME``, ``FROM_CONTENT``.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -30,7 +42,17 @@ from ..schema import TableSpec
 from .errors import ImportFileError
 from .sql import quote, run
 
-__all__ = ["FROM_CONTENT", "FROM_NAME", "GIVEN", "date_in_name", "record_snapshot", "snapshot_date"]
+__all__ = [
+    "FROM_CONTENT",
+    "FROM_NAME",
+    "GIVEN",
+    "date_in_name",
+    "export_date",
+    "mark_missing_deals",
+    "record_exits",
+    "record_snapshot",
+    "snapshot_date",
+]
 
 #: where a snapshot's date came from, as the import prints it
 GIVEN = "--exported-at"
@@ -53,6 +75,17 @@ def date_in_name(path: Path) -> datetime | None:
     return None
 
 
+def export_date(path: Path, given: datetime | None) -> tuple[datetime | None, str | None]:
+    """(when the export at ``path`` was taken, where that date came from): the date the user
+    gave, else a date in the file name; (None, None) when neither says."""
+    if given is not None:
+        return given, GIVEN
+    named = date_in_name(path)
+    if named is not None:
+        return named, FROM_NAME
+    return None, None
+
+
 def snapshot_date(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -67,11 +100,9 @@ def snapshot_date(
     ``spec``'s columns: their latest date or timestamp is the last resort. Raises
     :class:`ImportFileError` when none of the three gives a date.
     """
-    if given is not None:
-        return given, GIVEN
-    named = date_in_name(path)
-    if named is not None:
-        return named, FROM_NAME
+    known, source = export_date(path, given)
+    if known is not None:
+        return known, source
     columns = [c.name for c in spec.columns if c.kind in {"date", "timestamp"}]
     if columns:
         latest = ", ".join(f"max({quote(c)})::timestamp" for c in columns)
@@ -117,3 +148,66 @@ def record_snapshot(
         {"import_id": import_id},
     )
     con.execute("drop table snapshot_history")
+
+
+def mark_missing_deals(con: duckdb.DuckDBPyConnection, results: list) -> list:
+    """After the files of a full snapshot (their deal ids in the temp table
+    ``snapshot_deal_ids``): mark the deals of the warehouse none of them has, and that no
+    export taken after the snapshot wrote, as ``missing_since`` the snapshot's date (the
+    latest date of its deals files). Returns ``results`` (the call's
+    :class:`crmreview.importing.load.FileResult` list) with the count in the last deals
+    result's ``missing_from_snapshot``. Raises :class:`ImportFileError` when no file fed
+    deals, or when a deals file's date is not known."""
+    deals = [i for i, r in enumerate(results) if r.table == "deals"]
+    if not deals:
+        raise ImportFileError(
+            "--full-snapshot: none of the files feeds deals; a full snapshot is an export of every deal"
+        )
+    unchanged = [results[i].file for i in deals if results[i].status == "unchanged"]
+    if len(unchanged) == len(deals):  # the same snapshot again: nothing new to compare
+        con.execute("drop table snapshot_deal_ids")
+        return results
+    if unchanged:
+        raise ImportFileError(
+            f"{unchanged[0]}: imported before, so its deals cannot be compared with the warehouse's; "
+            "--full-snapshot needs every deals file of the snapshot to be new in this call"
+        )
+    undated = [results[i].file for i in deals if results[i].exported_at is None]
+    if undated:
+        raise ImportFileError(
+            f"{undated[0]}: --full-snapshot needs to know when the export was taken: give it with "
+            "--exported-at YYYY-MM-DD (or put the date in the file name)"
+        )
+    at = max(results[i].exported_at for i in deals)
+    missing = con.execute(
+        """
+        update deals set missing_since = $at
+        where missing_since is null
+            and deal_id not in (select deal_id from snapshot_deal_ids)
+            and coalesce(exported_at <= $at, true)
+        returning deal_id
+        """,
+        {"at": at},
+    ).fetchall()
+    con.execute("drop table snapshot_deal_ids")
+    last = deals[-1]
+    results = list(results)
+    results[last] = replace(results[last], missing_from_snapshot=len(missing))
+    return results
+
+
+def record_exits(con: duckdb.DuckDBPyConnection, exits: str, params: dict[str, object]) -> int:
+    """Add to the stage history the entries that the exits of ``exits`` (FROM text of rows
+    deal_id, stage left, entered_at = when it was left, with ``params``) imply
+    (``queries/import/stage_entries_from_exits.sql``); returns how many rows it added."""
+    run(con, f"create or replace temp table stage_exits as select deal_id, stage, entered_at from {exits}", params)
+    sql = (config.QUERIES_DIR / "import" / "stage_entries_from_exits.sql").read_text(encoding="utf-8")
+    con.execute("create or replace temp table stage_entries as " + sql)
+    con.execute(
+        "insert into deal_stage_history (deal_id, stage, entered_at) "
+        "select deal_id, stage, entered_at from stage_entries order by deal_id"
+    )
+    (added,) = con.execute("select count(*) from stage_entries").fetchall()[0]
+    con.execute("drop table stage_entries")
+    con.execute("drop table stage_exits")
+    return added

@@ -15,7 +15,7 @@ import re
 
 import duckdb
 
-from ..schema import TABLE_SPECS
+from ..schema import MANAGED_COLUMNS, TABLE_SPECS
 
 __all__ = ["WORK_TABLES", "Params", "drop", "drop_work_tables", "quote", "run", "scan_tables"]
 
@@ -30,7 +30,14 @@ WORK_TABLES = (
     "dups",
     "base",
 )
-_VOCABULARY = frozenset([*TABLE_SPECS, *WORK_TABLES, *(c.name for spec in TABLE_SPECS.values() for c in spec.columns)])
+_VOCABULARY = frozenset(
+    [
+        *TABLE_SPECS,
+        *WORK_TABLES,
+        *(c.name for spec in TABLE_SPECS.values() for c in spec.columns),
+        *(name for names in MANAGED_COLUMNS.values() for name in names),
+    ]
+)
 # positional source columns (c1, …), their texts as written (o1, …) and the tables of scan n
 _GENERATED = re.compile(r"[co][1-9]\d{0,4}|(?:raw|line_map|scan_refused)_[1-9]\d{0,5}")
 _PARAM = re.compile(r"\$([A-Za-z_]\w*)")

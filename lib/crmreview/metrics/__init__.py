@@ -30,7 +30,14 @@ import duckdb
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
 from . import inputs
-from .common import fmt, number, stacked_rows  # re-exported: the helpers every metric uses
+from .common import (  # re-exported: the helpers every metric uses
+    check_attribute,
+    fmt,
+    number,
+    offers,
+    overlap_warning,
+    stacked_rows,
+)
 
 __all__ = [
     "NAMES",
@@ -245,12 +252,16 @@ def compute(
     entry = metric(name)
     module = entry.load()
     function = getattr(module, entry.function)
-    if by is not None and by not in module.BREAKDOWNS:
+    if by is not None and not offers(by, module.BREAKDOWNS):
         if not module.BREAKDOWNS:
             raise MetricError(f"metric {name!r} has no breakdowns; leave out --by")
         raise MetricError(
             f"metric {name!r} cannot be broken down by {by!r}; expected one of: {', '.join(module.BREAKDOWNS)}"
         )
+    try:  # the metrics that break deals down (by pipeline) group by the deals' attributes too
+        check_attribute(con, by, deals="pipeline" in module.BREAKDOWNS)
+    except ValueError as exc:
+        raise MetricError(str(exc)) from None
     if compare and not entry.compares:
         raise MetricError(f"metric {name!r} takes no --compare: it has no comparison period")
     parameters = inspect.signature(function).parameters
@@ -265,11 +276,16 @@ def compute(
     if compare and "compare" in parameters:
         options = {**options, "compare": compare}  # e.g. tier migration from the comparison period
     inv = inputs.inventory(con)
+    overlap = overlap_warning(by)
     result = function(con, period, settings=settings, by=by, **options)
     inputs.annotate(con, module.INPUTS, result, period, settings=settings, inv=inv)
+    if overlap:
+        result["warnings"] = [*result.get("warnings", []), overlap]
     if compare:
         previous = function(con, period.compare(compare), settings=settings, by=by, **options)
         inputs.annotate(con, module.INPUTS, previous, period.compare(compare), settings=settings, inv=inv)
+        if overlap:
+            previous["warnings"] = [*previous.get("warnings", []), overlap]
         result["comparison"] = previous
         result["change"] = change(result, previous)
     return result

@@ -211,8 +211,7 @@ def followup(
     without an owner rep. With ``by`` (rep, team, channel, region, tier) also ``groups``:
     the counts per group, and its ``tiers`` (except when grouped by tier).
     """
-    if by is not None and by not in BREAKDOWNS:
-        raise ValueError(f"followup breakdown {by!r} is not one of: {', '.join(BREAKDOWNS)}")
+    common.check_by(by, "followup", BREAKDOWNS)
     if list_limit is not None and (not isinstance(list_limit, int) or list_limit < 0):
         raise ValueError(f"list_limit must be a whole number >= 0 or None, got {list_limit!r}")
     params = _params(period, settings)

@@ -259,8 +259,7 @@ def funnel(
     """
     if rule not in RULES:
         raise ValueError(f"funnel rule {rule!r} is not one of: {', '.join(RULES)}")
-    if by is not None and by not in BREAKDOWNS:
-        raise ValueError(f"funnel breakdown {by!r} is not one of: {', '.join(BREAKDOWNS)}")
+    common.check_by(by, "funnel", BREAKDOWNS)
     used = pipeline_stages(con, settings)
     if pipeline is not None and pipeline not in used:
         names = ", ".join(repr(name) for name in used) or "none (the warehouse holds no deals)"

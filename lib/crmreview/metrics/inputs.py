@@ -49,6 +49,7 @@ WARNING_CODES = {
     "forecast_thin_history": "few deals closed in the forecast's history window; its probabilities rest on them",
     "forecast_no_comparable": "open deals older in their stage than any deal that closed from it count as 0",
     "forecast_amounts_imputed": "open deals without an amount count at their pipeline's mean won amount",
+    "groups_overlap": "a breakdown by tags counts a record under each of its tags: the groups add up to more",
 }
 
 

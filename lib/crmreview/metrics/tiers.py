@@ -263,8 +263,7 @@ def tiers(
     ``top20_value_share``, ``gini`` and scorecard ``scorecard_tiers`` (tiers stay global:
     a customer's tier does not depend on the group).
     """
-    if by is not None and by not in BREAKDOWNS:
-        raise ValueError(f"tiers breakdown {by!r} is not one of: {', '.join(BREAKDOWNS)}")
+    common.check_by(by, "tiers", BREAKDOWNS)
     if list_limit is not None and (not isinstance(list_limit, int) or list_limit < 0):
         raise ValueError(f"list_limit must be a whole number >= 0 or None, got {list_limit!r}")
     previous = period.compare(compare)

@@ -43,6 +43,8 @@ from typing import Any
 from .. import config, warehouse
 from ..files import write_atomic as _write_atomic
 from ..i18n import check_lang, t
+from ..metrics.common import attribute_of, check_attribute, check_by
+from ..metrics.funnel import BREAKDOWNS as FUNNEL_BREAKDOWNS
 from ..metrics.inputs import data_span, inventory
 from ..periods import COMPARE_MODES, Period, PeriodError, parse_period
 from ..scope import Scope
@@ -363,6 +365,7 @@ def render_report(
     rep: str = "",
     pipeline: str = "",
     mask_pii: bool = False,
+    by: str = "",
     pdf: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Path:
@@ -376,7 +379,8 @@ def render_report(
     ``config_path``: a settings file (default: ``config.settings_path()``, else the built-in
     settings); ``timeout``: seconds one notebook cell may run; ``team``, ``region``, ``rep``,
     ``pipeline``: restrict every section to that scope ("" = no restriction; the warehouse
-    must know the value); ``mask_pii``: customer and rep names as pseudonyms; ``pdf``: also print the
+    must know the value); ``mask_pii``: customer and rep names as pseudonyms; ``by``: one more
+    breakdown of the funnel detail (industry, size_band, attr:NAME, tag:NAME, …); ``pdf``: also print the
     report to ``<stem>.pdf`` (raises :class:`PdfUnavailable` after writing the HTML when no
     Chromium is installed); ``progress``: called with one line per step (section timings).
     Arguments are checked before anything runs; a failing notebook raises
@@ -422,12 +426,24 @@ def render_report(
     parameters.update(dict(scope.items()))
     if mask_pii:
         parameters["mask_pii"] = True
+    if by:
+        try:
+            check_by(by, "report", FUNNEL_BREAKDOWNS)
+        except ValueError as exc:
+            raise ReportError(str(exc)) from None
+        if mask_pii and attribute_of(by) is not None:
+            raise ReportError(f"--by {by} cannot be combined with --mask-pii: a masked report hides the custom fields")
+        parameters["by"] = by
     check_parameters(name, parameters)
     # fail now, not inside the kernel, on a missing, locked or outdated warehouse or a scope
     # it does not know; and say on stderr when the period lies outside the data (the report
     # says it in its header too)
     with warehouse.connect_read(parameters["db_path"], scope=scope) as con:
         first, last = data_span(inventory(con))
+        try:
+            check_attribute(con, by or None, deals=True)
+        except ValueError as exc:
+            raise ReportError(str(exc)) from None
     if first is not None and (this.end < first or this.start > last):
         print(
             f"crm-review: warning: {this.label} lies outside the data, which covers {first} – {last}",

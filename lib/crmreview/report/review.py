@@ -39,7 +39,9 @@ from .. import queries, warehouse
 from ..charts import ChartContext
 from ..config import DEFAULT_SETTINGS, Settings, load_settings, notebook_db_path
 from ..i18n import check_lang, t
+from ..metrics.common import check_attribute, check_by
 from ..metrics.followup import followup
+from ..metrics.funnel import BREAKDOWNS as FUNNEL_BREAKDOWNS
 from ..metrics.funnel import INPUTS as FUNNEL_INPUTS
 from ..metrics.funnel import funnel
 from ..metrics.inputs import Inventory, annotate, inventory, lacking
@@ -186,6 +188,8 @@ class QuarterlyReview:
     mask_pii: bool = False
     #: the message of the report's title (``{period}`` filled in)
     title_key: str = "report.title"
+    #: one more breakdown the funnel detail shows (``--by``: industry, attr:NAME, …); "" = none
+    by: str = ""
     #: the one read-only connection all sections read through (opened on first use)
     snapshot: Snapshot | None = field(default=None, repr=False, compare=False)
 
@@ -275,6 +279,7 @@ def quarterly_review(
     rep: str = "",
     pipeline: str = "",
     mask_pii: bool = False,
+    by: str = "",
 ) -> QuarterlyReview:
     """Compute the quarterly review from the warehouse at ``db_path`` ("" = the default).
 
@@ -283,10 +288,13 @@ def quarterly_review(
     ``rep``, ``pipeline`` restrict every section to that scope (:func:`make_scope`) and
     ``mask_pii`` replaces customer and rep names by pseudonyms. The warehouse is opened
     read-only once; every section reads that snapshot until ``review.close()`` (or the end
-    of the process).
+    of the process). ``by`` adds a breakdown of the funnel detail (any ``--by`` of the funnel:
+    industry, size_band, attr:NAME, tag:NAME, …; "" = none).
     """
     started = time.monotonic()
     check_lang(lang)
+    if by:
+        check_by(by, "report", FUNNEL_BREAKDOWNS)
     for renderer in ("notebook", "notebook_connected"):
         pio.renderers[renderer].config = dict(FIGURE_CONFIG)
     if settings is None:
@@ -299,6 +307,7 @@ def quarterly_review(
     try:
         con = snapshot.connection()
         inv = inventory(con)
+        check_attribute(con, by or None, deals=True)
         current = annotate(con, FUNNEL_INPUTS, funnel(con, this, settings=settings), this, settings=settings, inv=inv)
         previous = annotate(
             con, FUNNEL_INPUTS, funnel(con, comparison, settings=settings), comparison, settings=settings, inv=inv
@@ -322,6 +331,7 @@ def quarterly_review(
         scope=scope,
         mask_pii=mask_pii,
         snapshot=snapshot,
+        by=by,
     )
 
 

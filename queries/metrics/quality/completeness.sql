@@ -4,7 +4,9 @@
 -- grain: one row per column of the canonical data tables, tables in schema order (customers,
 --   reps, targets, deals, deal_stage_history, orders, activities), columns in table order.
 --   The columns are those the schema migrations created (columns(*)): a column a migration
---   adds is counted without editing this file. A table without rows still has its rows here.
+--   adds is counted without editing this file, except the import's own bookkeeping
+--   (schema.MANAGED_COLUMNS: attributes, exported_at, missing_since), which no export fills
+--   as such. A table without rows still has its rows here.
 -- params: none; the whole warehouse as loaded.
 -- columns: table_name, column_name, count_rows (rows of the table), count_non_null (rows whose
 --   value is not null), share_non_null (fraction; null when the table has no rows).
@@ -69,7 +71,10 @@ table_rows as (
 -- one row per column: count(column) of each, unpivoted
 column_values as (
     select 'customers' as table_name, column_name, count_non_null,
-    from (unpivot (select count(columns(*)) from customers) on columns(*) into name column_name value count_non_null)
+    from (
+        unpivot (select count(columns(* exclude (attributes, exported_at))) from customers) on columns(*)
+        into name column_name value count_non_null
+    )
     union all
     select 'reps' as table_name, column_name, count_non_null,
     from (unpivot (select count(columns(*)) from reps) on columns(*) into name column_name value count_non_null)
@@ -78,7 +83,10 @@ column_values as (
     from (unpivot (select count(columns(*)) from targets) on columns(*) into name column_name value count_non_null)
     union all
     select 'deals' as table_name, column_name, count_non_null,
-    from (unpivot (select count(columns(*)) from deals) on columns(*) into name column_name value count_non_null)
+    from (
+        unpivot (select count(columns(* exclude (attributes, exported_at, missing_since))) from deals) on columns(*)
+        into name column_name value count_non_null
+    )
     union all
     select 'deal_stage_history' as table_name, column_name, count_non_null,
     from (

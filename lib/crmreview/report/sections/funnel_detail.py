@@ -12,6 +12,7 @@ import duckdb
 
 from ...charts import conversion_heatmap, conversion_trend_chart, days_in_stage_chart
 from ...i18n import t
+from ...metrics.common import overlap_warning
 from ...metrics.funnel import funnel, groups_frame, stages_frame, trend
 from ..html import HtmlBlock, esc, fmt_money, owner_label, section_heading, sentences, table, warnings_html
 from ..results import rep_labels
@@ -27,6 +28,8 @@ TREND_PERIODS = 8
 STALE_ROWS = 10
 #: lost reasons listed (the most common; the heading gives how many there are)
 REASON_ROWS = 10
+#: the breakdowns whose heatmap has its own title (messages heatmap.title.<by>); others: "group"
+HEATMAP_TITLES = ("rep", "team", "channel", "region", "tier", "pipeline", "industry", "size_band")
 
 
 def _won_share(group: dict[str, Any]) -> float | None:
@@ -112,6 +115,14 @@ def build(con: duckdb.DuckDBPyConnection, review: Any) -> list[Any]:
         out.append(conversion_heatmap(groups_frame(by_rep), ctx, by="rep", labels=rep_names, settings=settings))
     if by_channel.get("groups"):
         out.append(conversion_heatmap(groups_frame(by_channel), ctx, by="channel", settings=settings))
+    if review.by and review.by not in ("rep", "channel"):  # the breakdown the report was asked for
+        by_asked = funnel(con, period, settings=settings, by=review.by)
+        if by_asked.get("groups"):
+            named = review.by if review.by in HEATMAP_TITLES else "group"
+            out.append(conversion_heatmap(groups_frame(by_asked), ctx, by=named, settings=settings))
+            overlap = overlap_warning(review.by)
+            if overlap:
+                out.append(HtmlBlock(f"<p>{esc(t('warning.' + overlap['code'], lang, **overlap['params']))}</p>"))
     out.append(days_in_stage_chart(stages_frame(current), ctx, settings=settings))
     out.append(conversion_trend_chart(history, ctx, settings=settings))
     reasons = current.get("lost_reasons") or []
