@@ -487,6 +487,10 @@ def markdown(rows: list[dict[str, Any]], machine: dict[str, Any]) -> str:
         f"{machine['cpus']} CPUs, {machine['ram_gib']:.0f} GiB RAM, DuckDB {machine['duckdb']}, "
         f"pandas {machine['pandas']}, Python {machine['python']}; load average {machine['load_before']} before, "
         f"{machine['load_after']} after; period {PERIOD}, median of {machine['repeat']} runs",
+        *[
+            f"earlier rows: load average {m['load_before']} before, {m['load_after']} after, median of {m['repeat']}"
+            for m in machine.get("earlier", [])
+        ],
         "",
         "| size | step | s | floor / pandas s | ratio | peak MB | target | met | check |",
         "| ---: | --- | ---: | ---: | ---: | ---: | --- | --- | --- |",
@@ -546,20 +550,43 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="folder of size<N>/ exports (default: $CRM_REVIEW_BENCH_DATA or benchmarks/results/data)",
     )
+    parser.add_argument(
+        "--append",
+        action="store_true",
+        help="keep the rows of other sizes already in --out's JSON (measure size 100 or 500 later, e.g. under a lock)",
+    )
     parser.add_argument("--startup-runs", type=int, default=5, help="whole-process start-up runs (the median is kept)")
     args = parser.parse_args(argv)
     sizes = [float(s) for s in args.sizes.split(",") if s.strip()]
-    root, work_root = data_root(args.data), RESULTS / "work"
-    work_root.mkdir(parents=True, exist_ok=True)
+    root = data_root(args.data)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    work_root = Path(tempfile.mkdtemp(prefix="work-", dir=RESULTS))  # warehouses and reports of this run
     machine = _machine(args.repeat)
     rows: list[dict[str, Any]] = []
-    if args.startup_runs > 0:
-        print("start-up", flush=True)
-        rows += measure_startup(root, work_root, args.startup_runs)
-    for size in sizes:
-        rows += measure_size(size, root, args.repeat, work_root)
+    try:
+        if args.startup_runs > 0:
+            print("start-up", flush=True)
+            rows += measure_startup(root, work_root, args.startup_runs)
+        for size in sizes:
+            rows += measure_size(size, root, args.repeat, work_root)
+    finally:
+        shutil.rmtree(work_root, ignore_errors=True)
+    if args.append and args.out.with_suffix(".json").exists():
+        kept = json.loads(args.out.with_suffix(".json").read_text())
+        measured = {row["size"] for row in rows if not row["step"].startswith("start-up")}
+        has_startup = any(row["step"].startswith("start-up") for row in rows)
+
+        def keep(row: dict[str, Any]) -> bool:
+            if row["step"].startswith("report HTML size"):
+                return False
+            if row["step"].startswith("start-up"):
+                return not has_startup
+            return row["size"] not in measured
+
+        rows = [row for row in kept["rows"] if keep(row)] + rows
+        rows.sort(key=lambda row: (not row["step"].startswith("start-up"), row["size"]))
+        machine["earlier"] = [kept["machine"], *kept["machine"].get("earlier", [])]
     rows += html_flatness(rows)
-    shutil.rmtree(work_root, ignore_errors=True)
     machine["load_after"] = " ".join(f"{v:.1f}" for v in os.getloadavg())
     text = markdown(rows, machine)
     args.out.parent.mkdir(parents=True, exist_ok=True)
