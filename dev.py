@@ -4,6 +4,7 @@
     python3 dev.py demo     # install, then generate sample data -> warehouse -> quarterly report
     python3 dev.py test     # install, then run the test suite (extra args go to pytest)
     python3 dev.py lint     # install, then run the style tools alone (tests/test_style.py runs them too)
+    python3 dev.py bench    # install, then run the performance benchmark (--sizes 1,10,100 --repeat 3 --out FILE)
     python3 dev.py setup    # install only
 
 The environment is `.venv/` in the project folder; installs are skipped while
@@ -121,8 +122,8 @@ def main(argv: list[str]) -> int:
     if task in {"help", "-h", "--help"}:
         print(__doc__)
         return 0
-    if task not in {"setup", "demo", "test", "lint"}:
-        print(f"unknown task {task!r}; expected one of: setup, demo, test, lint", file=sys.stderr)
+    if task not in {"setup", "demo", "test", "lint", "bench"}:
+        print(f"unknown task {task!r}; expected one of: setup, demo, test, lint, bench", file=sys.stderr)
         return 2
     setup()
     if task in {"demo", "test"}:
@@ -133,6 +134,8 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT)
     if task == "lint":
         return lint()
+    if task == "bench":
+        return subprocess.call([str(PYTHON), "-m", "benchmarks.bench", *rest], cwd=ROOT)
     return 0
 
 

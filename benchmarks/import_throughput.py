@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/import_throughput.py [--size 100] [--tables deals activities]
 
 Generates the sample CRM export at ``--size`` (100 = about 10 M rows in all; deals.csv and
-activities.csv are the big files) under benchmarks/results/data/ (reused when present), then
+activities.csv are the big files) under benchmarks/results/data/size<N>/ (reused when present;
+``--data DIR`` or $CRM_REVIEW_BENCH_DATA points at another folder of size<N>/ exports), then
 for each table times, each in a fresh process-local database file:
 
 * ``bare``: ``create table t as select * from read_csv(file)`` (DuckDB's own type detection);
@@ -34,6 +35,23 @@ from crmreview.sample import COLUMNS, generate
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
+#: where generated exports are kept, one folder per size (size1/, size100/)
+DATA_ENV = "CRM_REVIEW_BENCH_DATA"
+
+
+def data_root(given: Path | None = None) -> Path:
+    """The folder of generated exports: ``given``, else $CRM_REVIEW_BENCH_DATA, else results/data/."""
+    return Path(given or os.environ.get(DATA_ENV) or RESULTS / "data")
+
+
+def sample_data(root: Path, size: float) -> Path:
+    """The sample export at ``size`` in ``root``/size<N>/, generated when it is not there yet."""
+    data = root / f"size{size:g}"
+    if not (data / "manifest.json").exists():
+        print(f"generating the sample at size {size:g} in {data} ...", flush=True)
+        shutil.rmtree(data, ignore_errors=True)
+        generate(data, size=size)
+    return data
 
 
 def _fresh(path: Path) -> Path:
@@ -42,7 +60,7 @@ def _fresh(path: Path) -> Path:
     return path
 
 
-def _bare(csv_path: Path, work: Path) -> float:
+def bare_scan(csv_path: Path, work: Path) -> float:
     db = _fresh(work / "bare.duckdb")
     started = time.perf_counter()
     con = duckdb.connect(str(db))
@@ -51,7 +69,7 @@ def _bare(csv_path: Path, work: Path) -> float:
     return time.perf_counter() - started
 
 
-def _canonical(csv_path: Path, work: Path) -> tuple[float, int]:
+def canonical_import(csv_path: Path, work: Path) -> tuple[float, int]:
     db = _fresh(work / "canonical.duckdb")
     started = time.perf_counter()
     (result,) = import_files([csv_path], db)
@@ -68,7 +86,7 @@ def _mapping_file(table: str, work: Path) -> Path:
     return path
 
 
-def _mapped(csv_path: Path, table: str, work: Path) -> tuple[float, int]:
+def mapped_import(csv_path: Path, table: str, work: Path) -> tuple[float, int]:
     db = _fresh(work / "mapped.duckdb")
     mapping = _mapping_file(table, work)
     started = time.perf_counter()
@@ -82,21 +100,20 @@ def main() -> None:
     parser.add_argument("--tables", nargs="+", default=["deals", "activities"], choices=list(COLUMNS))
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the best is kept")
     parser.add_argument("--no-mapped", action="store_true", help="skip the mapped-import measurement")
+    parser.add_argument(
+        "--data", type=Path, default=None, help=f"folder of size<N>/ exports (default: ${DATA_ENV} or results/data)"
+    )
     args = parser.parse_args()
 
-    data = RESULTS / "data" / f"size_{args.size:g}"
+    data = sample_data(data_root(args.data), args.size)
     work = RESULTS / "work"
     work.mkdir(parents=True, exist_ok=True)
-    if not (data / "manifest.json").exists():
-        print(f"generating the sample at size {args.size:g} in {data} ...", flush=True)
-        shutil.rmtree(data, ignore_errors=True)
-        generate(data, size=args.size)
 
     rows = []
     for table in args.tables:
         csv_path = data / f"{table}.csv"
-        bare = min(_bare(csv_path, work) for _ in range(args.repeat))
-        canonical_runs = [_canonical(csv_path, work) for _ in range(args.repeat)]
+        bare = min(bare_scan(csv_path, work) for _ in range(args.repeat))
+        canonical_runs = [canonical_import(csv_path, work) for _ in range(args.repeat)]
         canonical = min(t for t, _ in canonical_runs)
         loaded = canonical_runs[0][1]
         row = {
@@ -108,7 +125,7 @@ def main() -> None:
             "canonical_ratio": round(canonical / bare, 2),
         }
         if not args.no_mapped:
-            mapped = min(_mapped(csv_path, table, work)[0] for _ in range(args.repeat))
+            mapped = min(mapped_import(csv_path, table, work)[0] for _ in range(args.repeat))
             row |= {"mapped_s": round(mapped, 2), "mapped_ratio": round(mapped / bare, 2)}
         rows.append(row)
         print(json.dumps(row), flush=True)

@@ -859,37 +859,42 @@ _COMMANDS = {
 }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from .importing import ImportFileError
-    from .importing.textfiles import EncodingError
-    from .metrics import MetricError
-    from .scope import ScopeError
-    from .targets import TargetSplitError
-    from .warehouse import WarehouseError
+#: the errors a user's mistake raises (module, class): printed as one line, never a traceback.
+#: Named, not imported: a command imports only what it runs (``crm-review metrics`` loads no
+#: importer, report renderer or plotting library), and an error class whose module was never
+#: imported cannot have been raised.
+_USER_ERRORS = (
+    ("crmreview.periods", "PeriodError"),
+    ("crmreview.importing.errors", "ImportFileError"),
+    ("crmreview.importing.textfiles", "EncodingError"),
+    ("crmreview.warehouse", "WarehouseError"),
+    ("crmreview.metrics", "MetricError"),
+    ("crmreview.config", "SettingsError"),
+    ("crmreview.scope", "ScopeError"),
+    ("crmreview.targets", "TargetSplitError"),
+    ("crmreview.report.render", "ReportError"),
+)
 
+
+def _is_user_error(exc: BaseException) -> bool:
+    for module_name, class_name in _USER_ERRORS:
+        error = getattr(sys.modules.get(module_name), class_name, None)
+        if error is not None and isinstance(exc, error):
+            return True
+    return False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    known: tuple[type[Exception], ...] = (
-        PeriodError,
-        ImportFileError,
-        EncodingError,
-        WarehouseError,
-        MetricError,
-        config.SettingsError,
-        ScopeError,
-        TargetSplitError,
-    )
     try:
-        from .report.render import ReportError
-
-        known = (*known, ReportError)
-    except ImportError:
-        pass
-    try:
-        return _COMMANDS[args.command](args)
-    except known as exc:
-        print(f"crm-review: error: {exc}", file=sys.stderr)
-        return 2
+        try:
+            return _COMMANDS[args.command](args)
+        except Exception as exc:
+            if not _is_user_error(exc):
+                raise
+            print(f"crm-review: error: {exc}", file=sys.stderr)
+            return 2
     except BrokenPipeError:
         return _closed_output()
     except OSError as exc:  # a folder that cannot be written, a full disk, a bad --out

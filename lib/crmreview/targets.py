@@ -41,16 +41,19 @@ from datetime import timedelta
 from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 
 from . import config, queries
 from .config import DEFAULT_SETTINGS, Settings
-from .importing import FileResult, import_files
 from .metrics.common import tier_params
 from .metrics.forecast import history_window
 from .periods import Period
+
+if TYPE_CHECKING:  # the importer loads only when a split is imported (``crm-review --help`` stays light)
+    from .importing import FileResult
 
 __all__ = [
     "METHODS",
@@ -345,6 +348,8 @@ def import_split(
     """Write the rep targets next to the warehouse (``targets/`` beside it, so the warehouse can
     be rebuilt from its files) and import them: a target of the same rep and period replaces
     the earlier one, and the import log records the file."""
+    from .importing import import_files
+
     warehouse_path = Path(db) if db else config.default_db_path()
     path = write_targets_csv(split, warehouse_path.parent / "targets" / split_file_name(split))
     (result,) = import_files([path], warehouse_path, settings=settings)
