@@ -160,3 +160,25 @@ create or replace temp macro buyer_groups(group_by, as_of_date, a_share, b_share
     left join customers on ids.customer_id = customers.customer_id
     left join reps on customers.owner_rep_id = reps.rep_id
     left join tiers on ids.customer_id = tiers.customer_id;
+
+-- Each customer's purchase history summarised for the BG/NBD model (frequency, recency, age),
+-- with the purchases of a holdout period after the calibration end. Purchases are counted by
+-- purchase day (purchase_days), as in Fader, Hardie and Lee (2005).
+-- grain: one row per customer with a purchase on or before calibration_end.
+--   frequency          repeat purchase days up to calibration_end (purchase days - 1)
+--   recency_days       last purchase day - first purchase day (up to calibration_end)
+--   age_days           calibration_end - first purchase day (T)
+--   holdout_purchases  purchase days after calibration_end up to holdout_end
+create or replace temp macro customer_rfm(calibration_end, holdout_end) as table
+    select
+        customer_id,
+        count(*) filter (where purchase_date <= calibration_end::date) - 1 as frequency,
+        date_diff(
+            'day', min(purchase_date), max(purchase_date) filter (where purchase_date <= calibration_end::date)
+        ) as recency_days,
+        date_diff('day', min(purchase_date), any_value(calibration_end::date)) as age_days,
+        count(*) filter (where purchase_date > calibration_end::date) as holdout_purchases,
+    from purchase_days
+    where purchase_date <= holdout_end::date
+    group by customer_id
+    having min(purchase_date) <= any_value(calibration_end::date);
