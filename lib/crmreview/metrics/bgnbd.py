@@ -123,6 +123,12 @@ def _weights(weights, size: int) -> np.ndarray:
     return w
 
 
+def _weighted_sum(values: np.ndarray, w: np.ndarray) -> float:
+    """Σ values × w, elementwise (a BLAS dot product is no faster on these short vectors, and
+    its threads stall on a busy machine)."""
+    return float((values * w).sum())
+
+
 def _history(frequency, recency, age) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x = np.asarray(frequency, dtype=np.float64).ravel()
     t_x = np.asarray(recency, dtype=np.float64).ravel()
@@ -180,7 +186,7 @@ def log_likelihood(params, frequency, recency, age, *, weights=None) -> float:
     customers (``weights``: customers per history, default one each)."""
     x, t_x, T = _history(frequency, recency, age)
     w = _weights(weights, x.size)
-    return float(_log_likelihoods(_check_params(params), x, t_x, T) @ w)
+    return _weighted_sum(_log_likelihoods(_check_params(params), x, t_x, T), w)
 
 
 # -- optimiser ---------------------------------------------------------------------------
@@ -264,7 +270,7 @@ def fit(
             f"(need {MIN_CUSTOMERS} and {MIN_REPEAT_CUSTOMERS})"
         )
     if start is None:
-        start = (1.0, max(float(T @ w) / n, 1e-3), 1.0, 1.0)
+        start = (1.0, max(_weighted_sum(T, w) / n, 1e-3), 1.0, 1.0)
     theta = np.log(np.asarray(_check_params(start)))
     # the histories' own terms, computed once: only the parameters change between passes
     xi = x.astype(np.int64)
@@ -273,7 +279,7 @@ def fit(
     def objective(log_params: np.ndarray) -> float:
         if np.any(np.abs(log_params) > 30):
             return math.inf
-        value = -float(_log_likelihoods(tuple(np.exp(log_params)), x, t_x, T, xi, max_x) @ w) / n
+        value = -_weighted_sum(_log_likelihoods(tuple(np.exp(log_params)), x, t_x, T, xi, max_x), w) / n
         return value if math.isfinite(value) else math.inf
 
     evals_total, best_value, converged = 0, objective(theta), False
@@ -472,12 +478,12 @@ def backtest(
     n = float(w.sum())
     correlation = None
     # the weighted Pearson correlation: each customer counted once, as np.corrcoef would
-    actual_mean, predicted_mean = float(actual @ w) / n, float(predicted @ w) / n
+    actual_mean, predicted_mean = _weighted_sum(actual, w) / n, _weighted_sum(predicted, w) / n
     actual_dev, predicted_dev = actual - actual_mean, predicted - predicted_mean
-    actual_var, predicted_var = float(actual_dev**2 @ w), float(predicted_dev**2 @ w)
+    actual_var, predicted_var = _weighted_sum(actual_dev**2, w), _weighted_sum(predicted_dev**2, w)
     counted = w > 0
     if np.ptp(actual[counted]) > 0 and np.ptp(predicted[counted]) > 0 and actual_var > 0 and predicted_var > 0:
-        correlation = float((actual_dev * predicted_dev) @ w / math.sqrt(actual_var * predicted_var))
+        correlation = _weighted_sum(actual_dev * predicted_dev, w) / math.sqrt(actual_var * predicted_var)
     rows = []
     for k in range(top_frequency + 1):
         mask = x == k if k < top_frequency else x >= k
@@ -486,17 +492,17 @@ def backtest(
             {
                 "frequency": str(k) if k < top_frequency else f"{k}+",
                 "customers": count,
-                "actual_mean": float(actual[mask] @ w[mask]) / count if count else None,
-                "predicted_mean": float(predicted[mask] @ w[mask]) / count if count else None,
+                "actual_mean": _weighted_sum(actual[mask], w[mask]) / count if count else None,
+                "predicted_mean": _weighted_sum(predicted[mask], w[mask]) / count if count else None,
             }
         )
     return Backtest(
         fit=model,
         horizon=float(horizon),
         customers=int(n),
-        actual_purchases=float(actual @ w),
-        predicted_purchases=float(predicted @ w),
-        mean_absolute_error=float(np.abs(actual - predicted) @ w) / n,
+        actual_purchases=_weighted_sum(actual, w),
+        predicted_purchases=_weighted_sum(predicted, w),
+        mean_absolute_error=_weighted_sum(np.abs(actual - predicted), w) / n,
         correlation=correlation,
         by_frequency=rows,
     )

@@ -31,7 +31,7 @@ import pandas as pd
 from .. import queries
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
-from . import bgnbd
+from . import bgnbd, shared
 from .common import BREAKDOWNS, check_by, check_compare, count, fmt, group_rows, number, stacked_rows, tier_params
 from .inputs import Inputs
 from .retention import revenue_retention
@@ -277,8 +277,8 @@ def purchase_model(
         {
             "status": "fitted",
             **fit.as_dict(),
-            "expected_purchases": float(expected @ weights),
-            "expected_alive": float(alive @ weights),
+            "expected_purchases": float((expected * weights).sum()),
+            "expected_alive": float((alive * weights).sum()),
             "alive_bands": bands,
         }
     )
@@ -342,6 +342,15 @@ def degenerate_reason(model: dict[str, Any], alive: np.ndarray, *, weights: np.n
 
 
 # -- the metric ---------------------------------------------------------------------------------
+
+
+def _share_states(con, period: Period, base: Period, settings: Settings) -> None:
+    """Compute once on ``con`` the lifecycle states the churn queries read (at the as-of date,
+    the comparison's, the day before the period) and the tiers at the as-of date."""
+    shared.lifecycle_state(con, period.as_of, period.start, settings)
+    shared.lifecycle_state(con, base.as_of, base.start, settings)
+    shared.lifecycle_state(con, period.start - timedelta(days=1), period.compare("prev").start, settings)
+    shared.customer_state(con, period.as_of, settings)
 
 
 def _group_objects(
@@ -452,6 +461,7 @@ def churn(
     if isinstance(risk_list_length, bool) or not isinstance(risk_list_length, int) or risk_list_length < 0:
         raise ValueError(f"risk_list_length must be a whole number >= 0, got {risk_list_length!r}")
     base = period.compare(compare)
+    _share_states(con, period, base, settings)
     objects, risk_by = _group_objects(con, period, base, settings, "all", max(risk_list_length, 1))
     overall = objects["all"]
     model_summary, fit = (None, None)
@@ -510,7 +520,8 @@ def lifecycle_history(
 ) -> pd.DataFrame:
     """Customers per lifecycle state at the as-of date of ``period`` and of the ``periods``
     − 1 periods of equal kind before it (oldest first), leaving out periods that end before
-    the first purchase. Columns: ``period, as_of, state, customers``."""
+    the first purchase. Columns: ``period, as_of, state, customers``. One query counts the
+    states at every date (``lifecycle_history.sql``)."""
     if isinstance(periods, bool) or not isinstance(periods, int) or periods < 1:
         raise ValueError(f"periods must be a whole number >= 1, got {periods!r}")
     span = data_span(con, period.as_of)
@@ -518,22 +529,26 @@ def lifecycle_history(
     chain = [period]
     for _ in range(periods - 1):
         chain.append(chain[-1].compare("prev"))
+    shown = [each for each in reversed(chain) if first is not None and each.as_of >= first]
     records = []
-    for each in reversed(chain):
-        if first is None or each.as_of < first:
-            continue
-        frame = queries.run(
+    if shown:
+        counts = queries.run(
             con,
-            "metrics/churn/lifecycle_states",
-            {**_state_params(each, settings), "by": "all", **tier_params(settings)},
+            "metrics/churn/lifecycle_history",
+            {
+                "as_of_dates": [each.as_of for each in shown],
+                "window_starts": [each.start for each in shown],
+                **_thresholds(settings),
+            },
         )
-        for entry in _states(frame):
+        for row in counts.itertuples(index=False):  # dates in order, states in STATES order
+            each = shown[int(row.date_index) - 1]
             records.append(
                 {
                     "period": each.label,
                     "as_of": each.as_of.isoformat(),
-                    "state": entry["state"],
-                    "customers": entry["customers"],
+                    "state": row.lifecycle_state,
+                    "customers": count(row.count_customers),
                 }
             )
     frame = pd.DataFrame(records, columns=["period", "as_of", "state", "customers"])
