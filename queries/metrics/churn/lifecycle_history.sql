@@ -8,8 +8,8 @@
 --   period's first day (reactivations); $new_days, $active_days, $churn_days (integers).
 -- columns: date_index (1.. in the order of $as_of_dates), as_of_date, lifecycle_state,
 --   state_rank, count_customers.
--- invariant: count(*) over (partition by date_index) = 5
--- invariant: as_of_date = $as_of_dates::date [][date_index]
+-- invariant (not checked: the report runs this query, not the metrics commands): five rows per date
+--   in the order of $as_of_dates; each date's counts are those of lifecycle_states.sql at it
 
 with
 
