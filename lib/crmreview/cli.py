@@ -705,7 +705,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
             if entry.option(option.name) is None:
                 raise metrics.MetricError(f"{option.flag} applies to {', '.join(names)}, not to {args.name}")
             options[option.name] = getattr(args, option.name)
-    with connect_read(args.db) as con:
+    with connect_read(args.db, memory_limit=settings.memory_limit) as con:
         result = metrics.compute(con, args.name, period, compare=args.compare, by=args.by, settings=settings, **options)
     module = entry.load()
     for item in result.get("warnings", []):

@@ -1,11 +1,56 @@
 -- Shared customer definitions (temporary, per connection): value and ABC tier as of a date.
+--
+-- Per-snapshot state. customer_universe, customer_values and customer_tiers are read by many
+-- queries for the same date (a tier breakdown, the risk list, the follow-up cadence, the
+-- tiers metric itself ...). On a connection that reads a published snapshot (nothing can
+-- change under it), crmreview.metrics.shared fills the shared_* tables below once per date
+-- and settings (queries/metrics/shared/) and lists what it filled (name|key) in the
+-- connection's variable shared_state; the macros read the rows of a listed key and compute
+-- from the tables (the compute_* macros) for any other. The variable is read when a query is
+-- planned, so the branch not taken is left out of the plan. A scoped connection fills them
+-- from its own scoped views, so they hold only its scope's rows. The key is the macro's
+-- arguments as text (*_key macros).
+create temp table if not exists shared_customer_universe (
+    state_key varchar not null,
+    customer_id varchar,
+    known_since_date date
+);
+
+create temp table if not exists shared_customer_values (
+    state_key varchar not null,
+    customer_id varchar,
+    value decimal(18, 2)
+);
+
+create temp table if not exists shared_customer_tiers (
+    state_key varchar not null,
+    customer_id varchar,
+    value decimal(18, 2),
+    value_rank bigint,
+    cumulative_before decimal(38, 2),
+    total_value decimal(38, 2),
+    tier varchar
+);
+
+-- whether the connection's variable shared_state lists state_name|state_key (see above)
+create or replace temp macro is_shared(state_name, state_key) as
+list_contains(coalesce(getvariable('shared_state'), []::varchar []), state_name || '|' || state_key);
+
+create or replace temp macro customer_universe_key(as_of_date) as
+as_of_date::date::varchar;
+
+create or replace temp macro customer_values_key(as_of_date, window_months) as
+concat_ws('|', as_of_date::date, window_months::integer);
+
+create or replace temp macro customer_tiers_key(as_of_date, a_share, b_share, window_months) as
+concat_ws('|', as_of_date::date, a_share::double, b_share::double, window_months::integer);
 
 -- The customers known at the end of as_of_date: created_at on or before it or, when created_at
 -- is unknown, an order, a deal (its created_at, else its closed_at) or an activity (its own
 -- customer_id, else its deal's customer) on or before it.
 -- grain: one row per customer of the customers table known at the as-of date.
 --   known_since_date  created_at's date, else the earliest of those dates (on or before as_of_date)
-create or replace temp macro customer_universe(as_of_date) as table
+create or replace temp macro compute_customer_universe(as_of_date) as table
     with
     sightings as (
         select customer_id, order_date as seen_date, from orders
@@ -34,11 +79,23 @@ create or replace temp macro customer_universe(as_of_date) as table
     where customers.created_at::date <= as_of_date::date
         or (customers.created_at is null and first_sightings.first_seen_date is not null);
 
+-- The shared macro: the rows of its shared_* table when the connection lists these arguments'
+-- key, else computed (the definition above).
+create or replace temp macro customer_universe(as_of_date) as table
+    select customer_id, known_since_date,
+    from shared_customer_universe
+    where state_key = customer_universe_key(as_of_date)
+        and is_shared('customer_universe', customer_universe_key(as_of_date))
+    union all
+    select customer_id, known_since_date,
+    from compute_customer_universe(as_of_date)
+    where not is_shared('customer_universe', customer_universe_key(as_of_date));
+
 -- A customer's value: net order amount over the window_months months ending on the as-of
 -- date (from as-of - window + 1 day), or, when the warehouse holds no orders at all, the
 -- amount of won deals closed in that window; below zero counts as zero.
 -- grain: one row per customer of customer_universe(as_of_date).
-create or replace temp macro customer_values(as_of_date, window_months) as table
+create or replace temp macro compute_customer_values(as_of_date, window_months) as table
     with
     bounds as (
         select
@@ -77,12 +134,24 @@ create or replace temp macro customer_values(as_of_date, window_months) as table
     left join order_values on universe.customer_id = order_values.customer_id
     left join deal_values on universe.customer_id = deal_values.customer_id;
 
+-- The shared macro: the rows of its shared_* table when the connection lists these arguments'
+-- key, else computed (the definition above).
+create or replace temp macro customer_values(as_of_date, window_months) as table
+    select customer_id, value,
+    from shared_customer_values
+    where state_key = customer_values_key(as_of_date, window_months)
+        and is_shared('customer_values', customer_values_key(as_of_date, window_months))
+    union all
+    select customer_id, value,
+    from compute_customer_values(as_of_date, window_months)
+    where not is_shared('customer_values', customer_values_key(as_of_date, window_months));
+
 -- ABC (Pareto) tiers: customers by value descending, ties by customer_id ascending;
 -- A = the shortest prefix whose cumulative value reaches >= a_share of the total, B = the
 -- next customers up to the shortest prefix reaching >= b_share, C = everyone else (zero
 -- value included). With a total of zero everyone is C.
 -- grain: one row per customer of the universe above.
-create or replace temp macro customer_tiers(as_of_date, a_share, b_share, window_months) as table
+create or replace temp macro compute_customer_tiers(as_of_date, a_share, b_share, window_months) as table
     with
     ranked as (
         select
@@ -109,3 +178,15 @@ create or replace temp macro customer_tiers(as_of_date, a_share, b_share, window
             else 'C'
         end as tier,
     from ranked;
+
+-- The shared macro: the rows of its shared_* table when the connection lists these arguments'
+-- key, else computed (the definition above).
+create or replace temp macro customer_tiers(as_of_date, a_share, b_share, window_months) as table
+    select customer_id, value, value_rank, cumulative_before, total_value, tier,
+    from shared_customer_tiers
+    where state_key = customer_tiers_key(as_of_date, a_share, b_share, window_months)
+        and is_shared('customer_tiers', customer_tiers_key(as_of_date, a_share, b_share, window_months))
+    union all
+    select customer_id, value, value_rank, cumulative_before, total_value, tier,
+    from compute_customer_tiers(as_of_date, a_share, b_share, window_months)
+    where not is_shared('customer_tiers', customer_tiers_key(as_of_date, a_share, b_share, window_months));

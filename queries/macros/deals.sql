@@ -91,3 +91,47 @@ create or replace temp macro deals_as_of(as_of_date) as table
         end as status_as_of,
     from deals
     where deals.created_at < as_of_date::date + interval 1 day;
+
+-- Stale deals: open at the end of as_of_date with no stage change in the last stale_days days
+-- (queries/metrics/funnel/stale_deals.sql). The last change is the latest history row up to
+-- the as-of date, or created_at for a deal with none; deals without created_at and without
+-- history cannot be dated and are left out. pipeline_name: only the deals of this pipeline
+-- ('' = deals without one); null = every deal.
+-- grain: one row per stale deal.
+create or replace temp macro stale_deals(as_of_date, stale_days, pipeline_name) as table
+    with
+    open_deals as (
+        select deals.*
+        from deals_as_of(as_of_date) as deals
+        where deals.status_as_of = 'open'
+            and (pipeline_name::varchar is null or coalesce(deals.pipeline, '') = pipeline_name::varchar)
+    ),
+
+    last_change as (
+        select
+            history.deal_id,
+            max(history.entered_at) as last_entered_at,
+            arg_max(history.stage, history.entered_at) as stage_as_of,
+        from deal_stage_history as history
+        inner join open_deals on history.deal_id = open_deals.deal_id
+        where history.entered_at < as_of_date::date + interval 1 day
+        group by history.deal_id
+    ),
+
+    changes as (
+        select
+            open_deals.deal_id,
+            open_deals.customer_id,
+            open_deals.owner_rep_id,
+            coalesce(last_change.stage_as_of, open_deals.stage) as stage,
+            open_deals.amount,
+            coalesce(last_change.last_entered_at, open_deals.created_at)::date as last_change_date,
+            date_diff('day', coalesce(last_change.last_entered_at, open_deals.created_at)::date, as_of_date::date)
+                as days_since_change,
+        from open_deals
+        left join last_change on open_deals.deal_id = last_change.deal_id
+    )
+
+    select *
+    from changes
+    where days_since_change >= stale_days::integer;

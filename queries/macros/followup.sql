@@ -5,7 +5,7 @@
 -- Activities with the customer they concern: the activity's customer_id, else the customer
 -- of its deal; activities concerning no known customer are left out.
 -- grain: one row per activity.
-create or replace temp view customer_activities as
+create or replace temp view compute_customer_activities as
 select
     activities.activity_id,
     coalesce(activities.customer_id, deals.customer_id) as customer_id,
@@ -15,6 +15,26 @@ select
 from activities
 left join deals on activities.deal_id = deals.deal_id
 where coalesce(activities.customer_id, deals.customer_id) is not null;
+
+-- Shared per snapshot (as in customers.sql): crmreview.metrics.shared fills
+-- shared_customer_activities once on a connection that reads a published snapshot and lists
+-- it in shared_state.
+create temp table if not exists shared_customer_activities (
+    activity_id varchar,
+    customer_id varchar,
+    rep_id varchar,
+    kind varchar,
+    occurred_at timestamp
+);
+
+create or replace temp view customer_activities as
+select activity_id, customer_id, rep_id, kind, occurred_at,
+from shared_customer_activities
+where is_shared('customer_activities', '')
+union all
+select activity_id, customer_id, rep_id, kind, occurred_at,
+from compute_customer_activities
+where not is_shared('customer_activities', '');
 
 -- Each customer's follow-up state at the end of the as-of date.
 -- grain: one row per customer of the customer_tiers universe.

@@ -30,7 +30,7 @@ where orders.amount > 0;
 --   previous_purchase_date  the purchase day before (null for the first)
 --   gap_days                purchase_date - previous_purchase_date in days (>= 1; null for
 --                           the first)
-create or replace temp view purchase_days as
+create or replace temp view compute_purchase_days as
 with
 
 days as (
@@ -54,6 +54,42 @@ select
 from days
 window customer_days as (partition by customer_id order by purchase_date);
 
+-- Per-snapshot state (as in customers.sql): crmreview.metrics.shared fills shared_purchase_days
+-- once on a connection that reads a published snapshot and lists it in shared_state;
+-- purchase_days reads it there.
+create temp table if not exists shared_purchase_days (
+    customer_id varchar,
+    purchase_date date,
+    count_day_purchases bigint,
+    amount decimal(38, 2),
+    day_number bigint,
+    previous_purchase_date date,
+    gap_days bigint
+);
+
+create or replace temp view purchase_days as
+select customer_id, purchase_date, count_day_purchases, amount, day_number, previous_purchase_date, gap_days,
+from shared_purchase_days
+where is_shared('purchase_days', '')
+union all
+select customer_id, purchase_date, count_day_purchases, amount, day_number, previous_purchase_date, gap_days,
+from compute_purchase_days
+where not is_shared('purchase_days', '');
+
+-- The lifecycle state of a customer first seen age_days ago, last recency_days ago, with a
+-- reactivation (a purchase in the period after a gap > churn_days) or not: the first of new,
+-- reactivated, active, dormant, churned that applies (see lifecycle_states below).
+create or replace temp macro lifecycle_state(
+    age_days, has_reactivation, recency_days, new_days, active_days, churn_days
+) as
+case
+    when age_days <= new_days::integer then 'new'
+    when has_reactivation then 'reactivated'
+    when recency_days <= active_days::integer then 'active'
+    when recency_days <= churn_days::integer then 'dormant'
+    else 'churned'
+end;
+
 -- Each customer's lifecycle state at the end of as_of_date, from purchases on or before it.
 -- recency_days = as_of_date - last purchase date. The state is the first that applies:
 --   new          as_of_date - first purchase date <= new_days
@@ -68,7 +104,9 @@ window customer_days as (partition by customer_id order by purchase_date);
 --   count_purchase_days  purchase days up to the date
 --   median_gap_days      median gap between the customer's consecutive purchase days up to
 --                        the date (null with a single purchase day)
-create or replace temp macro lifecycle_states(as_of_date, window_start, new_days, active_days, churn_days) as table
+create or replace temp macro compute_lifecycle_states(
+    as_of_date, window_start, new_days, active_days, churn_days
+) as table
     with
     history as (
         select * from purchase_days where purchase_date <= as_of_date::date
@@ -81,7 +119,6 @@ create or replace temp macro lifecycle_states(as_of_date, window_start, new_days
             max(purchase_date) as last_purchase_date,
             sum(count_day_purchases)::bigint as count_purchases,
             count(*) as count_purchase_days,
-            quantile_cont(gap_days, 0.5) as median_gap_days,
             coalesce(
                 bool_or(purchase_date >= window_start::date and gap_days > churn_days::integer),
                 false
@@ -90,12 +127,34 @@ create or replace temp macro lifecycle_states(as_of_date, window_start, new_days
         group by customer_id
     ),
 
+    -- the exact median gap of each customer (quantile_cont's value: the middle gap, or the
+    -- mean of the two middle ones) from the gaps ranked in order: a sort, which spills to
+    -- disk beyond the memory limit, where a per-customer quantile keeps every list in memory
+    ranked_gaps as (
+        select
+            customer_id,
+            gap_days,
+            row_number() over (partition by customer_id order by gap_days) as gap_rank,
+            count(*) over (partition by customer_id) as count_gaps,
+        from history
+        where gap_days is not null
+    ),
+
+    median_gaps as (
+        select customer_id, avg(gap_days) as median_gap_days,
+        from ranked_gaps
+        where gap_rank in ((count_gaps + 1) // 2, count_gaps // 2 + 1)
+        group by customer_id
+    ),
+
     with_recency as (
         select
-            *,
-            date_diff('day', last_purchase_date, as_of_date::date) as recency_days,
-            date_diff('day', first_purchase_date, as_of_date::date) as age_days,
+            per_customer.*,
+            median_gaps.median_gap_days,
+            date_diff('day', per_customer.last_purchase_date, as_of_date::date) as recency_days,
+            date_diff('day', per_customer.first_purchase_date, as_of_date::date) as age_days,
         from per_customer
+        left join median_gaps on per_customer.customer_id = median_gaps.customer_id
     )
 
     select
@@ -107,14 +166,61 @@ create or replace temp macro lifecycle_states(as_of_date, window_start, new_days
         median_gap_days,
         recency_days,
         age_days,
-        case
-            when age_days <= new_days::integer then 'new'
-            when has_reactivation then 'reactivated'
-            when recency_days <= active_days::integer then 'active'
-            when recency_days <= churn_days::integer then 'dormant'
-            else 'churned'
-        end as lifecycle_state,
+        lifecycle_state(age_days, has_reactivation, recency_days, new_days, active_days, churn_days)
+            as lifecycle_state,
     from with_recency;
+
+-- lifecycle_states, shared per snapshot (as in customers.sql): the rows of
+-- shared_lifecycle_states when the connection lists these arguments' key, else computed.
+create temp table if not exists shared_lifecycle_states (
+    state_key varchar not null,
+    customer_id varchar,
+    first_purchase_date date,
+    last_purchase_date date,
+    count_purchases bigint,
+    count_purchase_days bigint,
+    median_gap_days double,
+    recency_days bigint,
+    age_days bigint,
+    lifecycle_state varchar
+);
+
+create or replace temp macro lifecycle_states_key(as_of_date, window_start, new_days, active_days, churn_days) as
+concat_ws(
+    '|', as_of_date::date, window_start::date, new_days::integer, active_days::integer, churn_days::integer
+);
+
+create or replace temp macro lifecycle_states(as_of_date, window_start, new_days, active_days, churn_days) as table
+    select
+        customer_id,
+        first_purchase_date,
+        last_purchase_date,
+        count_purchases,
+        count_purchase_days,
+        median_gap_days,
+        recency_days,
+        age_days,
+        lifecycle_state,
+    from shared_lifecycle_states
+    where state_key = lifecycle_states_key(as_of_date, window_start, new_days, active_days, churn_days)
+        and is_shared(
+            'lifecycle_states', lifecycle_states_key(as_of_date, window_start, new_days, active_days, churn_days)
+        )
+    union all
+    select
+        customer_id,
+        first_purchase_date,
+        last_purchase_date,
+        count_purchases,
+        count_purchase_days,
+        median_gap_days,
+        recency_days,
+        age_days,
+        lifecycle_state,
+    from compute_lifecycle_states(as_of_date, window_start, new_days, active_days, churn_days)
+    where not is_shared(
+            'lifecycle_states', lifecycle_states_key(as_of_date, window_start, new_days, active_days, churn_days)
+        );
 
 -- The lifecycle states in report order, with their rank.
 -- grain: one row per state.
@@ -178,3 +284,25 @@ create or replace temp macro buyer_groups(group_by, as_of_date, a_share, b_share
         unnest(breakdown_tags(group_by, attributes, map())) as group_key,
     from keyed
     where starts_with(group_by, 'tag:');
+
+-- Each customer's purchase history summarised for the BG/NBD model (frequency, recency, age),
+-- with the purchases of a holdout period after the calibration end. Purchases are counted by
+-- purchase day (purchase_days), as in Fader, Hardie and Lee (2005).
+-- grain: one row per customer with a purchase on or before calibration_end.
+--   frequency          repeat purchase days up to calibration_end (purchase days - 1)
+--   recency_days       last purchase day - first purchase day (up to calibration_end)
+--   age_days           calibration_end - first purchase day (T)
+--   holdout_purchases  purchase days after calibration_end up to holdout_end
+create or replace temp macro customer_rfm(calibration_end, holdout_end) as table
+    select
+        customer_id,
+        count(*) filter (where purchase_date <= calibration_end::date) - 1 as frequency,
+        date_diff(
+            'day', min(purchase_date), max(purchase_date) filter (where purchase_date <= calibration_end::date)
+        ) as recency_days,
+        date_diff('day', min(purchase_date), any_value(calibration_end::date)) as age_days,
+        count(*) filter (where purchase_date > calibration_end::date) as holdout_purchases,
+    from purchase_days
+    where purchase_date <= holdout_end::date
+    group by customer_id
+    having min(purchase_date) <= any_value(calibration_end::date);

@@ -11,6 +11,10 @@ p ~ Beta(a, b). A customer's history is summarised as
 
 all in one time unit of the caller's choosing (the parameter α is in that unit).
 
+The likelihood depends on a customer only through (x, t_x, T), so customers with the same
+history may be passed once with their number as ``weights``: the fit, its log-likelihood and
+the back-test are those of the customers one by one, at the cost of the distinct histories.
+
 Implemented with numpy alone (no scipy): the log-likelihood of the paper's eq. (6), fitted
 by Nelder-Mead on the log parameters with restarts until the optimum stops moving; the
 Gauss hypergeometric function of eq. (10) summed as a series, after Euler's transformation
@@ -107,6 +111,24 @@ class BgNbdFit:
 # -- input checks ----------------------------------------------------------------------
 
 
+def _weights(weights, size: int) -> np.ndarray:
+    """Customers per history: ones when None, else whole numbers >= 0, one per history."""
+    if weights is None:
+        return np.ones(size)
+    w = np.asarray(weights, dtype=np.float64).ravel()
+    if w.size != size:
+        raise FitError(f"weights has {w.size} values for {size} customer histories")
+    if not np.all(np.isfinite(w)) or np.any(w < 0) or np.any(w != np.round(w)):
+        raise FitError("weights must be whole numbers of customers >= 0")
+    return w
+
+
+def _weighted_sum(values: np.ndarray, w: np.ndarray) -> float:
+    """Σ values × w, elementwise (a BLAS dot product is no faster on these short vectors, and
+    its threads stall on a busy machine)."""
+    return float((values * w).sum())
+
+
 def _history(frequency, recency, age) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x = np.asarray(frequency, dtype=np.float64).ravel()
     t_x = np.asarray(recency, dtype=np.float64).ravel()
@@ -141,10 +163,15 @@ def _log_rising(base: float, x: np.ndarray, max_x: int) -> np.ndarray:
     return table[x]
 
 
-def _log_likelihoods(params, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+def _log_likelihoods(
+    params, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, xi: np.ndarray | None = None, max_x: int | None = None
+) -> np.ndarray:
+    """Each history's log-likelihood; ``xi``/``max_x`` (x as integers, its maximum) may be
+    passed in by a caller that evaluates many parameters on the same histories."""
     r, alpha, a, b = params
-    xi = x.astype(np.int64)
-    max_x = int(xi.max()) if xi.size else 0
+    if xi is None:
+        xi = x.astype(np.int64)
+        max_x = int(xi.max()) if xi.size else 0
     ln_a1 = _log_rising(r, xi, max_x) + r * math.log(alpha)
     ln_a2 = _log_rising(b, xi, max_x) - _log_rising(a + b, xi, max_x)
     ln_a3 = -(r + x) * np.log(alpha + T)
@@ -154,10 +181,12 @@ def _log_likelihoods(params, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> n
     return ln_a1 + ln_a2 + tail
 
 
-def log_likelihood(params, frequency, recency, age) -> float:
-    """The BG/NBD log-likelihood (FHL 2005 eq. 6) of ``params`` = (r, α, a, b), summed over customers."""
+def log_likelihood(params, frequency, recency, age, *, weights=None) -> float:
+    """The BG/NBD log-likelihood (FHL 2005 eq. 6) of ``params`` = (r, α, a, b), summed over
+    customers (``weights``: customers per history, default one each)."""
     x, t_x, T = _history(frequency, recency, age)
-    return float(_log_likelihoods(_check_params(params), x, t_x, T).sum())
+    w = _weights(weights, x.size)
+    return _weighted_sum(_log_likelihoods(_check_params(params), x, t_x, T), w)
 
 
 # -- optimiser ---------------------------------------------------------------------------
@@ -219,10 +248,12 @@ def fit(
     recency,
     age,
     *,
+    weights=None,
     start: tuple[float, float, float, float] | None = None,
     max_evals: int = 20_000,
 ) -> BgNbdFit:
-    """Maximum-likelihood BG/NBD parameters for the customers' (frequency, recency, age).
+    """Maximum-likelihood BG/NBD parameters for the customers' (frequency, recency, age)
+    (``weights``: how many customers have each history; default one each).
 
     The search runs on log parameters (all four stay positive), restarting Nelder-Mead from
     its best point until a restart improves the log-likelihood by less than 1e-9 per
@@ -230,21 +261,25 @@ def fit(
     with fewer than ``MIN_CUSTOMERS`` customers or ``MIN_REPEAT_CUSTOMERS`` who bought twice.
     """
     x, t_x, T = _history(frequency, recency, age)
-    n = x.size
-    repeaters = int(np.count_nonzero(x > 0))
+    w = _weights(weights, x.size)
+    n = int(w.sum())
+    repeaters = int(w[x > 0].sum())
     if n < MIN_CUSTOMERS or repeaters < MIN_REPEAT_CUSTOMERS:
         raise FitError(
             f"too few customers to fit BG/NBD: {n} customers, {repeaters} with a repeat purchase "
             f"(need {MIN_CUSTOMERS} and {MIN_REPEAT_CUSTOMERS})"
         )
     if start is None:
-        start = (1.0, max(float(T.mean()), 1e-3), 1.0, 1.0)
+        start = (1.0, max(_weighted_sum(T, w) / n, 1e-3), 1.0, 1.0)
     theta = np.log(np.asarray(_check_params(start)))
+    # the histories' own terms, computed once: only the parameters change between passes
+    xi = x.astype(np.int64)
+    max_x = int(xi.max()) if xi.size else 0
 
     def objective(log_params: np.ndarray) -> float:
         if np.any(np.abs(log_params) > 30):
             return math.inf
-        value = -_log_likelihoods(tuple(np.exp(log_params)), x, t_x, T).sum() / n
+        value = -_weighted_sum(_log_likelihoods(tuple(np.exp(log_params)), x, t_x, T, xi, max_x), w) / n
         return value if math.isfinite(value) else math.inf
 
     evals_total, best_value, converged = 0, objective(theta), False
@@ -425,39 +460,49 @@ class Backtest:
         }
 
 
-def backtest(frequency, recency, age, holdout_purchases, horizon: float, *, top_frequency: int = 7) -> Backtest:
+def backtest(
+    frequency, recency, age, holdout_purchases, horizon: float, *, top_frequency: int = 7, weights=None
+) -> Backtest:
     """Fit on the calibration histories, then compare each customer's expected purchases over
-    ``horizon`` with ``holdout_purchases`` (what they bought in the holdout period)."""
+    ``horizon`` with ``holdout_purchases`` (what they bought in the holdout period).
+    ``weights``: how many customers have each (history, holdout purchases); default one each."""
     x, t_x, T = _history(frequency, recency, age)
     actual = np.asarray(holdout_purchases, dtype=np.float64).ravel()
     if actual.shape != x.shape:
         raise FitError(f"holdout_purchases has {actual.size} values for {x.size} customers")
     if not np.all(np.isfinite(actual)) or np.any(actual < 0):
         raise FitError("holdout_purchases must be counts >= 0")
-    model = fit(x, t_x, T)
+    w = _weights(weights, x.size)
+    model = fit(x, t_x, T, weights=w)
     predicted = conditional_expected_purchases(model, horizon, x, t_x, T)
+    n = float(w.sum())
     correlation = None
-    if actual.std() > 0 and predicted.std() > 0:
-        correlation = float(np.corrcoef(actual, predicted)[0, 1])
+    # the weighted Pearson correlation: each customer counted once, as np.corrcoef would
+    actual_mean, predicted_mean = _weighted_sum(actual, w) / n, _weighted_sum(predicted, w) / n
+    actual_dev, predicted_dev = actual - actual_mean, predicted - predicted_mean
+    actual_var, predicted_var = _weighted_sum(actual_dev**2, w), _weighted_sum(predicted_dev**2, w)
+    counted = w > 0
+    if np.ptp(actual[counted]) > 0 and np.ptp(predicted[counted]) > 0 and actual_var > 0 and predicted_var > 0:
+        correlation = _weighted_sum(actual_dev * predicted_dev, w) / math.sqrt(actual_var * predicted_var)
     rows = []
     for k in range(top_frequency + 1):
         mask = x == k if k < top_frequency else x >= k
-        count = int(mask.sum())
+        count = int(w[mask].sum())
         rows.append(
             {
                 "frequency": str(k) if k < top_frequency else f"{k}+",
                 "customers": count,
-                "actual_mean": float(actual[mask].mean()) if count else None,
-                "predicted_mean": float(predicted[mask].mean()) if count else None,
+                "actual_mean": _weighted_sum(actual[mask], w[mask]) / count if count else None,
+                "predicted_mean": _weighted_sum(predicted[mask], w[mask]) / count if count else None,
             }
         )
     return Backtest(
         fit=model,
         horizon=float(horizon),
-        customers=int(x.size),
-        actual_purchases=float(actual.sum()),
-        predicted_purchases=float(predicted.sum()),
-        mean_absolute_error=float(np.abs(actual - predicted).mean()),
+        customers=int(n),
+        actual_purchases=_weighted_sum(actual, w),
+        predicted_purchases=_weighted_sum(predicted, w),
+        mean_absolute_error=_weighted_sum(np.abs(actual - predicted), w) / n,
         correlation=correlation,
         by_frequency=rows,
     )

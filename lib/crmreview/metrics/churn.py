@@ -6,15 +6,15 @@ Definitions are those of DESIGN.md "Churn and lifecycle" (thresholds ``new_days`
 SQL, one question per file in ``queries/metrics/``: ``lifecycle_states`` (counts per state),
 ``lifecycle_flows`` (comparison state × this state), ``churn_rate``, ``revenue_retention``
 (grr / nrr), ``churn_risk`` (the risk list), ``recency_distribution``, ``customer_rfm``
-(the per-customer history the BG/NBD model is fitted on) and ``purchase_span``; shared
-definitions are the macros of ``queries/macros/purchases.sql``.
+(each customer's purchase history), ``rfm_histories`` (the distinct histories with their
+customers, which the BG/NBD model is fitted on) and ``purchase_span``; shared definitions are the macros of ``queries/macros/purchases.sql``.
 
 The probabilistic view (``purchase_model``) fits BG/NBD (``crmreview.bgnbd``) on every
 customer's purchase history up to the as-of date, in weeks, and back-tests it: a fit on the
 history up to one period before the as-of date predicts each customer's purchases in the
 last period, next to what they did.
 
-Public names: ``churn`` (the metric), ``purchase_model``, ``lifecycle_history``,
+Public names: ``churn`` (the metric), ``purchase_model``, ``customer_predictions``, ``lifecycle_history``,
 ``recency_frame``, ``states_frame``, ``flows_frame``, ``risk_frame``, ``data_span``,
 ``rows``, ``summary``, ``STATES``, ``BREAKDOWNS``, ``RISK_LIST_LENGTH``.
 """
@@ -31,7 +31,7 @@ import pandas as pd
 from .. import queries
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
-from . import bgnbd
+from . import bgnbd, shared
 from .common import BREAKDOWNS, check_by, check_compare, count, fmt, group_rows, number, stacked_rows, tier_params
 from .inputs import Inputs
 from .retention import revenue_retention
@@ -42,6 +42,7 @@ __all__ = [
     "RISK_LIST_LENGTH",
     "churn",
     "purchase_model",
+    "customer_predictions",
     "lifecycle_history",
     "recency_frame",
     "states_frame",
@@ -194,8 +195,10 @@ def data_span(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, Any]:
 
 
 def _rfm(con, calibration_end: date, holdout_end: date) -> pd.DataFrame:
+    """The distinct purchase histories up to ``calibration_end`` with their customers
+    (``count_customers``) and holdout purchases up to ``holdout_end``."""
     return queries.run(
-        con, "metrics/churn/customer_rfm", {"calibration_end": calibration_end, "holdout_end": holdout_end}
+        con, "metrics/churn/rfm_histories", {"calibration_end": calibration_end, "holdout_end": holdout_end}
     )
 
 
@@ -207,15 +210,38 @@ def _weeks(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
+def _customers(frame: pd.DataFrame) -> np.ndarray:
+    return frame["count_customers"].to_numpy(dtype=np.float64)
+
+
+def customer_predictions(fit: bgnbd.BgNbdFit, frame: pd.DataFrame, as_of: date, horizon_days: int) -> pd.DataFrame:
+    """P(alive) and the purchases expected in the next ``horizon_days`` for the customers of
+    ``frame`` (``customer_id, count_purchase_days, first_purchase_date, last_purchase_date``:
+    their purchase days up to ``as_of``, as the churn queries give them). Columns:
+    ``customer_id, p_alive, expected_purchases``."""
+    first = pd.to_datetime(frame["first_purchase_date"])
+    last = pd.to_datetime(frame["last_purchase_date"])
+    x = frame["count_purchase_days"].to_numpy(dtype=np.float64) - 1
+    t_x = (last - first).dt.days.to_numpy(dtype=np.float64) / DAYS_PER_UNIT
+    T = (pd.Timestamp(as_of) - first).dt.days.to_numpy(dtype=np.float64) / DAYS_PER_UNIT
+    return pd.DataFrame(
+        {
+            "customer_id": frame["customer_id"].to_numpy(),
+            "p_alive": bgnbd.p_alive(fit, x, t_x, T),
+            "expected_purchases": bgnbd.conditional_expected_purchases(fit, horizon_days / DAYS_PER_UNIT, x, t_x, T),
+        }
+    )
+
+
 def purchase_model(
     con: duckdb.DuckDBPyConnection,
     period: Period,
     *,
     holdout_days: int | None = None,
-) -> tuple[dict[str, Any], pd.DataFrame]:
+) -> tuple[dict[str, Any], bgnbd.BgNbdFit | None]:
     """BG/NBD on every customer's purchase days up to the as-of date, with a back-test.
 
-    Returns ``(summary, per_customer)``. ``summary`` (JSON-ready, aggregates only):
+    Returns ``(summary, fit)``. ``summary`` (JSON-ready, aggregates only):
     ``status`` (fitted | insufficient_data | degenerate, then ``reason``), ``unit`` (week), ``customers``,
     ``r``, ``alpha``, ``a``, ``b``, ``log_likelihood``, ``converged``; ``horizon_days`` (the
     period's length) and ``expected_purchases`` (Σ over customers of the purchases expected
@@ -225,39 +251,34 @@ def purchase_model(
     length) against the purchase days of the holdout up to the as-of date (``customers``,
     ``actual_purchases``, ``predicted_purchases``, ``relative_error``,
     ``mean_absolute_error``, ``correlation``, ``by_frequency``, its own ``fit``).
-    ``per_customer``: ``customer_id, p_alive, expected_purchases`` (empty when not fitted or
-    degenerate).
+    ``fit``: the fitted model, for :func:`customer_predictions` (None when not fitted or
+    degenerate). Both fits run over the distinct purchase histories, weighted by their
+    customers (``rfm_histories.sql``), not over the customers one by one.
     """
     horizon_days = period.days if holdout_days is None else int(holdout_days)
     if horizon_days < 1:
         raise ValueError(f"holdout_days must be >= 1, got {holdout_days!r}")
-    empty = pd.DataFrame(
-        {
-            "customer_id": pd.Series(dtype="object"),
-            "p_alive": pd.Series(dtype="float64"),
-            "expected_purchases": pd.Series(dtype="float64"),
-        }
-    )
     summary: dict[str, Any] = {"model": "BG/NBD", "unit": "week", "horizon_days": period.days}
     live = _rfm(con, period.as_of, period.as_of)
     x, t_x, T = _weeks(live)
+    weights = _customers(live)
     try:
-        fit = bgnbd.fit(x, t_x, T)
+        fit = bgnbd.fit(x, t_x, T, weights=weights)
     except bgnbd.FitError as exc:
-        summary.update({"status": "insufficient_data", "reason": str(exc), "customers": len(live)})
-        return summary, empty
+        summary.update({"status": "insufficient_data", "reason": str(exc), "customers": int(weights.sum())})
+        return summary, None
     alive = bgnbd.p_alive(fit, x, t_x, T)
     expected = bgnbd.conditional_expected_purchases(fit, period.days / DAYS_PER_UNIT, x, t_x, T)
     bands = []
     for low, high in ALIVE_BANDS:
         mask = (alive >= low) & ((alive < high) if high < 1.0 else (alive <= high))
-        bands.append({"band": f"{low:.2f}-{high:.2f}", "customers": int(mask.sum())})
+        bands.append({"band": f"{low:.2f}-{high:.2f}", "customers": int(weights[mask].sum())})
     summary.update(
         {
             "status": "fitted",
             **fit.as_dict(),
-            "expected_purchases": float(expected.sum()),
-            "expected_alive": float(alive.sum()),
+            "expected_purchases": float((expected * weights).sum()),
+            "expected_alive": float((alive * weights).sum()),
             "alive_bands": bands,
         }
     )
@@ -277,38 +298,42 @@ def purchase_model(
             hT,
             history["holdout_purchases"].to_numpy(dtype=np.float64),
             horizon_days / DAYS_PER_UNIT,
+            weights=_customers(history),
         )
     except bgnbd.FitError as exc:
-        test.update({"status": "insufficient_data", "reason": str(exc), "customers": len(history)})
+        test.update({"status": "insufficient_data", "reason": str(exc), "customers": int(_customers(history).sum())})
     else:
         test.update({"status": "fitted", **result.as_dict()})
         del test["horizon"]
     summary["backtest"] = test
-    reason = degenerate_reason(summary, alive)
+    reason = degenerate_reason(summary, alive, weights=weights)
     if reason is not None:
         # the parameters stay for the appendix; no prediction is given for any customer
         summary.update({"status": "degenerate", "reason": reason})
-        return summary, empty
-    per_customer = pd.DataFrame({"customer_id": live["customer_id"], "p_alive": alive, "expected_purchases": expected})
-    return summary, per_customer
+        return summary, None
+    return summary, fit
 
 
-def degenerate_reason(model: dict[str, Any], alive: np.ndarray) -> str | None:
+def degenerate_reason(model: dict[str, Any], alive: np.ndarray, *, weights: np.ndarray | None = None) -> str | None:
     """Why a fitted BG/NBD model does not describe the data, or None when it does.
 
     Degenerate: a parameter at its bound or exploding (below ``PARAMETER_BOUNDS[0]`` or above
     ``PARAMETER_BOUNDS[1]``: the fit has collapsed one of its two distributions to a point),
     P(alive) at least ``ALIVE_CEILING`` for ``ALIVE_CEILING`` of the customers (the model says
     nobody ever stops buying), or a back-test whose predicted total misses the actual one by
-    more than ``MAX_BACKTEST_ERROR``.
+    more than ``MAX_BACKTEST_ERROR``. ``weights``: customers per value of ``alive`` (one each
+    by default).
     """
     low, high = PARAMETER_BOUNDS
     for name in ("r", "alpha", "a", "b"):
         value = model.get(name)
         if value is not None and not low <= value <= high:
             return f"parameter {name} = {value:.3g}, outside {low:g} – {high:g}"
-    if len(alive) and float(np.mean(alive >= ALIVE_CEILING)) >= ALIVE_CEILING:
-        return f"P(alive) is at least {ALIVE_CEILING:.0%} for {float(np.mean(alive >= ALIVE_CEILING)):.0%} of customers"
+    alive = np.asarray(alive, dtype=np.float64)
+    weights = np.ones(alive.shape) if weights is None else np.asarray(weights, dtype=np.float64)
+    share = float(weights[alive >= ALIVE_CEILING].sum() / weights.sum()) if weights.sum() else 0.0
+    if len(alive) and share >= ALIVE_CEILING:
+        return f"P(alive) is at least {ALIVE_CEILING:.0%} for {share:.0%} of customers"
     test = model.get("backtest") or {}
     error = test.get("relative_error")
     if test.get("status") == "fitted" and error is not None and abs(error) > MAX_BACKTEST_ERROR:
@@ -317,6 +342,15 @@ def degenerate_reason(model: dict[str, Any], alive: np.ndarray) -> str | None:
 
 
 # -- the metric ---------------------------------------------------------------------------------
+
+
+def _share_states(con, period: Period, base: Period, settings: Settings) -> None:
+    """Compute once on ``con`` the lifecycle states the churn queries read (at the as-of date,
+    the comparison's, the day before the period) and the tiers at the as-of date."""
+    shared.lifecycle_state(con, period.as_of, period.start, settings)
+    shared.lifecycle_state(con, base.as_of, base.start, settings)
+    shared.lifecycle_state(con, period.start - timedelta(days=1), period.compare("prev").start, settings)
+    shared.customer_state(con, period.as_of, settings)
 
 
 def _group_objects(
@@ -427,14 +461,18 @@ def churn(
     if isinstance(risk_list_length, bool) or not isinstance(risk_list_length, int) or risk_list_length < 0:
         raise ValueError(f"risk_list_length must be a whole number >= 0, got {risk_list_length!r}")
     base = period.compare(compare)
+    _share_states(con, period, base, settings)
     objects, risk_by = _group_objects(con, period, base, settings, "all", max(risk_list_length, 1))
     overall = objects["all"]
-    model_summary, per_customer = (None, None)
+    model_summary, fit = (None, None)
     if model:
-        model_summary, per_customer = purchase_model(con, period)
+        model_summary, fit = purchase_model(con, period)
     risk_rows = risk_by.get("all")
+    per_customer = None
     if risk_rows is not None:
         risk_rows = risk_rows.head(risk_list_length)
+        if fit is not None and not risk_rows.empty:
+            per_customer = customer_predictions(fit, risk_rows, period.as_of, period.days)
     result: dict[str, Any] = {
         "period": period.as_dict(),
         "as_of": period.as_of.isoformat(),
@@ -482,7 +520,8 @@ def lifecycle_history(
 ) -> pd.DataFrame:
     """Customers per lifecycle state at the as-of date of ``period`` and of the ``periods``
     − 1 periods of equal kind before it (oldest first), leaving out periods that end before
-    the first purchase. Columns: ``period, as_of, state, customers``."""
+    the first purchase. Columns: ``period, as_of, state, customers``. One query counts the
+    states at every date (``lifecycle_history.sql``)."""
     if isinstance(periods, bool) or not isinstance(periods, int) or periods < 1:
         raise ValueError(f"periods must be a whole number >= 1, got {periods!r}")
     span = data_span(con, period.as_of)
@@ -490,22 +529,26 @@ def lifecycle_history(
     chain = [period]
     for _ in range(periods - 1):
         chain.append(chain[-1].compare("prev"))
+    shown = [each for each in reversed(chain) if first is not None and each.as_of >= first]
     records = []
-    for each in reversed(chain):
-        if first is None or each.as_of < first:
-            continue
-        frame = queries.run(
+    if shown:
+        counts = queries.run(
             con,
-            "metrics/churn/lifecycle_states",
-            {**_state_params(each, settings), "by": "all", **tier_params(settings)},
+            "metrics/churn/lifecycle_history",
+            {
+                "as_of_dates": [each.as_of for each in shown],
+                "window_starts": [each.start for each in shown],
+                **_thresholds(settings),
+            },
         )
-        for entry in _states(frame):
+        for row in counts.itertuples(index=False):  # dates in order, states in STATES order
+            each = shown[int(row.date_index) - 1]
             records.append(
                 {
                     "period": each.label,
                     "as_of": each.as_of.isoformat(),
-                    "state": entry["state"],
-                    "customers": entry["customers"],
+                    "state": row.lifecycle_state,
+                    "customers": count(row.count_customers),
                 }
             )
     frame = pd.DataFrame(records, columns=["period", "as_of", "state", "customers"])

@@ -23,7 +23,7 @@ import pandas as pd
 from .. import queries
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
-from . import common
+from . import common, shared
 from .common import fmt, number
 from .inputs import Inputs
 
@@ -215,6 +215,8 @@ def followup(
     if list_limit is not None and (not isinstance(list_limit, int) or list_limit < 0):
         raise ValueError(f"list_limit must be a whole number >= 0 or None, got {list_limit!r}")
     params = _params(period, settings)
+    shared.customer_state(con, period.as_of, settings)
+    shared.customer_activities(con)
     overall = _compliance(con, period, settings, "all")["all"]
     by_rep = _compliance(con, period, settings, "rep")
     by_team = _compliance(con, period, settings, "team")

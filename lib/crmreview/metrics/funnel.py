@@ -2,8 +2,9 @@
 
 Definitions are those of DESIGN.md "Funnel leakage". The SQL, one question per file:
 ``queries/metrics/funnel/stages.sql`` (one row per group and stage),
-``funnel_closed.sql`` (win rate, deal size, cycle time, velocity per group),
-``funnel_lost_reasons.sql`` and ``funnel_stale_deals.sql``.
+``closed.sql`` (win rate, deal size, cycle time, velocity per group),
+``lost_reasons.sql`` and ``stale_list.sql`` (the stale deals' totals and the first of them;
+``stale_deals.sql`` lists them all).
 
 The stages a funnel shows are the configured ones its data can reach (DESIGN "Canonical
 model"): ``stages_used.sql`` lists, per pipeline, the configured stages its deals' current
@@ -24,8 +25,8 @@ import pandas as pd
 from .. import queries
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
-from . import MetricError, common
-from .common import fmt, number, stacked_rows
+from . import MetricError, common, shared
+from .common import count, fmt, number, stacked_rows
 from .inputs import Inputs, Inventory
 
 __all__ = [
@@ -190,8 +191,17 @@ def _object(stage_rows: pd.DataFrame | None, closed: pd.Series | None, stages: t
 
 
 def _objects(
-    con, params: dict[str, Any], settings: Settings, rule: str, by: str, stages: tuple[str, ...], pipeline: str | None
+    con,
+    params: dict[str, Any],
+    settings: Settings,
+    rule: str,
+    by: str,
+    stages: tuple[str, ...],
+    pipeline: str | None,
+    closed_rows: dict[str, pd.Series] | None = None,
 ) -> dict[str, dict[str, Any]]:
+    """One funnel object per group of ``by``; ``closed_rows``, when given, receives the
+    closed-deal rows by group key (the caller reads more of them)."""
     params = {
         **params,
         "tier_a_share": settings.tier_a_share,
@@ -207,6 +217,8 @@ def _objects(
     closed = queries.run(con, "metrics/funnel/closed", {**params, "by": by})
     by_group_stages = dict(iter(stage_rows.groupby("group_key", sort=False)))
     by_group_closed = {row["group_key"]: row for _, row in closed.iterrows()}
+    if closed_rows is not None:
+        closed_rows.update(by_group_closed)
     keys = sorted(set(by_group_stages) | set(by_group_closed))
     return {key: _object(by_group_stages.get(key), by_group_closed.get(key), stages) for key in keys}
 
@@ -233,6 +245,21 @@ def _union(settings: Settings, lists: list[tuple[str, ...]]) -> tuple[str, ...]:
     return tuple(stage for stage in settings.stages if stage in seen)
 
 
+def _stages(
+    con, settings: Settings, rule: str, pipeline: str | None
+) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """The pipelines' stages and the stages the funnel of ``pipeline`` (None: every deal) shows;
+    checks the rule and the pipeline."""
+    if rule not in RULES:
+        raise ValueError(f"funnel rule {rule!r} is not one of: {', '.join(RULES)}")
+    used = pipeline_stages(con, settings)
+    if pipeline is not None and pipeline not in used:
+        names = ", ".join(repr(name) for name in used) or "none (the warehouse holds no deals)"
+        raise MetricError(f"funnel pipeline {pipeline!r} is not in the data; its pipelines are: {names}")
+    scope = [used[pipeline]] if pipeline is not None else list(used.values())
+    return used, _union(settings, scope)
+
+
 def funnel(
     con: duckdb.DuckDBPyConnection,
     period: Period,
@@ -257,34 +284,24 @@ def funnel(
     its own pipeline's stages), with ``small_group`` true when fewer than
     ``settings.min_group_deals`` deals were created in it (flagged, never hidden).
     """
-    if rule not in RULES:
-        raise ValueError(f"funnel rule {rule!r} is not one of: {', '.join(RULES)}")
     common.check_by(by, "funnel", BREAKDOWNS)
-    used = pipeline_stages(con, settings)
-    if pipeline is not None and pipeline not in used:
-        names = ", ".join(repr(name) for name in used) or "none (the warehouse holds no deals)"
-        raise MetricError(f"funnel pipeline {pipeline!r} is not in the data; its pipelines are: {names}")
-    scope = [used[pipeline]] if pipeline is not None else list(used.values())
-    stages = _union(settings, scope)
+    used, stages = _stages(con, settings, rule, pipeline)
     params = {"period_start": period.start, "period_end": period.end, "as_of": period.as_of}
-    overall = _objects(con, params, settings, rule, "all", stages, pipeline)["all"]
-    closed = queries.run(
-        con,
-        "metrics/funnel/closed",
-        {
-            **params,
-            "by": "all",
-            "tier_a_share": settings.tier_a_share,
-            "tier_b_share": settings.tier_b_share,
-            "value_window_months": settings.value_window_months,
-            "pipeline": pipeline,
-        },
-    ).iloc[0]
+    if by == "tier":
+        shared.customer_state(con, period.as_of, settings)
+    closed_rows: dict[str, pd.Series] = {}
+    overall = _objects(con, params, settings, rule, "all", stages, pipeline, closed_rows)["all"]
+    closed = closed_rows["all"]
     reasons = queries.run(con, "metrics/funnel/lost_reasons", {**params, "pipeline": pipeline})
     stale = queries.run(
         con,
-        "metrics/funnel/stale_deals",
-        {"as_of": period.as_of, "stale_days": settings.stale_days, "pipeline": pipeline},
+        "metrics/funnel/stale_list",
+        {
+            "as_of": period.as_of,
+            "stale_days": settings.stale_days,
+            "pipeline": pipeline,
+            "list_length": STALE_LIST_LENGTH,
+        },
     )
     result: dict[str, Any] = {
         "period": period.as_dict(),
@@ -304,8 +321,8 @@ def funnel(
             for r in reasons.itertuples(index=False)
         ],
         "stale_days": settings.stale_days,
-        "stale_deals": len(stale),
-        "stale_amount": float(stale["amount"].sum()) if len(stale) else 0.0,
+        "stale_deals": count(stale["count_stale_deals"].iloc[0]) if len(stale) else 0,
+        "stale_amount": float(stale["stale_amount"].iloc[0]) if len(stale) else 0.0,
         "stale_deal_list": [
             {
                 "deal_id": r.deal_id,
@@ -315,7 +332,7 @@ def funnel(
                 "amount": number(r.amount),
                 "days_since_change": int(r.days_since_change),
             }
-            for r in stale.head(STALE_LIST_LENGTH).itertuples(index=False)
+            for r in stale.itertuples(index=False)
         ],
     }
     if by == "pipeline":
@@ -372,16 +389,20 @@ def trend(
     One row per period (oldest first) and stage: ``period, stage, cohort_deals, reached,
     conversion, win_rate``; each period is taken as of its own last day. Periods before the
     data start (no deal created and none closed) are left out, so a trend starts with data.
+    The numbers are the funnel's (:func:`funnel`); only its stage counts and closed deals are
+    computed for each period.
     """
     if periods < 1:
         raise ValueError(f"trend needs at least one period, got {periods}")
+    _, stages = _stages(con, settings, rule, pipeline)
     chain = [period]
     for _ in range(periods - 1):
         chain.append(chain[-1].compare("prev"))
     rows_out = []
     started = False
     for each in reversed(chain):
-        result = funnel(con, each, settings=settings, rule=rule, pipeline=pipeline)
+        params = {"period_start": each.start, "period_end": each.end, "as_of": each.as_of}
+        result = _objects(con, params, settings, rule, "all", stages, pipeline)["all"]
         started = started or bool(result["cohort_deals"] or result["deals_closed"])
         if not started:
             continue

@@ -17,6 +17,7 @@ import pandas as pd
 from .. import queries
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
+from . import shared
 from .common import BREAKDOWNS, check_by, count, fmt, number, stacked_rows, tier_params
 from .inputs import Inputs
 
@@ -87,6 +88,9 @@ def repurchase(
         "as_of": period.as_of,
         **tier_params(settings),
     }
+    shared.purchase_days(con)
+    if by == "tier":
+        shared.customer_state(con, period.as_of, settings)
     overall = queries.run(con, "metrics/repurchase/rates", {**params, "by": "all"})
     result: dict[str, Any] = {
         "period": period.as_dict(),

@@ -22,6 +22,7 @@ import pandas as pd
 from .. import queries
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
+from . import shared
 from .common import BREAKDOWNS, check_by, check_compare, count, fmt, group_rows, number, stacked_rows, tier_params
 from .inputs import Inputs
 
@@ -165,6 +166,8 @@ def retention(
     if isinstance(cohort_months, bool) or not isinstance(cohort_months, int) or cohort_months < 1:
         raise ValueError(f"cohort_months must be a whole number >= 1, got {cohort_months!r}")
     base = period.compare(compare)
+    if by == "tier":
+        shared.customer_state(con, period.as_of, settings)
 
     def compute(key_by: str) -> dict[str, dict[str, Any]]:
         cells = queries.run(

@@ -25,7 +25,7 @@ import pandas as pd
 from .. import queries
 from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
-from . import common
+from . import common, shared
 from .common import fmt, number, stacked_rows
 from .inputs import Inputs
 
@@ -267,6 +267,8 @@ def tiers(
     if list_limit is not None and (not isinstance(list_limit, int) or list_limit < 0):
         raise ValueError(f"list_limit must be a whole number >= 0 or None, got {list_limit!r}")
     previous = period.compare(compare)
+    shared.customer_state(con, period.as_of, settings)
+    shared.customer_state(con, previous.as_of, settings)
     abc = _distribution(con, period, settings, "all", "abc")
     card = _distribution(con, period, settings, "all", "scorecard")
     overall = _concentration(con, period, settings, "all")["all"]

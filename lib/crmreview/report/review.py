@@ -106,7 +106,10 @@ class Snapshot:
     """One read-only connection to the warehouse for a whole report, opened on first use.
 
     Every section of a review reads through it, so they all see the same warehouse state,
-    restricted to ``scope`` and with names masked when ``mask_pii`` (``connect_read``).
+    restricted to ``scope`` and with names masked when ``mask_pii`` (``connect_read``), with
+    DuckDB's memory bounded by ``memory_limit`` (the settings' ``memory_limit``). The state
+    the metrics share (:mod:`crmreview.metrics.shared`: tiers, lifecycle states, purchase
+    days, activities per customer) is computed once on it and reused by every section.
     ``close()`` closes it (again: nothing); an unclosed snapshot is closed when it is
     garbage-collected or when the interpreter (the report's kernel) exits.
     """
@@ -118,11 +121,13 @@ class Snapshot:
         scope: Scope | None = None,
         mask_pii: bool = False,
         lang: str = "en",
+        memory_limit: str | None = None,
     ) -> None:
         self.db_path = str(db_path or "")
         self.scope = scope or Scope()
         self.mask_pii = mask_pii
         self.lang = lang
+        self.memory_limit = memory_limit
         self._stack = contextlib.ExitStack()
         self._con = None
         self._closed = False
@@ -134,7 +139,13 @@ class Snapshot:
             raise RuntimeError("this review's warehouse snapshot is closed; compute the review again")
         if self._con is None:
             self._con = self._stack.enter_context(
-                warehouse.connect_read(self.db_path or None, scope=self.scope, mask_pii=self.mask_pii, lang=self.lang)
+                warehouse.connect_read(
+                    self.db_path or None,
+                    scope=self.scope,
+                    mask_pii=self.mask_pii,
+                    lang=self.lang,
+                    memory_limit=self.memory_limit,
+                )
             )
         return self._con
 
@@ -303,7 +314,7 @@ def quarterly_review(
     comparison = this.compare(compare)
     db_path = str(notebook_db_path(db_path))
     scope = make_scope(team, region, rep, pipeline)
-    snapshot = Snapshot(db_path, scope=scope, mask_pii=mask_pii, lang=lang)
+    snapshot = Snapshot(db_path, scope=scope, mask_pii=mask_pii, lang=lang, memory_limit=settings.memory_limit)
     try:
         con = snapshot.connection()
         inv = inventory(con)
@@ -350,7 +361,12 @@ def _team_comparison(review: QuarterlyReview, rep: str) -> dict[str, Any] | None
     names = queries.run(con, "report/rep_names", {})
     label = names.loc[names["rep_id"] == rep, "label"]
     team_scope = Scope(team=team, pipeline=review.scope.pipeline)
-    with warehouse.connect_read(review.snapshot.db_path or None, scope=team_scope, lang=review.lang) as team_con:
+    with warehouse.connect_read(
+        review.snapshot.db_path or None,
+        scope=team_scope,
+        lang=review.lang,
+        memory_limit=review.snapshot.memory_limit,
+    ) as team_con:
         if _state(team_con) != _state(con):
             return None
         team_funnel = funnel(team_con, review.period, settings=review.settings)

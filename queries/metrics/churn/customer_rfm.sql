@@ -1,5 +1,7 @@
 -- Per-customer purchase history summary for the BG/NBD model (frequency, recency, age),
--- with the purchases of a holdout period after the calibration end.
+-- with the purchases of a holdout period after the calibration end: the customer_rfm macro
+-- (queries/macros/purchases.sql), one row per customer. The model itself is fitted on the
+-- distinct histories (rfm_histories.sql).
 --
 -- Purchases are counted by distinct purchase day (several orders on one day are one
 -- transaction), as in Fader, Hardie and Lee (2005).
@@ -11,54 +13,16 @@
 --   recency_days      last purchase day - first purchase day
 --   age_days          $calibration_end - first purchase day (T)
 --   holdout_purchases distinct purchase days after $calibration_end up to $holdout_end
--- invariant: recency_days between 0 and age_days
--- invariant: frequency > 0 or recency_days = 0
 
 with
 
-purchase_history as (select * from purchase_history),
+final as (select * from customer_rfm($calibration_end, $holdout_end))
 
-params as (
-    select $calibration_end::date as calibration_end, $holdout_end::date as holdout_end,
-),
-
-purchase_days as (
-    select distinct purchase_history.customer_id, purchase_history.order_date,
-    from purchase_history
-    cross join params
-    where purchase_history.order_date <= params.holdout_end
-),
-
-calibration as (
-    select
-        purchase_days.customer_id,
-        count(*) - 1 as frequency,
-        date_diff('day', min(purchase_days.order_date), max(purchase_days.order_date)) as recency_days,
-        date_diff('day', min(purchase_days.order_date), any_value(params.calibration_end)) as age_days,
-    from purchase_days
-    cross join params
-    where purchase_days.order_date <= params.calibration_end
-    group by purchase_days.customer_id
-),
-
-holdout as (
-    select purchase_days.customer_id, count(*) as holdout_purchases,
-    from purchase_days
-    cross join params
-    where purchase_days.order_date > params.calibration_end
-    group by purchase_days.customer_id
-),
-
-final as (
-    select
-        calibration.customer_id,
-        calibration.frequency,
-        calibration.recency_days,
-        calibration.age_days,
-        coalesce(holdout.holdout_purchases, 0) as holdout_purchases,
-    from calibration
-    left join holdout on calibration.customer_id = holdout.customer_id
-)
-
-select * from final
+select
+    customer_id,
+    frequency,
+    recency_days,
+    age_days,
+    holdout_purchases,
+from final
 order by customer_id

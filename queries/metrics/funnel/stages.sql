@@ -132,7 +132,17 @@ deal_rules as (
     from deal_state
 ),
 
--- stage visits that began in the period (any deal), up to the as-of date
+-- the deals with a stage visit that began in the period, up to the as-of date: only their
+-- history is ordered below (a visit's end is the deal's next history row, whenever it is)
+period_visit_deals as (
+    select distinct history.deal_id,
+    from history
+    cross join params
+    where history.entered_at::date between params.period_start and params.period_end
+        and history.entered_at < params.cutoff_at
+),
+
+-- stage visits of those deals (the next history row of each), any deal of the period
 visits as (
     select
         history.deal_id,
@@ -144,6 +154,7 @@ visits as (
         ) as next_entered_at,
     from history
     cross join params
+    semi join period_visit_deals on history.deal_id = period_visit_deals.deal_id
 ),
 
 visit_days as (
