@@ -8,9 +8,10 @@ Builds the dashboard (``crmreview.explore.Dashboard``) over the warehouse and ti
 interaction a manager makes: opening it, changing the period, the team, the rep, the tier,
 the channel, each view's tab, the drill-down steps (team → rep → deal; tier → customer), the
 language and the refresh control. Each interaction runs ``--repeat`` times with the
-snapshot's result cache emptied first, so every run re-queries DuckDB (the worst case: going
-back to a filter already seen is served from the cache: a second pass over the same
-interactions in the same session measures that). Figures are drawn into the Output
+snapshot's results forgotten and its scoped connections closed first (``Dashboard.forget``),
+and the tabs drawn again, so every run opens its filter's connection and re-queries DuckDB
+(the worst case: going back to a filter already seen is served from the cache: a second pass
+over the same interactions in the same session measures that). Figures are drawn into the Output
 widgets as in a kernel; the browser's drawing is not included.
 
 It prints one line per interaction (median and worst, in seconds, and the median as a
@@ -134,7 +135,7 @@ def main() -> None:
         opened.append(time.perf_counter() - started)
         steps = _interactions(board)
         for name, action in steps:
-            explorer._cache.clear()
+            board.forget()
             elapsed = _time(action)
             if name != "reset":
                 timings.setdefault(name, []).append(elapsed)

@@ -86,6 +86,7 @@ class Dashboard:
         self.selection = Selection(period or periods[0], lang=lang)
         self._busy = False
         self._drill_path: list[tuple[str, str]] = []
+        self._drawn: dict[int, Selection] = {}  # tab -> the selection it shows
         layout = widgets.Layout(width="auto")
         self.period = widgets.Dropdown(options=periods, value=self.selection.period, layout=layout)
         self.compare = widgets.Dropdown(layout=layout)
@@ -263,6 +264,7 @@ class Dashboard:
     def _on_refresh(self, _button: Any) -> None:
         opened = self.explorer.refresh()
         if opened:
+            self._drawn.clear()
             self._fill_options()
             self._relabel()
             self.status.value = f"<small>{esc(self._t('explore.refresh.done', imported=_when(self.explorer.values.last_import_at)))}</small>"
@@ -280,6 +282,12 @@ class Dashboard:
             items = [HtmlBlock(f'<p class="crm-warning">{esc(self._t("explore.error", error=exc))}</p>')]
         output.outputs = tuple(_output(item) for item in items)
 
+    def forget(self) -> None:
+        """Forget the computed results, the scoped connections and what the tabs show: the next
+        interaction computes what it shows again (as on a first visit)."""
+        self.explorer.forget()
+        self._drawn.clear()
+
     def update(self) -> None:
         """Redraw the KPI strip and the visible tab for the current selection."""
         if self.explorer.newer_available():
@@ -288,10 +296,15 @@ class Dashboard:
         self._draw_tab()
 
     def _draw_tab(self) -> None:
+        """Draw the visible tab, unless it already shows the current selection (the other tabs
+        are drawn when opened: a filter change computes only what is seen)."""
         index = self.tabs.selected_index or 0
         if index < len(VIEWS):
+            if self._drawn.get(index) == self.selection:
+                return
             view = VIEWS[index]
             self._fill(self.outputs[index], lambda: render(view, self.explorer, self.selection))
+            self._drawn[index] = self.selection
         else:
             self._draw_drill()
 
