@@ -46,6 +46,8 @@ class Scope:
             if value == "" and f.name != "pipeline":
                 object.__setattr__(self, f.name, None)
         chosen = [name for name in ("team", "region", "rep", "channel") if getattr(self, name) is not None]
+        if len(chosen) > 1 and "channel" in chosen:
+            raise ScopeError(f"choose one of team, region, rep and channel, not {' and '.join(chosen)}")
         if len(chosen) > 1:
             raise ScopeError(f"choose one of --team, --region and --rep, not {' and '.join('--' + c for c in chosen)}")
 
