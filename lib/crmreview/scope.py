@@ -1,4 +1,5 @@
-"""Restricted read connections: a report's scope (team, region, rep, pipeline) and masked names.
+"""Restricted read connections: a report's scope (team, region, rep, pipeline; the explore
+dashboard also scopes by source channel) and masked names.
 
 ``restrict(con, scope, mask_pii=..., lang=...)`` puts temporary views named like the canonical
 tables in front of the attached warehouse (queries/views/): every query, macro and report
@@ -20,17 +21,22 @@ __all__ = ["Scope", "ScopeError", "restrict"]
 
 
 class ScopeError(ValueError):
-    """A scope names a team, region, rep or pipeline the warehouse does not have."""
+    """A scope names a team, region, rep, pipeline or channel the warehouse does not have."""
 
 
 @dataclass(frozen=True)
 class Scope:
-    """What a report covers: at most one of team, region and rep, optionally one pipeline."""
+    """What a report covers: at most one of team, region, rep and channel, optionally one pipeline.
+
+    ``channel`` keeps the deals of that source channel (the deal's, else its customer's) and
+    the customers acquired through it, with their orders and activities (every rep stays).
+    """
 
     team: str | None = None
     region: str | None = None
     rep: str | None = None
     pipeline: str | None = None
+    channel: str | None = None
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -39,7 +45,9 @@ class Scope:
                 raise ScopeError(f"scope {f.name} must be text, not {value!r}")
             if value == "" and f.name != "pipeline":
                 object.__setattr__(self, f.name, None)
-        chosen = [name for name in ("team", "region", "rep") if getattr(self, name) is not None]
+        chosen = [name for name in ("team", "region", "rep", "channel") if getattr(self, name) is not None]
+        if len(chosen) > 1 and "channel" in chosen:
+            raise ScopeError(f"choose one of team, region, rep and channel, not {' and '.join(chosen)}")
         if len(chosen) > 1:
             raise ScopeError(f"choose one of --team, --region and --rep, not {' and '.join('--' + c for c in chosen)}")
 
@@ -48,7 +56,7 @@ class Scope:
         return all(getattr(self, f.name) is None for f in fields(self))
 
     def items(self) -> list[tuple[str, str]]:
-        """(field, value) of what is set, in the order team, region, rep, pipeline."""
+        """(field, value) of what is set, in the order team, region, rep, pipeline, channel."""
         return [(f.name, getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) is not None]
 
     def label(self, lang: str) -> str:
@@ -93,6 +101,7 @@ def restrict(
             "region": scope.region,
             "rep": scope.rep,
             "pipeline": scope.pipeline,
+            "channel": scope.channel,
             "mask_pii": mask_pii,
             "customer_word": t("pseudonym.customer", lang),
             "rep_word": t("pseudonym.rep", lang),

@@ -1,7 +1,7 @@
--- The values a scope can name (crmreview.scope): every team, region, rep and pipeline the
--- warehouse records. Read before the views of views.sql exist.
+-- The values a scope can name (crmreview.scope): every team, region, rep, pipeline and source
+-- channel the warehouse records. Read before the views of views.sql exist.
 -- grain: one row per (field, value).
--- columns: field (team | region | rep | pipeline), value ('' = deals without a pipeline).
+-- columns: field (team | region | rep | pipeline | channel), value ('' = deals without a pipeline).
 select distinct
     'team' as field,
     reps.team as value,
@@ -31,3 +31,13 @@ select distinct
     'pipeline' as field,
     coalesce(deals.pipeline, '') as value,
 from warehouse.main.deals as deals
+union
+select distinct
+    'channel' as field,
+    deals.source_channel as value,
+from warehouse.main.deals as deals where deals.source_channel is not null
+union
+select distinct
+    'channel' as field,
+    customers.source_channel as value,
+from warehouse.main.customers as customers where customers.source_channel is not null

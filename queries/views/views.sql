@@ -2,8 +2,10 @@
 -- views named like the tables, which the temp catalog puts before the attached warehouse, so
 -- every query, macro and section reads the scoped, masked rows without knowing it.
 -- Reads view_settings (settings.sql), scope_* (scope.sql) and pii_* (pseudonyms.sql).
+--   reps, targets  under a team/region/rep scope: the scope's reps; otherwise every rep
 --   activities  under a team/region/rep scope: those on the scope's customers or deals or by
---               its reps; under a pipeline scope: those on its deals or on no deal
+--               its reps; under a channel scope: those on its customers or deals; under a
+--               pipeline scope: those on its deals or on no deal
 --   rejects     the rejected value is hidden when masking (it may hold a name)
 --   customers, deals  their attributes (custom fields) are hidden when masking (a contact, a
 --               deal name may be among them)
@@ -32,7 +34,7 @@ select
 from warehouse.main.reps as reps
 left join pii_reps as pr on reps.rep_id = pr.rep_id
 where
-    not (select view_settings.restrict_customers from view_settings)
+    not (select view_settings.restrict_reps from view_settings)
     or reps.rep_id in (select scope_reps.rep_id from scope_reps);
 
 create or replace temp view targets as
@@ -40,7 +42,7 @@ select targets.* replace (coalesce(pr.shown_id, targets.rep_id) as rep_id),
 from warehouse.main.targets as targets
 left join pii_reps as pr on targets.rep_id = pr.rep_id
 where
-    not (select view_settings.restrict_customers from view_settings)
+    not (select view_settings.restrict_reps from view_settings)
     or targets.rep_id in (select scope_reps.rep_id from scope_reps);
 
 create or replace temp view deals as

@@ -6,14 +6,16 @@ from __future__ import annotations
 import shutil
 from datetime import date
 
+import ipywidgets as widgets
 import pytest
 
 from crmreview import warehouse
 from crmreview.explore import Dashboard, Explorer, Selection, drill, views
-from crmreview.explore.session import environment_flag
+from crmreview.explore.session import SCOPED_METRICS, environment_flag
 from crmreview.importing import import_files
 from crmreview.periods import parse_period
 from crmreview.report.html import HtmlBlock
+from crmreview.scope import Scope
 
 PERIOD = "2026Q3"
 
@@ -69,6 +71,87 @@ def test_team_funnel_counts_the_deals_its_reps_created_in_the_period(explorer, s
     assert current["stages"][0]["reached"] == created
     assert previous["cohort_deals"] == before
     assert current["period"]["label"] == PERIOD  # the group keeps its result's context
+
+
+#: the numbers of each scoped metric compared with its breakdown's group
+SCOPED_NUMBERS = {
+    "funnel": ("cohort_deals", "stages", "win_rate", "avg_won_amount", "median_cycle_days", "pipeline_velocity"),
+    "repurchase": (
+        "customers_purchasing",
+        "repeat_rate",
+        "returning_rate",
+        "returning_revenue_share",
+        "median_gap_days",
+    ),
+    "churn": ("customers", "states", "churn_rate", "grr", "nrr", "at_risk_customers"),
+    "retention": ("cohorts", "grr", "nrr"),
+}
+OPTIONS = {"funnel": {"pipeline": None}, "churn": {"risk_list_length": views.ROWS_SHOWN, "model": False}}
+
+
+def _same(a, b) -> bool:
+    """Equal numbers (floats to 1e-9) in equal structures."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return a == pytest.approx(b, rel=1e-9)
+    return a == b
+
+
+def test_a_scoped_filter_gives_the_numbers_of_its_group_in_the_metric_breakdown(explorer):
+    assert set(SCOPED_NUMBERS) == set(SCOPED_METRICS)
+    values = explorer.values
+    rep, _, team = values.reps[0]
+    selections = [
+        Selection(PERIOD, team=team),
+        Selection(PERIOD, team=team, rep=rep),
+        Selection(PERIOD, region=values.regions[0]),
+        Selection(PERIOD, channel=values.channels[0], compare="yoy"),
+    ]
+    for selection in selections:
+        by, group = selection.scope
+        for name, keys in SCOPED_NUMBERS.items():
+            current, previous = explorer.scoped(name, selection, **OPTIONS.get(name, {}))
+            breakdown = explorer.result(name, selection, by=by, **OPTIONS.get(name, {}))
+            assert breakdown["groups"] and not current.get("groups")  # the scope's own result, not a group
+            expected = next(g for g in breakdown["groups"] if g["group"] == group)
+            expected_before = next(g for g in breakdown["comparison"]["groups"] if g["group"] == group)
+            for key in keys:
+                if key in expected:
+                    assert _same(current[key], expected[key]), (name, by, key)
+                if key in expected_before:
+                    assert _same(previous[key], expected_before[key]), (name, by, key)
+    assert Selection(PERIOD, tier="A").read_scope is None  # a tier is ranked over every customer
+
+
+def test_a_channel_scope_keeps_the_channel_deals_and_customers_and_every_rep(sample):
+    with warehouse.connect_read(sample.db) as con:
+        channel = _one(con, "select min(source_channel) from customers")
+        deals = _one(
+            con,
+            "select count(*) from deals left join customers using (customer_id) "
+            "where coalesce(deals.source_channel, customers.source_channel) = $c",
+            {"c": channel},
+        )
+        customers = _one(con, "select count(*) from customers where source_channel = $c", {"c": channel})
+        orders = _one(
+            con,
+            "select count(*) from orders join customers using (customer_id) where customers.source_channel = $c",
+            {"c": channel},
+        )
+        reps = _one(con, "select count(*) from reps")
+    with warehouse.connect_read(sample.db, scope=Scope(channel=channel)) as con:
+        assert _one(con, "select count(*) from deals") == deals > 0
+        assert _one(con, "select count(*) from customers") == customers > 0
+        assert _one(con, "select count(*) from orders") == orders > 0
+        assert _one(con, "select count(*) from reps") == reps
+    with (
+        pytest.raises(ValueError, match="no channel 'nowhere'"),
+        warehouse.connect_read(sample.db, scope=Scope(channel="nowhere")),
+    ):
+        pass
 
 
 def test_every_view_draws_for_every_kind_of_filter(explorer):
@@ -206,13 +289,18 @@ def test_the_explorer_keeps_its_snapshot_until_refreshed(tmp_path, sample):
     extra.write_text(header + "\nDNEW1,,R01,,lead,open,100.00,2026-08-01 10:00:00,,,\n", encoding="utf-8")
     period = parse_period(PERIOD)
     with Explorer(str(db)) as ex:
+        team = next(of for rep, _, of in ex.values.reps if rep == "R01")
         before = ex.result("funnel", Selection(PERIOD))["cohort_deals"]
+        team_before = ex.scoped("funnel", Selection(PERIOD, team=team))[0]["cohort_deals"]
+        ex.forget()  # the team's connection is opened again after the import
         assert not ex.newer_available() and not ex.refresh()
         import_files([extra], db)
         assert ex.newer_available()
         assert ex.result("funnel", Selection(PERIOD))["cohort_deals"] == before  # the snapshot it opened
+        assert ex.scoped("funnel", Selection(PERIOD, team=team))[0]["cohort_deals"] == team_before
         assert ex.refresh()
         assert ex.result("funnel", Selection(PERIOD))["cohort_deals"] == before + 1
+        assert ex.scoped("funnel", Selection(PERIOD, team=team))[0]["cohort_deals"] == team_before + 1
         assert not ex.newer_available()
     assert period.label == PERIOD
 
@@ -244,6 +332,26 @@ def test_dashboard_filters_clear_each_other_and_drill_down_by_clicks(explorer):
     assert board.drill_box.children[1].value.count(deal_buttons[0].description) == 1
     board.drill_box.children[0].click()  # back to the deals
     assert "stale and lost first" in board.drill_box.children[1].value
+
+
+def test_views_are_widget_state_and_a_filter_change_draws_only_the_visible_tab(explorer, monkeypatch):
+    def captured(_output):
+        raise AssertionError("a view was captured with `with output:` (the served page can hang on it)")
+
+    monkeypatch.setattr(widgets.Output, "__enter__", captured)
+    board = Dashboard(explorer)
+    team = explorer.values.teams[0]
+    tiers = [v.key for v in views.VIEWS].index("tiers")
+    html = " ".join(o["data"].get("text/html", "") for o in board.outputs[0].outputs)
+    assert 'data-scope="all"' in html and board.outputs[tiers].outputs == ()
+    board.team.value = team
+    html = " ".join(o["data"].get("text/html", "") for o in board.outputs[0].outputs)
+    assert f'data-scope="team={team}"' in html
+    assert board.outputs[tiers].outputs == ()  # not drawn until opened
+    board.tabs.selected_index = tiers
+    assert board.outputs[tiers].outputs
+    figures = [o for o in board.outputs[0].outputs if "application/vnd.plotly.v1+json" in o["data"]]
+    assert figures and figures[0]["data"]["application/vnd.plotly.v1+json"]["config"]["displaylogo"] is False
 
 
 def test_masked_explorer_shows_no_customer_or_rep_name(sample, monkeypatch):

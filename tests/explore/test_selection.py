@@ -7,6 +7,7 @@ import pytest
 from crmreview.cli import main
 from crmreview.explore import Selection
 from crmreview.explore.serve import voila_command
+from crmreview.scope import Scope, ScopeError
 
 PERIOD = "2026Q3"
 
@@ -22,6 +23,17 @@ def test_selection_takes_one_dimension_and_a_rep_narrows_its_team():
         Selection(PERIOD, tier="D")
     with pytest.raises(ValueError, match="language"):
         Selection(PERIOD, lang="fr")
+
+
+def test_a_team_rep_region_or_channel_filter_reads_a_scoped_connection_and_a_tier_does_not():
+    assert Selection(PERIOD).read_scope is None
+    assert Selection(PERIOD, team="East").read_scope == Scope(team="East")
+    assert Selection(PERIOD, team="East", rep="R01").read_scope == Scope(rep="R01")
+    assert Selection(PERIOD, channel="Web", pipeline="x").read_scope == Scope(channel="Web")
+    assert Selection(PERIOD, region="North").read_scope == Scope(region="North")
+    assert Selection(PERIOD, tier="A").read_scope is None
+    with pytest.raises(ScopeError, match="not team and channel"):
+        Scope(team="East", channel="Web")
 
 
 def test_explore_command_serves_on_localhost_and_names_a_missing_warehouse(tmp_path, capsys):

@@ -1,16 +1,22 @@
 """The explore dashboard: ipywidgets filters, views in tabs and the drill-down, composed
 over an :class:`~crmreview.explore.session.Explorer`.
 
-Figures go into ``Output`` widgets through plotly's mimetype renderer (the JupyterLab /
-Voilà plotly extension draws them from its locally served bundle); plotly's ``notebook``
-renderer inside an Output widget stalls the kernel protocol, so it is never used here. Only
-the visible tab is drawn on each change; the KPI strip always.
+A view's blocks and figures are set as the ``outputs`` of an ``Output`` widget in one update
+(widget state, like any other widget value), never captured with ``with output:``: captured
+output is routed by the front end, and the executor that runs the served notebook (nbclient,
+under Voilà) mimics that by sending a message to the kernel for every captured output while it
+waits for the cell's reply on the same socket, which can lose the wake-up for that reply and
+leave the page loading forever. Figures use plotly's mimetype (the JupyterLab / Voilà plotly
+extension draws them from its locally served bundle); plotly's ``notebook`` renderer, which
+embeds plotly.js, is never used. Only the visible tab is drawn on each change; the KPI strip
+always.
 
 Public names: ``Dashboard``, ``dashboard``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -18,7 +24,8 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 import plotly.graph_objects as go
-from IPython.display import HTML, display
+from IPython.core.formatters import format_display_data
+from IPython.display import HTML
 
 from ..i18n import t
 from ..report.html import HtmlBlock, esc, fmt_count, fmt_days, fmt_money, fmt_pct, table
@@ -49,13 +56,20 @@ _CSS = """
 """
 
 
-def _show(item: Any) -> None:
+#: plotly's options for every figure of the dashboard
+_PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def _output(item: Any) -> dict[str, Any]:
+    """The display output (nbformat) of a view's item: an HTML block, a plotly figure, a widget."""
     if isinstance(item, go.Figure):
-        item.show(renderer="plotly_mimetype", config={"displaylogo": False, "responsive": True})
-    elif isinstance(item, HtmlBlock):
-        display(HTML(item.html))
-    else:
-        display(item)
+        figure = json.loads(item.to_json())
+        data = {"application/vnd.plotly.v1+json": {**figure, "config": _PLOTLY_CONFIG}, "text/plain": "<Figure>"}
+        return {"output_type": "display_data", "data": data, "metadata": {}}
+    if isinstance(item, HtmlBlock):
+        item = HTML(item.html)
+    data, metadata = format_display_data(item)
+    return {"output_type": "display_data", "data": data, "metadata": metadata}
 
 
 def _when(value: datetime | None) -> str:
@@ -72,6 +86,7 @@ class Dashboard:
         self.selection = Selection(period or periods[0], lang=lang)
         self._busy = False
         self._drill_path: list[tuple[str, str]] = []
+        self._drawn: dict[int, Selection] = {}  # tab -> the selection it shows
         layout = widgets.Layout(width="auto")
         self.period = widgets.Dropdown(options=periods, value=self.selection.period, layout=layout)
         self.compare = widgets.Dropdown(layout=layout)
@@ -90,10 +105,9 @@ class Dashboard:
         self.help = widgets.HTML()
         self.status = widgets.HTML()
         self.kpis = widgets.Output()
-        self.outputs = [widgets.Output() for _ in (*VIEWS, None)]
-        self.tabs = widgets.Tab(children=self.outputs)
+        self.outputs = [widgets.Output() for _ in VIEWS]
         self.drill_box = widgets.VBox()
-        self.outputs[-1].append_display_data(HTML(""))
+        self.tabs = widgets.Tab(children=[*self.outputs, self.drill_box])
         self._labels: dict[str, widgets.Label] = {}
         self._fill_options()
         self._wire()
@@ -266,6 +280,7 @@ class Dashboard:
     def _on_refresh(self, _button: Any) -> None:
         opened = self.explorer.refresh()
         if opened:
+            self._drawn.clear()
             self._fill_options()
             self._relabel()
             self.status.value = f"<small>{esc(self._t('explore.refresh.done', imported=_when(self.explorer.values.last_import_at)))}</small>"
@@ -276,15 +291,18 @@ class Dashboard:
     # -- drawing ------------------------------------------------------------------------
 
     def _fill(self, output: widgets.Output, draw: Callable[[], Sequence[Any]]) -> None:
-        output.clear_output(wait=True)
-        with output:
-            try:
-                items = list(draw())
-            except Exception as exc:  # a view that fails says so and leaves the others working
-                display(HTML(f'<p class="crm-warning">{esc(self._t("explore.error", error=exc))}</p>'))
-                return
-            for item in items:
-                _show(item)
+        """Replace what ``output`` shows with what ``draw`` returns, in one widget update."""
+        try:
+            items = list(draw())
+        except Exception as exc:  # a view that fails says so and leaves the others working
+            items = [HtmlBlock(f'<p class="crm-warning">{esc(self._t("explore.error", error=exc))}</p>')]
+        output.outputs = tuple(_output(item) for item in items)
+
+    def forget(self) -> None:
+        """Forget the computed results, the scoped connections and what the tabs show: the next
+        interaction computes what it shows again (as on a first visit)."""
+        self.explorer.forget()
+        self._drawn.clear()
 
     def update(self) -> None:
         """Redraw the KPI strip and the visible tab for the current selection."""
@@ -294,10 +312,15 @@ class Dashboard:
         self._draw_tab()
 
     def _draw_tab(self) -> None:
+        """Draw the visible tab, unless it already shows the current selection (the other tabs
+        are drawn when opened: a filter change computes only what is seen)."""
         index = self.tabs.selected_index or 0
         if index < len(VIEWS):
+            if self._drawn.get(index) == self.selection:
+                return
             view = VIEWS[index]
             self._fill(self.outputs[index], lambda: render(view, self.explorer, self.selection))
+            self._drawn[index] = self.selection
         else:
             self._draw_drill()
 
@@ -337,15 +360,11 @@ class Dashboard:
         return widgets.HTML(f'<div class="crm-drill-title">{esc(text)}</div>')
 
     def _draw_drill(self) -> None:
-        output = self.outputs[-1]
         try:
             parts = self._drill_parts()
         except Exception as exc:
             parts = [widgets.HTML(f'<p class="crm-warning">{esc(self._t("explore.error", error=exc))}</p>')]
         self.drill_box.children = parts
-        output.clear_output(wait=True)
-        with output:
-            display(self.drill_box)
 
     def _team_rows(self, frame: pd.DataFrame, level: str, label_column: str) -> list:
         return [

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..metrics.common import tier_params
+from ..scope import Scope
 from .session import Explorer, Selection
 
 __all__ = ["ROWS", "teams", "team_reps", "rep_deals", "deal_history", "tiers", "tier_customers", "customer_detail"]
@@ -46,9 +47,12 @@ def teams(explorer: Explorer, selection: Selection) -> pd.DataFrame:
 
 
 def team_reps(explorer: Explorer, selection: Selection, team: str) -> pd.DataFrame:
-    """The reps of ``team`` with the same numbers (the funnel by rep), plus ``label``."""
+    """The reps of ``team`` with the same numbers (the funnel by rep on the team's scoped
+    connection), plus ``label``."""
     reps = explorer.values.reps_of(team)
-    result = explorer.result("funnel", selection, by="rep", pipeline=selection.pipeline)
+    result = explorer.within("funnel", selection, Scope(team=team), by="rep", pipeline=selection.pipeline)
+    if result is None:  # a team the scope does not know as named: the whole by rep
+        result = explorer.result("funnel", selection, by="rep", pipeline=selection.pipeline)
     frame = _funnel_rows(result, [rep for _, rep in reps])
     labels = {rep: label for label, rep in reps}
     present = set(frame["group"])

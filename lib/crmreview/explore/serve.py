@@ -24,6 +24,9 @@ NOTEBOOK = "explore.ipynb"
 #: Jupyter data folder holding the ``crm-review`` Voilà template (lab, without CDN links)
 JUPYTER_DATA = config.PACKAGE_DIR / "explore" / "jupyter"
 TEMPLATE = "crm-review"
+#: seconds the notebook may take to draw the page before Voilà shows a timeout instead of
+#: loading forever (the first views of a large warehouse on a busy machine take minutes)
+EXECUTE_TIMEOUT = 1200
 
 
 def voila_command(port: int, host: str = "127.0.0.1") -> list[str]:
@@ -39,6 +42,7 @@ def voila_command(port: int, host: str = "127.0.0.1") -> list[str]:
         "--strip_sources=True",
         "--show_tracebacks=False",
         f"--template={TEMPLATE}",
+        f"--VoilaExecutor.timeout={EXECUTE_TIMEOUT}",
     ]
 
 

@@ -7,18 +7,26 @@ newer snapshot). Every view asks it for metric results, which are computed in Du
 metric functions of :mod:`crmreview.metrics` (the report's own definitions) and remembered
 for the snapshot, so going back to a filter already seen does not query again.
 
-:class:`Selection` holds the filters. The metric functions filter through their breakdowns
-(``by=``): a view computes the metric by one dimension and shows the chosen group. So the
-dimension filters (team or rep, tier, channel, region) hold one dimension at a time; a rep
-narrows its team. The pipeline is the funnel's own option and combines with any of them.
+:class:`Selection` holds the filters: one dimension at a time (team or rep, tier, channel,
+region; a rep narrows its team) and the pipeline, the funnel's own option. A team, rep,
+region or channel opens a **scoped read connection** on the same snapshot
+(``connect_read(scope=Scope(...))``, the views of ``queries/views/``), one per filter value,
+kept open while it is among the last few used: the deal and customer metrics (funnel,
+repurchase, churn, retention) then compute the scope's rows only, with the numbers of that
+group in a breakdown. A customer's tier is ranked among all customers, so the tier filter,
+the tier distribution and the follow-up cadences (which depend on the tier) keep the metrics'
+breakdown (``by=``) on the whole warehouse.
 
-Public names: ``DIMENSIONS``, ``Selection``, ``FilterValues``, ``Explorer``.
+Public names: ``DIMENSIONS``, ``SCOPED``, ``SCOPED_METRICS``, ``Selection``, ``FilterValues``,
+``Explorer``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -33,11 +41,19 @@ from ..config import Settings, load_settings, notebook_db_path
 from ..i18n import check_lang
 from ..metrics.inputs import Inventory, inventory, lacking
 from ..periods import COMPARE_MODES, Period, parse_period, quarter
+from ..scope import Scope, ScopeError
 
-__all__ = ["DIMENSIONS", "Selection", "FilterValues", "Explorer"]
+__all__ = ["DIMENSIONS", "SCOPED", "SCOPED_METRICS", "Selection", "FilterValues", "Explorer"]
 
 #: the dimension filters, most specific first (a rep narrows a team)
 DIMENSIONS = ("rep", "team", "tier", "channel", "region", "industry", "size_band")
+#: the filters that open a scoped read connection (a tier is ranked over every customer)
+SCOPED = ("rep", "team", "channel", "region")
+#: the metrics computed on a scoped connection: deal and customer counts, whose numbers for a
+#: scope are those of its group in a breakdown (tiers and follow-up rank tiers over everyone)
+SCOPED_METRICS = ("funnel", "repurchase", "churn", "retention")
+#: scoped connections kept open (the least recently used one is closed beyond)
+OPEN_SCOPES = 6
 TIERS = ("A", "B", "C")
 
 
@@ -82,6 +98,12 @@ class Selection:
             if value is not None:
                 return dimension, value
         return None, None
+
+    @property
+    def read_scope(self) -> Scope | None:
+        """The scoped read connection the selection's filter opens; None for none or a tier."""
+        by, group = self.scope
+        return Scope(**{by: group}) if by in SCOPED else None
 
     def with_(self, **changes: Any) -> Selection:
         return replace(self, **changes)
@@ -130,6 +152,17 @@ def _quarters(first: date | None, last: date | None) -> tuple[str, ...]:
     return tuple(labels)
 
 
+def _hold(path: Path) -> int | None:
+    """A descriptor on the snapshot's file, so that scoped connections can open it after an
+    import has replaced it (None where the file cannot be held)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+
+
 def _stamp(path: Path) -> tuple[int, int] | None:
     try:
         stat = path.stat()
@@ -154,6 +187,10 @@ class Explorer:
     _stack: contextlib.ExitStack | None = field(default=None, init=False, repr=False)
     _stamp: tuple[int, int] | None = field(default=None, init=False, repr=False)
     _cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False)
+    _scoped: OrderedDict[Scope, tuple[contextlib.ExitStack, Any]] = field(
+        default_factory=OrderedDict, init=False, repr=False
+    )
+    _snapshot_fd: int | None = field(default=None, init=False, repr=False)
     con: Any = field(default=None, init=False, repr=False)
     inventory: Inventory | None = field(default=None, init=False, repr=False)
     values: FilterValues | None = field(default=None, init=False, repr=False)
@@ -169,11 +206,18 @@ class Explorer:
     def _open(self) -> None:
         stack = contextlib.ExitStack()
         try:
+            stamp = _stamp(self.path)
+            self._snapshot_fd = _hold(self.path)
             self.con = stack.enter_context(warehouse.connect_read(self.path, **self._read_options()))
         except BaseException:
             stack.close()
+            self._release()
             raise
-        self._stack, self._stamp = stack, _stamp(self.path)
+        self._stack, self._stamp = stack, stamp
+        if _stamp(self.path) != stamp:  # an import published while opening: open what is there now
+            self.close()
+            self._open()
+            return
         self._cache.clear()
         self.inventory = inventory(self.con)
         self.values = self._filter_values()
@@ -181,10 +225,65 @@ class Explorer:
     def _read_options(self) -> dict[str, Any]:
         return {"mask_pii": True, "lang": self.lang} if self.mask_pii else {}
 
+    def _release(self) -> None:
+        if self._snapshot_fd is not None:
+            os.close(self._snapshot_fd)
+            self._snapshot_fd = None
+
     def close(self) -> None:
+        self.forget()
         if self._stack is not None:
             self._stack.close()
             self._stack, self.con = None, None
+        self._release()
+
+    def forget(self) -> None:
+        """Empty the remembered results and close the scoped connections (the snapshot stays):
+        the next interactions cost what a first visit to each filter costs."""
+        self._cache.clear()
+        while self._scoped:
+            self._scoped.popitem()[1][0].close()
+
+    def connection(self, scope: Scope | None) -> Any:
+        """A read connection on this snapshot showing only ``scope`` (the whole for None).
+
+        Opened on first use and kept among the :data:`OPEN_SCOPES` last used. When an import
+        has replaced the published file since the snapshot was opened, the scoped connection
+        opens the snapshot's own file through the descriptor held for it (Linux), so every
+        number stays of one snapshot; ``ScopeError`` for a value the warehouse does not know.
+        """
+        if scope is None or scope.empty:
+            return self.con
+        if scope in self._scoped:
+            self._scoped.move_to_end(scope)
+            return self._scoped[scope][1]
+        stack = contextlib.ExitStack()
+        try:
+            path = self._snapshot_path()
+            con = stack.enter_context(warehouse.connect_read(path, scope=scope, **self._read_options()))
+            if path == self.path and self.newer_available():  # replaced while opening
+                stack.close()
+                path = self._snapshot_path()
+                if path == self.path:
+                    raise warehouse.WarehouseError(
+                        f"the warehouse {self.path} was replaced by a newer import: refresh to read it"
+                    )
+                con = stack.enter_context(warehouse.connect_read(path, scope=scope, **self._read_options()))
+        except BaseException:
+            stack.close()
+            raise
+        self._scoped[scope] = (stack, con)
+        while len(self._scoped) > OPEN_SCOPES:
+            self._scoped.popitem(last=False)[1][0].close()
+        return con
+
+    def _snapshot_path(self) -> Path:
+        """The file of this snapshot: the published path while it is still the same file, else
+        the descriptor held on it (an open file outlives the rename that replaced it)."""
+        if not self.newer_available() or self._snapshot_fd is None:
+            return self.path
+        held = Path(f"/proc/self/fd/{self._snapshot_fd}")
+        return held if held.exists() else self.path
 
     def __enter__(self) -> Explorer:
         return self
@@ -247,28 +346,49 @@ class Explorer:
         """The inputs of ``needs`` the snapshot lacks (as the report decides which sections to show)."""
         return lacking(self.inventory, needs) if self.inventory is not None else []
 
-    def result(self, name: str, selection: Selection, *, by: str | None = None, **options: Any) -> dict[str, Any]:
+    def result(
+        self, name: str, selection: Selection, *, by: str | None = None, scope: Scope | None = None, **options: Any
+    ) -> dict[str, Any]:
         """``metrics.compute`` of metric ``name`` for the selection's period and comparison,
-        broken down ``by`` (aggregates only), remembered for this snapshot."""
+        broken down ``by`` (aggregates only), on the connection of ``scope`` (the whole for
+        None), remembered for this snapshot."""
         period = self.period(selection)
         compare = selection.compare if metrics.metric(name).compares else None
-        key = (name, period.label, period.as_of, compare, by, tuple(sorted(options.items())))
+        key = (name, scope, period.label, period.as_of, compare, by, tuple(sorted(options.items())))
         if key not in self._cache:
             self._cache[key] = metrics.compute(
-                self.con, name, period, compare=compare, by=by, settings=self.settings, **options
+                self.connection(scope), name, period, compare=compare, by=by, settings=self.settings, **options
             )
         return self._cache[key]
+
+    def within(
+        self, name: str, selection: Selection, scope: Scope, *, by: str | None = None, **options: Any
+    ) -> dict[str, Any] | None:
+        """:meth:`result` on the scoped connection of ``scope``; None when the warehouse does not
+        know the scope's value as the scope names it (a masked rep id), for the caller to use
+        the breakdown instead."""
+        try:
+            return self.result(name, selection, by=by, scope=scope, **options)
+        except ScopeError:
+            return None
 
     def scoped(self, name: str, selection: Selection, **options: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """The metric's object for the selection's group (the whole for no filter) and the
         comparison period's; ``({}, None)`` when the breakdown has no such group. A metric
-        that cannot break down by the selection's dimension gives the whole."""
+        that cannot break down by the selection's dimension gives the whole. The metrics of
+        :data:`SCOPED_METRICS` compute a team, rep, region or channel on its scoped connection."""
         by, group = selection.scope
         if by is not None and by not in metrics.metric(name).breakdowns:
             by = group = None
-        result = self.result(name, selection, by=by, **options)
         if by is None:
+            result = self.result(name, selection, **options)
             return result, result.get("comparison")
+        scope = selection.read_scope
+        if scope is not None and name in SCOPED_METRICS:
+            result = self.within(name, selection, scope, **options)
+            if result is not None:
+                return result, result.get("comparison")
+        result = self.result(name, selection, by=by, **options)
         return _group(result, group), _group(result.get("comparison") or {}, group)
 
     def run(self, query: str, params: Mapping[str, Any]) -> pd.DataFrame:

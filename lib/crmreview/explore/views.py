@@ -47,6 +47,7 @@ from ..report.sections import funnel_detail as funnel_detail_section
 from ..report.sections import retention as retention_section
 from ..report.sections import tiers as tiers_section
 from ..report.sections.kpis import kpi_frame
+from ..scope import Scope
 from .session import Explorer, Selection
 
 __all__ = ["VIEWS", "View", "render", "kpi_strip", "funnel_table_html", "ROWS_SHOWN"]
@@ -207,12 +208,18 @@ def _funnel(explorer: Explorer, selection: Selection) -> list[Any]:
 
 def _conversion(explorer: Explorer, selection: Selection) -> list[Any]:
     """Conversion per step, one row per group: per team with no filter (or a tier filter, for
-    every deal), per rep within the chosen team (or the chosen rep's team), per channel or
-    region with those filters (every group, to compare the chosen one with the others)."""
+    every deal), per rep within the chosen team (or the chosen rep's team: the team's scoped
+    connection by rep), per channel or region with those filters (every group, to compare the
+    chosen one with the others)."""
     ctx, settings, lang = explorer.context(selection), explorer.settings, selection.lang
     by, group = selection.scope
     shown_by = {None: "team", "tier": "team", "team": "rep", "rep": "rep"}.get(by, by)
-    result = explorer.result("funnel", selection, by=shown_by, pipeline=selection.pipeline)
+    result = None
+    if by in ("team", "rep") and selection.team is not None:
+        scope = Scope(team=selection.team)
+        result = explorer.within("funnel", selection, scope, by="rep", pipeline=selection.pipeline)
+    if result is None:
+        result = explorer.result("funnel", selection, by=shown_by, pipeline=selection.pipeline)
     if not result.get("groups"):
         return _empty(selection)
     frame = groups_frame(result)
