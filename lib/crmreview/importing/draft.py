@@ -599,7 +599,10 @@ def _unpivot_feeds(profile: Profile, file_pattern: str) -> list[FeedDraft]:
     """Feeds of the built-in adapters whose unpivot pattern matches the file's headers
     (HubSpot's ``Date entered "<Stage> (<Pipeline>)"`` columns), copied."""
     out = []
-    for _name, feed, origin in dictionary().unpivots:
+    adapter = None  # the first adapter whose pattern matches; its other unpivots (exits) too
+    for name, feed, origin in dictionary().unpivots:
+        if adapter not in (None, name):
+            continue
         matched = match_headers(feed["unpivot"]["headers"], profile.header)
         ids = [h for spec in (feed.get("columns") or {}).values() for h in _headers_of(spec)]
         if matched and all(any(fold(h) == c.folded for c in profile.columns) for h in ids):
@@ -612,13 +615,14 @@ def _unpivot_feeds(profile: Profile, file_pattern: str) -> list[FeedDraft]:
                 FeedDraft(
                     feed["table"],
                     file_pattern,
-                    f"{len(matched)} columns such as {matched[0].header!r} are stages entered, as in {origin}",
+                    f"{len(matched)} columns such as {matched[0].header!r} are stages "
+                    f"{'exited' if feed['unpivot'].get('exits') else 'entered'}, as in {origin}",
                     guesses,
                     unpivot=dict(feed["unpivot"]),
                     header_stages=[m.groups["stage"] for m in matched if m.groups and m.groups.get("stage")],
                 )
             )
-            break
+            adapter = name
     return out
 
 
@@ -855,6 +859,8 @@ def _write(
             lines.append("    unpivot:")
             lines.append(f"      headers: {_scalar(feed.unpivot['headers'])}")
             lines.append(f"      value: {feed.unpivot['value']}")
+            if feed.unpivot.get("exits"):
+                lines.append("      exits: true")
         if feed.unused and not feed.unpivot:
             lines.append(f"    # not mapped (no canonical column): {', '.join(feed.unused)}")
         lines.append("")
