@@ -375,7 +375,7 @@ def _todos(value: Any, path: tuple) -> list[tuple]:
         return [p for k, v in value.items() for p in _todos(v, (*path, k))]
     if isinstance(value, list):
         return [p for i, v in enumerate(value) for p in _todos(v, (*path, i))]
-    return [path] if isinstance(value, str) and value.strip().upper().startswith("TODO") else []
+    return [path] if isinstance(value, str) and re.match(r"TODO\b", value.strip()) else []
 
 
 def _refuse_todos(data: Any, where: str, lines: dict) -> None:
