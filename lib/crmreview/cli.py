@@ -371,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--by",
         type=_breakdown,
-        default="",
+        default=None,
         metavar="BREAKDOWN",
         help="one more breakdown of the funnel detail, beside rep and channel: team, region, tier, pipeline, "
         "industry, size_band, attr:NAME or tag:NAME (as metrics --by)",

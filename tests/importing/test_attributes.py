@@ -108,3 +108,23 @@ def test_a_masked_read_hides_the_attributes_which_may_hold_names(tmp_path):
         assert con.execute("select attributes from deals").fetchall() == [(None,)]
     with connect_read(db) as con:
         assert con.execute("select attributes from deals").fetchall() == [({"商机名称": "甲公司-年框"},)]
+
+
+def test_the_upgrade_adds_attributes_and_export_dates_to_a_version_3_warehouse_and_keeps_its_rows(tmp_path):
+    import duckdb
+
+    from crmreview import warehouse
+
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    warehouse._migrate(con, warehouse.migrations()[:3])
+    con.execute("insert into customers (customer_id, name) values ('C1', 'Acme')")
+    con.execute("insert into deals (deal_id, stage, outcome) values ('D1', 'lead', 'open')")
+    con.close()
+    assert warehouse.upgrade(db) == (3, 4)
+    assert _rows(db, "select customer_id, attributes, exported_at from customers") == [("C1", None, None)]
+    assert _rows(db, "select deal_id, attributes, exported_at, missing_since from deals") == [("D1", None, None, None)]
+    # an import into the upgraded warehouse keeps its extra columns
+    deals = _write(tmp_path / "deals.csv", "deal_id,stage,outcome,合同类型\nD1,qualified,open,年框\n")
+    import_files([deals], db)
+    assert _rows(db, "select stage, attributes from deals") == [("qualified", {"合同类型": "年框"})]
