@@ -48,7 +48,7 @@ where not is_shared('customer_activities', '');
 --   is_pool_candidate        owned (owner_rep_id set) and no activity for more than pool_days:
 --                            days_since_activity > pool_days or, with no activity ever,
 --                            known for more than pool_days (or since an unknown date)
-create or replace temp macro customer_followup(
+create or replace temp macro compute_customer_followup(
     as_of_date, a_share, b_share, window_months, cadence_a, cadence_b, cadence_c, pool_days
 ) as table
     with
@@ -102,6 +102,84 @@ create or replace temp macro customer_followup(
             coalesce(date_diff('day', known_since_date, as_of_date::date) > pool_days::integer, true)
         ) as is_pool_candidate,
     from followup;
+
+-- customer_followup, shared per snapshot (as in customers.sql): the rows of
+-- shared_customer_followup when the connection lists these arguments' key, else computed.
+create temp table if not exists shared_customer_followup (
+    state_key varchar not null,
+    customer_id varchar,
+    owner_rep_id varchar,
+    tier varchar,
+    value decimal(18, 2),
+    last_activity_at timestamp,
+    days_since_activity bigint,
+    cadence_days integer,
+    known_since_date date,
+    is_never_contacted boolean,
+    is_overdue boolean,
+    is_pool_candidate boolean
+);
+
+create or replace temp macro customer_followup_key(
+    as_of_date, a_share, b_share, window_months, cadence_a, cadence_b, cadence_c, pool_days
+) as concat_ws(
+    '|',
+    customer_tiers_key(as_of_date, a_share, b_share, window_months),
+    cadence_a::integer,
+    cadence_b::integer,
+    cadence_c::integer,
+    pool_days::integer
+);
+
+create or replace temp macro customer_followup(
+    as_of_date, a_share, b_share, window_months, cadence_a, cadence_b, cadence_c, pool_days
+) as table
+    select
+        customer_id,
+        owner_rep_id,
+        tier,
+        value,
+        last_activity_at,
+        days_since_activity,
+        cadence_days,
+        known_since_date,
+        is_never_contacted,
+        is_overdue,
+        is_pool_candidate,
+    from shared_customer_followup
+    where
+        state_key = customer_followup_key(
+            as_of_date, a_share, b_share, window_months, cadence_a, cadence_b, cadence_c, pool_days
+        )
+        and is_shared(
+            'customer_followup',
+            customer_followup_key(
+                as_of_date, a_share, b_share, window_months, cadence_a, cadence_b, cadence_c, pool_days
+            )
+        )
+    union all
+    select
+        customer_id,
+        owner_rep_id,
+        tier,
+        value,
+        last_activity_at,
+        days_since_activity,
+        cadence_days,
+        known_since_date,
+        is_never_contacted,
+        is_overdue,
+        is_pool_candidate,
+    from
+        compute_customer_followup(
+            as_of_date, a_share, b_share, window_months, cadence_a, cadence_b, cadence_c, pool_days
+        )
+    where not is_shared(
+            'customer_followup',
+            customer_followup_key(
+                as_of_date, a_share, b_share, window_months, cadence_a, cadence_b, cadence_c, pool_days
+            )
+        );
 
 -- Ownership conflicts: customers with activities by more than one rep between start_date
 -- and end_date (both included; pass least(period end, as-of date) as end_date).

@@ -7,15 +7,18 @@ SQL, one question per file in ``queries/metrics/``: ``lifecycle_states`` (counts
 ``lifecycle_flows`` (comparison state × this state), ``churn_rate``, ``revenue_retention``
 (grr / nrr), ``churn_risk`` (the risk list), ``recency_distribution``, ``customer_rfm``
 (each customer's purchase history), ``rfm_histories`` (the distinct histories with their
-customers, which the BG/NBD model is fitted on) and ``purchase_span``; shared definitions are the macros of ``queries/macros/purchases.sql``.
+customers, which the BG/NBD model is fitted on), ``lifecycle_history`` (the states at several
+dates, for the report) and ``purchase_span``; shared definitions are the macros of
+``queries/macros/purchases.sql``. The lifecycle states and tiers the queries read are
+computed once per connection and date (:mod:`.shared`).
 
 The probabilistic view (``purchase_model``) fits BG/NBD (``crmreview.bgnbd``) on every
 customer's purchase history up to the as-of date, in weeks, and back-tests it: a fit on the
 history up to one period before the as-of date predicts each customer's purchases in the
 last period, next to what they did.
 
-Public names: ``churn`` (the metric), ``purchase_model``, ``customer_predictions``, ``lifecycle_history``,
-``recency_frame``, ``states_frame``, ``flows_frame``, ``risk_frame``, ``data_span``,
+Public names: ``churn`` (the metric), ``purchase_model``, ``customer_predictions``,
+``lifecycle_history``, ``recency_frame``, ``states_frame``, ``flows_frame``, ``risk_frame``, ``data_span``,
 ``rows``, ``summary``, ``STATES``, ``BREAKDOWNS``, ``RISK_LIST_LENGTH``.
 """
 

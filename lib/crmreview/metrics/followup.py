@@ -216,7 +216,7 @@ def followup(
         raise ValueError(f"list_limit must be a whole number >= 0 or None, got {list_limit!r}")
     params = _params(period, settings)
     shared.customer_state(con, period.as_of, settings)
-    shared.customer_activities(con)
+    shared.customer_followup(con, params)
     overall = _compliance(con, period, settings, "all")["all"]
     by_rep = _compliance(con, period, settings, "rep")
     by_team = _compliance(con, period, settings, "team")

@@ -2,8 +2,8 @@
 
 Many queries of a review read the same per-customer state for the same date: the customer
 universe, values and ABC tiers (``queries/macros/customers.sql``), each customer's
-lifecycle state (``purchases.sql``), the purchase days and the activities with their
-customer (``followup.sql``). Each is a macro or view that reads a ``shared_*`` temporary
+lifecycle state (``purchases.sql``), the purchase days, the activities with their customer
+and each customer's follow-up state (``followup.sql``). Each is a macro or view that reads a ``shared_*`` temporary
 table when the connection holds its rows, and computes from the tables otherwise. The
 functions here fill those tables (``queries/metrics/shared/``), once per connection and
 arguments (``shared_state``, a variable of the connection, lists what is filled; it is read
@@ -17,8 +17,8 @@ connection (an import's, a test's in-memory database) they do nothing and the ma
 as before. The temporary tables are private to the connection, so a scoped connection's rows
 are its scope's, and they go with the connection.
 
-Public names: ``enabled``, ``customer_state``, ``lifecycle_state``, ``purchase_days``,
-``customer_activities``.
+Public names: ``enabled``, ``customer_state``, ``lifecycle_state``, ``customer_followup``,
+``purchase_days``, ``customer_activities``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import duckdb
 from .. import queries
 from ..config import Settings
 
-__all__ = ["enabled", "customer_state", "lifecycle_state", "purchase_days", "customer_activities"]
+__all__ = ["enabled", "customer_state", "lifecycle_state", "customer_followup", "purchase_days", "customer_activities"]
 
 #: every argument a shared state's key may use (share.sql takes them all; null where unused)
 _KEY_ARGUMENTS = (
@@ -43,6 +43,10 @@ _KEY_ARGUMENTS = (
     "new_days",
     "active_days",
     "churn_days",
+    "cadence_a",
+    "cadence_b",
+    "cadence_c",
+    "pool_days",
 )
 
 
@@ -81,6 +85,16 @@ def lifecycle_state(con: duckdb.DuckDBPyConnection, as_of: date, window_start: d
     purchase_days(con)
     thresholds = {"new_days": settings.new_days, "active_days": settings.active_days, "churn_days": settings.churn_days}
     _share(con, "lifecycle_states", {"as_of": as_of, "window_start": window_start, **thresholds})
+
+
+def customer_followup(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
+    """Each customer's follow-up state (``customer_followup``) for ``params`` (the follow-up
+    queries' ``as_of``, tier settings, cadences and ``pool_days``), with the tiers and the
+    activities it is computed from, shared from now on on ``con``."""
+    if not enabled(con):
+        return
+    customer_activities(con)
+    _share(con, "customer_followup", params)
 
 
 def purchase_days(con: duckdb.DuckDBPyConnection) -> None:
