@@ -65,7 +65,7 @@ def test_the_benchmark_runs_end_to_end_and_reports_every_step(tmp_path):
     assert by_step["report (whole process)"]["html_mb"] > 1  # plotly.js is embedded: a real report
     assert by_step["import, all files"]["peak_mb"] > 10
     text = out.read_text()
-    assert text.count("\n| ") == len(rows) + 1  # the header and one line per row
+    assert text.count("\n| ") == len(rows) + 2  # the header, its rule and one line per row
     assert "| metric churn |" in text
 
 
