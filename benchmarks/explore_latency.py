@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -124,6 +125,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="runs per interaction")
     parser.add_argument("--name", default=None, help="results file suffix (default: the warehouse file's stem)")
     parser.add_argument("--seen", action="store_true", help="also time the interactions when seen before")
+    parser.add_argument("--only", default="", help="comma-separated interactions to time (default: all)")
     args = parser.parse_args()
 
     timings: dict[str, list[float]] = {}
@@ -135,12 +137,15 @@ def main() -> None:
             explorer = Explorer(str(args.db))
             board = Dashboard(explorer)
         opened.append(time.perf_counter() - started)
-        steps = _interactions(board)
+        print(f"open the dashboard: {opened[-1]:.2f} s", file=sys.stderr, flush=True)
+        only = {name.strip() for name in args.only.split(",") if name.strip()}
+        steps = [(name, action) for name, action in _interactions(board) if not only or name in only | {"reset"}]
         for name, action in steps:
             board.forget()
             elapsed = _time(action)
             if name != "reset":
                 timings.setdefault(name, []).append(elapsed)
+                print(f"{name}: {elapsed:.2f} s", file=sys.stderr, flush=True)
         for timed in (False, True) if args.seen else ():  # every step seen once, then timed
             for name, action in steps:
                 elapsed = _time(action)
