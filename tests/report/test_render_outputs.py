@@ -28,6 +28,19 @@ def test_the_file_name_says_template_period_scope_masking_and_language(scope, ma
     assert render.report_stem("quarterly_review", "2026Q3", "en", scope, mask_pii=mask) == stem
 
 
+@pytest.mark.parametrize(
+    ("by", "stem"),
+    [
+        ("", "quarterly_review_2026Q3_all_zh"),
+        ("industry", "quarterly_review_2026Q3_all_by-industry_zh"),
+        ("attr:合同类型", "quarterly_review_2026Q3_all_by-attr-合同类型_zh"),
+        ("tag:Customer Tags", "quarterly_review_2026Q3_all_by-tag-customer-tags_zh"),
+    ],
+)
+def test_a_breakdown_is_part_of_the_file_name_so_it_never_overwrites_the_plain_report(by, stem):
+    assert render.report_stem("quarterly_review", "2026Q3", "zh", by=by) == stem
+
+
 def test_progress_lines_are_read_from_the_kernels_stderr_as_they_come_in_any_chunks():
     seen = []
     stream = render._ProgressLines(lambda name, seconds: seen.append((name, seconds)))

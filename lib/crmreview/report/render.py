@@ -178,10 +178,17 @@ def scope_slug(scope: Scope | None = None, *, mask_pii: bool = False) -> str:
     return f"{slug}-masked" if mask_pii else slug
 
 
-def report_stem(name: str, period_label: str, lang: str, scope: Scope | None = None, *, mask_pii: bool = False) -> str:
+def report_stem(
+    name: str, period_label: str, lang: str, scope: Scope | None = None, *, mask_pii: bool = False, by: str = ""
+) -> str:
     """File name stem of a rendered report: ``quarterly_review_2026Q3_all_en``,
-    ``monthly_review_2026-08_team-east_zh``, ``rep_scorecard_2026Q3_rep-r07-masked_en``."""
-    return f"{name}_{period_label}_{scope_slug(scope, mask_pii=mask_pii)}_{lang}"
+    ``monthly_review_2026-08_team-east_zh``, ``rep_scorecard_2026Q3_rep-r07-masked_en``; a
+    breakdown adds itself (``quarterly_review_2026Q3_all_by-attr-合同类型_en``), so that a report
+    with ``--by`` never overwrites the one without."""
+    slug = scope_slug(scope, mask_pii=mask_pii)
+    if by:
+        slug += "_by-" + (re.sub(r"[^\w]+", "-", by.strip().lower(), flags=re.UNICODE).strip("-") or "none")
+    return f"{name}_{period_label}_{slug}_{lang}"
 
 
 @lru_cache(maxsize=1)
@@ -453,7 +460,7 @@ def render_report(
     out = (Path(out_dir).expanduser() if out_dir else config.REPORTS_DIR).resolve()
     audit = out / AUDIT_DIR
     audit.mkdir(parents=True, exist_ok=True)
-    stem = report_stem(name, this.label, lang, scope, mask_pii=mask_pii)
+    stem = report_stem(name, this.label, lang, scope, mask_pii=mask_pii, by=by)
     html_path, pdf_path = out / f"{stem}.html", out / f"{stem}.pdf"
     ipynb_path, failed_path = audit / f"{stem}.ipynb", audit / f"{stem}.failed.ipynb"
 
