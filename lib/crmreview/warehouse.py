@@ -154,7 +154,9 @@ def connect_read(
             f"no warehouse at {path}: import data first (crm-review import FILE... --db {path}) or run crm-review demo"
         )
     refuse_foreign(path)
-    spill = tempfile.mkdtemp(prefix="crm-review-spill-")
+    # named for this process: a killed reader's folder is removed by the next import
+    # (crmreview.importing.textfiles.remove_stale_work_files)
+    spill = tempfile.mkdtemp(prefix=f"crm-review-spill-{os.getpid()}-")
     con = duckdb.connect(":memory:")
     try:
         configure(con, memory_limit=memory_limit, temp_directory=Path(spill))

@@ -13,6 +13,7 @@ import contextlib
 import gzip
 import os
 import re
+import shutil
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -33,7 +34,9 @@ __all__ = [
 _CHUNK = 16 * 1024 * 1024
 #: temporary copies of an export (transcoded, line ends fixed) are named for the process
 _WORK_PREFIX = "crm-review-"
-_WORK_NAME = re.compile(r"crm-review-(\d+)-[^/]*\.csv")
+#: a work file (crm-review-<pid>-….csv) or a read connection's spill folder
+#: (crm-review-spill-<pid>-…, crmreview.warehouse.connect_read) of process <pid>
+_WORK_NAME = re.compile(r"crm-review-(?:spill-)?(\d+)-[^/]*")
 
 
 #: what reading a damaged compressed file (``.csv.gz`` cut short or corrupted) raises
@@ -124,13 +127,17 @@ def _alive(pid: int) -> bool:
 
 
 def remove_stale_work_files(folder: str | os.PathLike | None = None) -> list[Path]:
-    """Remove the temporary copies of exports left by crm-review processes that no longer run."""
+    """Remove the temporary copies of exports and the spill folders of read connections left by
+    crm-review processes that no longer run."""
     removed = []
-    for entry in Path(folder or tempfile.gettempdir()).glob(f"{_WORK_PREFIX}*.csv"):
+    for entry in Path(folder or tempfile.gettempdir()).glob(f"{_WORK_PREFIX}*"):
         match = _WORK_NAME.fullmatch(entry.name)
         if match and int(match[1]) != os.getpid() and not _alive(int(match[1])):
             with contextlib.suppress(OSError):
-                entry.unlink()
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
                 removed.append(entry)
     return removed
 
