@@ -247,10 +247,14 @@ def profile(path: Path, limits: ReadLimits | None = None) -> Profile:
             layout = export.layout(is_header=_looks_like_header)
             scan = export.scan(con, layout, 1)
             width = len(scan.header)
-            sample = con.execute(f"select * from {scan.raw_table} order by rowid limit {SAMPLE_ROWS}").fetchall()
+            # work-table and positional column names are ours; every value is bound
+            sample = con.execute(
+                f"select * from {scan.raw_table} order by rowid limit $n", {"n": SAMPLE_ROWS}
+            ).fetchall()
             skipped = con.execute(
-                f"select regexp_extract(reason, '^not a record \\(skipped\\): ([^,]*)', 1) as kind, count(*) "
-                f"from {scan.refused_table} where starts_with(reason, 'not a record') group by 1 order by 2 desc"
+                f"select regexp_extract(reason, $pattern, 1) as kind, count(*) "
+                f"from {scan.refused_table} where starts_with(reason, $prefix) group by 1 order by 2 desc",
+                {"pattern": r"^not a record \(skipped\): ([^,]*)", "prefix": "not a record"},
             ).fetchall()
             columns = []
             for i, header in enumerate(scan.header):
@@ -263,7 +267,8 @@ def profile(path: Path, limits: ReadLimits | None = None) -> Profile:
                 if column.kind == "text" and 0 < column.distinct <= 60:
                     distinct[column.position] = con.execute(
                         f"select trim(c{column.position}) as v, count(*) from {scan.raw_table} "
-                        f"where nullif(trim(c{column.position}), '') is not null group by 1 order by min(rowid)"
+                        f"where nullif(trim(c{column.position}), $empty) is not null group by 1 order by min(rowid)",
+                        {"empty": ""},
                     ).fetchall()
             if width and any(c.ambiguous for c in columns):
                 for column in columns:
