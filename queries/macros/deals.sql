@@ -76,17 +76,23 @@ create or replace temp macro deal_groups(group_by, as_of_date, a_share, b_share,
     where starts_with(group_by, 'tag:');
 
 -- Each deal's state at the end of a day (the as-of rule): a deal closed after that day is
--- open as of it; a won/lost deal without closed_at is taken as closed.
+-- open as of it; a won/lost deal without closed_at is taken as closed. A deal that would be
+-- open but that a full export taken on or before that day no longer had (missing_since,
+-- import --full-snapshot: deleted or merged in the CRM) is 'missing': neither open nor closed.
 -- grain: one row per deal existing by then (created_at on or before the day; deals
 --   without created_at are left out).
---   status_as_of  open | won | lost
+--   status_as_of  open | won | lost | missing
 -- (AM04 cannot count the columns of deals.*, the canonical table)
 create or replace temp macro deals_as_of(as_of_date) as table
     select  -- noqa: AM04
         deals.*,
         case
-            when deals.outcome = 'open' then 'open'
-            when deals.closed_at is null or deals.closed_at < as_of_date::date + interval 1 day then deals.outcome
+            when
+                deals.outcome <> 'open' and deals.closed_at is not null
+                and deals.closed_at < as_of_date::date + interval 1 day
+                then deals.outcome
+            when deals.outcome <> 'open' and deals.closed_at is null then deals.outcome
+            when deals.missing_since <= as_of_date::date then 'missing'
             else 'open'
         end as status_as_of,
     from deals

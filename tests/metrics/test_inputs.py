@@ -153,6 +153,7 @@ def test_every_warning_code_has_english_and_chinese_text():
         "forecast_no_comparable": {"deals": 3, "start": "2025-07-01", "end": "2026-06-30"},
         "forecast_amounts_imputed": {"deals": 7},
         "groups_overlap": {"by": "tag:客户标签"},
+        "deals_missing": {"deals": 12, "date": "2026-09-30"},
     }
     assert set(params) == set(WARNING_CODES)
     for code, values in params.items():

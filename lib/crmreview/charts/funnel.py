@@ -82,7 +82,7 @@ def leakage_chart(stages: pd.DataFrame, ctx: ChartContext, *, settings: Settings
     """Per stage before won, the cohort deals whose furthest stage it is: lost vs still open.
 
     ``stages``: one row per stage; needs ``stage``, ``lost_at``, ``open_at`` (and shows
-    ``leakage_rate`` on hover when present). The won stage is left out: nothing leaks there.
+    ``leakage_rate`` on hover when present, ``missing_at`` as a third series when any deal is). The won stage is left out: nothing leaks there.
     """
     chart = "leakage_chart"
     require(stages, ("stage", "lost_at", "open_at"), "stages", chart)
@@ -94,7 +94,9 @@ def leakage_chart(stages: pd.DataFrame, ctx: ChartContext, *, settings: Settings
     else:
         rates = ["–"] * len(rows)
     fig = go.Figure()
-    series = (("lost_at", "leakage.lost", LOST), ("open_at", "leakage.open", OPEN))
+    series = [("lost_at", "leakage.lost", LOST), ("open_at", "leakage.open", OPEN)]
+    if "missing_at" in rows and sum(counts(rows["missing_at"])):  # only after a full snapshot lost some
+        series.append(("missing_at", "leakage.missing", COMPARISON))
     for column, key, color in series:
         name = ctx.t(key)
         fig.add_trace(

@@ -45,7 +45,7 @@ from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
 from . import common
 from .common import fmt, number, stacked_rows
-from .funnel import _history_inferred, _no_amounts, _no_lost_deals, pipeline_stages
+from .funnel import _deals_missing, _history_inferred, _no_amounts, _no_lost_deals, pipeline_stages
 from .inputs import Inputs, Inventory
 
 __all__ = [
@@ -131,6 +131,7 @@ INPUTS = Inputs(
         "forecast_thin_history": _thin_history,
         "forecast_no_comparable": _no_comparable,
         "forecast_amounts_imputed": _amounts_imputed,
+        "deals_missing": _deals_missing,
     },
 )  # fmt: skip
 

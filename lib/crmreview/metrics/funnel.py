@@ -54,6 +54,11 @@ def _no_amounts(inv: Inventory, result: Any, period: Period, settings: Settings)
     return {} if inv.rows["deals"] and inv.missing("deals.amount") else None
 
 
+def _deals_missing(inv: Inventory, result: Any, period: Period, settings: Settings) -> dict[str, Any] | None:
+    count, day = inv.missing_deals_by(period.as_of)
+    return {"deals": count, "date": day.isoformat()} if count else None
+
+
 def _history_inferred(inv: Inventory, result: Any, period: Period, settings: Settings) -> dict[str, Any] | None:
     return {"deals": inv.inferred_history_deals} if inv.inferred_history_deals else None
 
@@ -73,7 +78,7 @@ def _small_sample(inv: Inventory, result: Any, period: Period, settings: Setting
 
 _COHORT = (
     "cohort_deals", "skipped_stage_deals", "backward_move_deals", "biggest_leak",
-    *(f"stages[].{k}" for k in ("reached", "conversion", "share_of_first", "leakage_rate", "lost_at", "open_at")),
+    *(f"stages[].{k}" for k in ("reached", "conversion", "share_of_first", "leakage_rate", "lost_at", "open_at", "missing_at")),
 )  # fmt: skip
 _CLOSED = (
     "deals_closed", "won", "lost", "win_rate", "avg_won_amount", "won_amount", "median_cycle_days",
@@ -94,6 +99,7 @@ INPUTS = Inputs(
         "history_inferred": _history_inferred,
         "small_sample": _small_sample,
         "stage_unused": _stage_unused,
+        "deals_missing": _deals_missing,
     },
 )
 STAGE_COLUMNS = (
@@ -104,6 +110,7 @@ STAGE_COLUMNS = (
     "leakage_rate",
     "lost_at",
     "open_at",
+    "missing_at",
     "median_days_in_stage",
     "p75_days_in_stage",
     "visits",
@@ -130,6 +137,7 @@ def _stage_entries(rows: pd.DataFrame) -> list[dict[str, Any]]:
                 "leakage_rate": 1 - conversion if conversion is not None else None,
                 "lost_at": int(row.lost_at),
                 "open_at": int(row.open_at),
+                "missing_at": int(row.missing_at),
                 "median_days_in_stage": number(row.median_days_in_stage),
                 "p75_days_in_stage": number(row.p75_days_in_stage),
                 "visits": int(row.count_visits),
@@ -150,6 +158,7 @@ def _object(stage_rows: pd.DataFrame | None, closed: pd.Series | None, stages: t
                 "reached": 0,
                 "lost_at": 0,
                 "open_at": 0,
+                "missing_at": 0,
                 "median_days_in_stage": None,
                 "p75_days_in_stage": None,
                 "count_visits": 0,
@@ -278,6 +287,7 @@ def funnel(
     configured order, and ``unused_stages`` lists the configured stages no deal uses (a
     ``stage_unused`` warning): reached, conversion (% of
     previous: the step to the next stage), share_of_first, leakage_rate, lost_at, open_at,
+    missing_at (open deals a later full export no longer had: ``deals.missing_since``),
     median/p75 days in stage. Rates are fractions; a rate whose denominator is zero is None.
     With ``by`` (rep, team, channel, region, pipeline, or the customer's ABC tier at the as-of
     date) the result also holds ``groups``: the same object per group (a pipeline's group with
@@ -356,7 +366,9 @@ def stages_frame(result: dict[str, Any]) -> pd.DataFrame:
     numeric = [c for c in STAGE_COLUMNS if c != "stage"]
     frame = frame.astype(dict.fromkeys(numeric, "float64"))
     frame["visits"] = frame["visits"].fillna(0)
-    return frame.astype({"reached": "Int64", "lost_at": "Int64", "open_at": "Int64", "visits": "Int64"})
+    return frame.astype(
+        {"reached": "Int64", "lost_at": "Int64", "open_at": "Int64", "missing_at": "Int64", "visits": "Int64"}
+    )
 
 
 def groups_frame(result: dict[str, Any]) -> pd.DataFrame:

@@ -49,6 +49,7 @@ WARNING_CODES = {
     "forecast_thin_history": "few deals closed in the forecast's history window; its probabilities rest on them",
     "forecast_no_comparable": "open deals older in their stage than any deal that closed from it count as 0",
     "forecast_amounts_imputed": "open deals without an amount count at their pipeline's mean won amount",
+    "deals_missing": "open deals a later full export no longer had count neither as open nor as closed",
     "groups_overlap": "a breakdown by tags counts a record under each of its tags: the groups add up to more",
 }
 
@@ -62,6 +63,14 @@ class Inventory:
     spans: dict[str, tuple[date | None, date | None]]  # table -> first and last date
     lost_deals: int
     inferred_history_deals: int
+    #: open deals a later full export no longer had (``deals.missing_since``): (date, count)
+    missing_deals: tuple[tuple[date, int], ...] = ()
+
+    def missing_deals_by(self, day: date) -> tuple[int, date | None]:
+        """How many open deals were missing from a full export taken on or before ``day``, and
+        the latest such export's date (None when none was)."""
+        seen = [(d, n) for d, n in self.missing_deals if d <= day]
+        return sum(n for _, n in seen), max((d for d, _ in seen), default=None)
 
     def missing(self, name: str) -> bool:
         """True when ``name`` (a table, or ``table.column``) holds no rows or only nulls."""
@@ -107,7 +116,11 @@ def inventory(con: duckdb.DuckDBPyConnection) -> Inventory:
         spans[table] = (min(firsts) if firsts else None, max(lasts) if lasts else None)
     lost = con.execute("select count(*) from deals where outcome = 'lost'").fetchall()[0][0]
     inferred = con.execute("select count(*) from deal_history_origin where origin = 'inferred'").fetchall()[0][0]
-    return Inventory(rows, non_null, spans, int(lost), int(inferred))
+    missing = con.execute(
+        "select missing_since::date, count(*) from deals where outcome = 'open' and missing_since is not null "
+        "group by all order by 1"
+    ).fetchall()
+    return Inventory(rows, non_null, spans, int(lost), int(inferred), tuple((d, int(n)) for d, n in missing))
 
 
 #: a warning rule: (inventory, result, period, settings) -> the message's values, or None when

@@ -13,9 +13,9 @@
 --   $pipeline (varchar): only the deals of this pipeline ('' = without one), null = every deal.
 -- invariants, per group in funnel order (the first three for the furthest rule only):
 -- invariant: $strict or reached - lead(reached) over (
---     partition by group_key order by list_position($stages::varchar[], stage)) = lost_at + open_at
+--     partition by group_key order by list_position($stages::varchar[], stage)) = lost_at + open_at + missing_at
 -- invariant: $strict or list_position($stages::varchar[], stage) > 1 or reached = count_cohort_deals
--- invariant: $strict or stage <> list_last($stages::varchar[]) or (lost_at = 0 and open_at = 0)
+-- invariant: $strict or stage <> list_last($stages::varchar[]) or (lost_at = 0 and open_at = 0 and missing_at = 0)
 -- invariant: reached <= count_cohort_deals
 
 with
@@ -213,6 +213,9 @@ stage_counts as (
         count(deal_rules.deal_id) filter (
             where deal_rules.status_as_of = 'open' and deal_rules.furthest_rank = stage_list.stage_rank
         ) as open_at,
+        count(deal_rules.deal_id) filter (
+            where deal_rules.status_as_of = 'missing' and deal_rules.furthest_rank = stage_list.stage_rank
+        ) as missing_at,
     from groups
     cross join stage_list
     cross join params
@@ -242,6 +245,7 @@ final as (
         stage_counts.reached,
         stage_counts.lost_at,
         stage_counts.open_at,
+        stage_counts.missing_at,
         -- the won stage is terminal: no time "in" it
         case when stage_counts.stage_rank < params.won_rank then stage_days.median_days_in_stage end
             as median_days_in_stage,

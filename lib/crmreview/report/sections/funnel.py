@@ -19,7 +19,7 @@ __all__ = ["build", "funnel_sentences", "WARNINGS"]
 NEEDS = ("deals", "deals.created_at")
 #: the funnel warnings shown here, next to the numbers they qualify (the win rate, the
 #: stages drawn); inferred history and missing amounts qualify the detail section's numbers
-WARNINGS = ("no_lost_deals", "small_sample", "stage_unused")
+WARNINGS = ("no_lost_deals", "small_sample", "stage_unused", "deals_missing")
 
 
 def _stage_rows(result: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
