@@ -93,3 +93,17 @@ def test_the_forecast_leaves_a_missing_deal_out_of_the_open_pipeline(warehouse):
         result = metrics.compute(con, "forecast", parse_period("2026Q3", as_of=_date("2026-09-30")))
     assert result["open_deals"] == 1  # D2; D3 is gone
     assert "deals_missing" in [w["code"] for w in result["warnings"]]
+
+
+def test_the_quality_metric_and_the_appendix_list_them(warehouse):
+    from crmreview.charts import ChartContext
+    from crmreview.report.sections.appendix import quality_html
+
+    with connect_read(warehouse) as con:
+        result = metrics.compute(con, "quality", parse_period("2026Q3"))
+    assert result["missing_deals"] == [{"missing_since": "2026-09-30", "deals": 1}]
+    assert [w["params"] for w in result["warnings"] if w["code"] == "deals_missing"] == [
+        {"deals": 1, "date": "2026-09-30"}
+    ]
+    html = quality_html(result, ChartContext("2026Q3", "2026Q2", "2026-09-30", lang="zh"))
+    assert "1 个在之前导出中未结的商机不在 2026-09-30 的完整导出中" in html

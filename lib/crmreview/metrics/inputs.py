@@ -29,6 +29,7 @@ from typing import Any
 
 import duckdb
 
+from .. import queries
 from ..config import DEFAULT_SETTINGS, Settings
 from ..i18n import t
 from ..periods import Period
@@ -116,10 +117,7 @@ def inventory(con: duckdb.DuckDBPyConnection) -> Inventory:
         spans[table] = (min(firsts) if firsts else None, max(lasts) if lasts else None)
     lost = con.execute("select count(*) from deals where outcome = 'lost'").fetchall()[0][0]
     inferred = con.execute("select count(*) from deal_history_origin where origin = 'inferred'").fetchall()[0][0]
-    missing = con.execute(
-        "select missing_since::date, count(*) from deals where outcome = 'open' and missing_since is not null "
-        "group by all order by 1"
-    ).fetchall()
+    missing = con.execute(queries.sql_text("metrics/quality/missing_deals")).fetchall()
     return Inventory(rows, non_null, spans, int(lost), int(inferred), tuple((d, int(n)) for d, n in missing))
 
 

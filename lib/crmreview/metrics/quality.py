@@ -18,6 +18,8 @@ as loaded; the period only sets the as-of date and the window the date span coun
 - ``inferred_history``: deals whose stage history crm-review built (``deal_history_origin``),
   per origin (``inferred`` from one snapshot, ``snapshots`` from several), with their share
   of all deals.
+- ``missing_deals``: open deals a later full export no longer had (``import --full-snapshot``),
+  per date of that export (``deals_missing`` warning);
 - ``imports``: one entry per imported file, with exported_at and rows read/loaded/rejected.
 - ``missing_inputs`` (tables without rows, ``table.column`` holding only nulls) and
   ``warnings`` (``rejected_rows``, ``duplicate_ids``, ``history_inferred``,
@@ -53,7 +55,7 @@ from ..config import DEFAULT_SETTINGS, Settings
 from ..periods import Period
 from ..schema import DATA_TABLES
 from .common import check_by, count, fmt, number, stacked_rows
-from .inputs import Inputs
+from .inputs import Inputs, warning
 
 __all__ = ["BREAKDOWNS", "COLUMNS", "quality", "rows", "summary"]
 
@@ -161,6 +163,13 @@ def _inferred_history(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     ]
 
 
+def _missing_deals(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    return [
+        {"missing_since": _date(row["missing_since"]), "deals": count(row["count_deals"])}
+        for row in _records(queries.run(con, "metrics/quality/missing_deals", {}))
+    ]
+
+
 def _imports(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [
         {
@@ -214,6 +223,9 @@ def _warnings(result: dict[str, Any]) -> list[dict[str, str]]:
                 "(one snapshot of a current-stage export)",
             }
         )
+    if result["missing_deals"]:
+        deals, latest = sum(e["deals"] for e in result["missing_deals"]), result["missing_deals"][-1]["missing_since"]
+        warnings.append(warning("deals_missing", deals=deals, date=latest))
     dated = [entry for entry in result["date_span"] if entry["dated_rows"]]
     if dated and not any(entry["rows_in_period"] for entry in dated):
         first = min(entry["first_date"] for entry in dated)
@@ -253,6 +265,7 @@ def quality(
         "duplicate_ids": _duplicate_ids(con),
         "date_span": _date_span(con, period),
         "inferred_history": _inferred_history(con),
+        "missing_deals": _missing_deals(con),
         "imports": _imports(con),
     }
     result["rejected_rows"] = sum(entry["rows_rejected"] for entry in result["imports"])

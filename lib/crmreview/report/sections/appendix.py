@@ -138,6 +138,8 @@ def _history_and_duplicates(quality: Mapping[str, Any], ctx: ChartContext) -> st
         )
     else:
         lines.append(ctx.t("appendix.quality.history_recorded"))
+    for entry in quality.get("missing_deals") or []:
+        lines.append(t("warning.deals_missing", ctx.lang, deals=entry["deals"], date=entry["missing_since"]))
     duplicated = [e for e in quality.get("duplicate_ids") or [] if e["duplicates"]]
     for entry in duplicated:
         lines.append(
