@@ -444,6 +444,7 @@ def _add_mapping(sub) -> None:
         help="write a mapping file guessed from the files' headers and a sample of their values",
         description=(
             "Read each file's header and a sample of its values (CSV in UTF-8, GBK or UTF-16; XLSX) "
+            "(every sheet of a workbook; a sheet of notes is left out) "
             "and write a mapping file to review: the canonical table each file feeds, the column that "
             "fills each canonical column, the dates and amounts seen, and a stage map over every "
             "value of the stage column. Guesses come from a dictionary of CRM header labels and "

@@ -242,3 +242,43 @@ def test_the_command_writes_the_draft_and_a_plain_import_suggests_it(tmp_path, c
     # without --source or --mapping, a file that is not canonical points to the draft
     assert main(["import", str(path), "--db", str(tmp_path / "w.duckdb")]) == 2
     assert f"crm-review mapping draft {path} --out my_crm.yml" in capsys.readouterr().err
+
+
+def test_a_workbook_of_several_sheets_gets_a_feed_per_sheet_with_a_table(tmp_path):
+    """A template workbook: a sheet of notes, customers and deals; the draft reads every sheet,
+    leaves out the notes and imports both tables from the one file."""
+    path = write_xlsx(
+        tmp_path / "销售台账_2026-09-30.xlsx",
+        {
+            "填写说明": [["本表由销售部维护，每周五更新"], ["金额单位：元"]],
+            "客户": [
+                ["客户编号", "客户名称", "所属行业"],
+                ["K1", "恒达物流", "物流"],
+                ["K2", "金龙食品", "食品"],
+            ],
+            "空白": [],
+            "商机": [
+                ["商机编号", "客户编号", "商机名称", "销售阶段", "预计金额", "创建时间"],
+                ["S1", "K1", "仓储系统", "初步接洽", "48000", "2026-06-03"],
+                ["S2", "K2", "冷链改造", "赢单", "125000", "2026-05-19"],
+                ["S3", "K1", "运输管理", "输单", "20000", "2026-07-01"],
+            ],
+        },
+    )
+    draft, mapping = _draft_file(tmp_path, [path])
+    data = yaml.safe_load(draft.text)
+    assert [(f["sheet"], f["table"]) for f in data["feeds"]] == [("客户", "customers"), ("商机", "deals")]
+    assert "# 销售台账_2026-09-30.xlsx (sheet 填写说明): left out, no table recognised" in draft.text
+    assert draft.todos == []
+    results = import_files([path], tmp_path / "w.duckdb", mapping=mapping)
+    assert [(r.table, r.rows_loaded, r.rows_rejected) for r in results] == [("customers", 2, 0), ("deals", 3, 0)]
+    with connect_read(tmp_path / "w.duckdb") as con:
+        assert con.execute("select deal_id, customer_id, stage, outcome from deals order by 1").fetchall() == [
+            ("S1", "K1", "lead", "open"),
+            ("S2", "K2", "won", "won"),
+            ("S3", "K1", "lost", "lost"),
+        ]
+        assert con.execute("select customer_id, name, industry from customers order by 1").fetchall() == [
+            ("K1", "恒达物流", "物流"),
+            ("K2", "金龙食品", "食品"),
+        ]

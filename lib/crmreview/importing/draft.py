@@ -176,6 +176,12 @@ class Profile:
     encoding: str
     distinct: dict[int, list[tuple[str, int]]]  # position -> every distinct value with its rows (stage, status)
     status_stages: dict[str, tuple[str, int]] = field(default_factory=dict)  # won/lost status values -> (stage, rows)
+    sheet: str | None = None  # the sheet read, for a workbook of several sheets
+
+    @property
+    def label(self) -> str:
+        """The file's name, with the sheet's for a workbook of several."""
+        return self.path.name if self.sheet is None else f"{self.path.name} (sheet {self.sheet})"
 
 
 _DMY = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(\s+\d{1,2}:\d{2}(:\d{2})?(\s*[AaPp][Mm])?)?$")
@@ -239,12 +245,29 @@ def _is_time_label(column: Column) -> bool:
     return bool(re.search(r"时间|日期|time|date|_at$|at$", column.folded + " " + column.header.casefold()))
 
 
-def profile(path: Path, limits: ReadLimits | None = None) -> Profile:
-    """Read ``path`` with the import's reader into an in-memory database and profile its columns."""
+def profiles(path: Path, limits: ReadLimits | None = None) -> list[Profile]:
+    """The profile of ``path``; of each sheet that holds a table for a workbook of several
+    sheets (an empty sheet, or one of notes without a header row, is passed over)."""
+    limits = limits or ReadLimits.from_settings(config.DEFAULT_SETTINGS)
+    with ExportFile(path, limits) as export:
+        sheets = export.sheet_names()
+    if len(sheets) < 2:
+        return [profile(path, limits)]
+    found = []
+    for sheet in sheets:
+        try:
+            found.append(profile(path, limits, sheet=sheet))
+        except ReadError:  # empty, or no header row in its first rows
+            continue
+    return found or [profile(path, limits)]
+
+
+def profile(path: Path, limits: ReadLimits | None = None, *, sheet: str | None = None) -> Profile:
+    """Read ``path`` (its sheet ``sheet``) with the import's reader into an in-memory database and profile its columns."""
     con = duckdb.connect()
     try:
         with ExportFile(path, limits or ReadLimits.from_settings(config.DEFAULT_SETTINGS)) as export:
-            layout = export.layout(is_header=_looks_like_header)
+            layout = export.layout(is_header=_looks_like_header, sheet=sheet)
             scan = export.scan(con, layout, 1)
             width = len(scan.header)
             # work-table and positional column names are ours; every value is bound
@@ -274,7 +297,7 @@ def profile(path: Path, limits: ReadLimits | None = None) -> Profile:
                 for column in columns:
                     if column.ambiguous:
                         _settle_ambiguous(con, scan.raw_table, column)
-            return Profile(path, scan.header, columns, scan.rows, skipped, scan.encoding, distinct)
+            return Profile(path, scan.header, columns, scan.rows, skipped, scan.encoding, distinct, sheet=sheet)
     finally:
         con.close()
 
@@ -343,6 +366,7 @@ class FeedDraft:
     requires: list | None = None
     unused: list[str] = field(default_factory=list)
     header_stages: list[str] = field(default_factory=list)  # stages named by unpivoted headers
+    sheet: str | None = None  # the workbook's sheet it reads, for a workbook of several
 
 
 @dataclass
@@ -766,11 +790,17 @@ def draft_mapping(paths: Iterable[str | Path], *, name: str = "draft", limits: R
     for path in paths:
         if not path.is_file():
             raise ReadError(f"{path}: no such file")
-    profiles = [profile(p, limits) for p in paths]
+    read = [prof for p in paths for prof in profiles(p, limits)]
+    # a workbook's sheets that feed no table are left out (a sheet of notes), unless none does
+    feeding = {id(prof) for prof in read if _pick_tables(prof, prof.label)}
+    kept = [
+        prof for prof in read if id(prof) in feeding or not any(id(o) in feeding for o in read if o.path == prof.path)
+    ]
+    passed = [prof for prof in read if prof not in kept]
     feeds: list[tuple[Profile, FeedDraft]] = []
-    for prof in profiles:
+    for prof in kept:
         pattern = _DATED_NAME.sub("*", prof.path.name)
-        tables = _pick_tables(prof, prof.path.name)
+        tables = _pick_tables(prof, prof.label)
         for i, (table, why) in enumerate(tables):
             feeds.append((prof, _feed(prof, table, why, pattern, primary=i == 0)))
         for feed in _unpivot_feeds(prof, pattern):
@@ -790,10 +820,12 @@ def draft_mapping(paths: Iterable[str | Path], *, name: str = "draft", limits: R
                     ),
                 )
             )
+    for prof, feed in feeds:
+        feed.sheet = prof.sheet
     _same_deal_key(feeds)
-    stage_map, stage_evidence = _stage_map(profiles, feeds)
-    text, todos = _write(name, profiles, [f for _, f in feeds], stage_map, stage_evidence)
-    return Draft(text, todos, [f for _, f in feeds], profiles, stage_map)
+    stage_map, stage_evidence = _stage_map(kept, feeds)
+    text, todos = _write(name, kept, [f for _, f in feeds], stage_map, stage_evidence, passed)
+    return Draft(text, todos, [f for _, f in feeds], kept, stage_map)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -819,22 +851,29 @@ def _flow(value, inner: bool = False) -> str:
 
 
 def _write(
-    name: str, profiles: list[Profile], feeds: list[FeedDraft], stage_map: dict[str, str], evidence: dict[str, str]
+    name: str,
+    profiles: list[Profile],
+    feeds: list[FeedDraft],
+    stage_map: dict[str, str],
+    evidence: dict[str, str],
+    passed: list[Profile],
 ) -> tuple[str, list[str]]:
     todos: list[str] = []
-    files = ", ".join(p.path.name for p in profiles)
+    names = list(dict.fromkeys(p.path.name for p in profiles))
     lines = [
-        f"# A mapping drafted by crm-review mapping draft on {date.today().isoformat()} from: {files}",
+        f"# A mapping drafted by crm-review mapping draft on {date.today().isoformat()} from: {', '.join(names)}",
         "# Review every guess: its comment says what it rests on. Replace every TODO (the import refuses",
         "# a mapping that still has one), then import:",
-        f"#   crm-review import {' '.join(p.path.name for p in profiles)} --mapping {name}.yml",
+        f"#   crm-review import {' '.join(names)} --mapping {name}.yml",
     ]
     for prof in profiles:
         skipped = "; ".join(f"{n} {kind}" for kind, n in prof.skipped)
         lines.append(
-            f"# {prof.path.name}: {prof.rows:,} rows, {len(prof.header)} columns, {prof.encoding}"
+            f"# {prof.label}: {prof.rows:,} rows, {len(prof.header)} columns, {prof.encoding}"
             + (f"; skipped lines that are no record: {skipped}" if skipped else "")
         )
+    for prof in passed:
+        lines.append(f"# {prof.label}: left out, no table recognised ({len(prof.header)} columns, {prof.rows:,} rows)")
     lines += [f"name: {_scalar(name)}"]
     if stage_map:
         lines.append("stage_map:   # every value of the stage column -> lead, qualified, proposal, won or lost")
@@ -845,6 +884,8 @@ def _write(
     lines.append("feeds:")
     for index, feed in enumerate(feeds):
         lines.append(f"  - file: {_scalar(feed.file)}")
+        if feed.sheet is not None:
+            lines.append(f"    sheet: {_scalar(feed.sheet)}")
         lines.append(f"    table: {feed.table}   # {feed.evidence}")
         if feed.table == TODO:
             todos.append(f"feeds[{index}].table")

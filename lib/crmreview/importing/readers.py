@@ -461,16 +461,22 @@ class ExportFile:
 
     # ------------------------------------------------------------------------- XLSX
 
-    def _sheet(self, sheet: str | int | None, rows: int) -> tuple[str, list[list[str | None]]]:
-        """The chosen sheet's name and the cells of its first ``rows`` rows as text (merged
-        ranges filled), read once."""
+    def sheet_names(self) -> list[str]:
+        """The names of the workbook's sheets in their order (an XLSX file; [] for others)."""
+        if self.kind != "xlsx":
+            return []
         if self._workbook is None:
             check_workbook(self.path, self.limits)
             try:
                 self._workbook = python_calamine.CalamineWorkbook.from_path(str(self.path))
             except (python_calamine.CalamineError, OSError, ValueError) as exc:  # a damaged or non-XLSX file
                 raise ReadError(f"{self.path}: not a readable XLSX workbook ({exc})") from None
-        names = self._workbook.sheet_names
+        return list(self._workbook.sheet_names)
+
+    def _sheet(self, sheet: str | int | None, rows: int) -> tuple[str, list[list[str | None]]]:
+        """The chosen sheet's name and the cells of its first ``rows`` rows as text (merged
+        ranges filled), read once."""
+        names = self.sheet_names()
         if sheet is None:
             chosen = names[0] if names else None
         elif isinstance(sheet, int):
