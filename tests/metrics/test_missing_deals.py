@@ -7,6 +7,7 @@ The three deals, by hand: D1 proposal in August, won on 2026-09-12; D2 lead in A
 on 2026-09-30 (the September export); D3 lead in August and absent from the full export of 2026-09-30.
 """
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,24 +16,7 @@ from crmreview import metrics
 from crmreview.importing import import_files
 from crmreview.periods import parse_period
 from crmreview.warehouse import connect_read
-
-MAPPING = """
-name: snap
-stage_map: {Open: lead, Proposal: proposal, Won: won, Lost: lost}
-feeds:
-  - file: "deals*.csv"
-    table: deals
-    columns:
-      deal_id: Id
-      customer_id: Account
-      stage: Stage
-      amount: Amount
-      created_at: Created
-      closed_at: Closed
-"""
-HEADER = "Id,Account,Stage,Amount,Created,Closed\n"
-AUGUST = HEADER + "D1,A,Proposal,100,2026-07-01,\nD2,A,Open,200,2026-07-05,\nD3,B,Open,50,2026-07-10,\n"
-SEPTEMBER = HEADER + "D1,A,Won,120,2026-07-01,2026-09-12\nD2,A,Proposal,200,2026-07-05,\n"
+from tests.importing.test_record_versions import AUGUST, MAPPING, SEPTEMBER
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +35,7 @@ def warehouse(tmp_path_factory) -> Path:
 
 def _funnel(db: Path, as_of: str) -> dict:
     with connect_read(db) as con:
-        return metrics.compute(con, "funnel", parse_period("2026Q3", as_of=_date(as_of)))
-
-
-def _date(text: str):
-    from datetime import date
-
-    return date.fromisoformat(text)
+        return metrics.compute(con, "funnel", parse_period("2026Q3", as_of=date.fromisoformat(as_of)))
 
 
 def _by_stage(result: dict, key: str) -> dict[str, int]:
@@ -90,7 +68,7 @@ def test_before_the_export_date_the_deal_is_open_as_it_was(warehouse):
 
 def test_the_forecast_leaves_a_missing_deal_out_of_the_open_pipeline(warehouse):
     with connect_read(warehouse) as con:
-        result = metrics.compute(con, "forecast", parse_period("2026Q3", as_of=_date("2026-09-30")))
+        result = metrics.compute(con, "forecast", parse_period("2026Q3", as_of=date.fromisoformat("2026-09-30")))
     assert result["open_deals"] == 1  # D2; D3 is gone
     assert "deals_missing" in [w["code"] for w in result["warnings"]]
 
