@@ -229,13 +229,11 @@ select * from (
     values ('new', 1), ('reactivated', 2), ('active', 3), ('dormant', 4), ('churned', 5)
 ) as states (lifecycle_state, state_rank);
 
--- The group each customer falls in for a breakdown: group_by is all | rep | team | channel |
--- tier | region | industry | size_band | attr:NAME | tag:NAME. rep = the customer's owner rep,
--- team = that rep's team, channel = the customer's source channel, region = the customer's
--- region else the owner rep's, tier = the ABC tier at as_of_date (queries/macros/customers.sql),
--- attr:/tag: the customer's attributes (breakdown_key and breakdown_tags,
--- queries/macros/customer_dimensions.sql).
--- A customer without a value (or not in the customers table) is in group ''.
+-- The group each customer falls in for a breakdown: group_by is all | tier | one of
+-- customer_groups (queries/macros/customer_dimensions.sql: rep, team, channel, region,
+-- industry, size_band, attr:NAME, tag:NAME), for every customer id found in customers or
+-- orders; tier = the ABC tier at as_of_date (queries/macros/customers.sql).
+-- A customer without a value (or not in the customers table) is in group '' (in 'all' for all).
 -- grain: one row per customer id found in customers or orders and group (one group per
 --   customer but for tag:NAME).
 create or replace temp macro buyer_groups(group_by, as_of_date, a_share, b_share, window_months) as table
@@ -252,38 +250,22 @@ create or replace temp macro buyer_groups(group_by, as_of_date, a_share, b_share
         where group_by = 'tier'
     ),
 
-    keyed as not materialized (
-        select
-            ids.customer_id,
-            -- read only for a breakdown by a custom field
-            case when contains(group_by, ':') then customers.attributes end as attributes,
-            case group_by
-                when 'all' then 'all'
-                when 'rep' then customers.owner_rep_id
-                when 'team' then reps.team
-                when 'channel' then customers.source_channel
-                when 'region' then coalesce(customers.region, reps.region)
-                when 'tier' then tiers.tier
-                when 'industry' then customers.industry
-                when 'size_band' then customers.size_band
-            end as fixed_value,
-        from ids
-        left join customers on ids.customer_id = customers.customer_id
-        left join reps on customers.owner_rep_id = reps.rep_id
-        left join tiers on ids.customer_id = tiers.customer_id
+    grouped as (
+        select customer_id, group_key,
+        from customer_groups(group_by)
+        where group_by not in ('all', 'tier')
     )
 
     select
-        customer_id,
-        breakdown_key(group_by, fixed_value, attributes, map()) as group_key,
-    from keyed
-    where not starts_with(group_by, 'tag:')
-    union all
-    select
-        customer_id,
-        unnest(breakdown_tags(group_by, attributes, map())) as group_key,
-    from keyed
-    where starts_with(group_by, 'tag:');
+        ids.customer_id,
+        case group_by
+            when 'all' then 'all'
+            when 'tier' then coalesce(tiers.tier, '')
+            else coalesce(grouped.group_key, '')
+        end as group_key,
+    from ids
+    left join tiers on ids.customer_id = tiers.customer_id
+    left join grouped on ids.customer_id = grouped.customer_id;
 
 -- Each customer's purchase history summarised for the BG/NBD model (frequency, recency, age),
 -- with the purchases of a holdout period after the calibration end. Purchases are counted by
