@@ -814,7 +814,8 @@ def draft_mapping(paths: Iterable[str | Path], *, name: str = "draft", limits: R
                         pattern,
                         "no table recognised (no stage, order, follow-up or customer columns): name one of "
                         + ", ".join(TABLE_SPECS)
-                        + "; a list of leads without a stage is deals with stage: {value: lead}",
+                        + "; a list of leads without a stage is deals with stage: {value: lead}; a file of none"
+                        + " of them (a product list) is left out: delete this feed and leave the file out of the import",
                         [Guess(TODO, TODO, "and the columns that fill it")],
                         unused=list(prof.header),
                     ),
