@@ -19,12 +19,16 @@ been won within the period, per day of the window. Expected won = won to date + 
 probability × amount + the deals not created yet. The low and high ends are the 10th and 90th
 percentiles of won to date + Σ amount × (1 if the deal is won) + the deals not created yet
 (at their expected amount), each open deal won independently with its probability: computed
-by a seeded simulation (:data:`SIMULATIONS` draws, seed :data:`SEED`), so the same data give
-the same range.
+by a seeded simulation (:data:`SIMULATIONS` draws, seed :data:`SEED`; only the deals that may
+or may not be won are drawn, a sure one counts in full and a hopeless one not at all), so the
+same data give the same range. A breakdown's groups and the whole come from the same
+simulations, and the open deals and the model are computed once for both.
 
 The back-test repeats the forecast at a third and two thirds of each of the
 ``settings.backtest_periods`` complete periods before this one and compares it with what those
-periods finally won: ``mape`` = mean of |forecast − actual| / actual.
+periods finally won: ``mape`` = mean of |forecast − actual| / actual. Its points are computed
+together: one query over every point (``backtest.sql``, from the same macros as the forecast's
+queries) and one simulation whose draws they share.
 
 Public names: ``forecast`` (the metric), ``BREAKDOWNS``, ``SIMULATIONS``, ``SEED``,
 ``QUANTILES``, ``DEALS_LISTED``, ``history_window``, ``point_as_of``, ``outcome_range``,
