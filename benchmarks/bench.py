@@ -19,9 +19,14 @@ memory (maximum resident set size, from ``wait4``) is its own:
   against its pandas baseline (``benchmarks/baseline/pandas_review.py``: the tables read into
   pandas once, then vectorised pandas); both give their headline numbers and a disagreement
   is printed as a MISMATCH;
-* **the review's metrics**: the quarterly review as its report computes it (``quarterly_review``
-  then every section's ``build``, figures included, no notebook) against the pandas baseline
-  of the same metrics and against the scan floor;
+* **the review's metrics**: the metric set the pandas baseline computes (every metric with a
+  baseline, for the period and its comparison period, as ``crm-review metrics NAME --compare
+  prev`` computes it: ``review_metric_set``) against that baseline (``pandas_review.review``)
+  and against the scan floor, so that the ratio compares the same work;
+* **the review, every section**: the quarterly review as its report computes it
+  (``quarterly_review`` then every section's ``build``, figures included, no notebook): the
+  metric set plus the forecast with its back-test, the funnel trend and the breakdowns, which
+  have no pandas baseline (a time, held to the 30 s target at size 500);
 * **the report**: ``crm-review report --period P`` (papermill, nbconvert), its time, peak memory
   and HTML size.
 
@@ -227,6 +232,31 @@ def step_baseline(db: str, name: str, repeat: int) -> dict[str, Any]:
     return {"seconds": seconds, "load_seconds": load_seconds, "headlines": headlines(name, result), "result": result}
 
 
+def review_metric_set(con, period, settings) -> dict[str, Any]:
+    """The review's metric set on the SQL side: every metric the pandas baseline computes
+    (``benchmarks/baseline/pandas_review.py`` ``review``), as ``crm-review metrics NAME
+    --compare prev`` computes it (the period and its comparison period), on one connection."""
+    from benchmarks.baseline.pandas_review import METRICS
+    from crmreview import metrics
+
+    return {name: metrics.compute(con, name, period, compare=COMPARE, settings=settings) for name in METRICS}
+
+
+def step_review_metrics(db: str, repeat: int) -> dict[str, Any]:
+    from crmreview.config import DEFAULT_SETTINGS
+    from crmreview.periods import parse_period
+    from crmreview.warehouse import connect_read
+
+    period = parse_period(PERIOD)
+
+    def compute() -> int:
+        with connect_read(db) as con:  # a fresh connection each run: no state shared across runs
+            return len(review_metric_set(con, period, DEFAULT_SETTINGS))
+
+    seconds, _ = _timed(compute, repeat)
+    return {"seconds": seconds}
+
+
 def step_review(db: str, repeat: int) -> dict[str, Any]:
     from crmreview.report.review import quarterly_review
 
@@ -260,6 +290,7 @@ STEPS = {
     "scan": step_scan,
     "metric": step_metric,
     "baseline": step_baseline,
+    "review_metrics": step_review_metrics,
     "review": step_review,
     "baseline_review": step_baseline_review,
 }
@@ -368,7 +399,7 @@ def measure_size(size: float, root: Path, repeat: int, work_root: Path) -> list[
         rows.append(row)
 
     print(f"size {size:g}: the review's metrics", flush=True)
-    review, review_rss = _step("review", db=str(db), repeat=repeat)
+    review, review_rss = _step("review_metrics", db=str(db), repeat=repeat)
     base, base_rss = _step("baseline_review", db=str(db), repeat=repeat)
     speedup = _ratio(base["seconds"], review["seconds"])
     rows.append(
@@ -393,8 +424,19 @@ def measure_size(size: float, root: Path, repeat: int, work_root: Path) -> list[
             review["seconds"],
             floor=scan["seconds"],
             ratio=ratio,
-            target=f"<= {REVIEW_SCAN_RATIO:g}x scan" + (f", < {REVIEW_SECONDS_500:g} s" if big else ""),
-            met=_verdict(ratio <= REVIEW_SCAN_RATIO and (not big or review["seconds"] < REVIEW_SECONDS_500)),
+            target=f"<= {REVIEW_SCAN_RATIO:g}x scan",
+            met=_verdict(ratio <= REVIEW_SCAN_RATIO),
+        )
+    )
+    sections, sections_rss = _step("review", db=str(db), repeat=repeat)
+    rows.append(
+        _row(
+            size,
+            "review, every section (+ forecast, funnel trend, breakdowns, figures; no pandas baseline)",
+            sections["seconds"],
+            peak_mb=sections_rss / 2**20,
+            target=f"< {REVIEW_SECONDS_500:g} s (size >= 500)",
+            met=_verdict(sections["seconds"] < REVIEW_SECONDS_500 if big else None),
         )
     )
 

@@ -52,6 +52,7 @@ def test_the_benchmark_runs_end_to_end_and_reports_every_step(tmp_path):
         *[f"metric {name}" for name in bench.METRIC_NAMES],
         "review metrics vs pandas",
         "review metrics vs scan floor",
+        "review, every section (+ forecast, funnel trend, breakdowns, figures; no pandas baseline)",
         "report (whole process)",
     ]
     for step in expected:

@@ -22,6 +22,7 @@ Public names: ``TABLES``, ``METRICS``, ``load``, ``compute``, ``review``, ``head
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from datetime import timedelta
@@ -356,22 +357,18 @@ def compute(frames: dict[str, pd.DataFrame], name: str, period: Period, settings
 
 
 def review(frames: dict[str, pd.DataFrame], period: Period, settings: Settings, compare: str = "prev") -> dict:
-    """What the quarterly review computes, from frames read once: the funnel, repurchase and
-    churn of both periods (the comparison's churn without the model), tiers with migration,
-    follow-up, retention. (The review's forecast and its funnel trend and breakdowns have no
-    baseline.)"""
+    """The review's metric set, as ``crm-review metrics NAME --compare`` computes it for each
+    metric with a baseline: every metric of :data:`METRICS` for the period and for its
+    comparison period (the comparison taken against the period before it, as the SQL metric
+    takes it: tiers' migration, retention's base, churn's earlier states), from frames read
+    once. The SQL side of this comparison is ``benchmarks.bench.review_metric_set``."""
     previous = period.compare(compare)
-    return {
-        "funnel": funnel(frames, period, settings),
-        "funnel_previous": funnel(frames, previous, settings),
-        "tiers": tiers(frames, period, settings, compare),
-        "followup": followup(frames, period, settings),
-        "repurchase": repurchase(frames, period, settings),
-        "repurchase_previous": repurchase(frames, previous, settings),
-        "retention": retention(frames, period, settings, compare),
-        "churn": churn(frames, period, settings, compare),
-        "churn_previous": churn(frames, previous, settings, compare, model=False),
-    }
+    out = {}
+    for name, function in METRICS.items():
+        options = {"compare": compare} if "compare" in inspect.signature(function).parameters else {}
+        out[name] = function(frames, period, settings, **options)
+        out[f"{name}_previous"] = function(frames, previous, settings, **options)
+    return out
 
 
 # -- agreement with the SQL metrics --------------------------------------------------------

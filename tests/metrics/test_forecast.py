@@ -146,6 +146,23 @@ def test_the_range_is_the_percentiles_of_independent_wins():
         fc.outcome_range(np.array([1.5]), np.array([1.0]))
 
 
+def test_sets_of_deals_drawn_together_get_each_the_range_it_gets_alone():
+    rng = np.random.default_rng(7)
+    sets = [(rng.random(n) * (rng.random(n) < 0.8), rng.random(n) * 1000) for n in (700, 3, 0, 1200)]
+    together = fc.outcome_ranges([(p, a, None) for p, a in sets])
+    for (p, a), found in zip(sets, together):
+        assert found.tolist() == fc.outcome_range(p, a).tolist()
+    # a sure deal adds its amount to every simulation, a hopeless one nothing, whatever the others draw
+    p, a = sets[0]
+    shifted = fc.outcome_range(np.append(p, [1.0, 0.0]), np.append(a, [500.0, 900.0]))
+    assert shifted.tolist() == pytest.approx((fc.outcome_range(p, a) + 500).tolist(), abs=1e-6)
+    # the whole's range comes from the same simulations as the groups': two groups, the whole last
+    codes = np.arange(len(p)) % 2
+    grouped = fc.outcome_ranges([(p, a, codes)], overall=True)[0]
+    assert grouped.shape == (2, 3)
+    assert grouped[:, 2].tolist() == pytest.approx(fc.outcome_range(p, a).tolist(), abs=1e-6)
+
+
 def test_the_same_data_give_the_same_range(hand):
     first, second = (_forecast(hand, as_of=date(2026, 9, 10)) for _ in range(2))
     assert (first["low"], first["high"]) == (second["low"], second["high"])

@@ -19,15 +19,20 @@ been won within the period, per day of the window. Expected won = won to date + 
 probability × amount + the deals not created yet. The low and high ends are the 10th and 90th
 percentiles of won to date + Σ amount × (1 if the deal is won) + the deals not created yet
 (at their expected amount), each open deal won independently with its probability: computed
-by a seeded simulation (:data:`SIMULATIONS` draws, seed :data:`SEED`), so the same data give
-the same range.
+by a seeded simulation (:data:`SIMULATIONS` draws, seed :data:`SEED`; only the deals that may
+or may not be won are drawn, a sure one counts in full and a hopeless one not at all), so the
+same data give the same range. A breakdown's groups and the whole come from the same
+simulations, and the open deals and the model are computed once for both.
 
 The back-test repeats the forecast at a third and two thirds of each of the
 ``settings.backtest_periods`` complete periods before this one and compares it with what those
-periods finally won: ``mape`` = mean of |forecast − actual| / actual.
+periods finally won: ``mape`` = mean of |forecast − actual| / actual. Its points are computed
+together: one query over every point (``backtest.sql``, from the same macros as the forecast's
+queries) and one simulation whose draws they share.
 
 Public names: ``forecast`` (the metric), ``BREAKDOWNS``, ``SIMULATIONS``, ``SEED``,
 ``QUANTILES``, ``DEALS_LISTED``, ``history_window``, ``point_as_of``, ``outcome_range``,
+``outcome_ranges``,
 ``stages_frame``, ``deals_frame``, ``backtest_frame``, ``groups_frame``, ``rows``, ``summary``.
 """
 
@@ -58,6 +63,7 @@ __all__ = [
     "history_window",
     "point_as_of",
     "outcome_range",
+    "outcome_ranges",
     "stages_frame",
     "deals_frame",
     "backtest_frame",
@@ -155,6 +161,55 @@ def point_as_of(period: Period, thirds: int) -> date:
     return period.start + timedelta(days=int(period.days * thirds / 3 + 0.5) - 1)
 
 
+#: deals whose draws are made at once (``SIMULATIONS`` float32 uniforms each)
+_DRAW_ROWS = 512
+
+
+def _simulated_totals(
+    problems: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]], simulations: int, seed: int
+) -> list[np.ndarray]:
+    """Σ amount × won per group in each of ``simulations`` simulated periods, for each of
+    ``problems`` (probabilities, amounts, group codes, number of groups): arrays of shape
+    (groups, simulations).
+
+    A deal won for sure (probability 1) adds its amount to every simulation and one that
+    cannot be won adds nothing; each other deal gets its own row of ``simulations`` uniforms
+    from ``numpy.random.default_rng(seed)``, the rows in deal order, and is won in the
+    simulations whose uniform lies below its probability. A problem's draws are the first rows
+    of that one stream, so problems computed together (the back-test's points) share the
+    draws, and each gets what it would get alone.
+    """
+    prepared = []
+    for p, amount, codes, width in problems:
+        sure = p >= 1
+        fixed = np.bincount(codes[sure], weights=amount[sure], minlength=width).astype(float)
+        uncertain = (p > 0) & (p < 1)
+        prepared.append((p[uncertain].astype(np.float32), amount[uncertain], codes[uncertain], width, fixed))
+    totals = [np.repeat(fixed[:, None], simulations, axis=1) for *_, fixed in prepared]
+    longest = max((len(item[0]) for item in prepared), default=0)
+    rng = np.random.default_rng(seed)
+    won = np.empty((min(_DRAW_ROWS, longest), simulations))  # 1.0 where the deal is won
+    for start in range(0, longest, _DRAW_ROWS):
+        uniforms = rng.random((min(_DRAW_ROWS, longest - start), simulations), dtype=np.float32)
+        for (p, amount, codes, width, _), total in zip(prepared, totals):
+            part = slice(start, start + _DRAW_ROWS)
+            count = p[part].shape[0]
+            if not count:
+                continue
+            np.less(uniforms[:count], p[part, None], out=won[:count], casting="unsafe")
+            weights = np.zeros((width, count))
+            weights[codes[part], np.arange(count)] = amount[part]
+            total += weights @ won[:count]
+    return totals
+
+
+def _check_deals(p: np.ndarray, amount: np.ndarray) -> None:
+    if p.shape != amount.shape:
+        raise ValueError(f"outcome_range: {p.shape[0]} probabilities but {amount.shape[0]} amounts")
+    if ((p < 0) | (p > 1)).any():
+        raise ValueError("outcome_range: probabilities must lie between 0 and 1")
+
+
 def outcome_range(
     probabilities: np.ndarray,
     amounts: np.ndarray,
@@ -169,28 +224,42 @@ def outcome_range(
     ``groups`` (integer codes 0..g-1, one per deal) gives the percentiles per group too.
     Returns an array of shape (len(quantiles),) without groups, (len(quantiles), g) with them.
     A percentile is the smallest simulated total that at least that share of the simulations
-    do not exceed (numpy's ``inverted_cdf``); the draws come from ``numpy.random.default_rng(seed)``
-    in deal order, so the same deals give the same range.
+    do not exceed (numpy's ``inverted_cdf``); the draws come from ``numpy.random.default_rng(seed)``,
+    one row of uniforms per deal that is neither sure nor hopeless, in deal order, so the same
+    deals give the same range.
     """
-    p = np.asarray(probabilities, dtype=float)
-    amount = np.asarray(amounts, dtype=float)
-    if p.shape != amount.shape:
-        raise ValueError(f"outcome_range: {p.shape[0]} probabilities but {amount.shape[0]} amounts")
-    if ((p < 0) | (p > 1)).any():
-        raise ValueError("outcome_range: probabilities must lie between 0 and 1")
-    codes = np.zeros(p.shape[0], dtype=int) if groups is None else np.asarray(groups, dtype=int)
-    width = int(codes.max()) + 1 if codes.size else 1
-    totals = np.zeros((simulations, width))
-    rng = np.random.default_rng(seed)
-    chunk = 256
-    for start in range(0, p.shape[0], chunk):
-        part = slice(start, start + chunk)
-        won = rng.random((simulations, p[part].shape[0])) < p[part]
-        weights = np.zeros((p[part].shape[0], width))
-        weights[np.arange(p[part].shape[0]), codes[part]] = amount[part]
-        totals += won @ weights
-    found = np.quantile(totals, quantiles, axis=0, method="inverted_cdf")
-    return found[:, 0] if groups is None else found
+    return outcome_ranges([(probabilities, amounts, groups)], quantiles=quantiles, simulations=simulations, seed=seed)[
+        0
+    ]
+
+
+def outcome_ranges(
+    problems: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]],
+    *,
+    quantiles: tuple[float, ...] = QUANTILES,
+    simulations: int = SIMULATIONS,
+    seed: int = SEED,
+    overall: bool = False,
+) -> list[np.ndarray]:
+    """:func:`outcome_range` of several sets of deals (probabilities, amounts, groups or None),
+    drawn together: each result is the one :func:`outcome_range` gives alone. With
+    ``overall``, a grouped result has one more column, last: the percentiles of the groups'
+    sum (the whole, from the same simulations)."""
+    prepared = []
+    for probabilities, amounts, groups in problems:
+        p = np.asarray(probabilities, dtype=float)
+        amount = np.asarray(amounts, dtype=float)
+        _check_deals(p, amount)
+        codes = np.zeros(p.shape[0], dtype=int) if groups is None else np.asarray(groups, dtype=int)
+        width = int(codes.max()) + 1 if codes.size else 1
+        prepared.append((p, amount, codes, width))
+    out = []
+    for (*_, groups), totals in zip(problems, _simulated_totals(prepared, simulations, seed)):
+        if groups is not None and overall:
+            totals = np.vstack([totals, totals.sum(axis=0)])
+        found = np.quantile(totals, quantiles, axis=1, method="inverted_cdf")
+        out.append(found[:, 0] if groups is None else found)
+    return out
 
 
 def _money(value: Any) -> float | None:
@@ -226,54 +295,33 @@ def _won(con: duckdb.DuckDBPyConnection, period: Period, as_of: date, by: str) -
     return queries.run(con, "metrics/forecast/won", params)
 
 
-def _point(
-    con: duckdb.DuckDBPyConnection,
-    period: Period,
-    as_of: date,
-    settings: Settings,
-    per_pipeline: bool,
-    by: str,
-) -> dict[str, Any]:
-    """The forecast of ``period`` seen from the end of ``as_of``: per-deal frame, won so far,
-    the model, and the totals (whole and per group of ``by``)."""
-    start, end = history_window(period, settings.forecast_history_periods)
-    model_params = {"history_start": start, "history_end": end, "stages": list(settings.stages)}
-    model_params["per_pipeline"] = per_pipeline
-    deals = queries.run(
-        con,
-        "metrics/forecast/open_deals",
-        {**model_params, "as_of": as_of, "period_start": period.start, "period_end": period.end},
-    )
-    model = queries.run(con, "metrics/forecast/stage_model", model_params)
-    won = _won(con, period, as_of, by)
-    new = queries.run(
-        con,
-        "metrics/forecast/new_deals",
-        {"as_of": as_of, "period_start": period.start, "period_end": period.end, "history_start": start,
-         "history_end": end, "by": by},
-    ).set_index("group_key")  # fmt: skip
-    days_left = max((period.end - as_of).days, 0)
-    closed_deals = int(model.loc[model["stage_rank"] == 1, "count_reached"].sum()) if len(model) else 0
-    needs_model = days_left > 0
-    amounts = deals["amount_used"].astype(float).to_numpy()
-    p = deals["probability"].astype(float).to_numpy()
-    unknown_amount = bool(np.isnan(amounts[p > 0]).any())
-    computable = (not needs_model or closed_deals > 0) and not unknown_amount
-    keys = _keys(deals, by)
+def _new_deals(con: duckdb.DuckDBPyConnection, period: Period, as_of: date, window: tuple[date, date], by: str):
+    params = {"as_of": as_of, "period_start": period.start, "period_end": period.end, "history_start": window[0],
+              "history_end": window[1], "by": by}  # fmt: skip
+    return queries.run(con, "metrics/forecast/new_deals", params).set_index("group_key")
+
+
+def _totals(
+    deals: pd.DataFrame,
+    keys: pd.Series,
+    won: pd.DataFrame,
+    new: pd.DataFrame,
+    names: list[str],
+    computable: bool,
+    ranges: np.ndarray | None,
+) -> dict[str, dict[str, Any]]:
+    """The totals of each group in ``names`` (``keys``: each open deal's group; ``won`` and
+    ``new`` by group key; ``ranges``: the simulated low and high ends, one column per name)."""
     won_keys = won.set_index("group_key")
-    names = sorted(set(keys) | set(won_keys.index) | set(new.index)) if by != "all" else ["all"]
-    code_of = {name: i for i, name in enumerate(names)}
-    ranges = None
-    if computable and len(deals):
-        ranges = outcome_range(p, np.nan_to_num(amounts), keys.map(code_of).to_numpy(dtype=int))
-        while ranges.shape[1] < len(names):
-            ranges = np.hstack([ranges, np.zeros((ranges.shape[0], 1))])
+    amounts = deals["amount_used"].fillna(0).to_numpy(dtype=float)
+    expected_amounts = deals["expected_amount"].fillna(0).to_numpy(dtype=float)
+    positions = {key[0]: rows for key, rows in _positions(keys).items()}
     totals = {}
-    for name in names:
-        mine = deals[keys == name]
+    for i, name in enumerate(names):
+        mine = positions.get(name, np.zeros(0, dtype=int))
         won_amount = float(won_keys.loc[name, "won_amount"]) if name in won_keys.index else 0.0
         won_count = int(won_keys.loc[name, "count_won_deals"]) if name in won_keys.index else 0
-        expected_pipeline = float(mine["expected_amount"].fillna(0).sum()) if computable else None
+        expected_pipeline = float(expected_amounts[mine].sum()) if computable else None
         expected_new = number(new.loc[name, "expected_amount"]) if name in new.index else 0.0
         if expected_new is None or expected_pipeline is None:
             expected_pipeline = expected_new = None
@@ -281,7 +329,7 @@ def _point(
             "won_to_date": round(won_amount, 2),
             "won_deals_to_date": won_count,
             "open_deals": len(mine),
-            "open_pipeline": round(float(mine["amount_used"].fillna(0).sum()), 2),
+            "open_pipeline": round(float(amounts[mine].sum()), 2),
             "expected_from_pipeline": None if expected_pipeline is None else round(expected_pipeline, 2),
             "expected_from_new_deals": None if expected_new is None else round(expected_new, 2),
             "expected_won": None
@@ -291,17 +339,63 @@ def _point(
             "high": None,
         }
         if expected_pipeline is not None:
-            low, high = (0.0, 0.0) if ranges is None else (ranges[0, code_of[name]], ranges[1, code_of[name]])
+            low, high = (0.0, 0.0) if ranges is None else (ranges[0, i], ranges[1, i])
             totals[name]["low"] = round(won_amount + expected_new + float(low), 2)
             totals[name]["high"] = round(won_amount + expected_new + float(high), 2)
+    return totals
+
+
+def _point(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    as_of: date,
+    settings: Settings,
+    per_pipeline: bool,
+    by: str,
+) -> dict[str, Any]:
+    """The forecast of ``period`` seen from the end of ``as_of``: per-deal frame, won so far,
+    the model, the whole's totals (``totals``) and, when ``by`` is a breakdown, each group's
+    (``groups``). The open deals and the model are computed once for both, and the whole's
+    range is the groups' sum in the same simulations."""
+    window = history_window(period, settings.forecast_history_periods)
+    model_params = {"history_start": window[0], "history_end": window[1], "stages": list(settings.stages),
+                    "per_pipeline": per_pipeline}  # fmt: skip
+    deals = queries.run(
+        con,
+        "metrics/forecast/open_deals",
+        {**model_params, "as_of": as_of, "period_start": period.start, "period_end": period.end},
+    )
+    model = queries.run(con, "metrics/forecast/stage_model", model_params)
+    days_left = max((period.end - as_of).days, 0)
+    closed_deals = int(model.loc[model["stage_rank"] == 1, "count_reached"].sum()) if len(model) else 0
+    needs_model = days_left > 0
+    amounts = deals["amount_used"].astype(float).to_numpy()
+    p = deals["probability"].astype(float).to_numpy()
+    unknown_amount = bool(np.isnan(amounts[p > 0]).any())
+    computable = (not needs_model or closed_deals > 0) and not unknown_amount
+    won, new = _won(con, period, as_of, "all"), _new_deals(con, period, as_of, window, "all")
+    keys = _keys(deals, by)
+    won_groups = _won(con, period, as_of, by) if by != "all" else won
+    new_groups = _new_deals(con, period, as_of, window, by) if by != "all" else new
+    names = sorted(set(keys) | set(won_groups["group_key"]) | set(new_groups.index)) if by != "all" else ["all"]
+    ranges = whole_range = None
+    if computable and len(deals):
+        codes = keys.map({name: i for i, name in enumerate(names)}).to_numpy(dtype=int)
+        found = outcome_ranges([(p, np.nan_to_num(amounts), codes if by != "all" else None)], overall=True)[0]
+        if by == "all":
+            whole_range = found[:, None]
+        else:
+            whole_range, ranges = found[:, -1:], found[:, :-1]
+            ranges = np.hstack([ranges, np.zeros((ranges.shape[0], len(names) - ranges.shape[1]))])
     return {
         "as_of": as_of,
         "days_left": days_left,
-        "history": {"start": start.isoformat(), "end": end.isoformat(), "closed_deals": closed_deals},
+        "history": {"start": window[0].isoformat(), "end": window[1].isoformat(), "closed_deals": closed_deals},
         "needs_model": needs_model,
         "deals": deals,
         "model": model,
-        "totals": totals,
+        "totals": _totals(deals, _keys(deals, "all"), won, new, ["all"], computable, whole_range),
+        "groups": _totals(deals, keys, won_groups, new_groups, names, computable, ranges) if by != "all" else {},
     }
 
 
@@ -330,23 +424,38 @@ def _against_target(totals: dict[str, Any], target: float | None, over: bool) ->
     }
 
 
-def _stage_rows(deals: pd.DataFrame, settings: Settings) -> list[dict[str, Any]]:
-    out = []
-    for stage in settings.stages[:-1]:
-        mine = deals[deals["stage"] == stage]
-        if mine.empty:
-            continue
-        amount = float(mine["amount_used"].fillna(0).sum())
-        expected = float(mine["expected_amount"].fillna(0).sum())
-        out.append(
-            {
-                "stage": stage,
-                "open_deals": len(mine),
-                "amount": round(amount, 2),
-                "expected": round(expected, 2),
-                "probability": expected / amount if amount > 0 else None,
-            }
-        )
+def _positions(*columns: pd.Series) -> dict[Any, np.ndarray]:
+    """The row positions of each value (tuple of values) of ``columns``, in row order."""
+    frame = pd.DataFrame({i: column.to_numpy(dtype=object) for i, column in enumerate(columns)})
+    if frame.empty:
+        return {}
+    found = frame.groupby(list(frame.columns), sort=False, dropna=False).indices
+    return {key if isinstance(key, tuple) else (key,): rows for key, rows in found.items()}
+
+
+def _stage_rows_by(deals: pd.DataFrame, keys: pd.Series, settings: Settings) -> dict[str, list[dict[str, Any]]]:
+    """The open pipeline by stage of each group of ``keys`` (one per open deal)."""
+    amounts = deals["amount_used"].fillna(0).to_numpy(dtype=float)
+    expected_amounts = deals["expected_amount"].fillna(0).to_numpy(dtype=float)
+    positions = _positions(keys, deals["stage"])
+    out: dict[str, list[dict[str, Any]]] = {}
+    for key in dict.fromkeys(keys):
+        rows = out.setdefault(key, [])
+        for stage in settings.stages[:-1]:
+            mine = positions.get((key, stage))
+            if mine is None:
+                continue
+            amount = float(amounts[mine].sum())
+            expected = float(expected_amounts[mine].sum())
+            rows.append(
+                {
+                    "stage": stage,
+                    "open_deals": len(mine),
+                    "amount": round(amount, 2),
+                    "expected": round(expected, 2),
+                    "probability": expected / amount if amount > 0 else None,
+                }
+            )
     return out
 
 
@@ -390,6 +499,11 @@ def _model_rows(model: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def _projected(value: float | None, period: Period, elapsed: int) -> float | None:
+    """``value`` reached in ``elapsed`` days of ``period``, over all its days at the same pace."""
+    return None if value is None or elapsed <= 0 else round(value * period.days / elapsed, 2)
+
+
 def _run_rate(con: duckdb.DuckDBPyConnection, period: Period, as_of: date) -> dict[str, Any]:
     """Won deals and net orders so far, projected over the whole period at the same daily
     pace (null before the period starts)."""
@@ -397,18 +511,14 @@ def _run_rate(con: duckdb.DuckDBPyConnection, period: Period, as_of: date) -> di
         con, "metrics/forecast/run_rate", {"period_start": period.start, "period_end": period.end, "as_of": as_of}
     ).iloc[0]
     elapsed = int(row["days_elapsed"])
-
-    def projected(value: float | None) -> float | None:
-        return None if value is None or elapsed <= 0 else round(value * period.days / elapsed, 2)
-
     won, orders = _money(row["won_amount"]), _money(row["order_amount"])
     return {
         "days_elapsed": elapsed,
         "days": period.days,
         "won_to_date": won,
-        "won_projected": projected(won),
+        "won_projected": _projected(won, period, elapsed),
         "orders_to_date": orders,
-        "orders_projected": projected(orders),
+        "orders_projected": _projected(orders, period, elapsed),
     }
 
 
@@ -421,39 +531,75 @@ def _backtest(
 ) -> dict[str, Any]:
     """Forecasts at a third and two thirds of each complete period of the ``backtest_periods``
     before ``period`` against what it finally won. A point without a forecast (no history
-    before it) and a period with nothing won or open are left out."""
+    before it) and a period with nothing won or open are left out. Every point is computed
+    in one query (``backtest.sql``) and their ranges in one simulation (:func:`outcome_ranges`)."""
     chain = [period]
     for _ in range(settings.backtest_periods):
         chain.append(chain[-1].compare("prev"))
-    out = []
-    for past in reversed(chain[1:]):
-        if loaded_through is None or past.end > loaded_through:
-            continue
-        actual = round(float(_won(con, past, past.end, "all")["won_amount"].iloc[0]), 2)
-        for thirds in BACKTEST_POINTS:
-            as_of = point_as_of(past, thirds)
-            seen = _point(con, past, as_of, settings, per_pipeline, "all")
-            totals = seen["totals"]["all"]
-            if totals["expected_won"] is None or (not actual and not totals["expected_won"]):
+    points = [
+        (past, thirds, point_as_of(past, thirds), history_window(past, settings.forecast_history_periods))
+        for past in reversed(chain[1:])
+        if loaded_through is not None and past.end <= loaded_through
+        for thirds in BACKTEST_POINTS
+    ]
+    out: list[dict[str, Any]] = []
+    if points:
+        seen = queries.run(
+            con,
+            "metrics/forecast/backtest",
+            {
+                "as_of_dates": [as_of for _, _, as_of, _ in points],
+                "period_starts": [past.start for past, *_ in points],
+                "period_ends": [past.end for past, *_ in points],
+                "history_starts": [window[0] for *_, window in points],
+                "history_ends": [window[1] for *_, window in points],
+                "stages": list(settings.stages),
+                "per_pipeline": per_pipeline,
+            },
+        )
+        deals = [
+            (np.asarray(row.probabilities, dtype=float), np.asarray(row.amounts_used, dtype=float))
+            for row in seen.itertuples(index=False)
+        ]
+        # as for the forecast itself (_point): a forecast needs a model once days are left,
+        # and an amount for every deal that may be won
+        computable = [
+            (point_as_of_date >= past.end or int(row.count_closed_deals) > 0) and not np.isnan(a[p > 0]).any()
+            for (past, _, point_as_of_date, _), row, (p, a) in zip(points, seen.itertuples(index=False), deals)
+        ]
+        simulated = outcome_ranges([(p, np.nan_to_num(a), None) for p, a in deals])
+        for (past, thirds, as_of, _), row, (p, a), ok, (low, high) in zip(
+            points, seen.itertuples(index=False), deals, computable, simulated
+        ):
+            expected_new = number(row.expected_from_new_deals)
+            if not ok or expected_new is None:
                 continue
-            run_rate = _run_rate(con, past, as_of)["won_projected"]
-            error = abs(totals["expected_won"] - actual) / actual if actual else None
+            won = float(row.won_to_date)
+            expected = round(won + float(np.nan_to_num(p * a).sum()) + expected_new, 2)
+            actual = round(float(row.won_in_period), 2)
+            if not actual and not expected:
+                continue
+            if not len(p):
+                low = high = 0.0
+            low, high = round(won + expected_new + float(low), 2), round(won + expected_new + float(high), 2)
+            elapsed = max((min(past.end, as_of) - past.start).days + 1, 0)
+            run_rate = _projected(_money(won), past, elapsed)
             out.append(
                 {
                     "period": past.label,
                     "point": f"{thirds}/3",
                     "as_of": as_of.isoformat(),
-                    "won_to_date": totals["won_to_date"],
-                    "expected_won": totals["expected_won"],
-                    "low": totals["low"],
-                    "high": totals["high"],
+                    "won_to_date": round(won, 2),
+                    "expected_won": expected,
+                    "low": low,
+                    "high": high,
                     "run_rate": run_rate,
                     "actual": actual,
-                    "abs_pct_error": error,
+                    "abs_pct_error": abs(expected - actual) / actual if actual else None,
                     "run_rate_abs_pct_error": abs(run_rate - actual) / actual
                     if actual and run_rate is not None
                     else None,
-                    "within_range": totals["low"] <= actual <= totals["high"],
+                    "within_range": low <= actual <= high,
                 }
             )
     errors = [r["abs_pct_error"] for r in out if r["abs_pct_error"] is not None]
@@ -497,7 +643,7 @@ def forecast(
     as_of, as_of_basis = _default_as_of(con, period)
     period = period.with_as_of(as_of)
     per_pipeline = len(set(pipeline_stages(con, settings).values())) > 1
-    seen = _point(con, period, as_of, settings, per_pipeline, "all")
+    seen = _point(con, period, as_of, settings, per_pipeline, group_by)
     whole = seen["totals"]["all"]
     deals = seen["deals"]
     targets = _targets(con, period, "all")
@@ -519,20 +665,19 @@ def forecast(
         "open_deals_imputed": int(imputed.sum()),
         "open_deals_without_basis": int((~deals["has_basis"].astype(bool)).sum()) if seen["days_left"] else 0,
         "run_rate": _run_rate(con, period, as_of),
-        "stages": _stage_rows(deals, settings),
+        "stages": _stage_rows_by(deals, _keys(deals, "all"), settings).get("all", []),
         "deals": _deal_list(deals),
         "model": _model_rows(seen["model"]),
         "backtest": _backtest(con, period, settings, per_pipeline, loaded_through),
     }
     if by is not None:
-        grouped = _point(con, period, as_of, settings, per_pipeline, group_by)
         group_targets = _targets(con, period, group_by)
-        keys = _keys(deals, group_by)
-        names = sorted(set(grouped["totals"]) | set(group_targets))
+        group_stages = _stage_rows_by(deals, _keys(deals, group_by), settings)
+        names = sorted(set(seen["groups"]) | set(group_targets))
         result["by"] = by
         result["groups"] = []
         for name in names:
-            totals = grouped["totals"].get(name) or {
+            totals = seen["groups"].get(name) or {
                 "won_to_date": 0.0,
                 "open_pipeline": 0.0,
                 "won_deals_to_date": 0,
@@ -547,7 +692,7 @@ def forecast(
                     "group": name or None,
                     **totals,
                     **_against_target(totals, group_targets.get(name), seen["days_left"] == 0),
-                    "stages": _stage_rows(deals[keys == name], settings),
+                    "stages": group_stages.get(name, []),
                 }
             )
     return result

@@ -10,9 +10,8 @@
 -- invariant: count_won_deals >= 0
 -- invariant: group_key <> 'all' or count_won_deals > 0 or won_amount = 0
 
-with
 
-deals as (select * from deals),
+with
 
 params as (
     select
@@ -21,23 +20,11 @@ params as (
         $by::varchar as group_by,
 ),
 
-reps as (select * from reps),
-
 won as (
-    select
-        coalesce(
-            case params.group_by
-                when 'all' then 'all'
-                when 'rep' then deals.owner_rep_id
-                when 'team' then reps.team
-            end,
-            ''
-        ) as group_key,
-        deals.amount,
-    from deals
+    select won_deals.group_key, won_deals.amount,
+    from forecast_won_deals($by) as won_deals
     cross join params
-    left join reps on deals.owner_rep_id = reps.rep_id
-    where deals.outcome = 'won' and deals.closed_at::date between params.period_start and params.window_end
+    where won_deals.closed_date between params.period_start and params.window_end
 ),
 
 groups as (
