@@ -397,6 +397,10 @@ def churn_rates(
     ``groups`` repeats them per group."""
     group_by = check_by(by, "churn")
     base = period.compare(check_compare(compare))
+    # the states the rate compares, shared as churn() shares them (the day before the period
+    # is the previous period's as-of date: its rates read the same states)
+    shared.lifecycle_state(con, period.as_of, period.start, settings)
+    shared.lifecycle_state(con, period.start - timedelta(days=1), period.compare("prev").start, settings)
     if by == "tier":
         shared.customer_state(con, period.as_of, settings)
     objects = {}
