@@ -411,6 +411,17 @@ class Explorer:
         except ScopeError:
             return None
 
+    def breakdown(self, name: str, selection: Selection) -> str | None:
+        """The breakdown :meth:`scoped` reads the selection's group from on the whole
+        warehouse (None for no filter, a dimension the metric cannot break down by, or a
+        scoped connection)."""
+        by = selection.scope[0]
+        if by is None or by not in _breakdowns(name):
+            return None
+        if selection.read_scope is not None and _metric_of(name) in SCOPED_METRICS:
+            return None
+        return by
+
     def scoped(
         self, name: str, selection: Selection, *, compare: bool = True, **options: Any
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:

@@ -239,7 +239,7 @@ def _conversion(explorer: Explorer, selection: Selection) -> list[Any]:
 
 def _time_in_stage(explorer: Explorer, selection: Selection) -> list[Any]:
     ctx = explorer.context(selection)
-    current, _ = explorer.scoped("funnel", selection, pipeline=selection.pipeline)  # as the KPI strip
+    current, _ = explorer.scoped("funnel", selection, compare=False, pipeline=selection.pipeline)
     if not current or not current.get("stages"):
         return _empty(selection)
     return [days_in_stage_chart(stages_frame(current), ctx, settings=explorer.settings)]
@@ -377,7 +377,9 @@ def backlog(explorer: Explorer, selection: Selection) -> pd.DataFrame:
 
 def _followup(explorer: Explorer, selection: Selection) -> list[Any]:
     lang, ctx = selection.lang, explorer.context(selection)
-    whole = explorer.result("followup", selection, compare=selection.scope[0] is None)
+    # with a filter, the breakdown that holds the group holds the whole's numbers too
+    by = explorer.breakdown("followup", selection)
+    whole = explorer.result("followup", selection, by=by, compare=selection.scope[0] is None)
     current, _ = explorer.scoped("followup", selection, compare=False) if selection.scope[0] else (whole, None)
     if not current or not current.get("customers"):
         return _empty(selection)
