@@ -10,7 +10,9 @@ the channel, each view's tab, the drill-down steps (team → rep → deal; tier 
 language and the refresh control. Each interaction runs ``--repeat`` times with the
 snapshot's results forgotten and its scoped connections closed first (``Dashboard.forget``),
 and the tabs drawn again, so every run opens its filter's connection and re-queries DuckDB
-(the worst case). With ``--seen``, the same interactions then run twice more in the same
+(the worst case). A drill-down step starts from its level drawn (untimed, then forgotten):
+its time is the click. The language switch starts from the selection shown (drawn untimed
+and kept): its time is drawing the same results in the other language. With ``--seen``, the same interactions then run twice more in the same
 session, the second time timed: going back to what was seen is served from the results kept
 for the snapshot and the open scoped connections. Figures are drawn into the Output
 widgets as in a kernel; the browser's drawing is not included.
@@ -45,10 +47,22 @@ RESULTS = HERE / "results"
 
 
 def _buttons(board: Dashboard) -> list:
-    return [w for w in board.drill_box.children[-1].children if hasattr(w, "on_click")]
+    """The drill-down's buttons, in the order shown."""
+    found, stack = [], list(reversed(board.drill_box.children))
+    while stack:
+        widget = stack.pop()
+        if hasattr(widget, "on_click"):
+            found.append(widget)
+        stack.extend(reversed(getattr(widget, "children", ())))
+    return found
 
 
-def _interactions(board: Dashboard) -> list[tuple[str, Callable[[], None]]]:
+#: an interaction: its name, what is on screen before it (drawn untimed, then the results are
+#: forgotten unless ``keep``), the action timed, and whether the results shown before it stay
+Step = tuple[str, Callable[[], None] | None, Callable[[], None], bool]
+
+
+def _interactions(board: Dashboard) -> list[Step]:
     values = board.explorer.values
     team = values.teams[0]
     rep = next(rep for _, rep in values.reps_of(team))
@@ -71,45 +85,45 @@ def _interactions(board: Dashboard) -> list[tuple[str, Callable[[], None]]]:
 
         return select
 
-    def drill_rep() -> None:
-        board._drill_path = [("team", team)]
-        board._draw_drill()
-        _buttons(board)[0].click()
+    def at(path: list[tuple[str, str]]) -> Callable[[], None]:
+        def show() -> None:
+            board.tabs.selected_index = drill
+            board._drill_path = list(path)
+            board._draw_drill()
 
-    def drill_deal() -> None:
-        board._drill_path = [("rep", rep)]
-        board._draw_drill()
-        _buttons(board)[0].click()
+        return show
 
-    def drill_tier() -> None:
-        board._drill_path = []
-        board._draw_drill()
-        next(b for b in _buttons(board) if b.description == "A").click()
+    def click(label: str | None = None) -> Callable[[], None]:
+        def press() -> None:
+            back = board._t("explore.drill.back")
+            buttons = [b for b in _buttons(board) if b.description != back]
+            next((b for b in buttons if b.description == label), buttons[0]).click()
 
-    def drill_customer() -> None:
-        board._drill_path = [("tier", "A")]
-        board._draw_drill()
-        _buttons(board)[0].click()
+        return press
 
-    steps: list[tuple[str, Callable[[], None]]] = [
-        ("team filter", lambda: setattr(board.team, "value", team)),
-        ("rep filter", lambda: setattr(board.rep, "value", rep)),
-        ("tier filter", lambda: setattr(board.tier, "value", "A")),
-        ("channel filter", lambda: setattr(board.channel, "value", values.channels[0])),
-        ("period", period),
-        ("period back", period_back),
+    def shown() -> None:
+        board.update()
+
+    steps: list[Step] = [
+        ("team filter", None, lambda: setattr(board.team, "value", team), False),
+        ("rep filter", None, lambda: setattr(board.rep, "value", rep), False),
+        ("tier filter", None, lambda: setattr(board.tier, "value", "A"), False),
+        ("channel filter", None, lambda: setattr(board.channel, "value", values.channels[0]), False),
+        ("period", None, period, False),
+        ("period back", None, period_back, False),
     ]
-    steps += [(f"tab: {view.key}", tab(i)) for i, view in enumerate(VIEWS) if i > 0]
+    steps += [(f"tab: {view.key}", None, tab(i), False) for i, view in enumerate(VIEWS) if i > 0]
     steps += [
-        ("drill: team -> reps", tab(drill)),
-        ("drill: rep -> deals", drill_rep),
-        ("drill: deal -> history", drill_deal),
-        ("drill: tier -> customers", drill_tier),
-        ("drill: customer -> records", drill_customer),
-        ("language", lambda: setattr(board.lang, "value", "zh" if board.lang.value == "en" else "en")),
-        ("refresh (no newer import)", lambda: board._on_refresh(None)),
+        ("tab: drill-down (teams, tiers)", None, tab(drill), False),
+        ("drill: team -> reps", at([]), click(team), False),
+        ("drill: rep -> deals", at([("team", team)]), click(), False),
+        ("drill: deal -> history", at([("rep", rep)]), click(), False),
+        ("drill: tier -> customers", at([]), click("A"), False),
+        ("drill: customer -> records", at([("tier", "A")]), click(), False),
+        ("language", shown, lambda: setattr(board.lang, "value", "zh" if board.lang.value == "en" else "en"), True),
+        ("refresh (no newer import)", None, lambda: board._on_refresh(None), False),
     ]
-    return [("reset", reset), *steps]
+    return [("reset", None, reset, False), *steps]
 
 
 def _time(action: Callable[[], None]) -> float:
@@ -139,15 +153,21 @@ def main() -> None:
         opened.append(time.perf_counter() - started)
         print(f"open the dashboard: {opened[-1]:.2f} s", file=sys.stderr, flush=True)
         only = {name.strip() for name in args.only.split(",") if name.strip()}
-        steps = [(name, action) for name, action in _interactions(board) if not only or name in only | {"reset"}]
-        for name, action in steps:
+        steps = [step for step in _interactions(board) if not only or step[0] in only | {"reset"}]
+        for name, before, action, keep in steps:
             board.forget()
+            if before is not None:
+                _time(before)
+                if not keep:
+                    board.forget()
             elapsed = _time(action)
             if name != "reset":
                 timings.setdefault(name, []).append(elapsed)
                 print(f"{name}: {elapsed:.2f} s", file=sys.stderr, flush=True)
         for timed in (False, True) if args.seen else ():  # every step seen once, then timed
-            for name, action in steps:
+            for name, before, action, _ in steps:
+                if before is not None:
+                    _time(before)
                 elapsed = _time(action)
                 if timed and name != "reset":
                     seen.setdefault(name, []).append(elapsed)

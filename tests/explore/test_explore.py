@@ -9,10 +9,11 @@ from datetime import date
 import ipywidgets as widgets
 import pytest
 
-from crmreview import warehouse
+from crmreview import queries, warehouse
 from crmreview.explore import Dashboard, Explorer, Selection, drill, views
 from crmreview.explore.session import SCOPED_METRICS, environment_flag
 from crmreview.importing import import_files
+from crmreview.metrics import churn as churn_metric
 from crmreview.periods import parse_period
 from crmreview.report.html import HtmlBlock
 from crmreview.scope import Scope
@@ -370,3 +371,38 @@ def test_masked_explorer_shows_no_customer_or_rep_name(sample, monkeypatch):
         shown += [str(v) for v in drill.rep_deals(ex, selection, rep)["customer_name"]]
     text = "\n".join(shown)
     assert not [name for name in names if name in text]
+
+
+def test_the_parts_the_views_take_alone_give_the_numbers_of_their_metric(explorer):
+    selection = Selection(PERIOD)
+    churn = explorer.result("churn", selection, by="team", risk_list_length=views.ROWS_SHOWN, model=False)
+    rates = explorer.result("churn_rates", selection, by="team")
+    keys = ("churn_rate", "start_customers", "churned_customers", "grr", "nrr")
+    for now, expected in ((rates, churn), (rates["comparison"], churn["comparison"])):
+        assert all(_same(now[key], expected[key]) for key in keys)
+        groups = {g["group"]: g for g in expected["groups"]}
+        assert {g["group"] for g in now["groups"]} == set(groups)
+        assert all(_same(g[key], groups[g["group"]][key]) for g in now["groups"] for key in keys)
+    tiers = explorer.result("tiers", selection, by="team", compare=False)
+    whole = explorer.result("tier_distribution", selection, compare=False)
+    by_team = explorer.result("tier_distribution", selection, by="team", compare=False)
+    assert _same(whole["tiers"], tiers["tiers"]) and sum(t["customers"] for t in whole["tiers"]) > 0
+    assert _same({g["group"]: g["tiers"] for g in by_team["groups"]}, {g["group"]: g["tiers"] for g in tiers["groups"]})
+
+
+def test_the_key_numbers_never_compute_the_churn_metric_and_the_language_queries_nothing(explorer, monkeypatch):
+    def refused(*args, **kwargs):
+        raise AssertionError("the key numbers computed the whole churn metric")
+
+    explorer.forget()
+    monkeypatch.setattr(churn_metric, "churn", refused)
+    board = Dashboard(explorer)  # the funnel tab and the key numbers
+    board.team.value = explorer.values.teams[0]
+    shown = " ".join(o["data"].get("text/html", "") for o in board.kpis.outputs)
+    assert 'data-kpi="churn_rate"' in shown and 'data-kpi="nrr"' in shown and "crm-warning" not in shown
+    ran = []
+    monkeypatch.setattr(queries, "run", lambda *args: ran.append(args[1]))
+    board.lang.value = "zh"
+    assert ran == []  # the same results, drawn in Chinese
+    assert "crm-warning" not in " ".join(o["data"].get("text/html", "") for o in board.kpis.outputs)
+    explorer.forget()

@@ -270,8 +270,9 @@ class Dashboard:
         self.selection = sel.with_(**updates, **current)
         self._fill_options()
         if owner is self.lang:
-            self._relabel()
-        self._drill_path = []
+            self._relabel()  # the same results in the other language: the drill-down stays where it is
+        else:
+            self._drill_path = []
         self.update()
 
     def _on_tab(self, change: dict[str, Any]) -> None:

@@ -43,16 +43,18 @@ def _funnel_rows(result: dict[str, Any], keep: list[str] | None = None) -> pd.Da
 def teams(explorer: Explorer, selection: Selection) -> pd.DataFrame:
     """One row per team: deals created in the period, won, lost, win rate, open at the as-of
     date (the funnel by team)."""
-    return _funnel_rows(explorer.result("funnel", selection, by="team", pipeline=selection.pipeline))
+    return _funnel_rows(explorer.result("funnel", selection, by="team", compare=False, pipeline=selection.pipeline))
 
 
 def team_reps(explorer: Explorer, selection: Selection, team: str) -> pd.DataFrame:
     """The reps of ``team`` with the same numbers (the funnel by rep on the team's scoped
     connection), plus ``label``."""
     reps = explorer.values.reps_of(team)
-    result = explorer.within("funnel", selection, Scope(team=team), by="rep", pipeline=selection.pipeline)
+    result = explorer.within(
+        "funnel", selection, Scope(team=team), by="rep", compare=False, pipeline=selection.pipeline
+    )
     if result is None:  # a team the scope does not know as named: the whole by rep
-        result = explorer.result("funnel", selection, by="rep", pipeline=selection.pipeline)
+        result = explorer.result("funnel", selection, by="rep", compare=False, pipeline=selection.pipeline)
     frame = _funnel_rows(result, [rep for _, rep in reps])
     labels = {rep: label for label, rep in reps}
     present = set(frame["group"])
@@ -94,7 +96,7 @@ def deal_history(explorer: Explorer, selection: Selection, deal_id: str) -> pd.D
 
 def tiers(explorer: Explorer, selection: Selection) -> pd.DataFrame:
     """One row per ABC tier: customers, value and shares (the tiers metric)."""
-    result = explorer.result("tiers", selection)
+    result = explorer.result("tier_distribution", selection, compare=False)
     return pd.DataFrame(result["tiers"], columns=["tier", "customers", "share_of_customers", "value", "share_of_value"])
 
 

@@ -24,6 +24,7 @@ Public names: ``DIMENSIONS``, ``SCOPED``, ``SCOPED_METRICS``, ``Selection``, ``F
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import sys
 from collections import OrderedDict
@@ -39,6 +40,8 @@ from .. import metrics, queries, warehouse
 from ..charts import ChartContext
 from ..config import Settings, load_settings, notebook_db_path
 from ..i18n import check_lang
+from ..metrics import tiers as tier_metric
+from ..metrics.churn import churn_rates
 from ..metrics.inputs import Inventory, inventory, lacking
 from ..periods import COMPARE_MODES, Period, parse_period, quarter
 from ..scope import Scope, ScopeError
@@ -52,6 +55,10 @@ SCOPED = ("rep", "team", "channel", "region")
 #: the metrics computed on a scoped connection: deal and customer counts, whose numbers for a
 #: scope are those of its group in a breakdown (tiers and follow-up rank tiers over everyone)
 SCOPED_METRICS = ("funnel", "repurchase", "churn", "retention")
+#: parts of a metric a view takes alone (name -> the metric module's function computing it);
+#: the part shares its metric's breakdowns and scoping
+PARTS = {"churn_rates": churn_rates, "tier_distribution": tier_metric.distribution}
+_PART_OF = {"churn_rates": "churn", "tier_distribution": "tiers"}
 #: scoped connections kept open (the least recently used one is closed beyond)
 OPEN_SCOPES = 6
 TIERS = ("A", "B", "C")
@@ -347,18 +354,50 @@ class Explorer:
         return lacking(self.inventory, needs) if self.inventory is not None else []
 
     def result(
-        self, name: str, selection: Selection, *, by: str | None = None, scope: Scope | None = None, **options: Any
+        self,
+        name: str,
+        selection: Selection,
+        *,
+        by: str | None = None,
+        scope: Scope | None = None,
+        compare: bool = True,
+        **options: Any,
     ) -> dict[str, Any]:
-        """``metrics.compute`` of metric ``name`` for the selection's period and comparison,
+        """Metric ``name`` (or a part of one, :data:`PARTS`) for the selection's period,
         broken down ``by`` (aggregates only), on the connection of ``scope`` (the whole for
-        None), remembered for this snapshot."""
+        None); with ``compare`` also the comparison period's, as ``comparison``.
+
+        Each period is computed once per snapshot and remembered on its own, so a view that
+        needs only the period does not compute the comparison, and the comparison computed
+        for one view serves the others. Missing inputs and warnings are judged on the
+        snapshot's inventory (what the export holds), whatever the scope.
+        """
         period = self.period(selection)
-        compare = selection.compare if metrics.metric(name).compares else None
-        key = (name, scope, period.label, period.as_of, compare, by, tuple(sorted(options.items())))
+        current = self._computed(name, period, selection.compare, by=by, scope=scope, options=options)
+        if not compare or not _compares(name):
+            return current
+        previous = self._computed(
+            name, self.comparison(selection), selection.compare, by=by, scope=scope, options=options
+        )
+        return {**current, "comparison": previous}
+
+    def _computed(
+        self, name: str, period: Period, mode: str, *, by: str | None, scope: Scope | None, options: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        function = PARTS[name] if name in PARTS else getattr(metrics.load(name), metrics.metric(name).function)
+        # the comparison mode matters to a period's own numbers only where the metric takes it
+        mode = mode if "compare" in inspect.signature(function).parameters else None
+        key = (name, scope, period.start, period.end, period.as_of, mode, by, tuple(sorted(options.items())))
         if key not in self._cache:
-            self._cache[key] = metrics.compute(
-                self.connection(scope), name, period, compare=compare, by=by, settings=self.settings, **options
-            )
+            con = self.connection(scope)
+            if name in PARTS:
+                extra = {"compare": mode} if mode else {}
+                self._cache[key] = function(con, period, settings=self.settings, by=by, **extra, **options)
+            else:
+                self._cache[key] = metrics.compute(
+                    con, name, period, compare=mode, period_only=True, by=by, settings=self.settings,
+                    inv=self.inventory, **options,
+                )  # fmt: skip
         return self._cache[key]
 
     def within(
@@ -372,29 +411,69 @@ class Explorer:
         except ScopeError:
             return None
 
-    def scoped(self, name: str, selection: Selection, **options: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    def breakdown(self, name: str, selection: Selection) -> str | None:
+        """The breakdown :meth:`scoped` reads the selection's group from on the whole
+        warehouse (None for no filter, a dimension the metric cannot break down by, or a
+        scoped connection)."""
+        by = selection.scope[0]
+        if by is None or by not in _breakdowns(name):
+            return None
+        if selection.read_scope is not None and _metric_of(name) in SCOPED_METRICS:
+            return None
+        return by
+
+    def scoped(
+        self, name: str, selection: Selection, *, compare: bool = True, **options: Any
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """The metric's object for the selection's group (the whole for no filter) and the
-        comparison period's; ``({}, None)`` when the breakdown has no such group. A metric
-        that cannot break down by the selection's dimension gives the whole. The metrics of
-        :data:`SCOPED_METRICS` compute a team, rep, region or channel on its scoped connection."""
+        comparison period's (None without ``compare``); ``({}, None)`` when the breakdown has
+        no such group. A metric that cannot break down by the selection's dimension gives the
+        whole. The metrics of :data:`SCOPED_METRICS` compute a team, rep, region or channel
+        on its scoped connection."""
         by, group = selection.scope
-        if by is not None and by not in metrics.metric(name).breakdowns:
+        if by is not None and by not in _breakdowns(name):
             by = group = None
         if by is None:
-            result = self.result(name, selection, **options)
+            result = self.result(name, selection, compare=compare, **options)
             return result, result.get("comparison")
         scope = selection.read_scope
-        if scope is not None and name in SCOPED_METRICS:
-            result = self.within(name, selection, scope, **options)
+        if scope is not None and _metric_of(name) in SCOPED_METRICS:
+            result = self.within(name, selection, scope, compare=compare, **options)
             if result is not None:
                 return result, result.get("comparison")
-        result = self.result(name, selection, by=by, **options)
-        return _group(result, group), _group(result.get("comparison") or {}, group)
+        result = self.result(name, selection, by=by, compare=compare, **options)
+        before = result.get("comparison")
+        return _group(result, group), None if before is None else _group(before, group)
 
     def run(self, query: str, params: Mapping[str, Any]) -> pd.DataFrame:
-        """One query of ``queries/explore/`` on the snapshot, values bound; SQL nulls as None."""
-        frame = queries.run(self.con, f"explore/{query}", dict(params))
+        """One query of ``queries/explore/`` on the snapshot, values bound; SQL nulls as None;
+        remembered for the snapshot like the metric results (a table drawn again in the
+        other language does not query again)."""
+        frame = self.query(f"explore/{query}", params)
         return frame.astype(object).where(frame.notna(), None)
+
+    def query(self, name: str, params: Mapping[str, Any]) -> pd.DataFrame:
+        """Query ``name`` of ``queries/`` on the snapshot, values bound, remembered for it."""
+        key = (name, tuple(sorted((k, _hashable(v)) for k, v in params.items())))
+        if key not in self._cache:
+            self._cache[key] = queries.run(self.con, name, dict(params))
+        return self._cache[key].copy()
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _metric_of(name: str) -> str:
+    return _PART_OF.get(name, name)
+
+
+def _breakdowns(name: str) -> tuple[str, ...]:
+    return metrics.metric(_metric_of(name)).breakdowns
+
+
+def _compares(name: str) -> bool:
+    return metrics.metric(_metric_of(name)).compares
 
 
 #: keys of a metric result that describe it rather than count (kept on a group's object)

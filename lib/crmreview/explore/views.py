@@ -17,7 +17,6 @@ from typing import Any
 
 import pandas as pd
 
-from .. import queries
 from ..charts import (
     cohort_heatmap,
     compliance_heatmap,
@@ -122,7 +121,7 @@ def _shop(explorer: Explorer, selection: Selection) -> tuple[dict[str, Any] | No
     if explorer.missing(("orders",)):
         return None, None
     repurchase, repurchase_before = explorer.scoped("repurchase", selection)
-    churn, churn_before = explorer.scoped("churn", selection, risk_list_length=ROWS_SHOWN, model=False)
+    churn, churn_before = explorer.scoped("churn_rates", selection)
 
     def merge(numbers: Mapping[str, Any] | None, lifecycle: Mapping[str, Any] | None) -> dict[str, Any]:
         numbers, lifecycle = numbers or {}, lifecycle or {}
@@ -133,11 +132,14 @@ def _shop(explorer: Explorer, selection: Selection) -> tuple[dict[str, Any] | No
 
 def kpi_strip(explorer: Explorer, selection: Selection) -> list[Any]:
     """The key numbers of the selection (the report's, ``report.sections.kpis.kpi_frame``) as
-    a strip of cards: value, comparison period's value and the change."""
+    a strip of cards: value, comparison period's value and the change.
+
+    Only what the strip shows is computed, for the period and its comparison: the funnel
+    (which the funnel tab shows as well), repurchase, and the churn rate and NRR alone
+    (``churn_rates``, not the whole churn metric). Missing inputs and warnings are the
+    snapshot's (:meth:`Explorer.result`)."""
     lang = selection.lang
     funnel, funnel_before = explorer.scoped("funnel", selection, pipeline=selection.pipeline)
-    whole = explorer.result("funnel", selection, pipeline=selection.pipeline)
-    funnel = {**funnel, "missing_inputs": whole.get("missing_inputs", [])}
     shop_now, shop_before = _shop(explorer, selection)
     frame = kpi_frame(funnel, funnel_before or {}, shop_now, shop_before)
     ctx = explorer.context(selection)
@@ -157,7 +159,7 @@ def kpi_strip(explorer: Explorer, selection: Selection) -> list[Any]:
         )
     scope = _scope_line(explorer, selection)
     head = f'<p class="crm-scope">{esc(scope)} · {esc(ctx.subtitle)}</p>'
-    warned = warnings_html(whole, lang, skip=("period_outside_data", "history_inferred", "stage_unused"))
+    warned = warnings_html(funnel, lang, skip=("period_outside_data", "history_inferred", "stage_unused"))
     return [HtmlBlock(f'{head}<div class="crm-kpi-strip">{"".join(cards)}</div>{warned}')]
 
 
@@ -193,8 +195,7 @@ def _funnel(explorer: Explorer, selection: Selection) -> list[Any]:
     if not current or not current.get("stages"):
         return _empty(selection)
     said = funnel_section.funnel_sentences(current, previous, ctx, settings=settings)
-    whole = explorer.result("funnel", selection, pipeline=selection.pipeline)
-    text = f"<ul>{''.join(f'<li>{esc(s)}</li>' for s in said)}</ul>{warnings_html(whole, lang)}"
+    text = f"<ul>{''.join(f'<li>{esc(s)}</li>' for s in said)}</ul>{warnings_html(current, lang)}"
     frame = stages_frame(current)
     return [
         HtmlBlock(text + funnel_table_html(current, explorer, selection)),
@@ -217,9 +218,9 @@ def _conversion(explorer: Explorer, selection: Selection) -> list[Any]:
     result = None
     if by in ("team", "rep") and selection.team is not None:
         scope = Scope(team=selection.team)
-        result = explorer.within("funnel", selection, scope, by="rep", pipeline=selection.pipeline)
+        result = explorer.within("funnel", selection, scope, by="rep", compare=False, pipeline=selection.pipeline)
     if result is None:
-        result = explorer.result("funnel", selection, by=shown_by, pipeline=selection.pipeline)
+        result = explorer.result("funnel", selection, by=shown_by, compare=False, pipeline=selection.pipeline)
     if not result.get("groups"):
         return _empty(selection)
     frame = groups_frame(result)
@@ -238,7 +239,7 @@ def _conversion(explorer: Explorer, selection: Selection) -> list[Any]:
 
 def _time_in_stage(explorer: Explorer, selection: Selection) -> list[Any]:
     ctx = explorer.context(selection)
-    current, _ = explorer.scoped("funnel", selection, pipeline=selection.pipeline)
+    current, _ = explorer.scoped("funnel", selection, compare=False, pipeline=selection.pipeline)
     if not current or not current.get("stages"):
         return _empty(selection)
     return [days_in_stage_chart(stages_frame(current), ctx, settings=explorer.settings)]
@@ -250,8 +251,8 @@ def _time_in_stage(explorer: Explorer, selection: Selection) -> list[Any]:
 def _tiers(explorer: Explorer, selection: Selection) -> list[Any]:
     lang, ctx = selection.lang, explorer.context(selection)
     whole = explorer.result("tiers", selection)
-    current, _ = explorer.scoped("tiers", selection)
-    if not current or not current.get("customers"):
+    current, _ = explorer.scoped("tier_distribution", selection, compare=False) if selection.scope[0] else (whole, None)
+    if not current or not sum(tier["customers"] for tier in current.get("tiers") or []):
         return _empty(selection)
     said = tiers_section.tier_sentences(whole, whole.get("comparison"), ctx)
     out: list[Any] = [
@@ -266,7 +267,7 @@ def _tiers(explorer: Explorer, selection: Selection) -> list[Any]:
 
 def _retention(explorer: Explorer, selection: Selection) -> list[Any]:
     ctx = explorer.context(selection)
-    current, _ = explorer.scoped("retention", selection)
+    current, _ = explorer.scoped("retention", selection, compare=False)
     cells = cohort_frame(current) if current else pd.DataFrame()
     if cells.empty:
         return _empty(selection)
@@ -284,9 +285,10 @@ def _states_table(current: Mapping[str, Any], lang: str) -> str:
 
 def _lifecycle(explorer: Explorer, selection: Selection) -> list[Any]:
     lang, ctx = selection.lang, explorer.context(selection)
-    current, previous = explorer.scoped("churn", selection, risk_list_length=ROWS_SHOWN, model=False)
+    current, _ = explorer.scoped("churn", selection, compare=False, risk_list_length=ROWS_SHOWN, model=False)
     if not current or not current.get("customers"):
         return _empty(selection)
+    _, previous = explorer.scoped("churn_rates", selection)  # the sentences compare the churn rate only
     said = churn_section.churn_sentences(current, previous, ctx)
     return [
         HtmlBlock(f"<ul>{''.join(f'<li>{esc(s)}</li>' for s in said)}</ul>{_states_table(current, lang)}"),
@@ -299,8 +301,7 @@ def _risk_rows(explorer: Explorer, selection: Selection) -> tuple[pd.DataFrame, 
     (``metrics/churn/risk``) by the group's breakdown, its first rows per group."""
     by, group = selection.scope
     settings, period = explorer.settings, explorer.period(selection)
-    frame = queries.run(
-        explorer.con,
+    frame = explorer.query(
         "metrics/churn/risk",
         {
             "as_of": period.as_of,
@@ -342,7 +343,7 @@ def _risk_rows(explorer: Explorer, selection: Selection) -> tuple[pd.DataFrame, 
 def _risk(explorer: Explorer, selection: Selection) -> list[Any]:
     lang, ctx = selection.lang, explorer.context(selection)
     if selection.scope[0] is None:
-        result = explorer.result("churn", selection, risk_list_length=ROWS_SHOWN, model=False)
+        result = explorer.result("churn", selection, compare=False, risk_list_length=ROWS_SHOWN, model=False)
         rows, total = risk_frame(result), result.get("at_risk_customers") or 0
     else:
         rows, total = _risk_rows(explorer, selection)
@@ -376,8 +377,10 @@ def backlog(explorer: Explorer, selection: Selection) -> pd.DataFrame:
 
 def _followup(explorer: Explorer, selection: Selection) -> list[Any]:
     lang, ctx = selection.lang, explorer.context(selection)
-    current, _ = explorer.scoped("followup", selection)
-    whole = explorer.result("followup", selection)
+    # with a filter, the breakdown that holds the group holds the whole's numbers too
+    by = explorer.breakdown("followup", selection)
+    whole = explorer.result("followup", selection, by=by, compare=selection.scope[0] is None)
+    current, _ = explorer.scoped("followup", selection, compare=False) if selection.scope[0] else (whole, None)
     if not current or not current.get("customers"):
         return _empty(selection)
     if selection.scope[0] is None:

@@ -241,13 +241,19 @@ def compute(
     compare: str | None = None,
     by: str | None = None,
     settings: Settings = DEFAULT_SETTINGS,
+    inv: inputs.Inventory | None = None,
+    period_only: bool = False,
     **options: Any,
 ) -> dict[str, Any]:
     """Metric ``name`` for ``period``; with ``compare`` (prev|yoy) also ``comparison`` and ``change``.
 
     ``options`` are keyword arguments of the metric's function; a registered option's value
     must be one of its choices. ``MetricError`` for a breakdown, comparison or option the
-    metric does not take.
+    metric does not take. ``inv``: the inventory the result's ``missing_inputs`` and
+    ``warnings`` are judged on (default: taken from ``con``; a caller that computes many
+    results on one snapshot passes it once taken). ``period_only``: leave out ``comparison``
+    and ``change`` (``compare`` still sets the comparison a metric uses within its period,
+    such as the tier migration's starting point).
     """
     entry = metric(name)
     module = entry.load()
@@ -275,13 +281,13 @@ def compute(
             )
     if compare and "compare" in parameters:
         options = {**options, "compare": compare}  # e.g. tier migration from the comparison period
-    inv = inputs.inventory(con)
+    inv = inv if inv is not None else inputs.inventory(con)
     overlap = overlap_warning(by)
     result = function(con, period, settings=settings, by=by, **options)
     inputs.annotate(con, module.INPUTS, result, period, settings=settings, inv=inv)
     if overlap:
         result["warnings"] = [*result.get("warnings", []), overlap]
-    if compare:
+    if compare and not period_only:
         previous = function(con, period.compare(compare), settings=settings, by=by, **options)
         inputs.annotate(con, module.INPUTS, previous, period.compare(compare), settings=settings, inv=inv)
         if overlap:

@@ -17,7 +17,7 @@ customer's purchase history up to the as-of date, in weeks, and back-tests it: a
 history up to one period before the as-of date predicts each customer's purchases in the
 last period, next to what they did.
 
-Public names: ``churn`` (the metric), ``purchase_model``, ``customer_predictions``,
+Public names: ``churn`` (the metric), ``churn_rates``, ``purchase_model``, ``customer_predictions``,
 ``lifecycle_history``, ``recency_frame``, ``states_frame``, ``flows_frame``, ``risk_frame``, ``data_span``,
 ``rows``, ``summary``, ``STATES``, ``BREAKDOWNS``, ``RISK_LIST_LENGTH``.
 """
@@ -44,6 +44,7 @@ __all__ = [
     "BREAKDOWNS",
     "RISK_LIST_LENGTH",
     "churn",
+    "churn_rates",
     "purchase_model",
     "customer_predictions",
     "lifecycle_history",
@@ -356,6 +357,64 @@ def _share_states(con, period: Period, base: Period, settings: Settings) -> None
     shared.customer_state(con, period.as_of, settings)
 
 
+def _rate_rows(con, period: Period, settings: Settings, by: str) -> pd.DataFrame:
+    """The churn rate of ``period`` per group key (``metrics/churn/rate``)."""
+    return queries.run(
+        con,
+        "metrics/churn/rate",
+        {
+            "period_start": period.start,
+            "previous_start": period.compare("prev").start,
+            "as_of": period.as_of,
+            **_thresholds(settings),
+            "by": by,
+            **tier_params(settings),
+        },
+    )
+
+
+def _rate_object(rate: pd.Series | None, money: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "churn_rate": None if rate is None else number(rate["churn_rate"]),
+        "start_customers": 0 if rate is None else count(rate["count_start_customers"]),
+        "churned_customers": 0 if rate is None else count(rate["count_churned_customers"]),
+        "grr": money.get("grr"),
+        "nrr": money.get("nrr"),
+    }
+
+
+def churn_rates(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    *,
+    settings: Settings = DEFAULT_SETTINGS,
+    by: str | None = None,
+    compare: str = "prev",
+) -> dict[str, Any]:
+    """The rates of :func:`churn` alone, for a view that shows no states, flows or risk
+    list: ``churn_rate``, ``start_customers``, ``churned_customers``, ``grr``, ``nrr`` (of the
+    buyers of ``period.compare(compare)``), computed by the same two queries; with ``by``,
+    ``groups`` repeats them per group."""
+    group_by = check_by(by, "churn")
+    base = period.compare(check_compare(compare))
+    # the states the rate compares, shared as churn() shares them (the day before the period
+    # is the previous period's as-of date: its rates read the same states)
+    shared.lifecycle_state(con, period.as_of, period.start, settings)
+    shared.lifecycle_state(con, period.start - timedelta(days=1), period.compare("prev").start, settings)
+    if by == "tier":
+        shared.customer_state(con, period.as_of, settings)
+    objects = {}
+    for key in ("all", group_by) if by is not None else ("all",):
+        rates = {r["group_key"]: r for _, r in _rate_rows(con, period, settings, key).iterrows()}
+        revenue = revenue_retention(con, period, base, settings, key)
+        objects[key] = {k: _rate_object(rates.get(k), revenue.get(k, {})) for k in sorted(set(rates) | set(revenue))}
+    result: dict[str, Any] = {"period": period.as_dict(), "as_of": period.as_of.isoformat(), **objects["all"]["all"]}
+    if by is not None:
+        result["by"] = by
+        result["groups"] = [{"group": key or None, **obj} for key, obj in objects[group_by].items()]
+    return result
+
+
 def _group_objects(
     con,
     period: Period,
@@ -380,19 +439,7 @@ def _group_objects(
             **tiers,
         },
     )
-    before = period.compare("prev")
-    rates = queries.run(
-        con,
-        "metrics/churn/rate",
-        {
-            "period_start": period.start,
-            "previous_start": before.start,
-            "as_of": period.as_of,
-            **_thresholds(settings),
-            "by": by,
-            **tiers,
-        },
-    )
+    rates = _rate_rows(con, period, settings, by)
     risk = queries.run(
         con,
         "metrics/churn/risk",
@@ -423,11 +470,7 @@ def _group_objects(
             "states": now,
             "comparison_customers": sum(earlier.values()),
             "flows": _flows(flows_by.get(key)),
-            "churn_rate": None if rate is None else number(rate["churn_rate"]),
-            "start_customers": 0 if rate is None else count(rate["count_start_customers"]),
-            "churned_customers": 0 if rate is None else count(rate["count_churned_customers"]),
-            "grr": money.get("grr"),
-            "nrr": money.get("nrr"),
+            **_rate_object(rate, money),
             "revenue_retention": money or None,
             "at_risk_customers": 0 if group_risk is None else count(group_risk["count_group_at_risk"].iloc[0]),
             "at_risk_value": 0.0 if group_risk is None else number(group_risk["group_value_at_risk"].iloc[0]),

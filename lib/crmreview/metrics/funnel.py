@@ -238,7 +238,7 @@ def pipeline_stages(
     """Pipeline name ('' for the deals without one) -> the stages its funnel shows, in the
     configured order: the configured stages its deals or their history use, and the won
     stage. Empty when the warehouse holds no deals."""
-    used = queries.run(con, "metrics/funnel/stages_used", {"stages": list(settings.stages)})
+    used = shared.rows(con, "metrics/funnel/stages_used", {"stages": list(settings.stages)})
     return {
         str(name): tuple(rows.loc[rows["in_funnel"].astype(bool), "stage"])
         for name, rows in used.groupby("pipeline", sort=True)

@@ -17,21 +17,34 @@ connection (an import's, a test's in-memory database) they do nothing and the ma
 as before. The temporary tables are private to the connection, so a scoped connection's rows
 are its scope's, and they go with the connection.
 
+``rows`` keeps a small query result the same way (in the process, for the connection's life):
+the stages each pipeline's funnel shows, for example, which every funnel reads.
+
 Public names: ``enabled``, ``customer_state``, ``lifecycle_state``, ``customer_followup``,
-``purchase_days``, ``customer_activities``.
+``purchase_days``, ``customer_activities``, ``rows``.
 """
 
 from __future__ import annotations
 
+import weakref
 from datetime import date
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from .. import queries
 from ..config import Settings
 
-__all__ = ["enabled", "customer_state", "lifecycle_state", "customer_followup", "purchase_days", "customer_activities"]
+__all__ = [
+    "enabled",
+    "customer_state",
+    "lifecycle_state",
+    "customer_followup",
+    "purchase_days",
+    "customer_activities",
+    "rows",
+]
 
 #: every argument a shared state's key may use (share.sql takes them all; null where unused)
 _KEY_ARGUMENTS = (
@@ -108,3 +121,21 @@ def customer_activities(con: duckdb.DuckDBPyConnection) -> None:
     now on on ``con``."""
     if enabled(con):
         _share(con, "customer_activities", {})
+
+
+#: connection -> (query name, parameters) -> the rows ``rows`` keeps for it
+_KEPT: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, dict[tuple, pd.DataFrame]] = weakref.WeakKeyDictionary()
+
+
+def rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pd.DataFrame:
+    """The result of query ``name`` with ``params`` on ``con``: on a published snapshot
+    computed once per connection and parameters and kept while the connection lives (a
+    copy is returned); elsewhere run every time. For small results that many queries of a
+    review need, such as the stages each pipeline's funnel shows."""
+    if not enabled(con):
+        return queries.run(con, name, params)
+    key = (name, tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())))
+    kept = _KEPT.setdefault(con, {})
+    if key not in kept:
+        kept[key] = queries.run(con, name, params)
+    return kept[key].copy()

@@ -9,7 +9,7 @@ and the ABC tier are the shared macros ``customer_values`` / ``customer_tiers``
 ``tier_migration.sql`` (from × to counts) and ``tier_movers.sql`` (who moved);
 ``customer_tiers.sql`` / ``customer_scorecard.sql`` list every customer's tier.
 
-Public names: ``tiers`` (the metric), ``BREAKDOWNS``, ``TIERS``, ``TIER_COLUMNS``,
+Public names: ``tiers`` (the metric), ``distribution``, ``BREAKDOWNS``, ``TIERS``, ``TIER_COLUMNS``,
 ``scorecard_json``, ``tiers_frame``, ``curve_frame``, ``migration_frame``,
 ``movers_frame``, ``rows``, ``summary``.
 """
@@ -35,6 +35,7 @@ __all__ = [
     "TIER_COLUMNS",
     "METHODS",
     "tiers",
+    "distribution",
     "scorecard_json",
     "tiers_frame",
     "curve_frame",
@@ -302,6 +303,29 @@ def tiers(
             }
             for key, stats in sorted(concentration.items())
         ]
+    return result
+
+
+def distribution(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    *,
+    settings: Settings = DEFAULT_SETTINGS,
+    by: str | None = None,
+) -> dict[str, Any]:
+    """The ABC distribution of :func:`tiers` alone, for a view that shows nothing else: its
+    ``tiers`` (customers, value and shares per tier over every customer), or with ``by``
+    only ``groups``, each with the ``tiers`` of its customers (ranked over every customer,
+    as in :func:`tiers`). One query."""
+    common.check_by(by, "tiers", BREAKDOWNS)
+    shared.customer_state(con, period.as_of, settings)
+    result: dict[str, Any] = {"period": period.as_dict(), "as_of": period.as_of.isoformat()}
+    if by is None:
+        result["tiers"] = _strip(_distribution(con, period, settings, "all", "abc").get("all") or _empty_tiers("abc"))
+    else:
+        groups = _distribution(con, period, settings, by, "abc")
+        result["by"] = by
+        result["groups"] = [{"group": key or None, "tiers": _strip(entries)} for key, entries in sorted(groups.items())]
     return result
 
 
