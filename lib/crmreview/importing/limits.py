@@ -1,7 +1,8 @@
 """Bounds on what one export may hold, so that a hostile or broken file costs bounded memory.
 
-A file past a bound is never half-read: a CSV record longer than ``max_line_bytes`` is
-rejected with its line and a reason (the other rows load); a header wider than
+A file past a bound is never half-read: a CSV record longer than ``max_line_bytes`` and a
+Parquet row holding a value longer than ``max_cell_chars`` are rejected with their line and a
+reason (the other rows load); a header wider than
 ``max_columns``, an XLSX sheet that declares more cells than ``xlsx_max_cells``, unpacks to
 more than ``xlsx_max_bytes`` or holds a value longer than ``max_cell_chars`` is refused
 before it is read, with an error naming the file, the size and the setting to raise.
