@@ -73,5 +73,5 @@ def run(owner: tuple[int, int], code: str, *args: str, cwd: Path) -> subprocess.
         capture_output=True,
         text=True,
         timeout=300,
-        preexec_fn=drop_privileges,  # noqa: PLW1509 (the tests start no threads that fork)
+        preexec_fn=drop_privileges,
     )
