@@ -182,3 +182,12 @@ def test_data_text_in_a_report_is_no_network_reference(data):
     page = f"<html><body><table><tr><td>{escape(data)}</td></tr></table><p>{escape(data)}</p></body></html>"
     assert network_references(page) == []
     assert network_references(f'<img src="https://tracker.example/p.gif"><p>{escape(data)}</p>')
+
+
+def test_a_memory_limit_smaller_than_the_program_itself_is_a_clear_error(tmp_path, capsys):
+    db = tmp_path / "w.duckdb"
+    assert main(["import", str(FIXTURE / "deals.csv"), "--db", str(db), "--memory-limit", "100MB"]) == 2
+    error = _error(capsys)
+    assert "a memory limit of 100MB is too small for an import: the program itself takes" in error
+    assert re.search(r"give at least \d+MiB \(setting memory_limit or --memory-limit\)", error), error
+    assert not db.exists()
