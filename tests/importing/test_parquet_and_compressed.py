@@ -1,12 +1,14 @@
 """Parquet, gzip-compressed and tab-separated exports: read natively, every value through the
 same readers, checks and rejects as a plain CSV. The files are written by DuckDB itself."""
 
+import dataclasses
 from datetime import date, datetime
 from decimal import Decimal
 
 import duckdb
 import pytest
 
+from crmreview.config import DEFAULT_SETTINGS
 from crmreview.importing import ImportFileError, import_files
 from crmreview.warehouse import connect_read
 
@@ -115,3 +117,43 @@ def test_a_damaged_parquet_file_is_a_clear_error(tmp_path):
     path.write_bytes(b"PAR1 this is not really parquet")
     with pytest.raises(ImportFileError, match=r"orders\.parquet: not a readable Parquet file"):
         import_files([path], tmp_path / "w.duckdb")
+
+
+def test_a_parquet_value_longer_than_max_cell_chars_rejects_its_row_with_the_reason(tmp_path):
+    path = tmp_path / "orders.parquet"
+    with duckdb.connect() as con:
+        con.execute(
+            f"""
+            copy (
+                select order_id, customer_id, order_date, amount from (values
+                    (1, 'o1', 'c1', date '2025-09-09', 12.50::decimal(18, 2)),
+                    (2, 'o2', repeat('x', 1001), date '2025-09-10', 20.00),
+                    (3, 'o3', 'c2', date '2025-09-11', 30.00),
+                    (4, repeat('é', 2000), repeat('y', 5000), date '2025-09-12', 1.00),
+                    (5, 'o5', repeat('z', 1000), date '2025-09-13', 5.00),
+                    (6, 'o6', null, date '2025-09-14', 6.00)
+                ) as t(n, order_id, customer_id, order_date, amount)
+                order by n
+            ) to '{path}' (format parquet)
+            """
+        )
+    db = tmp_path / "w.duckdb"
+    settings = dataclasses.replace(DEFAULT_SETTINGS, max_cell_chars=1000)
+    (result,) = import_files([path], db, settings=settings)
+    # the rows over the limit (file rows 2 and 4: lines 3 and 5) are rejected, the others load;
+    # the row after them keeps its line (file row 6, no customer: line 7)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (6, 3, 3)
+    assert _rows(db, "select order_id from orders order by order_id") == [("o1",), ("o3",), ("o5",)]
+    rejects = _rows(db, 'select line, "column", value, reason from rejects order by line')
+    assert [(line, column) for line, column, _, _ in rejects] == [
+        (3, "customer_id"),
+        (5, "order_id"),
+        (7, "customer_id"),
+    ]
+    assert rejects[0][2] == "x" * 200 + "…"
+    assert rejects[1][2] == "é" * 200 + "…"
+    assert rejects[0][3] == (
+        "the value is 1,001 characters long, more than the limit of 1,000 (setting max_cell_chars); its start is shown"
+    )
+    assert rejects[1][3].startswith("the value is 2,000 characters long")
+    assert rejects[2][3] == "missing required value"

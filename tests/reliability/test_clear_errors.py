@@ -19,6 +19,7 @@ from crmreview.config import DEFAULT_SETTINGS
 from crmreview.csvout import neutralise
 from crmreview.importing import ImportFileError, import_files
 from crmreview.importing.patterns import match_headers
+from tests.reliability import unprivileged
 from tests.xlsxfile import write_xlsx
 
 FIXTURE = Path(__file__).resolve().parents[1] / "sql" / "funnel_q3"
@@ -39,14 +40,27 @@ def _error(capsys) -> str:
     return err
 
 
-def test_a_read_only_folder_is_a_clear_error(tmp_path, capsys):
-    if os.geteuid() == 0:
-        pytest.skip("root may write any folder")
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    folder.chmod(0o555)
-    assert main(["import", str(FIXTURE / "deals.csv"), "--db", str(folder / "w.duckdb")]) == 2
-    assert "permission denied" in _error(capsys)
+def test_a_read_only_folder_is_a_clear_error():
+    # a user that permissions bind (nobody, when the tests run as root) imports into a folder
+    # it owns but may not write
+    owner = unprivileged.user()
+    if owner is None:
+        pytest.skip("running as root with no unprivileged user to switch to")
+    with unprivileged.folder(owner) as home:
+        folder = home / "ro"
+        folder.mkdir()
+        os.chown(folder, *owner)
+        folder.chmod(0o555)
+        done = unprivileged.run(
+            owner,
+            "import sys; from crmreview.cli import main; sys.exit(main(sys.argv[1:]))",
+            *["import", str(FIXTURE / "deals.csv"), "--db", str(folder / "w.duckdb")],
+            cwd=home,
+        )
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr
+        assert done.stderr.startswith("crm-review: error: ") and "permission denied" in done.stderr
+        assert not (folder / "w.duckdb").exists()
 
 
 def test_a_rejects_file_in_a_missing_folder_is_a_clear_error(tmp_path, capsys):
@@ -168,3 +182,12 @@ def test_data_text_in_a_report_is_no_network_reference(data):
     page = f"<html><body><table><tr><td>{escape(data)}</td></tr></table><p>{escape(data)}</p></body></html>"
     assert network_references(page) == []
     assert network_references(f'<img src="https://tracker.example/p.gif"><p>{escape(data)}</p>')
+
+
+def test_a_memory_limit_smaller_than_the_program_itself_is_a_clear_error(tmp_path, capsys):
+    db = tmp_path / "w.duckdb"
+    assert main(["import", str(FIXTURE / "deals.csv"), "--db", str(db), "--memory-limit", "100MB"]) == 2
+    error = _error(capsys)
+    assert "a memory limit of 100MB is too small for an import: the program itself takes" in error
+    assert re.search(r"give at least \d+MiB \(setting memory_limit or --memory-limit\)", error), error
+    assert not db.exists()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import stat
 import subprocess
@@ -14,6 +13,7 @@ import pytest
 
 from crmreview.importing import import_files
 from crmreview.warehouse import WarehouseError, connect_read
+from tests.reliability import unprivileged
 
 ORDERS = "order_id,customer_id,order_date,amount\no1,c1,2026-01-02,10\n"
 MORE = "order_id,customer_id,order_date,amount\no2,c1,2026-01-03,20\n"
@@ -81,16 +81,36 @@ def test_another_programs_duckdb_file_is_not_given_our_tables(tmp_path):
         assert con.execute("select table_name from duckdb_tables()").fetchall() == [("deals",)]
 
 
-def test_a_read_only_warehouse_is_not_replaced(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root may write any file")
-    first, second = _files(tmp_path)
-    db = tmp_path / "crm.duckdb"
-    import_files([first], db)
-    db.chmod(0o444)
-    with pytest.raises(WarehouseError, match="read-only for you"):
-        import_files([second], db)
-    assert _order_ids(db) == ["o1"]
+_IMPORT = """
+import sys
+from crmreview.importing import import_files
+from crmreview.warehouse import WarehouseError
+try:
+    import_files([sys.argv[1]], sys.argv[2])
+except WarehouseError as exc:
+    print(exc)
+    sys.exit(2)
+"""
+
+
+def test_a_read_only_warehouse_is_not_replaced():
+    # the warehouse belongs to a user that permissions bind (nobody, when the tests run as
+    # root), in a folder that user may write; the file itself is read-only
+    owner = unprivileged.user()
+    if owner is None:
+        pytest.skip("running as root with no unprivileged user to switch to")
+    with unprivileged.folder(owner) as home:
+        first, second = _files(home)
+        db = home / "crm.duckdb"
+        assert unprivileged.run(owner, _IMPORT, str(first), str(db), cwd=home).returncode == 0
+        db.chmod(0o444)
+        before = db.read_bytes()
+        done = unprivileged.run(owner, _IMPORT, str(second), str(db), cwd=home)
+        assert done.returncode == 2, done.stderr
+        assert "read-only for you" in done.stdout and "Traceback" not in done.stderr
+        assert db.read_bytes() == before
+        assert stat.S_IMODE(db.stat().st_mode) == 0o444 and db.stat().st_uid == owner[0]
+        assert _order_ids(db) == ["o1"]
 
 
 def test_working_copies_left_by_a_killed_import_are_removed_by_the_next(tmp_path):

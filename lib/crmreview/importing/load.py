@@ -37,7 +37,7 @@ from ..schema import ATTRIBUTE_TABLES, MANAGED_COLUMNS, TABLE_SPECS
 from .canonical import canonical_header_test, canonical_plan, check_header, choose_table
 from .errors import NUL_BYTE, ImportFileError, MappingError
 from .jobs import Job, plan_jobs, resolve_mapping
-from .limits import ReadLimits
+from .limits import ReadLimits, duckdb_memory_limit
 from .mapped import mapped_plan
 from .mapping import Mapping
 from .plan import Plan
@@ -112,11 +112,16 @@ def import_files(
             raise ImportFileError(f"{path}: no such file")
     mapping, adapter = resolve_mapping(mapping, source, settings)
     remove_stale_work_files()
+    try:
+        # the limit is the whole process's: DuckDB gets what the rest leaves of it
+        duckdb_limit = duckdb_memory_limit(settings.memory_limit or warehouse.DEFAULT_MEMORY_LIMIT)
+    except ValueError as exc:
+        raise ImportFileError(str(exc)) from None
     with contextlib.ExitStack() as open_files:
         limits = ReadLimits.from_settings(settings)
         exports = [open_files.enter_context(ExportFile(p.resolve(), limits)) for p in files]
         jobs = plan_jobs(exports, mapping)
-        with warehouse.write_session(db, memory_limit=settings.memory_limit) as con:
+        with warehouse.write_session(db, memory_limit=duckdb_limit) as con:
             return _import_all(con, jobs, settings, adapter, mapping, exported_at, timezone, full_snapshot)
 
 

@@ -61,6 +61,7 @@ _HEAD_BYTES = 256 * 1024
 _SAMPLE_BYTES = 4 * 1024 * 1024
 _DELIMITERS = (",", ";", "\t", "|")
 _XLSX_BATCH = 50_000  # XLSX rows handed to DuckDB at a time
+_SHOWN_CHARS = 200  # the start of a value over a limit that its reject shows
 
 HeaderTest = Callable[[list[str]], bool]
 
@@ -427,7 +428,8 @@ class ExportFile:
 
     def _scan_parquet(self, con: duckdb.DuckDBPyConnection, layout: Layout, slot: int) -> Scan:
         """Every value as text, columns by position (``t(c1, c2, …)`` renames them, so no name
-        from the file enters the SQL); rows keep the file's order."""
+        from the file enters the SQL); rows keep the file's order. A row holding a value longer
+        than ``max_cell_chars`` is refused with its line and a reason (its start is shown)."""
         raw, line_map, refused_table = scan_tables(slot)
         width = len(layout.raw_header)
         names = [column_name(i) for i in range(1, width + 1)]
@@ -438,12 +440,34 @@ class ExportFile:
             f"create temp table {raw} as select {casts} from read_parquet($path) as t({', '.join(names)})",
             {"path": str(self.path)},
         )
+        (first_rowid,) = con.execute(f"select coalesce(min(rowid), 0) from {raw}").fetchall()[0]
+        con.execute(f'create temp table {refused_table} (line bigint, "column" varchar, value varchar, reason varchar)')
+        # the first value of a row over the limit names the row's reject; the rowids of the
+        # other rows stay as they are, so row n of the file stays line n + 1
+        limit = self.limits.max_cell_chars
+        over = " or ".join(f"length({name}) > $limit" for name in names)
+        first_over = ", ".join(f"case when length({name}) > $limit then {i} end" for i, name in enumerate(names, 1))
+        con.execute(
+            f"""
+            insert into {refused_table}
+            select line, $header[k], left(cells[k], $shown) || '…',
+                   'the value is ' || format('{{:,}}', length(cells[k])) || ' characters long, more than the limit of '
+                   || format('{{:,}}', $limit) || ' (setting max_cell_chars); its start is shown'
+            from (
+                select rowid - $first + 2 as line, coalesce({first_over}) as k, [{", ".join(names)}] as cells
+                from {raw} where {over}
+            )
+            """,
+            {"header": list(layout.header), "limit": limit, "shown": _SHOWN_CHARS, "first": first_rowid},
+        )
+        (refused,) = con.execute(f"select count(*) from {refused_table}").fetchall()[0]
+        if refused:
+            con.execute(f"delete from {raw} where {over}", {"limit": limit})
         rows = con.execute(f"select count(*) from {raw}").fetchall()[0][0]
         con.execute(
-            f"create temp table {line_map} as select rowid as row_index, "
-            f"rowid - (select min(rowid) from {raw}) + 2 as line from {raw}"
+            f"create temp table {line_map} as select rowid as row_index, rowid - $first + 2 as line from {raw}",
+            {"first": first_rowid},
         )
-        con.execute(f'create temp table {refused_table} (line bigint, "column" varchar, value varchar, reason varchar)')
         return Scan(
             path=self.path,
             kind="parquet",
@@ -453,7 +477,7 @@ class ExportFile:
             header_line=1,
             sheet=None,
             rows=rows,
-            refused=0,
+            refused=refused,
             raw_table=raw,
             line_table=line_map,
             refused_table=refused_table,
@@ -711,7 +735,7 @@ def _csv_line_map(
     con.unregister("empty_lines_frame")
 
 
-def _long_values(path: Path, spans: list[tuple[int, int, int]], shown: int = 200) -> list[str]:
+def _long_values(path: Path, spans: list[tuple[int, int, int]], shown: int = _SHOWN_CHARS) -> list[str]:
     """The first characters of each set-aside record (sorted by start), for its reject."""
     values = []
     with open_binary(path) as handle:

@@ -36,7 +36,7 @@ from .textfiles import open_binary, work_file
 
 __all__ = ["Records", "blank_out", "scan_records"]
 
-_CHUNK = 16 * 1024 * 1024
+_CHUNK = 4 * 1024 * 1024  # bytes read at a time: the scan holds a few times this
 _QUOTE = ord('"')
 _CR = ord("\r")
 _LF = ord("\n")
