@@ -1,4 +1,5 @@
-"""Shared fixtures: an in-memory warehouse with the canonical schema."""
+"""Shared fixtures: an in-memory warehouse with the canonical schema, the sample export and
+the public validation datasets, each imported once per session and shared read-only."""
 
 from __future__ import annotations
 
@@ -11,12 +12,45 @@ import pytest
 
 from crmreview import warehouse
 from crmreview.importing import import_files
+from crmreview.importing.mapping import ADAPTERS_DIR
 from crmreview.sample import generate
 
 VALIDATION_DATA = Path(
     os.environ.get("CRM_REVIEW_VALIDATION_DATA", Path(__file__).resolve().parents[2] / "shared" / "validation-data")
 )
 
+#: the public datasets imported through their example mappings (adapters/examples/):
+#: name -> (files under VALIDATION_DATA, mapping, the quarter their reports cover)
+VALIDATION_IMPORTS = {
+    "retail": (
+        ["online_retail_ii_2009_2010/online_retail_ii_2009_2010.csv.gz"],
+        "online_retail_ii.yml",
+        "2010Q3",
+    ),
+    "maven": (
+        [
+            "maven_crm_sales_opportunities/sales_pipeline.csv",
+            "maven_crm_sales_opportunities/accounts.csv",
+            "maven_crm_sales_opportunities/sales_teams.csv",
+        ],
+        "maven_crm.yml",
+        "2017Q3",
+    ),
+    "olist": (
+        [
+            "olist_marketing_funnel/olist_marketing_qualified_leads_dataset.csv",
+            "olist_marketing_funnel/olist_closed_deals_dataset.csv",
+        ],
+        "olist_funnel.yml",
+        "2018Q2",
+    ),
+    "salesforce": (
+        ["salesforce_demo_prodly/Opportunity.csv", "salesforce_demo_prodly/Account.csv"],
+        "salesforce_prodly.yml",
+        "2021Q4",
+    ),
+}
+EXAMPLE_MAPPINGS = ADAPTERS_DIR / "examples"
 
 ONLINE_RETAIL = VALIDATION_DATA / "online_retail_ii_2009_2010" / "online_retail_ii_2009_2010.parquet"
 
@@ -79,5 +113,27 @@ def imported_sample(tmp_path_factory):
             results = import_files(sorted(folder.glob("*.csv")), db)
             made[(seed, size)] = SimpleNamespace(folder=folder, db=db, manifest=manifest, results=results)
         return made[(seed, size)]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def validation_import(tmp_path_factory):
+    """Factory: public dataset ``name`` (a key of :data:`VALIDATION_IMPORTS`) imported through
+    its example mapping once per session; skipped without the validation data. Returns a
+    namespace with ``db`` (the warehouse file: tests only read it), ``results`` (the import
+    results) and ``period`` (the quarter its reports cover)."""
+    made: dict[str, SimpleNamespace] = {}
+
+    def make(name: str) -> SimpleNamespace:
+        if name not in made:
+            files, mapping, period = VALIDATION_IMPORTS[name]
+            paths = [VALIDATION_DATA / f for f in files]
+            if not all(path.is_file() for path in paths):
+                pytest.skip(f"validation data not found at {VALIDATION_DATA}")
+            db = tmp_path_factory.mktemp(f"validation-{name}") / "w.duckdb"
+            results = import_files(paths, db, mapping=EXAMPLE_MAPPINGS / mapping)
+            made[name] = SimpleNamespace(db=db, results=results, period=period)
+        return made[name]
 
     return make
