@@ -2,7 +2,7 @@
 """Set up the project environment and run a task. Needs only Python 3.11+.
 
     python3 dev.py demo     # install, then generate sample data -> warehouse -> quarterly report
-    python3 dev.py test     # install, then run the test suite (extra args go to pytest)
+    python3 dev.py test     # install, then run the test suite on two processes (extra args go to pytest)
     python3 dev.py lint     # install, then run the style tools alone (tests/test_style.py runs them too)
     python3 dev.py bench    # install, then run the performance benchmark (--sizes 1,10,100 --repeat 3 --out FILE)
     python3 dev.py setup    # install only
@@ -117,6 +117,16 @@ def lint() -> int:
     return 1 if failed else 0
 
 
+def pytest_args(rest: list[str]) -> list[str]:
+    """The whole suite runs on two processes where there are two cores (pytest-xdist), one
+    test file per process at a time, so that a file's fixtures are made once; arguments that
+    choose the processes themselves (-n, --numprocesses, -p no:xdist) are left alone."""
+    chosen = any(arg.startswith(("-n", "--numprocesses", "--dist")) or "xdist" in arg for arg in rest)
+    if chosen or (os.cpu_count() or 1) < 2:
+        return rest
+    return ["-n", "2", "--dist", "loadfile", *rest]
+
+
 def main(argv: list[str]) -> int:
     task, rest = (argv[0], argv[1:]) if argv else ("help", [])
     if task in {"help", "-h", "--help"}:
@@ -131,7 +141,7 @@ def main(argv: list[str]) -> int:
     if task == "demo":
         return subprocess.call([str(BIN / "crm-review"), "demo", *rest], cwd=ROOT)
     if task == "test":
-        return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT)
+        return subprocess.call([str(PYTHON), "-m", "pytest", *pytest_args(rest)], cwd=ROOT)
     if task == "lint":
         return lint()
     if task == "bench":

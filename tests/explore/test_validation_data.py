@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from crmreview.explore import Dashboard, Explorer, Selection, views
-from crmreview.importing import import_files
 from crmreview.report.html import HtmlBlock
-from tests.report.test_partial_exports import DATASETS, EXAMPLES, VALIDATION_DATA
+from tests.conftest import VALIDATION_DATA
+from tests.conftest import VALIDATION_IMPORTS as DATASETS
 
 pytestmark = [
     pytest.mark.slow,
@@ -30,10 +30,9 @@ def _is_notice(item) -> bool:
 
 
 @pytest.mark.parametrize("name", sorted(DATASETS))
-def test_every_view_draws_or_names_the_missing_export(name, tmp_path):
-    files, mapping, period = DATASETS[name]
-    db = tmp_path / "w.duckdb"
-    import_files([VALIDATION_DATA / f for f in files], db, mapping=EXAMPLES / mapping)
+def test_every_view_draws_or_names_the_missing_export(name, validation_import):
+    period = DATASETS[name][2]
+    db = validation_import(name).db
     with Explorer(str(db)) as ex:
         selections = [Selection(period), Selection(period, tier="A", lang="zh")]
         if ex.values.teams:

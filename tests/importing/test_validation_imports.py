@@ -33,10 +33,9 @@ def _rows(db, sql, params=None):
 
 
 @pytest.fixture(scope="module")
-def maven(tmp_path_factory):
-    db = tmp_path_factory.mktemp("maven") / "w.duckdb"
-    files = [MAVEN / "sales_pipeline.csv", MAVEN / "accounts.csv", MAVEN / "sales_teams.csv"]
-    return db, import_files(files, db, mapping=EXAMPLES / "maven_crm.yml")
+def maven(validation_import):
+    imported = validation_import("maven")  # shared read-only (tests/conftest.py)
+    return imported.db, imported.results
 
 
 def test_maven_pipeline_imports_every_row_with_its_stage_counts(maven):
@@ -106,10 +105,9 @@ def test_maven_excel_resaved_variant_reads_month_first_dates_to_the_same_values(
 
 
 @pytest.fixture(scope="module")
-def salesforce(tmp_path_factory):
-    db = tmp_path_factory.mktemp("salesforce") / "w.duckdb"
-    files = [SALESFORCE / "Opportunity.csv", SALESFORCE / "Account.csv"]
-    return db, import_files(files, db, mapping=EXAMPLES / "salesforce_prodly.yml")
+def salesforce(validation_import):
+    imported = validation_import("salesforce")  # shared read-only (tests/conftest.py)
+    return imported.db, imported.results
 
 
 def test_salesforce_schema_export_imports_741_opportunities_and_183_accounts(salesforce):
@@ -150,10 +148,9 @@ def test_salesforce_won_amount_win_rate_and_nulls_match_the_source(salesforce):
 
 
 @pytest.fixture(scope="module")
-def retail(tmp_path_factory):
-    db = tmp_path_factory.mktemp("retail") / "w.duckdb"
-    path = RETAIL / "online_retail_ii_2009_2010.csv.gz"
-    return db, import_files([path], db, mapping=EXAMPLES / "online_retail_ii.yml")
+def retail(validation_import):
+    imported = validation_import("retail")  # shared read-only (tests/conftest.py)
+    return imported.db, imported.results
 
 
 @pytest.fixture(scope="module")
@@ -221,10 +218,9 @@ def test_online_retail_order_amounts_add_up_to_the_source_total(retail, retail_s
 
 
 @pytest.fixture(scope="module")
-def olist(tmp_path_factory):
-    db = tmp_path_factory.mktemp("olist") / "w.duckdb"
-    files = [OLIST / "olist_marketing_qualified_leads_dataset.csv", OLIST / "olist_closed_deals_dataset.csv"]
-    return db, import_files(files, db, mapping=EXAMPLES / "olist_funnel.yml")
+def olist(validation_import):
+    imported = validation_import("olist")  # shared read-only (tests/conftest.py)
+    return imported.db, imported.results
 
 
 def test_olist_funnel_imports_8000_leads_of_which_842_are_won(olist):

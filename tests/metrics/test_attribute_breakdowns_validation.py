@@ -9,8 +9,6 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from crmreview.importing import import_files
-from crmreview.importing.mapping import ADAPTERS_DIR
 from crmreview.metrics import compute
 from crmreview.periods import parse_period
 from crmreview.warehouse import connect_read
@@ -28,10 +26,8 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def olist(tmp_path_factory):
-    db = tmp_path_factory.mktemp("olist-attributes") / "w.duckdb"
-    import_files([LEADS, CLOSED], db, mapping=ADAPTERS_DIR / "examples" / "olist_funnel.yml")
-    return db
+def olist(validation_import):
+    return validation_import("olist").db  # shared read-only (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +77,8 @@ MAVEN = VALIDATION_DATA / "maven_crm_sales_opportunities"
 
 
 @pytest.mark.skipif(not MAVEN.is_dir(), reason=f"validation data not found at {MAVEN}")
-def test_the_maven_win_rate_by_industry_matches_the_csv(tmp_path):
-    db = tmp_path / "w.duckdb"
-    files = [MAVEN / "sales_pipeline.csv", MAVEN / "accounts.csv", MAVEN / "sales_teams.csv"]
-    import_files(files, db, mapping=ADAPTERS_DIR / "examples" / "maven_crm.yml")
+def test_the_maven_win_rate_by_industry_matches_the_csv(validation_import):
+    db = validation_import("maven").db  # shared read-only (tests/conftest.py)
     deals = pd.read_csv(MAVEN / "sales_pipeline.csv", dtype=str).merge(
         pd.read_csv(MAVEN / "accounts.csv", dtype=str), on="account", how="left"
     )

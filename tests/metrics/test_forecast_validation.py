@@ -10,8 +10,6 @@ from datetime import date
 import pytest
 
 from crmreview import metrics
-from crmreview.importing import import_files
-from crmreview.importing.mapping import ADAPTERS_DIR
 from crmreview.periods import parse_period
 from crmreview.warehouse import connect_read
 from tests.conftest import VALIDATION_DATA
@@ -25,11 +23,8 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def maven(tmp_path_factory):
-    db = tmp_path_factory.mktemp("maven") / "w.duckdb"
-    files = [MAVEN / name for name in ("sales_pipeline.csv", "accounts.csv", "sales_teams.csv")]
-    import_files(files, db, mapping=ADAPTERS_DIR / "examples" / "maven_crm.yml")
-    return db
+def maven(validation_import):
+    return validation_import("maven").db  # shared read-only (tests/conftest.py)
 
 
 def _won_in(start: date, end: date) -> float:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from crmreview.importing import import_files
-from crmreview.importing.mapping import ADAPTERS_DIR
 from crmreview.metrics import compute
 from crmreview.periods import parse_period
 from crmreview.warehouse import connect_read
@@ -22,11 +20,8 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def maven_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("maven_funnel") / "w.duckdb"
-    files = [MAVEN / "sales_pipeline.csv", MAVEN / "accounts.csv", MAVEN / "sales_teams.csv"]
-    import_files(files, db, mapping=ADAPTERS_DIR / "examples" / "maven_crm.yml")
-    return db
+def maven_db(validation_import):
+    return validation_import("maven").db  # shared read-only (tests/conftest.py)
 
 
 def test_the_maven_funnel_is_lead_qualified_won_with_the_counts_of_the_export(maven_db):

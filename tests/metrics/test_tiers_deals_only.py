@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import pytest
 
-from crmreview.importing import import_files
-from crmreview.importing.mapping import ADAPTERS_DIR
 from crmreview.metrics.followup import followup
 from crmreview.metrics.tiers import tiers
 from crmreview.periods import parse_period
@@ -28,11 +26,8 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def maven(tmp_path_factory):
-    db = tmp_path_factory.mktemp("maven_tiers") / "w.duckdb"
-    files = [MAVEN / "sales_pipeline.csv", MAVEN / "accounts.csv", MAVEN / "sales_teams.csv"]
-    import_files(files, db, mapping=ADAPTERS_DIR / "examples" / "maven_crm.yml")
-    with connect_read(db) as con:
+def maven(validation_import):
+    with connect_read(validation_import("maven").db) as con:
         yield con
 
 

@@ -7,43 +7,12 @@ import re
 import pytest
 
 from crmreview import metrics
-from crmreview.importing import import_files
-from crmreview.importing.mapping import ADAPTERS_DIR
 from crmreview.periods import parse_period
 from crmreview.report.render import render_report
 from crmreview.warehouse import connect_read
-from tests.conftest import VALIDATION_DATA
+from tests.conftest import VALIDATION_DATA, VALIDATION_IMPORTS
 
-EXAMPLES = ADAPTERS_DIR / "examples"
-DATASETS = {
-    "retail": (
-        ["online_retail_ii_2009_2010/online_retail_ii_2009_2010.csv.gz"],
-        "online_retail_ii.yml",
-        "2010Q3",
-    ),
-    "maven": (
-        [
-            "maven_crm_sales_opportunities/sales_pipeline.csv",
-            "maven_crm_sales_opportunities/accounts.csv",
-            "maven_crm_sales_opportunities/sales_teams.csv",
-        ],
-        "maven_crm.yml",
-        "2017Q3",
-    ),
-    "olist": (
-        [
-            "olist_marketing_funnel/olist_marketing_qualified_leads_dataset.csv",
-            "olist_marketing_funnel/olist_closed_deals_dataset.csv",
-        ],
-        "olist_funnel.yml",
-        "2018Q2",
-    ),
-    "salesforce": (
-        ["salesforce_demo_prodly/Opportunity.csv", "salesforce_demo_prodly/Account.csv"],
-        "salesforce_prodly.yml",
-        "2021Q4",
-    ),
-}
+DATASETS = VALIDATION_IMPORTS
 
 pytestmark = [
     pytest.mark.slow,
@@ -52,14 +21,9 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def warehouses(tmp_path_factory):
-    """Each dataset imported once: name -> (warehouse path, period)."""
-    out = {}
-    for name, (files, mapping, period) in DATASETS.items():
-        db = tmp_path_factory.mktemp(name) / "w.duckdb"
-        import_files([VALIDATION_DATA / f for f in files], db, mapping=EXAMPLES / mapping)
-        out[name] = (db, period)
-    return out
+def warehouses(validation_import):
+    """Each dataset imported once (shared read-only): name -> (warehouse path, period)."""
+    return {name: (validation_import(name).db, validation_import(name).period) for name in DATASETS}
 
 
 def _all_metrics(db, period):
