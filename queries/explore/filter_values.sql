@@ -1,13 +1,18 @@
--- The values each explore filter offers: the teams, reps, channels, regions, pipelines and the
--- customers' industries and size bands the warehouse holds (aggregated: one row per distinct
--- value, never the rows themselves).
+-- The values each explore filter offers: the teams, reps, channels, regions, pipelines, the
+-- customers' industries and size bands, and the custom fields' values the warehouse holds
+-- (aggregated: one row per distinct value, never the rows themselves).
 --
 -- grain: one row per (dimension, value); dimension is team | rep | channel | region | pipeline |
---   industry | size_band.
+--   industry | size_band | attr:NAME | tag:NAME.
 --   For a rep, value is the rep_id, label its name (else the id) and team its team.
 --   Deals without a pipeline are in pipeline '' (the default pipeline).
--- params: none.
+--   A custom field of customers or deals (attributes) with at most $max_field_values distinct
+--   values is a filter: tag:NAME when a value lists several (split at , ， 、 ; ； | as
+--   breakdown_tags does, queries/macros/customer_dimensions.sql), value one tag; else
+--   attr:NAME, value the field's value.
+-- params: $max_field_values (integer).
 -- invariant: dimension in ('team', 'rep', 'channel', 'region', 'pipeline', 'industry', 'size_band')
+--   or starts_with(dimension, 'attr:') or starts_with(dimension, 'tag:')
 
 with
 
@@ -82,6 +87,57 @@ customer_values as (
     from customer_dimensions
 ),
 
+field_maps as (
+    select customer_attributes as field_map from deal_dimensions
+    union all
+    select deal_attributes as field_map from deal_dimensions
+    union all
+    select attributes as field_map from customer_dimensions
+),
+
+field_entries as (
+    select
+        unnest(map_keys(field_map)) as field,
+        trim(unnest(map_values(field_map))) as field_value,
+    from field_maps
+),
+
+fields as (
+    select
+        field,
+        bool_or(regexp_matches(field_value, '[,，、;；|]')) as is_tags,
+    from field_entries
+    where field_value <> ''
+    group by field
+),
+
+field_values as (
+    select distinct
+        case when fields.is_tags then 'tag:' else 'attr:' end || fields.field as dimension,
+        unnest(
+            case
+                when fields.is_tags
+                    then breakdown_tags(
+                            'tag:' || fields.field, map([fields.field], [field_entries.field_value]), map()
+                        )
+                else [field_entries.field_value]
+            end
+        ) as value,
+    from field_entries
+    inner join fields on field_entries.field = fields.field
+    where field_entries.field_value <> ''
+),
+
+offered_field_values as (
+    select
+        dimension,
+        value,
+        value as label,
+        null::varchar as team,
+    from field_values
+    qualify count(*) over (partition by dimension) <= $max_field_values
+),
+
 final as (
     select * from rep_values
     union all
@@ -95,6 +151,8 @@ final as (
     union all
     select * from customer_values
     where value is not null
+    union all
+    select * from offered_field_values
 )
 
 select * from final

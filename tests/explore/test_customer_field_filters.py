@@ -36,3 +36,46 @@ def test_an_industry_filter_counts_the_deals_of_that_industrys_customers(importe
         assert current["cohort_deals"] == created > 0
         for view in views.VIEWS:
             assert views.render(view, explorer, selection), view.key
+
+
+@pytest.fixture(scope="module")
+def fields_db(tmp_path_factory):
+    """The custom-field warehouse of the metrics' attribute tests (counted by hand there)."""
+    from crmreview.importing import import_files
+    from tests.metrics.test_attribute_breakdowns import FILES
+
+    folder = tmp_path_factory.mktemp("fields")
+    for name, text in FILES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    import_files(sorted(folder.glob("*.csv")), folder / "w.duckdb")
+    return folder / "w.duckdb"
+
+
+def test_custom_fields_are_filters_and_a_field_value_shows_its_group(fields_db):
+    from crmreview.explore.dashboard import Dashboard
+
+    with Explorer(str(fields_db)) as explorer:
+        # 合同类型 holds one value per record (the deal's 框架协议 too); 客户标签 lists tags
+        assert sorted(explorer.values.fields) == [
+            ("attr:合同类型", "单次"),
+            ("attr:合同类型", "年框"),
+            ("attr:合同类型", "框架协议"),
+            ("tag:客户标签", "价格敏感"),
+            ("tag:客户标签", "决策链复杂"),
+        ]
+        # deals created in 2026Q3 of 年框: D1 (C1, won) and D3 (C3, lost); D2 is the deal's own 框架协议
+        funnel, _ = explorer.scoped("funnel", Selection(PERIOD, field=("attr:合同类型", "年框")))
+        assert funnel["cohort_deals"] == 2
+        # buyers tagged 价格敏感: C1, C2, C4; repeat C1 and C4 (as the metric's tag breakdown)
+        repurchase, _ = explorer.scoped("repurchase", Selection(PERIOD, field=("tag:客户标签", "价格敏感")))
+        assert (repurchase["customers_purchasing"], repurchase["repeat_customers"]) == (3, 2)
+        board = Dashboard(explorer)
+        labels = [label for label, _ in board.field.options]
+        assert "合同类型: 年框" in labels and "客户标签: 价格敏感" in labels
+        board.tier.value = "A"
+        board.field.value = ("tag:客户标签", "决策链复杂")
+        assert board.selection.scope == ("tag:客户标签", "决策链复杂") and board.selection.tier is None
+        for view in views.VIEWS:
+            assert views.render(view, explorer, board.selection), view.key
+        with pytest.raises(ValueError, match="tier and field cannot be combined"):
+            Selection(PERIOD, tier="A", field=("attr:合同类型", "年框"))

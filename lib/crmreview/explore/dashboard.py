@@ -28,6 +28,7 @@ from IPython.core.formatters import format_display_data
 from IPython.display import HTML
 
 from ..i18n import t
+from ..metrics.common import attribute_of
 from ..report.html import HtmlBlock, esc, fmt_count, fmt_days, fmt_money, fmt_pct, table
 from . import drill
 from .session import Explorer, Selection, environment_flag
@@ -98,6 +99,7 @@ class Dashboard:
         self.region = widgets.Dropdown(layout=layout)
         self.industry = widgets.Dropdown(layout=layout)
         self.size_band = widgets.Dropdown(layout=layout)
+        self.field = widgets.Dropdown(layout=layout)  # a custom field's value (attr:NAME, tag:NAME)
         self.lang = widgets.Dropdown(options=[("English", "en"), ("中文", "zh")], value=lang, layout=layout)
         self.refresh_button = widgets.Button(layout=widgets.Layout(width="auto"))
         self.refresh_button.add_class("crm-refresh")
@@ -109,6 +111,7 @@ class Dashboard:
         self.drill_box = widgets.VBox()
         self.tabs = widgets.Tab(children=[*self.outputs, self.drill_box])
         self._labels: dict[str, widgets.Label] = {}
+        self.field_box = self._labelled("field", self.field)
         self._fill_options()
         self._wire()
         filters = [
@@ -122,6 +125,7 @@ class Dashboard:
             self._labelled("region", self.region),
             self._labelled("industry", self.industry),
             self._labelled("size_band", self.size_band),
+            self.field_box,
             self._labelled("lang", self.lang),
             widgets.VBox([widgets.Label(""), self.refresh_button]),
         ]
@@ -183,6 +187,9 @@ class Dashboard:
             self._set_options(self.region, self._choices(values.regions), sel.region)
             self._set_options(self.industry, self._choices(values.industries), sel.industry)
             self._set_options(self.size_band, self._choices(values.size_bands), sel.size_band)
+            fields = {field: f"{attribute_of(field[0])}: {field[1]}" for field in values.fields}
+            self._set_options(self.field, self._choices(list(fields), labels=fields), sel.field)
+            self.field_box.layout.display = None if fields else "none"  # no custom field: no filter
         finally:
             self._busy = False
 
@@ -224,6 +231,7 @@ class Dashboard:
             self.region,
             self.industry,
             self.size_band,
+            self.field,
             self.lang,
         ):
             control.observe(self._on_filter, names="value")
@@ -252,6 +260,7 @@ class Dashboard:
             "region": self.region,
             "industry": self.industry,
             "size_band": self.size_band,
+            "field": self.field,
         }
         current = {name: self._value(control) for name, control in dims.items()}
         if owner in dims.values():

@@ -42,6 +42,7 @@ from ..config import Settings, load_settings, notebook_db_path
 from ..i18n import check_lang
 from ..metrics import tiers as tier_metric
 from ..metrics.churn import churn_rates
+from ..metrics.common import attribute_of, offers
 from ..metrics.inputs import Inventory, inventory, lacking
 from ..periods import COMPARE_MODES, Period, parse_period, quarter
 from ..scope import Scope, ScopeError
@@ -62,6 +63,8 @@ _PART_OF = {"churn_rates": "churn", "tier_distribution": "tiers"}
 #: scoped connections kept open (the least recently used one is closed beyond)
 OPEN_SCOPES = 6
 TIERS = ("A", "B", "C")
+#: a custom field is a filter when it holds at most this many distinct values (tags)
+MAX_FIELD_VALUES = 40
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ class Selection:
     region: str | None = None
     industry: str | None = None
     size_band: str | None = None
+    #: a custom field's value: (breakdown, value), e.g. ("attr:合同类型", "年框"), ("tag:客户标签", "价格敏感")
+    field: tuple[str, str] | None = None
     lang: str = "en"
 
     def __post_init__(self) -> None:
@@ -90,7 +95,11 @@ class Selection:
             raise ValueError(f"comparison {self.compare!r} is not one of: {', '.join(COMPARE_MODES)}")
         if self.tier is not None and self.tier not in TIERS:
             raise ValueError(f"tier {self.tier!r} is not one of: {', '.join(TIERS)}")
-        chosen = [d for d in ("tier", "channel", "region", "industry", "size_band") if getattr(self, d) is not None]
+        if self.field is not None and attribute_of(self.field[0]) is None:
+            raise ValueError(f"field filter {self.field[0]!r} is not attr:NAME or tag:NAME")
+        chosen = [
+            d for d in ("tier", "channel", "region", "industry", "size_band", "field") if getattr(self, d) is not None
+        ]
         if self.team is not None or self.rep is not None:
             chosen.append("team/rep")
         if len(chosen) > 1:
@@ -104,6 +113,8 @@ class Selection:
             value = getattr(self, dimension)
             if value is not None:
                 return dimension, value
+        if self.field is not None:
+            return self.field
         return None, None
 
     @property
@@ -128,6 +139,8 @@ class FilterValues:
     pipelines: tuple[str, ...]
     industries: tuple[str, ...]
     size_bands: tuple[str, ...]
+    #: the custom fields' values offered as filters: (breakdown, value), attr:NAME or tag:NAME
+    fields: tuple[tuple[str, str], ...]
     first_date: date | None
     last_date: date | None
     last_import_at: datetime | None
@@ -312,7 +325,7 @@ class Explorer:
         return True
 
     def _filter_values(self) -> FilterValues:
-        frame = queries.run(self.con, "explore/filter_values", {})
+        frame = queries.run(self.con, "explore/filter_values", {"max_field_values": MAX_FIELD_VALUES})
         span = queries.run(self.con, "explore/snapshot", {}).iloc[0]
 
         def of(dimension: str) -> pd.DataFrame:
@@ -333,6 +346,9 @@ class Explorer:
             pipelines=tuple(of("pipeline")["value"]),
             industries=tuple(of("industry")["value"]),
             size_bands=tuple(of("size_band")["value"]),
+            fields=tuple(
+                (by, value) for by, value in zip(frame["dimension"], frame["value"], strict=True) if ":" in by
+            ),
             first_date=first,
             last_date=last,
             last_import_at=None if pd.isna(last_import) else pd.Timestamp(last_import).to_pydatetime(),
@@ -416,7 +432,7 @@ class Explorer:
         warehouse (None for no filter, a dimension the metric cannot break down by, or a
         scoped connection)."""
         by = selection.scope[0]
-        if by is None or by not in _breakdowns(name):
+        if by is None or not offers(by, _breakdowns(name)):
             return None
         if selection.read_scope is not None and _metric_of(name) in SCOPED_METRICS:
             return None
@@ -431,7 +447,7 @@ class Explorer:
         whole. The metrics of :data:`SCOPED_METRICS` compute a team, rep, region or channel
         on its scoped connection."""
         by, group = selection.scope
-        if by is not None and by not in _breakdowns(name):
+        if by is not None and not offers(by, _breakdowns(name)):
             by = group = None
         if by is None:
             result = self.result(name, selection, compare=compare, **options)

@@ -32,7 +32,7 @@ from ..charts import (
 )
 from ..i18n import t
 from ..metrics.churn import RISK_COLUMNS, flows_frame, risk_frame
-from ..metrics.common import tier_params
+from ..metrics.common import attribute_of, tier_params
 from ..metrics.followup import compliance_frame
 from ..metrics.funnel import groups_frame, stages_frame
 from ..metrics.retention import cohort_frame
@@ -45,6 +45,7 @@ from ..report.sections import funnel as funnel_section
 from ..report.sections import funnel_detail as funnel_detail_section
 from ..report.sections import retention as retention_section
 from ..report.sections import tiers as tiers_section
+from ..report.sections.funnel_detail import HEATMAP_TITLES
 from ..report.sections.kpis import kpi_frame
 from ..scope import Scope
 from .session import Explorer, Selection
@@ -73,7 +74,9 @@ def _scope_line(explorer: Explorer, selection: Selection) -> str:
         scope = t("explore.scope.all", lang)
     else:
         shown = explorer.values.rep_label(group) if by == "rep" else group
-        scope = t("explore.scope.one", lang, dimension=t(f"explore.filter.{by}", lang), value=shown)
+        field = attribute_of(by)  # a custom field is named as the export names it
+        dimension = field if field is not None else t(f"explore.filter.{by}", lang)
+        scope = t("explore.scope.one", lang, dimension=dimension, value=shown)
     return scope
 
 
@@ -231,7 +234,8 @@ def _conversion(explorer: Explorer, selection: Selection) -> list[Any]:
     labels = explorer.values.rep_labels if shown_by == "rep" else None
     if frame.empty:
         return _empty(selection)
-    out: list[Any] = [conversion_heatmap(frame, ctx, by=shown_by, labels=labels, settings=settings)]
+    named = shown_by if shown_by in HEATMAP_TITLES else "group"  # a custom field: the plain title
+    out: list[Any] = [conversion_heatmap(frame, ctx, by=named, labels=labels, settings=settings)]
     if by == "tier":
         out.append(_note(t("explore.note.conversion_tier", lang)))
     return out
