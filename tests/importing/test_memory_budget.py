@@ -6,6 +6,7 @@ from crmreview.importing.limits import (
     MEMORY_RESERVE,
     MEMORY_RESERVE_PER_THREAD,
     duckdb_memory_limit,
+    input_bytes,
     parse_size,
     resident_bytes,
 )
@@ -33,3 +34,14 @@ def test_duckdb_gets_the_limit_less_the_process_and_the_reserve():
 def test_a_text_that_is_no_size_is_left_to_duckdb_to_refuse():
     assert parse_size("lots") is None
     assert duckdb_memory_limit("lots") == "lots"
+
+
+def test_the_data_imported_takes_its_share_from_duckdb(tmp_path):
+    plain, packed = tmp_path / "orders.csv", tmp_path / "orders.csv.gz"
+    plain.write_bytes(b"x" * 1000)
+    packed.write_bytes(b"x" * 1000)
+    assert input_bytes([plain, packed]) == 1000 + 4 * 1000
+    without = int(duckdb_memory_limit("2GB", threads=2).removesuffix("KiB"))
+    with_data = int(duckdb_memory_limit("2GB", threads=2, input_bytes=10**9).removesuffix("KiB"))
+    # a tenth of the data's bytes, give or take what the process allocated in between
+    assert abs((without - with_data) - 10**8 // 1024) < 2048

@@ -18,9 +18,9 @@ import pytest
 ROWS = 5_000_000
 LIMIT = "512MB"
 LIMIT_MIB = 512e6 / 2**20  # 488 MiB: DuckDB's MB is 10**6 bytes
-#: measured on a 2-core machine: 372-380 MiB peak for these 5 M rows (DuckDB gets the limit
-#: less the process's own 136 MiB and crmreview.importing.limits.MEMORY_RESERVE); the limit
-#: leaves about 110 MiB for run-to-run variation
+#: measured on a 2-core machine under load: 372 MiB peak for these 5 M rows, 348 MiB for 10 M
+#: rows (DuckDB gets the limit less the process's own 136 MiB and the reserve of
+#: crmreview.importing.limits); the limit leaves about 110 MiB for run-to-run variation
 
 
 _CHILD = """

@@ -14,13 +14,15 @@ a laptop's memory. Each is a key of the settings file.
 The import's ``memory_limit`` bounds the whole process, not only DuckDB:
 :func:`duckdb_memory_limit` gives DuckDB's buffer manager what is left of it once the
 process's resident memory at the start of the import (the interpreter and its libraries) and
-a reserve (``MEMORY_RESERVE`` and ``MEMORY_RESERVE_PER_THREAD`` for each of DuckDB's threads:
+a reserve (``MEMORY_RESERVE``, ``MEMORY_RESERVE_PER_THREAD`` for each of DuckDB's threads and
+``MEMORY_RESERVE_PER_INPUT_BYTE`` of the data imported:
 what the import holds outside DuckDB's buffers, the CSV record scan and DuckDB's own working
-memory outside its limit) are set aside. An XLSX sheet is held by python-calamine besides
+memory outside its limit, the bookkeeping of the rows written) are set aside. An XLSX sheet is held by python-calamine besides
 (bounded by ``xlsx_max_bytes``).
 
 Public names: :class:`ReadLimits`, ``DEFAULT_LIMITS``, :func:`duckdb_memory_limit`,
-:func:`parse_size`, ``MEMORY_RESERVE``, ``MEMORY_RESERVE_PER_THREAD``, ``MIN_DUCKDB_MEMORY``.
+:func:`parse_size`, :func:`input_bytes`, ``MEMORY_RESERVE``, ``MEMORY_RESERVE_PER_THREAD``,
+``MEMORY_RESERVE_PER_INPUT_BYTE``, ``MIN_DUCKDB_MEMORY``.
 """
 
 from __future__ import annotations
@@ -33,10 +35,12 @@ from dataclasses import dataclass
 __all__ = [
     "DEFAULT_LIMITS",
     "MEMORY_RESERVE",
+    "MEMORY_RESERVE_PER_INPUT_BYTE",
     "MEMORY_RESERVE_PER_THREAD",
     "MIN_DUCKDB_MEMORY",
     "ReadLimits",
     "duckdb_memory_limit",
+    "input_bytes",
     "parse_size",
 ]
 
@@ -44,9 +48,12 @@ _MIB = 1024 * 1024
 #: resident memory an import uses besides the interpreter and DuckDB's buffer manager: the
 #: CSV record scan (a few 4 MB chunks and their index arrays, about 40 MB), then per DuckDB
 #: thread its allocations outside its memory limit (thread-local allocator caches, the vectors
-#: in flight); measured on 2 cores in tests/reliability/test_import_memory.py
+#: in flight), and a share of the data imported: DuckDB's bookkeeping of the rows an open
+#: transaction has written (outside its limit) grows with them, by about 85 MiB per GB of CSV
+#: (measured on 2 cores: 50 M orders rows, 1.9 GB, took 164 MiB more at the end than at the start)
 MEMORY_RESERVE = 64 * _MIB
 MEMORY_RESERVE_PER_THREAD = 48 * _MIB
+MEMORY_RESERVE_PER_INPUT_BYTE = 0.1
 #: the least memory DuckDB is given: below it, an import of any size spills all the time
 MIN_DUCKDB_MEMORY = 96 * _MIB
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
@@ -93,10 +100,11 @@ def resident_bytes() -> int:
         return peak if os.uname().sysname == "Darwin" else peak * 1024
 
 
-def duckdb_memory_limit(limit: str, threads: int | None = None) -> str:
+def duckdb_memory_limit(limit: str, threads: int | None = None, input_bytes: int = 0) -> str:
     """DuckDB's share of an import's ``limit`` (the whole process's), as a DuckDB size.
 
-    ``threads``: DuckDB's threads (by default one per CPU, as DuckDB starts). Raises
+    ``threads``: DuckDB's threads (by default one per CPU, as DuckDB starts); ``input_bytes``:
+    the size of the data imported (as text, uncompressed). Raises
     ValueError when the limit leaves DuckDB less than ``MIN_DUCKDB_MEMORY``. A text that is no
     size is returned as it is (DuckDB refuses it with a clear error).
     """
@@ -105,12 +113,28 @@ def duckdb_memory_limit(limit: str, threads: int | None = None) -> str:
         return limit
     resident = resident_bytes()
     reserve = MEMORY_RESERVE + MEMORY_RESERVE_PER_THREAD * (threads or os.cpu_count() or 1)
+    reserve += int(MEMORY_RESERVE_PER_INPUT_BYTE * input_bytes)
     share = total - resident - reserve
     if share < MIN_DUCKDB_MEMORY:
         least = -(-(resident + reserve + MIN_DUCKDB_MEMORY) // _MIB)
         raise ValueError(
             f"a memory limit of {limit.strip()} is too small for an import: the program itself takes "
-            f"{resident / _MIB:,.0f} MiB and an import needs {(reserve + MIN_DUCKDB_MEMORY) // _MIB:,} MiB "
-            f"more; give at least {least}MiB (setting memory_limit or --memory-limit)"
+            f"{resident / _MIB:,.0f} MiB and an import {'of these files ' if input_bytes else ''}needs "
+            f"{(reserve + MIN_DUCKDB_MEMORY) // _MIB:,} MiB more; give at least {least}MiB (setting memory_limit "
+            "or --memory-limit)"
         )
     return f"{share // 1024}KiB"
+
+
+#: how many times its size a compressed export (gzip, Parquet, XLSX) holds as text, about
+_UNPACKED = 4
+
+
+def input_bytes(paths) -> int:
+    """The size of the exports at ``paths`` as text, about (compressed files count four times)."""
+    total = 0
+    for path in paths:
+        size = os.path.getsize(path)
+        compressed = str(path).lower().endswith((".gz", ".parquet", ".parq", ".xlsx", ".xlsm"))
+        total += size * (_UNPACKED if compressed else 1)
+    return total

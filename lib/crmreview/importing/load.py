@@ -37,7 +37,7 @@ from ..schema import ATTRIBUTE_TABLES, MANAGED_COLUMNS, TABLE_SPECS
 from .canonical import canonical_header_test, canonical_plan, check_header, choose_table
 from .errors import NUL_BYTE, ImportFileError, MappingError
 from .jobs import Job, plan_jobs, resolve_mapping
-from .limits import ReadLimits, duckdb_memory_limit
+from .limits import ReadLimits, duckdb_memory_limit, input_bytes
 from .mapped import mapped_plan
 from .mapping import Mapping
 from .plan import Plan
@@ -114,7 +114,9 @@ def import_files(
     remove_stale_work_files()
     try:
         # the limit is the whole process's: DuckDB gets what the rest leaves of it
-        duckdb_limit = duckdb_memory_limit(settings.memory_limit or warehouse.DEFAULT_MEMORY_LIMIT)
+        duckdb_limit = duckdb_memory_limit(
+            settings.memory_limit or warehouse.DEFAULT_MEMORY_LIMIT, input_bytes=input_bytes(files)
+        )
     except ValueError as exc:
         raise ImportFileError(str(exc)) from None
     with contextlib.ExitStack() as open_files:
