@@ -273,8 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--memory-limit",
         default=None,
         metavar="SIZE",
-        help="memory DuckDB may use (e.g. 2GB, 512MB); beyond it, work spills to a temporary folder "
-        "next to the warehouse (default: the memory_limit setting, 2GB)",
+        help="memory the import may use, the whole process (e.g. 2GB, 512MB); beyond it, work spills to "
+        "a temporary folder next to the warehouse (default: the memory_limit setting, 2GB)",
     )
     imp.add_argument(
         "--list-sources",

@@ -356,9 +356,16 @@ def configure(con: duckdb.DuckDBPyConnection, *, memory_limit: str | None, temp_
 
 @contextlib.contextmanager
 def write_session(
-    path: str | os.PathLike | None = None, *, wait_seconds: float = 120.0, memory_limit: str | None = None
+    path: str | os.PathLike | None = None,
+    *,
+    wait_seconds: float = 120.0,
+    memory_limit: str | None = None,
+    macros: bool = True,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Change the warehouse all-or-nothing; readers keep working meanwhile.
+
+    ``macros``: define the metrics' shared SQL (:func:`install_macros`) on the connection; an
+    import, which uses none of it, leaves it out.
 
     Yields a read-write connection on a private copy inside an open transaction, with the
     schema migrated to this release. On normal exit the transaction commits and the copy
@@ -395,7 +402,8 @@ def write_session(
                 con.execute("begin transaction")
                 _refuse_foreign_tables(con, path)
                 _migrate(con, migrations())
-                install_macros(con)
+                if macros:
+                    install_macros(con)
                 yield con
                 con.execute("commit")
                 con.execute("checkpoint")

@@ -123,7 +123,7 @@ def import_files(
         limits = ReadLimits.from_settings(settings)
         exports = [open_files.enter_context(ExportFile(p.resolve(), limits)) for p in files]
         jobs = plan_jobs(exports, mapping)
-        with warehouse.write_session(db, memory_limit=duckdb_limit) as con:
+        with warehouse.write_session(db, memory_limit=duckdb_limit, macros=False) as con:
             return _import_all(con, jobs, settings, adapter, mapping, exported_at, timezone, full_snapshot)
 
 
