@@ -23,15 +23,19 @@ LIMIT_MIB = 512e6 / 2**20  # 488 MiB: DuckDB's MB is 10**6 bytes
 #: crmreview.importing.limits); the limit leaves about 110 MiB for run-to-run variation
 
 
+#: the child's own peak is VmHWM, the high-water mark of its address space since exec:
+#: ru_maxrss would also count the parent's (a vfork-ed child takes over the parent's peak at
+#: exec, so a pytest worker that rendered reports before would be measured, not the import)
 _CHILD = """
-import dataclasses, json, resource, sys
+import dataclasses, json, re, sys
 from pathlib import Path
 from crmreview.config import DEFAULT_SETTINGS
 from crmreview.importing import import_files
 settings = dataclasses.replace(DEFAULT_SETTINGS, memory_limit=sys.argv[3])
 (result,) = import_files([Path(sys.argv[1])], Path(sys.argv[2]), settings=settings)
-print(json.dumps({"loaded": result.rows_loaded, "rejected": result.rows_rejected,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+with open("/proc/self/status") as status:
+    peak_kb = int(re.search(r"^VmHWM:\\s+(\\d+) kB", status.read(), re.MULTILINE).group(1))
+print(json.dumps({"loaded": result.rows_loaded, "rejected": result.rows_rejected, "peak_mb": peak_kb / 1024}))
 """
 
 
