@@ -134,18 +134,8 @@ create or replace temp macro customer_followup_key(
 create or replace temp macro customer_followup(
     as_of_date, a_share, b_share, window_months, cadence_a, cadence_b, cadence_c, pool_days
 ) as table
-    select
-        customer_id,
-        owner_rep_id,
-        tier,
-        value,
-        last_activity_at,
-        days_since_activity,
-        cadence_days,
-        known_since_date,
-        is_never_contacted,
-        is_overdue,
-        is_pool_candidate,
+    -- the shared table holds its key and the compute macro's columns
+    select * exclude (state_key)  -- noqa: AM04
     from shared_customer_followup
     where
         state_key = customer_followup_key(
@@ -157,19 +147,8 @@ create or replace temp macro customer_followup(
                 as_of_date, a_share, b_share, window_months, cadence_a, cadence_b, cadence_c, pool_days
             )
         )
-    union all
-    select
-        customer_id,
-        owner_rep_id,
-        tier,
-        value,
-        last_activity_at,
-        days_since_activity,
-        cadence_days,
-        known_since_date,
-        is_never_contacted,
-        is_overdue,
-        is_pool_candidate,
+    union all by name
+    select *
     from
         compute_customer_followup(
             as_of_date, a_share, b_share, window_months, cadence_a, cadence_b, cadence_c, pool_days

@@ -191,32 +191,15 @@ concat_ws(
 );
 
 create or replace temp macro lifecycle_states(as_of_date, window_start, new_days, active_days, churn_days) as table
-    select
-        customer_id,
-        first_purchase_date,
-        last_purchase_date,
-        count_purchases,
-        count_purchase_days,
-        median_gap_days,
-        recency_days,
-        age_days,
-        lifecycle_state,
+    -- the shared table holds its key and the compute macro's columns
+    select * exclude (state_key)  -- noqa: AM04
     from shared_lifecycle_states
     where state_key = lifecycle_states_key(as_of_date, window_start, new_days, active_days, churn_days)
         and is_shared(
             'lifecycle_states', lifecycle_states_key(as_of_date, window_start, new_days, active_days, churn_days)
         )
-    union all
-    select
-        customer_id,
-        first_purchase_date,
-        last_purchase_date,
-        count_purchases,
-        count_purchase_days,
-        median_gap_days,
-        recency_days,
-        age_days,
-        lifecycle_state,
+    union all by name
+    select *
     from compute_lifecycle_states(as_of_date, window_start, new_days, active_days, churn_days)
     where not is_shared(
             'lifecycle_states', lifecycle_states_key(as_of_date, window_start, new_days, active_days, churn_days)
