@@ -72,19 +72,16 @@ create or replace temp macro crm_id(v) as
 -- epoch milliseconds or seconds (1717377600000) -> an ISO time in UTC ('2024-06-03T01:20:00.000000Z'),
 -- which crm_timestamp converts to the import's zone; any other value is left as it is (a date
 -- written out is read as such, anything else is rejected as no date)
-create or replace temp macro from_epoch_ms(v) as
+create or replace temp macro epoch_to_iso(v, digits, micros_per_unit) as
     case
-        when regexp_full_match(trim(v), '\d{11,14}(\.\d+)?')
-            then strftime(make_timestamp((trim(v)::decimal(20, 3) * 1000)::bigint), '%Y-%m-%dT%H:%M:%S.%fZ')
+        when regexp_full_match(trim(v), digits)
+            then strftime(make_timestamp((trim(v)::decimal(20, 6) * micros_per_unit)::bigint), '%Y-%m-%dT%H:%M:%S.%fZ')
         else v
     end;
 
-create or replace temp macro from_epoch_s(v) as
-    case
-        when regexp_full_match(trim(v), '\d{8,11}(\.\d+)?')
-            then strftime(make_timestamp((trim(v)::decimal(20, 6) * 1000000)::bigint), '%Y-%m-%dT%H:%M:%S.%fZ')
-        else v
-    end;
+create or replace temp macro from_epoch_ms(v) as epoch_to_iso(v, '\d{11,14}(\.\d+)?', 1000);
+
+create or replace temp macro from_epoch_s(v) as epoch_to_iso(v, '\d{8,11}(\.\d+)?', 1000000);
 
 -- Chinese durations: 0天3小时 · 2小时30分 · 45分钟 · 1天 · 3日 12時 (traditional) -> days
 create or replace temp macro duration_days(v) as
