@@ -15,8 +15,19 @@ import pytest
 from crmreview.cli import main
 
 FIXTURE = Path(__file__).parent / "sql" / "funnel_q3"
-#: libraries only reports, notebooks, the explore app, PDFs and schedules need
-HEAVY = ("plotly", "papermill", "nbconvert", "nbclient", "nbformat", "voila", "playwright", "croniter", "ipykernel")
+#: libraries only reports, notebooks, the explore app, PDFs, schedules and settings files need
+HEAVY = (
+    "pydantic",
+    "plotly",
+    "papermill",
+    "nbconvert",
+    "nbclient",
+    "nbformat",
+    "voila",
+    "playwright",
+    "croniter",
+    "ipykernel",
+)
 #: run a command of the command line, then print its exit code and the top-level modules it imported
 _CHILD = """
 import contextlib, io, json, sys

@@ -15,9 +15,6 @@ from typing import Any
 
 import yaml
 
-from .settings_schema import check_settings_file
-from .yamlcheck import SchemaError, read_yaml
-
 __all__ = [
     "PACKAGE_DIR",
     "PROJECT_ROOT",
@@ -340,6 +337,10 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
     path = Path(path) if path else settings_path()
     if path is None:
         return DEFAULT_SETTINGS
+    # the declared schema (pydantic models) is built only when there is a file to check
+    from .settings_schema import check_settings_file
+    from .yamlcheck import SchemaError, read_yaml
+
     try:
         raw, lines = read_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
