@@ -68,6 +68,18 @@ def test_an_empty_settings_file_gives_the_defaults(tmp_path):
     assert load_settings(_settings_file(tmp_path, "# nothing changed yet\n")) == DEFAULT_SETTINGS
 
 
+@pytest.mark.parametrize("size", ["4GB", "512 MiB", "512mb", "1.5GiB", "50%"])
+def test_memory_limit_takes_the_sizes_the_command_line_option_takes(tmp_path, size):
+    assert load_settings(_settings_file(tmp_path, f"memory_limit: {size}\n")).memory_limit == size
+
+
+def test_a_memory_limit_without_a_unit_is_refused_with_an_example(tmp_path):
+    assert _error(tmp_path, "memory_limit: '512'\n").endswith(
+        "memory_limit (line 1): '512' is not in the expected form "
+        "(expected memory for DuckDB, a size such as 2GB, 512MiB or 50%)"
+    )
+
+
 def test_stale_days_that_is_no_number_names_the_file_the_key_its_line_and_what_was_expected(tmp_path):
     path = tmp_path / "crm-review.yml"
     assert _error(tmp_path, "# team settings\nstale_days: abc\n") == (

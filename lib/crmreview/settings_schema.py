@@ -80,8 +80,9 @@ class SettingsFile(StrictModel):
     )
     memory_limit: StrictStr = Field(
         None,
-        pattern=r"^\s*\d+(\.\d+)?\s*([KMGT]i?B)\s*$",
-        description="memory for DuckDB, a size such as 2GB or 512MB",
+        # the sizes --memory-limit takes (crmreview.importing.limits.parse_size), with a unit
+        pattern=r"(?i)^\s*\d+(\.\d+)?\s*([kmgt]i?b|%)\s*$",
+        description="memory for DuckDB, a size such as 2GB, 512MiB or 50%",
     )
     max_columns: StrictInt = Field(None, gt=0, description="a number of columns, e.g. 2000")
     max_line_bytes: StrictInt = Field(None, gt=0, description="bytes per CSV line, e.g. 8388608")

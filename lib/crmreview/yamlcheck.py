@@ -148,6 +148,7 @@ _KIND = {
     "float_type": "is not a number",
     "float_parsing": "is not a number",
     "string_type": "is not a text",
+    "string_pattern_mismatch": "is not in the expected form",
     "bool_type": "is not true or false",
     "bool_parsing": "is not true or false",
     "list_type": "is not a list",
