@@ -268,7 +268,7 @@ def followup(frames: dict[str, pd.DataFrame], period: Period, settings: Settings
     return {
         "customers": len(state),
         "overdue": overdue,
-        "compliance": round(1 - overdue / len(state), 4) if len(state) else None,
+        "compliance": 1 - overdue / len(state) if len(state) else None,
         "never_contacted": int(state["never"].sum()),
         "pool_candidates": int(state["pool"].sum()),
         "ownership_conflicts": len(clash),
