@@ -37,7 +37,7 @@ from .errors import (
     NEGATIVE_AMOUNT,
     ImportFileError,
 )
-from .mapped import AUTO_FORMATS, date_formats
+from .mapped import AUTO_FORMATS
 from .plan import Plan, line_source
 from .readers import Scan, column_name
 from .sql import Params, quote
@@ -186,17 +186,16 @@ def canonical_plan(
     local_zone = timezone or con.execute("select current_setting('TimeZone')").fetchall()[0][0]
     tz = params.add(local_zone)
     typed = {}
+    date_orders = []
     for c in spec.columns:
         value = f"raw_{c.name}"
         if c.kind in {"date", "timestamp"}:
-            detected = (
-                date_formats(
-                    con, source_from, raw[c.name], params, path, repr(scan.header[positions[c.name] - 1]), True
-                )
-                if c.name in positions
-                else ()
-            )
-            sql = f"crm_timestamp({value}, {params.add([*detected, *AUTO_FORMATS])}, {tz})"
+            # the unambiguous readers first; a day-first or month-first order is read from the
+            # values none of them reads, once the column is typed (Plan.date_orders)
+            formats = params.add(list(AUTO_FORMATS))
+            if c.name in positions:
+                date_orders.append((c.name, formats[1:], repr(scan.header[positions[c.name] - 1]), True))
+            sql = f"crm_timestamp({value}, {formats}, {tz})"
             typed[c.name] = f"({sql})::date" if c.kind == "date" else sql
         elif c.kind == "decimal":
             typed[c.name] = f"crm_money({value})"
@@ -243,4 +242,5 @@ def canonical_plan(
         line_expr=line_expr,
         extra_src={"attributes": attributes} if attributes is not None else {},
         attributes=tuple(scan.header[p - 1] for p in kept) if attributes is not None else None,
+        date_orders=date_orders,
     )

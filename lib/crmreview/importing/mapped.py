@@ -335,6 +335,7 @@ def mapped_plan(
     typed: dict[str, str] = {}
     source_from = "base as b"
     stage_sql = f"{stage_to}[list_position({stage_from}, lower(raw_stage))]"
+    date_orders: list[tuple[str, str, str, bool]] = []
     for column in spec.columns:
         value = f"raw_{column.name}"
         label = labels[column.name]
@@ -342,23 +343,22 @@ def mapped_plan(
         if column.kind in {"timestamp", "date"}:
             explicit = feed.columns.get(column.name).formats if column.name in feed.columns else ()
             explicit = explicit or feed.date_format
-            detected = (
-                ()
-                if explicit or raw[column.name] == "null::varchar"
-                else date_formats(
-                    con,
-                    f"base as b {where}",
-                    raw[column.name],
-                    params,
-                    path,
-                    repr(scan.header[find_header(scan.header, feed.columns[column.name].text) - 1])
-                    if column.name in feed.columns
-                    and feed.columns[column.name].kind in {"column", "auto"}
-                    and find_header(scan.header, feed.columns[column.name].text)
-                    else column.name,
+            formats = params.add(list(explicit) + list(AUTO_FORMATS))
+            if not explicit and raw[column.name] != "null::varchar":
+                # day-first or month-first is read from the values none of the readers reads,
+                # once the column is typed (Plan.date_orders)
+                date_orders.append(
+                    (
+                        column.name,
+                        formats[1:],
+                        repr(scan.header[find_header(scan.header, feed.columns[column.name].text) - 1])
+                        if column.name in feed.columns
+                        and feed.columns[column.name].kind in {"column", "auto"}
+                        and find_header(scan.header, feed.columns[column.name].text)
+                        else column.name,
+                        False,
+                    )
                 )
-            )
-            formats = params.add(list(explicit) + list(detected) + list(AUTO_FORMATS))
             sql = f"crm_timestamp({value}, {formats}, {tz})"
             typed[column.name] = f"({sql})::date" if column.kind == "date" else sql
             expected = (
@@ -452,5 +452,6 @@ def mapped_plan(
         extra_src=extra_src,
         materialize=feed.combine is not None or feed.table == "deal_stage_history",
         attributes=tuple(scan.header[p - 1] for p in kept) if attributes is not None else None,
+        date_orders=date_orders,
     )
     return plan
