@@ -158,6 +158,13 @@ def check_header(path: Path, header: list[str], spec: TableSpec) -> None:
         )
 
 
+def _text(scan: Scan, position: int) -> str:
+    """The value of the column at ``position``: trimmed (unless no value of the file begins or
+    ends with a space), null when empty."""
+    value = f"r.{quote(column_name(position))}"
+    return f"nullif(trim({value}), '')" if scan.spaced else f"nullif({value}, '')"
+
+
 def canonical_plan(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -172,16 +179,9 @@ def canonical_plan(
     params = Params()
     params.values["stages"] = list(settings.all_stages)
     positions = {name: i for i, name in enumerate(header, start=1)}
-    raw = {
-        c.name: f"nullif(trim(r.{quote(column_name(positions[c.name]))}), '')"
-        if c.name in positions
-        else "null::varchar"
-        for c in spec.columns
-    }
+    raw = {c.name: _text(scan, positions[c.name]) if c.name in positions else "null::varchar" for c in spec.columns}
     kept = attribute_columns(list(scan.header), spec)
-    attributes = attributes_sql(
-        [(scan.header[p - 1], f"nullif(trim(r.{quote(column_name(p))}), '')") for p in kept], params
-    )
+    attributes = attributes_sql([(scan.header[p - 1], _text(scan, p)) for p in kept], params)
     source_from, line_expr = line_source(con, scan, params)
     local_zone = timezone or con.execute("select current_setting('TimeZone')").fetchall()[0][0]
     tz = params.add(local_zone)

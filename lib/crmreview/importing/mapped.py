@@ -184,7 +184,9 @@ def date_formats(
     return tuple(f"{order[0]}{sep}{order[1]}{sep}%Y{clock}" for sep in "/-." for clock in _CLOCKS)
 
 
-def _base_sql(binder: Binder, inner: str, extra: list[str], where: str, line: str = "m.line") -> str:
+def _base_sql(
+    binder: Binder, inner: str, extra: list[str], where: str, line: str = "m.line", spaced: bool = True
+) -> str:
     """Each source column a feed uses, read once: trimmed, null markers made null."""
     if extra:  # unpivoted rows
         columns = [
@@ -193,7 +195,8 @@ def _base_sql(binder: Binder, inner: str, extra: list[str], where: str, line: st
         columns += [f"trim(r.{quote(column_name(p))}) as {quote('o' + str(int(p)))}" for p in sorted(binder.originals)]
         return f"select r.line as line, {', '.join([*columns, *extra])} from {inner} {where}"
     positions = sorted(binder.used | binder.originals)
-    trimmed = ", ".join(f"trim(r.{quote(column_name(p))}) as {quote(column_name(p))}" for p in positions)
+    trim = "trim" if spaced else ""  # no value begins or ends with a space: trim() changes none
+    trimmed = ", ".join(f"{trim}(r.{quote(column_name(p))}) as {quote(column_name(p))}" for p in positions)
     columns = [
         f"case when list_contains({binder.nulls}, t.{quote(column_name(p))}) then null "
         f"else t.{quote(column_name(p))} end as {quote(column_name(p))}"
@@ -331,7 +334,11 @@ def mapped_plan(
     # each used source column read once (trimmed, null markers made null) into a work table:
     # the typing macros and the day/month detection read a value several times
     drop(con, "base")
-    run(con, f"create temp table base as {_base_sql(binder, inner, base_extra, base_where, row_line)}", params.values)
+    run(
+        con,
+        f"create temp table base as {_base_sql(binder, inner, base_extra, base_where, row_line, scan.spaced)}",
+        params.values,
+    )
     typed: dict[str, str] = {}
     source_from = "base as b"
     stage_sql = f"{stage_to}[list_position({stage_from}, lower(raw_stage))]"
