@@ -29,6 +29,7 @@ each one's interpreter on the same ``--data`` (each row has its own bare scan):
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -38,6 +39,7 @@ from pathlib import Path
 
 import duckdb
 
+from crmreview.config import DEFAULT_SETTINGS, Settings
 from crmreview.importing import import_files
 from crmreview.sample import COLUMNS, generate
 
@@ -68,10 +70,25 @@ def _fresh(path: Path) -> Path:
     return path
 
 
+#: the DuckDB memory limit of the bare scans and the import's memory_limit (--memory-limit)
+MEMORY_LIMIT: str | None = None
+
+
+def _settings() -> Settings:
+    return dataclasses.replace(DEFAULT_SETTINGS, memory_limit=MEMORY_LIMIT) if MEMORY_LIMIT else DEFAULT_SETTINGS
+
+
+def _bare_connect(db: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(db))
+    if MEMORY_LIMIT:
+        con.execute("set memory_limit = $limit", {"limit": MEMORY_LIMIT})
+    return con
+
+
 def bare_scan(csv_path: Path, work: Path) -> float:
     db = _fresh(work / "bare.duckdb")
     started = time.perf_counter()
-    con = duckdb.connect(str(db))
+    con = _bare_connect(db)
     con.execute("create table t as select * from read_csv($path)", {"path": str(csv_path)})
     con.close()
     return time.perf_counter() - started
@@ -80,7 +97,7 @@ def bare_scan(csv_path: Path, work: Path) -> float:
 def bare_all(csv_paths: list[Path], work: Path) -> float:
     db = _fresh(work / "bare.duckdb")
     started = time.perf_counter()
-    con = duckdb.connect(str(db))
+    con = _bare_connect(db)
     for number, csv_path in enumerate(csv_paths, start=1):
         con.execute(f"create table t{number} as select * from read_csv($path)", {"path": str(csv_path)})
     con.close()
@@ -90,14 +107,14 @@ def bare_all(csv_paths: list[Path], work: Path) -> float:
 def import_all(csv_paths: list[Path], work: Path) -> tuple[float, int]:
     db = _fresh(work / "canonical.duckdb")
     started = time.perf_counter()
-    results = import_files(csv_paths, db)
+    results = import_files(csv_paths, db, settings=_settings())
     return time.perf_counter() - started, sum(r.rows_loaded for r in results)
 
 
 def canonical_import(csv_path: Path, work: Path) -> tuple[float, int]:
     db = _fresh(work / "canonical.duckdb")
     started = time.perf_counter()
-    (result,) = import_files([csv_path], db)
+    (result,) = import_files([csv_path], db, settings=_settings())
     return time.perf_counter() - started, result.rows_loaded
 
 
@@ -115,7 +132,7 @@ def mapped_import(csv_path: Path, table: str, work: Path) -> tuple[float, int]:
     db = _fresh(work / "mapped.duckdb")
     mapping = _mapping_file(table, work)
     started = time.perf_counter()
-    (result,) = import_files([csv_path], db, mapping=mapping)
+    (result,) = import_files([csv_path], db, mapping=mapping, settings=_settings())
     return time.perf_counter() - started, result.rows_loaded
 
 
@@ -126,11 +143,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the best is kept")
     parser.add_argument("--no-mapped", action="store_true", help="skip the mapped-import measurement")
     parser.add_argument("--all", action="store_true", help="also time all the tables' files in one import")
+    parser.add_argument(
+        "--memory-limit", default=None, help="DuckDB memory limit of the bare scans and the imports' memory_limit (2GB)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the results (default: results/)")
     parser.add_argument(
         "--data", type=Path, default=None, help=f"folder of size<N>/ exports (default: ${DATA_ENV} or results/data)"
     )
     args = parser.parse_args()
+    global MEMORY_LIMIT
+    MEMORY_LIMIT = args.memory_limit
 
     data = sample_data(data_root(args.data), args.size)
     out = args.out
@@ -177,6 +199,7 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
     report = {
         "size": args.size,
+        "memory_limit": args.memory_limit,
         "repeat": args.repeat,
         "duckdb": duckdb.__version__,
         "python": platform.python_version(),
