@@ -121,3 +121,47 @@ def test_a_stage_outside_the_configured_funnel_fails_the_import_and_a_settings_k
     assert (result.rows_loaded, result.rows_rejected) == (2, 0)
     with connect_read(db) as con:
         assert con.execute("select stage from deals order by deal_id").fetchall() == [("lead",), ("negotiation",)]
+
+
+def test_day_first_dates_among_iso_and_slashed_ones_each_column_its_own_order(tmp_path):
+    # created_at is day-first (13/1/2025), closed_at month-first (1/13/2025); the other forms
+    # read as they always do, and a date no reader knows is a reject, not a null
+    path = _write(
+        tmp_path / "deals.csv",
+        "deal_id,customer_id,stage,outcome,amount,created_at,closed_at\n"
+        "D1,C1,won,won,1,13/1/2025 10:30,1/20/2025\n"
+        "D2,C1,won,won,1,2/3/2025,3/4/2025\n"
+        "D3,C1,won,won,1,2025-02-01 08:00:00,2/13/2025\n"
+        "D4,C1,won,won,1,2025/2/5,45909\n"
+        "D5,C1,won,won,1,31.12.2024,2025-01-02\n"
+        "D6,C1,won,won,1,soon,2025-01-02\n",
+    )
+    db = tmp_path / "w.duckdb"
+    (result,) = import_files([path], db)
+    assert (result.rows_loaded, result.rows_rejected) == (5, 1)
+    assert _rows(db, "select deal_id, created_at, closed_at from deals order by deal_id") == [
+        ("D1", datetime(2025, 1, 13, 10, 30), datetime(2025, 1, 20)),
+        ("D2", datetime(2025, 3, 2), datetime(2025, 3, 4)),
+        ("D3", datetime(2025, 2, 1, 8), datetime(2025, 2, 13)),
+        ("D4", datetime(2025, 2, 5), datetime(2025, 9, 9)),
+        ("D5", datetime(2024, 12, 31), datetime(2025, 1, 2)),
+    ]
+    assert _rows(db, 'select line, "column", value from rejects') == [(7, "created_at", "soon")]
+
+
+def test_canonical_dates_that_read_either_way_fail_the_import_and_say_how_to_write_them(tmp_path):
+    path = _write(
+        tmp_path / "orders.csv", "order_id,customer_id,order_date,amount\nO1,C1,2025-01-05,1\nO2,C1,3/4/2025,1\n"
+    )
+    with pytest.raises(
+        ImportFileError,
+        match=r"column 'order_date' has dates such as 3/4/2025 that read as day/month or month/day; "
+        "write them as YYYY-MM-DD",
+    ):
+        import_files([path], tmp_path / "w.duckdb")
+    mixed = _write(
+        tmp_path / "orders.csv", "order_id,customer_id,order_date,amount\nO1,C1,13/1/2025,1\nO2,C1,1/13/2025,1\n"
+    )
+    with pytest.raises(ImportFileError, match=r"column 'order_date' mixes day-first and month-first dates"):
+        import_files([mixed], tmp_path / "w.duckdb")
+    assert not (tmp_path / "w.duckdb").exists() or _rows(tmp_path / "w.duckdb", "select count(*) from orders") == [(0,)]

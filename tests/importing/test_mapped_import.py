@@ -532,3 +532,18 @@ def test_the_mapping_reference_example_is_a_valid_mapping():
     mapping = parse_mapping(example, name="reference")
     (feed,) = mapping.feeds
     assert (mapping.name, feed.table, feed.columns["customer_id"].alternatives) == ("my_crm", "deals", ("客户",))
+
+
+def test_day_first_dates_mixed_with_iso_ones_in_a_mapped_column(tmp_path):
+    db = tmp_path / "w.duckdb"
+    path = _write(
+        tmp_path / "orders.csv",
+        "单号,客户,日期,金额\nA1,C1,2025-01-05,1\nA2,C1,13/1/2025,1\nA3,C1,2/3/2025,1\nA4,C1,2025年2月1日,1\n",
+    )
+    import_files([path], db, mapping=_mapping(tmp_path, ORDERS_MAPPING))
+    assert _rows(db, "select order_id, order_date::varchar from orders order by order_id") == [
+        ("A1", "2025-01-05"),
+        ("A2", "2025-01-13"),
+        ("A3", "2025-03-02"),
+        ("A4", "2025-02-01"),
+    ]

@@ -37,7 +37,7 @@ from .errors import (
     NEGATIVE_AMOUNT,
     ImportFileError,
 )
-from .mapped import AUTO_FORMATS, date_formats
+from .mapped import AUTO_FORMATS
 from .plan import Plan, line_source
 from .readers import Scan, column_name
 from .sql import Params, quote
@@ -158,6 +158,13 @@ def check_header(path: Path, header: list[str], spec: TableSpec) -> None:
         )
 
 
+def _text(scan: Scan, position: int) -> str:
+    """The value of the column at ``position``: trimmed (unless no value of the file begins or
+    ends with a space), null when empty."""
+    value = f"r.{quote(column_name(position))}"
+    return f"nullif(trim({value}), '')" if scan.spaced else f"nullif({value}, '')"
+
+
 def canonical_plan(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -172,31 +179,23 @@ def canonical_plan(
     params = Params()
     params.values["stages"] = list(settings.all_stages)
     positions = {name: i for i, name in enumerate(header, start=1)}
-    raw = {
-        c.name: f"nullif(trim(r.{quote(column_name(positions[c.name]))}), '')"
-        if c.name in positions
-        else "null::varchar"
-        for c in spec.columns
-    }
+    raw = {c.name: _text(scan, positions[c.name]) if c.name in positions else "null::varchar" for c in spec.columns}
     kept = attribute_columns(list(scan.header), spec)
-    attributes = attributes_sql(
-        [(scan.header[p - 1], f"nullif(trim(r.{quote(column_name(p))}), '')") for p in kept], params
-    )
+    attributes = attributes_sql([(scan.header[p - 1], _text(scan, p)) for p in kept], params)
     source_from, line_expr = line_source(con, scan, params)
     local_zone = timezone or con.execute("select current_setting('TimeZone')").fetchall()[0][0]
     tz = params.add(local_zone)
     typed = {}
+    date_orders = []
     for c in spec.columns:
         value = f"raw_{c.name}"
         if c.kind in {"date", "timestamp"}:
-            detected = (
-                date_formats(
-                    con, source_from, raw[c.name], params, path, repr(scan.header[positions[c.name] - 1]), True
-                )
-                if c.name in positions
-                else ()
-            )
-            sql = f"crm_timestamp({value}, {params.add([*detected, *AUTO_FORMATS])}, {tz})"
+            # the unambiguous readers first; a day-first or month-first order is read from the
+            # values none of them reads, once the column is typed (Plan.date_orders)
+            formats = params.add(list(AUTO_FORMATS))
+            if c.name in positions:
+                date_orders.append((c.name, formats[1:], repr(scan.header[positions[c.name] - 1]), True))
+            sql = f"crm_timestamp({value}, {formats}, {tz})"
             typed[c.name] = f"({sql})::date" if c.kind == "date" else sql
         elif c.kind == "decimal":
             typed[c.name] = f"crm_money({value})"
@@ -243,4 +242,5 @@ def canonical_plan(
         line_expr=line_expr,
         extra_src={"attributes": attributes} if attributes is not None else {},
         attributes=tuple(scan.header[p - 1] for p in kept) if attributes is not None else None,
+        date_orders=date_orders,
     )

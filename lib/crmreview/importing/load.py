@@ -38,7 +38,7 @@ from .canonical import canonical_header_test, canonical_plan, check_header, choo
 from .errors import NUL_BYTE, ImportFileError, MappingError
 from .jobs import Job, plan_jobs, resolve_mapping
 from .limits import ReadLimits, duckdb_memory_limit, input_bytes
-from .mapped import mapped_plan
+from .mapped import date_formats, mapped_plan
 from .mapping import Mapping
 from .plan import Plan
 from .readers import ExportFile, Layout, ReadError, Scan
@@ -238,7 +238,7 @@ def _import_one(
         spec = TABLE_SPECS[feed.table]
         plan = mapped_plan(con, path, scan, feed, mapping, settings, timezone)
     plan.rows = scan.rows
-    _check(con, plan, settings)
+    _check(con, path, plan, settings)
     scans.typed(job, scan)
     if feed is not None and plan.stage_column:
         _unmapped_stages(con, path, plan, mapping.name)
@@ -354,7 +354,7 @@ def _nothing_loaded(con: duckdb.DuckDBPyConnection, path: Path, rows_read: int, 
     return f"{path}: {nothing}; {'most common reasons' if len(reasons) > 1 else 'reason'}: {listed}"
 
 
-def _check(con: duckdb.DuckDBPyConnection, plan: Plan, settings: Settings) -> None:
+def _check(con: duckdb.DuckDBPyConnection, path: Path, plan: Plan, settings: Settings) -> None:
     """Build ``checked`` (source text, typed values, first line of each key) and ``problems``.
 
     Every value is read and typed once, into the work table ``checked_rows``; the duplicate
@@ -383,6 +383,7 @@ def _check(con: duckdb.DuckDBPyConnection, plan: Plan, settings: Settings) -> No
         """,
         plan.params.values,
     )
+    _date_orders(con, path, plan)
     aliases = "".join(f", raw_{name} as {quote(name)}" for name in same)
     con.execute(f"create temp view checked as select *{aliases} from checked_rows")
     plan.checked = "checked"
@@ -435,6 +436,27 @@ def _check(con: duckdb.DuckDBPyConnection, plan: Plan, settings: Settings) -> No
         """,
         plan.params.values,
     )
+
+
+def _date_orders(con: duckdb.DuckDBPyConnection, path: Path, plan: Plan) -> None:
+    """Day-first or month-first dates (31/12/2025, 12/31/2025): the order is read from the
+    values of a date column that the unambiguous readers left unread, and only those values
+    are read again with it. A value one of those readers reads never has a day/month order
+    (each of them starts with the year or a month name), so the result is the same as
+    reading every value with the order first."""
+    for column, formats, label, canonical in plan.date_orders:
+        detected = date_formats(
+            con, f"checked_rows where {quote(column)} is null", f"raw_{column}", plan.params, path, label, canonical
+        )
+        if not detected:
+            continue
+        plan.params.values[formats] = [*detected, *plan.params.values[formats]]
+        run(
+            con,
+            f"update checked_rows set {quote(column)} = {plan.typed[column]} "
+            f"where raw_{column} is not null and {quote(column)} is null",
+            plan.params.values,
+        )
 
 
 def _nul_checks(plan: Plan, checks: list[tuple[str, str, str, str]]) -> list[tuple[str, str, str, str]]:

@@ -184,7 +184,9 @@ def date_formats(
     return tuple(f"{order[0]}{sep}{order[1]}{sep}%Y{clock}" for sep in "/-." for clock in _CLOCKS)
 
 
-def _base_sql(binder: Binder, inner: str, extra: list[str], where: str, line: str = "m.line") -> str:
+def _base_sql(
+    binder: Binder, inner: str, extra: list[str], where: str, line: str = "m.line", spaced: bool = True
+) -> str:
     """Each source column a feed uses, read once: trimmed, null markers made null."""
     if extra:  # unpivoted rows
         columns = [
@@ -193,7 +195,8 @@ def _base_sql(binder: Binder, inner: str, extra: list[str], where: str, line: st
         columns += [f"trim(r.{quote(column_name(p))}) as {quote('o' + str(int(p)))}" for p in sorted(binder.originals)]
         return f"select r.line as line, {', '.join([*columns, *extra])} from {inner} {where}"
     positions = sorted(binder.used | binder.originals)
-    trimmed = ", ".join(f"trim(r.{quote(column_name(p))}) as {quote(column_name(p))}" for p in positions)
+    trim = "trim" if spaced else ""  # no value begins or ends with a space: trim() changes none
+    trimmed = ", ".join(f"{trim}(r.{quote(column_name(p))}) as {quote(column_name(p))}" for p in positions)
     columns = [
         f"case when list_contains({binder.nulls}, t.{quote(column_name(p))}) then null "
         f"else t.{quote(column_name(p))} end as {quote(column_name(p))}"
@@ -331,10 +334,15 @@ def mapped_plan(
     # each used source column read once (trimmed, null markers made null) into a work table:
     # the typing macros and the day/month detection read a value several times
     drop(con, "base")
-    run(con, f"create temp table base as {_base_sql(binder, inner, base_extra, base_where, row_line)}", params.values)
+    run(
+        con,
+        f"create temp table base as {_base_sql(binder, inner, base_extra, base_where, row_line, scan.spaced)}",
+        params.values,
+    )
     typed: dict[str, str] = {}
     source_from = "base as b"
     stage_sql = f"{stage_to}[list_position({stage_from}, lower(raw_stage))]"
+    date_orders: list[tuple[str, str, str, bool]] = []
     for column in spec.columns:
         value = f"raw_{column.name}"
         label = labels[column.name]
@@ -342,23 +350,22 @@ def mapped_plan(
         if column.kind in {"timestamp", "date"}:
             explicit = feed.columns.get(column.name).formats if column.name in feed.columns else ()
             explicit = explicit or feed.date_format
-            detected = (
-                ()
-                if explicit or raw[column.name] == "null::varchar"
-                else date_formats(
-                    con,
-                    f"base as b {where}",
-                    raw[column.name],
-                    params,
-                    path,
-                    repr(scan.header[find_header(scan.header, feed.columns[column.name].text) - 1])
-                    if column.name in feed.columns
-                    and feed.columns[column.name].kind in {"column", "auto"}
-                    and find_header(scan.header, feed.columns[column.name].text)
-                    else column.name,
+            formats = params.add(list(explicit) + list(AUTO_FORMATS))
+            if not explicit and raw[column.name] != "null::varchar":
+                # day-first or month-first is read from the values none of the readers reads,
+                # once the column is typed (Plan.date_orders)
+                date_orders.append(
+                    (
+                        column.name,
+                        formats[1:],
+                        repr(scan.header[find_header(scan.header, feed.columns[column.name].text) - 1])
+                        if column.name in feed.columns
+                        and feed.columns[column.name].kind in {"column", "auto"}
+                        and find_header(scan.header, feed.columns[column.name].text)
+                        else column.name,
+                        False,
+                    )
                 )
-            )
-            formats = params.add(list(explicit) + list(detected) + list(AUTO_FORMATS))
             sql = f"crm_timestamp({value}, {formats}, {tz})"
             typed[column.name] = f"({sql})::date" if column.kind == "date" else sql
             expected = (
@@ -452,5 +459,6 @@ def mapped_plan(
         extra_src=extra_src,
         materialize=feed.combine is not None or feed.table == "deal_stage_history",
         attributes=tuple(scan.header[p - 1] for p in kept) if attributes is not None else None,
+        date_orders=date_orders,
     )
     return plan

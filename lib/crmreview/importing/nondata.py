@@ -100,15 +100,20 @@ def skip_non_data(con: duckdb.DuckDBPyConnection, scan: Scan, delimiter: str | N
     first = f"coalesce({', '.join(f'nullif(trim({c}), {chr(39)}{chr(39)})' for c in cells)})"
     filled = f"len(list_filter([{', '.join(cells)}], lambda x: nullif(trim(x), '') is not null))"
     row_text = f"concat_ws(',', {', '.join(cells)})"
-    # a cheap test of the first column keeps most rows out of the rest: its first character
-    # (after spaces) is none that a label or footer starts with
+    # cheap tests of the first column keep most rows out of the rest: its first character
+    # (after spaces) is none that a label or footer starts with, or it is filled (then it is
+    # the first filled cell) and no label or footer
     candidates = con.execute(
         f"""
         select c.row_index, m.line, c.first_cell, c.filled, c.row_text
         from (
             select r.rowid as row_index, {first} as first_cell, {filled} as filled, {row_text} as row_text
             from {scan.raw_table} as r
-            where r.c1 is null or regexp_matches(r.c1, $starts, 'i')
+            where r.c1 is null
+               or regexp_matches(r.c1, $starts, 'i')
+              and (nullif(trim(r.c1), '') is null
+                   or regexp_full_match(trim(r.c1), $totals, 'i')
+                   or regexp_matches(trim(r.c1), $footer, 'i'))
         ) as c
         join {scan.line_table} as m on m.row_index = c.row_index
         where c.first_cell is null

@@ -48,6 +48,10 @@ class Plan:
     attributes: tuple[str, ...] | None = None
     exported_at: object = None  # when the export was taken (a datetime), None when not known
     kept_newer: int = 0  # records the warehouse holds from a newer export, left as they are
+    # date columns whose day/month order is read from their values once they are typed
+    # (:func:`crmreview.importing.mapped.date_formats`): (column, the parameter holding its
+    # formats, the column's name in an error, canonical file)
+    date_orders: list[tuple[str, str, str, bool]] = field(default_factory=list)
 
     @property
     def load_columns(self) -> tuple[str, ...]:

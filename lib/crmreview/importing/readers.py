@@ -100,6 +100,9 @@ class Scan:
     line_table: str  # row_index (a rowid of raw_table) -> line
     refused_table: str  # line, column, value, reason of the rows that could not be split
     contiguous: bool = True  # CSV: rows sit on consecutive lines (no empty line, none refused)
+    # a value may begin or end with a space (records.Records.spaced); when not, trim() would
+    # change no value and the readers leave it out
+    spaced: bool = True
 
 
 def column_name(position: int) -> str:
@@ -400,6 +403,7 @@ class ExportFile:
             line_table=line_map,
             refused_table=refused_table,
             contiguous=not refused and not records.empty[records.empty > header_line].size,
+            spaced=records.spaced,
         )
 
     def _reset_encoding(self, encoding: str) -> None:

@@ -40,6 +40,7 @@ _CHUNK = 4 * 1024 * 1024  # bytes read at a time: the scan holds a few times thi
 _QUOTE = ord('"')
 _CR = ord("\r")
 _LF = ord("\n")
+_SPACE = ord(" ")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,57 @@ class Records:
     # (line, start byte, end byte) of records holding a line-end byte outside quotes that does
     # not end them (a lone CR in an LF file): DuckDB would split them
     stray: list[tuple[int, int, int]] = field(default_factory=list)
+    # some value may begin or end with a space that DuckDB's trim() removes (Unicode class Zs):
+    # False only when no such space touches a delimiter, a quote or a line end and none but
+    # the ASCII space occurs at all, so that trimming the file's values changes none of them
+    spaced: bool = True
+
+
+#: the other spaces trim() removes, by their first UTF-8 byte: the bytes that follow it
+#: (U+00A0; U+1680; U+2000-U+200A, U+202F, U+205F; U+3000)
+_WIDE_SPACES = {
+    0xC2: [(0xA0,)],
+    0xE1: [(0x9A, 0x80)],
+    0xE2: [(0x80, b) for b in [*range(0x80, 0x8B), 0xAF]] + [(0x81, 0x9F)],
+    0xE3: [(0x80, 0x80)],
+}
+
+
+def _spaced(
+    chunk: bytes, data: np.ndarray, padded: np.ndarray, delimiter: int, quote_at: np.ndarray, inside: int
+) -> bool:
+    """Whether a chunk may hold a value beginning or ending with a space (``Records.spaced``):
+    an ASCII space next to a delimiter or a line end outside quotes, or next to a quote, or
+    any of the other spaces trim() removes anywhere. ``chunk`` and ``data`` are its bytes,
+    ``padded`` the chunk with the byte before and after it, ``quote_at`` the quotes that
+    count and ``inside`` their parity before the chunk."""
+    for lead, follows in _WIDE_SPACES.items():
+        if bytes([lead]) not in chunk:  # a byte search (memchr) rules out most chunks
+            continue
+        at = np.flatnonzero(data == lead)
+        if at[-1] >= data.size - 2:
+            return True  # it may straddle two chunks: assume the worst
+        for rest in follows:
+            hit = np.ones(at.size, dtype=bool)
+            for offset, byte in enumerate(rest, start=1):
+                hit &= data[at + offset] == byte
+            if hit.any():
+                return True
+    space_at = np.flatnonzero(data == _SPACE)
+    if not space_at.size:
+        return False
+    before, after = padded[space_at], padded[space_at + 2]
+    if ((before == _QUOTE) | (after == _QUOTE)).any():
+        return True
+    edge = space_at[
+        (before == delimiter)
+        | (before == _LF)
+        | (before == _CR)
+        | (after == delimiter)
+        | (after == _LF)
+        | (after == _CR)
+    ]
+    return bool(edge.size) and bool((((np.searchsorted(quote_at, edge) + inside) & 1) == 0).any())
 
 
 def _newline_byte(path: Path) -> int:
@@ -85,6 +137,7 @@ def scan_records(path: str | os.PathLike, limit: int, delimiter: str = ",") -> R
     stray_open = False  # the record not yet ended holds a stray line-end byte
     before = -1  # the byte before ``data`` (-1: the start of the file, which opens a value)
     carry = b""
+    spaced = False
     with open_binary(path) as handle:
         while True:
             chunk = handle.read(_CHUNK)
@@ -104,6 +157,8 @@ def scan_records(path: str | os.PathLike, limit: int, delimiter: str = ",") -> R
             prev, nxt = padded[quote_at], padded[quote_at + 2]
             counts = np.isin(prev, separators) | np.isin(nxt, separators) | (prev == _QUOTE) | (nxt == _QUOTE)
             quote_at = quote_at[counts]
+            if not spaced:
+                spaced = _spaced(data_bytes, data, padded, ord(delimiter), quote_at, inside)
             ends = np.flatnonzero(data == newline)
             if ends.size:
                 parity = (np.searchsorted(quote_at, ends) + inside) & 1
@@ -158,6 +213,7 @@ def scan_records(path: str | os.PathLike, limit: int, delimiter: str = ",") -> R
         longest,
         stray=stray,
         mixed_line_ends=newline == ord("\n") and crlf > 0 and lf > 0,
+        spaced=spaced,
     )
 
 

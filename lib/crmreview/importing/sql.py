@@ -5,7 +5,7 @@ the work tables below, positional column names (``c1``, ``c2``, …) and fixed e
 templates, never from values read from a file or a mapping: values always travel as bound
 parameters (:class:`Params`).
 
-Public names: :func:`quote`, :class:`Params`, :func:`run`, :func:`drop`, ``WORK_TABLES``,
+Public names: :func:`quote`, :class:`Params`, :func:`run`, :func:`drop`, ``WORK_TABLES``, ``WORK_VIEWS``,
 :func:`drop_work_tables`, :func:`scan_tables`.
 """
 
@@ -17,7 +17,7 @@ import duckdb
 
 from ..schema import MANAGED_COLUMNS, TABLE_SPECS
 
-__all__ = ["WORK_TABLES", "Params", "drop", "drop_work_tables", "quote", "run", "scan_tables"]
+__all__ = ["WORK_TABLES", "WORK_VIEWS", "Params", "drop", "drop_work_tables", "quote", "run", "scan_tables"]
 
 #: temporary tables one (file, table) load builds and drops when it is done
 WORK_TABLES = (
@@ -73,13 +73,14 @@ class Params:
         return f"${name}"
 
 
+#: the work tables above that are views (the others are tables)
+WORK_VIEWS = frozenset({"checked", "valid"})
+
+
 def drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Drop the temporary table or view ``name`` if it exists (a wrong kind would abort the
-    import's transaction)."""
-    (is_view,) = con.execute(
-        "select count(*) > 0 from duckdb_views() where temporary and view_name = $name", {"name": name}
-    ).fetchall()[0]
-    con.execute(f"drop {'view' if is_view else 'table'} if exists temp.{quote(name)}")
+    import's transaction: the views are :data:`WORK_VIEWS`)."""
+    con.execute(f"drop {'view' if name in WORK_VIEWS else 'table'} if exists temp.{quote(name)}")
 
 
 def drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
