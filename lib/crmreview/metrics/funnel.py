@@ -123,57 +123,48 @@ STAGE_COLUMNS = (
 STALE_LIST_LENGTH = 20
 
 
-def _stage_entries(rows: pd.DataFrame) -> list[dict[str, Any]]:
-    reached = [int(r) for r in rows["reached"]]
+def _stage_entries(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    reached = [int(row["reached"]) for row in rows]
     first = reached[0] if reached else 0
     entries = []
-    for i, row in enumerate(rows.itertuples(index=False)):
+    for i, row in enumerate(rows):
         conversion = reached[i + 1] / reached[i] if i + 1 < len(reached) and reached[i] > 0 else None
         entries.append(
             {
-                "stage": row.stage,
+                "stage": row["stage"],
                 "reached": reached[i],
                 "conversion": conversion,
                 "share_of_first": reached[i] / first if first > 0 else None,
                 "leakage_rate": 1 - conversion if conversion is not None else None,
-                "lost_at": int(row.lost_at),
-                "open_at": int(row.open_at),
-                "missing_at": int(row.missing_at),
-                "median_days_in_stage": number(row.median_days_in_stage),
-                "p75_days_in_stage": number(row.p75_days_in_stage),
-                "visits": int(row.count_visits),
-                "p10_days_in_stage": number(row.p10_days_in_stage),
-                "p25_days_in_stage": number(row.p25_days_in_stage),
-                "p90_days_in_stage": number(row.p90_days_in_stage),
+                "lost_at": int(row["lost_at"]),
+                "open_at": int(row["open_at"]),
+                "missing_at": int(row["missing_at"]),
+                "median_days_in_stage": number(row["median_days_in_stage"]),
+                "p75_days_in_stage": number(row["p75_days_in_stage"]),
+                "visits": int(row["count_visits"]),
+                "p10_days_in_stage": number(row["p10_days_in_stage"]),
+                "p25_days_in_stage": number(row["p25_days_in_stage"]),
+                "p90_days_in_stage": number(row["p90_days_in_stage"]),
             }
         )
     return entries
 
 
-def _object(stage_rows: pd.DataFrame | None, closed: pd.Series | None, stages: tuple[str, ...]) -> dict[str, Any]:
-    """One funnel object (the overall one, or one group's) from its query rows."""
-    if stage_rows is None or stage_rows.empty:
-        stage_rows = pd.DataFrame(
-            {
-                "stage": list(stages),
-                "reached": 0,
-                "lost_at": 0,
-                "open_at": 0,
-                "missing_at": 0,
-                "median_days_in_stage": None,
-                "p75_days_in_stage": None,
-                "count_visits": 0,
-                "p10_days_in_stage": None,
-                "p25_days_in_stage": None,
-                "p90_days_in_stage": None,
-                "count_cohort_deals": 0,
-                "count_skipped_stage_deals": 0,
-                "count_backward_move_deals": 0,
-            }
-        )
+def _object(
+    stage_rows: list[dict[str, Any]] | None, closed: dict[str, Any] | None, stages: tuple[str, ...]
+) -> dict[str, Any]:
+    """One funnel object (the overall one, or one group's) from its query rows (records)."""
+    if not stage_rows:
+        empty = {"reached": 0, "lost_at": 0, "open_at": 0, "missing_at": 0, "count_visits": 0}
+        days = dict.fromkeys(("median", "p75", "p10", "p25", "p90"), None)
+        counts = {"count_cohort_deals": 0, "count_skipped_stage_deals": 0, "count_backward_move_deals": 0}
+        stage_rows = [
+            {"stage": stage, **empty, **{f"{k}_days_in_stage": v for k, v in days.items()}, **counts}
+            for stage in stages
+        ]
     entries = _stage_entries(stage_rows)
     losses = [(s["lost_at"], -i, s["stage"]) for i, s in enumerate(entries) if s["lost_at"] > 0]
-    head = stage_rows.iloc[0]
+    head = stage_rows[0]
 
     def closed_value(key: str, kind=int):
         if closed is None:
@@ -208,7 +199,7 @@ def _objects(
     by: str,
     stages: tuple[str, ...],
     pipeline: str | None,
-) -> list[tuple[dict[str, Any], dict[str, dict[str, Any]], pd.Series]]:
+) -> list[tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, Any]]]:
     """Per period of ``periods``, in order, from one pass of the stage and closed-deal queries:
     the overall funnel object, one object per group of ``by`` (empty for ``by="all"``) and
     the overall closed-deal row (the caller reads more of it). The groups are taken as of the
@@ -228,9 +219,11 @@ def _objects(
         con, "metrics/funnel/stages", {**params, "stages": list(stages), "strict": rule == "strict"}
     )
     closed = queries.run(con, "metrics/funnel/closed", params)
-    keys = ["period_id", "is_overall", "group_key"]
-    by_group_stages = dict(iter(stage_rows.groupby(keys, sort=False)))
-    by_group_closed = {tuple(row[k] for k in keys): row for _, row in closed.iterrows()}
+    keys = ("period_id", "is_overall", "group_key")
+    by_group_stages: dict[tuple, list[dict[str, Any]]] = {}
+    for row in stage_rows.to_dict("records"):
+        by_group_stages.setdefault(tuple(row[k] for k in keys), []).append(row)
+    by_group_closed = {tuple(row[k] for k in keys): row for row in closed.to_dict("records")}
     out = []
     for period_id in range(1, len(periods) + 1):
         overall = (period_id, True, "all")
@@ -289,7 +282,7 @@ def _result(
     con,
     period: Period,
     overall: dict[str, Any],
-    closed: pd.Series,
+    closed: dict[str, Any],
     settings: Settings,
     rule: str,
     pipeline: str | None,
