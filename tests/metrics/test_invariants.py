@@ -103,8 +103,9 @@ def test_invariants_hold_on_the_sample_warehouse(sample_runs, query):
 def test_a_false_invariant_is_reported_with_its_file_and_a_violating_row(empty_warehouse):
     _load_inputs(empty_warehouse, CASES_DIR / "funnel_q3")
     params = {
-        "period_start": "2026-07-01",
-        "period_end": "2026-09-30",
+        "period_starts": ["2026-07-01"],
+        "period_ends": ["2026-09-30"],
+        "as_of_dates": ["2026-09-30"],
         "as_of": "2026-09-30",
         "by": "all",
         "tier_a_share": 0.8,

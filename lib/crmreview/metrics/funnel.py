@@ -11,7 +11,7 @@ model"): ``stages_used.sql`` lists, per pipeline, the configured stages its deal
 stages or history rows use, and the won stage always; the funnel of several pipelines shows
 the stages any of them uses, and with ``by="pipeline"`` each group shows its own pipeline's.
 
-Public names: ``funnel`` (the metric), ``pipeline_stages``, ``stages_frame``, ``rows``,
+Public names: ``funnel`` (the metric), ``funnels`` (several periods' at once), ``pipeline_stages``, ``stages_frame``, ``rows``,
 ``summary``, ``RULES``, ``BREAKDOWNS``, ``STAGE_COLUMNS``.
 """
 
@@ -34,6 +34,7 @@ __all__ = [
     "BREAKDOWNS",
     "STAGE_COLUMNS",
     "funnel",
+    "funnels",
     "pipeline_stages",
     "trend",
     "stages_frame",
@@ -122,57 +123,48 @@ STAGE_COLUMNS = (
 STALE_LIST_LENGTH = 20
 
 
-def _stage_entries(rows: pd.DataFrame) -> list[dict[str, Any]]:
-    reached = [int(r) for r in rows["reached"]]
+def _stage_entries(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    reached = [int(row["reached"]) for row in rows]
     first = reached[0] if reached else 0
     entries = []
-    for i, row in enumerate(rows.itertuples(index=False)):
+    for i, row in enumerate(rows):
         conversion = reached[i + 1] / reached[i] if i + 1 < len(reached) and reached[i] > 0 else None
         entries.append(
             {
-                "stage": row.stage,
+                "stage": row["stage"],
                 "reached": reached[i],
                 "conversion": conversion,
                 "share_of_first": reached[i] / first if first > 0 else None,
                 "leakage_rate": 1 - conversion if conversion is not None else None,
-                "lost_at": int(row.lost_at),
-                "open_at": int(row.open_at),
-                "missing_at": int(row.missing_at),
-                "median_days_in_stage": number(row.median_days_in_stage),
-                "p75_days_in_stage": number(row.p75_days_in_stage),
-                "visits": int(row.count_visits),
-                "p10_days_in_stage": number(row.p10_days_in_stage),
-                "p25_days_in_stage": number(row.p25_days_in_stage),
-                "p90_days_in_stage": number(row.p90_days_in_stage),
+                "lost_at": int(row["lost_at"]),
+                "open_at": int(row["open_at"]),
+                "missing_at": int(row["missing_at"]),
+                "median_days_in_stage": number(row["median_days_in_stage"]),
+                "p75_days_in_stage": number(row["p75_days_in_stage"]),
+                "visits": int(row["count_visits"]),
+                "p10_days_in_stage": number(row["p10_days_in_stage"]),
+                "p25_days_in_stage": number(row["p25_days_in_stage"]),
+                "p90_days_in_stage": number(row["p90_days_in_stage"]),
             }
         )
     return entries
 
 
-def _object(stage_rows: pd.DataFrame | None, closed: pd.Series | None, stages: tuple[str, ...]) -> dict[str, Any]:
-    """One funnel object (the overall one, or one group's) from its query rows."""
-    if stage_rows is None or stage_rows.empty:
-        stage_rows = pd.DataFrame(
-            {
-                "stage": list(stages),
-                "reached": 0,
-                "lost_at": 0,
-                "open_at": 0,
-                "missing_at": 0,
-                "median_days_in_stage": None,
-                "p75_days_in_stage": None,
-                "count_visits": 0,
-                "p10_days_in_stage": None,
-                "p25_days_in_stage": None,
-                "p90_days_in_stage": None,
-                "count_cohort_deals": 0,
-                "count_skipped_stage_deals": 0,
-                "count_backward_move_deals": 0,
-            }
-        )
+def _object(
+    stage_rows: list[dict[str, Any]] | None, closed: dict[str, Any] | None, stages: tuple[str, ...]
+) -> dict[str, Any]:
+    """One funnel object (the overall one, or one group's) from its query rows (records)."""
+    if not stage_rows:
+        empty = {"reached": 0, "lost_at": 0, "open_at": 0, "missing_at": 0, "count_visits": 0}
+        days = dict.fromkeys(("median", "p75", "p10", "p25", "p90"), None)
+        counts = {"count_cohort_deals": 0, "count_skipped_stage_deals": 0, "count_backward_move_deals": 0}
+        stage_rows = [
+            {"stage": stage, **empty, **{f"{k}_days_in_stage": v for k, v in days.items()}, **counts}
+            for stage in stages
+        ]
     entries = _stage_entries(stage_rows)
     losses = [(s["lost_at"], -i, s["stage"]) for i, s in enumerate(entries) if s["lost_at"] > 0]
-    head = stage_rows.iloc[0]
+    head = stage_rows[0]
 
     def closed_value(key: str, kind=int):
         if closed is None:
@@ -201,35 +193,52 @@ def _object(stage_rows: pd.DataFrame | None, closed: pd.Series | None, stages: t
 
 def _objects(
     con,
-    params: dict[str, Any],
+    periods: list[Period],
     settings: Settings,
     rule: str,
     by: str,
     stages: tuple[str, ...],
     pipeline: str | None,
-    closed_rows: dict[str, pd.Series] | None = None,
-) -> dict[str, dict[str, Any]]:
-    """One funnel object per group of ``by``; ``closed_rows``, when given, receives the
-    closed-deal rows by group key (the caller reads more of them)."""
+) -> list[tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, Any]]]:
+    """Per period of ``periods``, in order, from one pass of the stage and closed-deal queries:
+    the overall funnel object, one object per group of ``by`` (empty for ``by="all"``) and
+    the overall closed-deal row (the caller reads more of it). The groups are taken as of the
+    last period's as-of date (the customer's tier)."""
     params = {
-        **params,
+        "period_starts": [each.start for each in periods],
+        "period_ends": [each.end for each in periods],
+        "as_of_dates": [each.as_of for each in periods],
+        "as_of": periods[-1].as_of,
+        "by": by,
         "tier_a_share": settings.tier_a_share,
         "tier_b_share": settings.tier_b_share,
         "value_window_months": settings.value_window_months,
         "pipeline": pipeline,
     }
     stage_rows = queries.run(
-        con,
-        "metrics/funnel/stages",
-        {**params, "stages": list(stages), "strict": rule == "strict", "by": by},
+        con, "metrics/funnel/stages", {**params, "stages": list(stages), "strict": rule == "strict"}
     )
-    closed = queries.run(con, "metrics/funnel/closed", {**params, "by": by})
-    by_group_stages = dict(iter(stage_rows.groupby("group_key", sort=False)))
-    by_group_closed = {row["group_key"]: row for _, row in closed.iterrows()}
-    if closed_rows is not None:
-        closed_rows.update(by_group_closed)
-    keys = sorted(set(by_group_stages) | set(by_group_closed))
-    return {key: _object(by_group_stages.get(key), by_group_closed.get(key), stages) for key in keys}
+    closed = queries.run(con, "metrics/funnel/closed", params)
+    keys = ("period_id", "is_overall", "group_key")
+    by_group_stages: dict[tuple, list[dict[str, Any]]] = {}
+    for row in stage_rows.to_dict("records"):
+        by_group_stages.setdefault(tuple(row[k] for k in keys), []).append(row)
+    by_group_closed = {tuple(row[k] for k in keys): row for row in closed.to_dict("records")}
+    out = []
+    for period_id in range(1, len(periods) + 1):
+        overall = (period_id, True, "all")
+        group_keys = sorted(
+            {key for key in (*by_group_stages, *by_group_closed) if key[0] == period_id and not key[1]},
+            key=lambda key: key[2],
+        )
+        out.append(
+            (
+                _object(by_group_stages.get(overall), by_group_closed.get(overall), stages),
+                {key[2]: _object(by_group_stages.get(key), by_group_closed.get(key), stages) for key in group_keys},
+                by_group_closed[overall],
+            )
+        )
+    return out
 
 
 def pipeline_stages(
@@ -269,41 +278,23 @@ def _stages(
     return used, _union(settings, scope)
 
 
-def funnel(
-    con: duckdb.DuckDBPyConnection,
+def _result(
+    con,
     period: Period,
-    *,
-    settings: Settings = DEFAULT_SETTINGS,
-    rule: str = "furthest",
-    by: str | None = None,
-    pipeline: str | None = None,
+    overall: dict[str, Any],
+    closed: dict[str, Any],
+    settings: Settings,
+    rule: str,
+    pipeline: str | None,
+    used: dict[str, tuple[str, ...]],
+    stages: tuple[str, ...],
 ) -> dict[str, Any]:
-    """The funnel of ``period`` as a JSON-ready dict with the DESIGN.md keys.
-
-    ``pipeline``: only the deals of this pipeline ('' for the deals without one); a name the
-    data does not hold is a ``ValueError`` listing the pipelines that exist.
-
-    ``stages`` has one entry per stage the data can reach (:func:`pipeline_stages`), in the
-    configured order, and ``unused_stages`` lists the configured stages no deal uses (a
-    ``stage_unused`` warning): reached, conversion (% of
-    previous: the step to the next stage), share_of_first, leakage_rate, lost_at, open_at,
-    missing_at (open deals a later full export no longer had: ``deals.missing_since``),
-    median/p75 days in stage. Rates are fractions; a rate whose denominator is zero is None.
-    With ``by`` (rep, team, channel, region, pipeline, or the customer's ABC tier at the as-of
-    date) the result also holds ``groups``: the same object per group (a pipeline's group with
-    its own pipeline's stages), with ``small_group`` true when fewer than
-    ``settings.min_group_deals`` deals were created in it (flagged, never hidden).
-    """
-    common.check_by(by, "funnel", BREAKDOWNS)
-    used, stages = _stages(con, settings, rule, pipeline)
+    """The funnel result of ``period`` from its overall object and closed-deal row (``_objects``),
+    with its lost reasons and stale deals (small results kept per snapshot: ``shared.rows``)."""
     params = {"period_start": period.start, "period_end": period.end, "as_of": period.as_of}
-    if by == "tier":
-        shared.customer_state(con, period.as_of, settings)
-    closed_rows: dict[str, pd.Series] = {}
-    overall = _objects(con, params, settings, rule, "all", stages, pipeline, closed_rows)["all"]
-    closed = closed_rows["all"]
-    reasons = queries.run(con, "metrics/funnel/lost_reasons", {**params, "pipeline": pipeline})
-    stale = queries.run(
+    overall = dict(overall)
+    reasons = shared.rows(con, "metrics/funnel/lost_reasons", {**params, "pipeline": pipeline})
+    stale = shared.rows(
         con,
         "metrics/funnel/stale_list",
         {
@@ -313,7 +304,7 @@ def funnel(
             "list_length": STALE_LIST_LENGTH,
         },
     )
-    result: dict[str, Any] = {
+    return {
         "period": period.as_dict(),
         "rule": rule,
         **({"pipeline": pipeline} if pipeline is not None else {}),
@@ -345,12 +336,44 @@ def funnel(
             for r in stale.itertuples(index=False)
         ],
     }
-    if by == "pipeline":
+
+
+def funnel(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    *,
+    settings: Settings = DEFAULT_SETTINGS,
+    rule: str = "furthest",
+    by: str | None = None,
+    pipeline: str | None = None,
+) -> dict[str, Any]:
+    """The funnel of ``period`` as a JSON-ready dict with the DESIGN.md keys.
+
+    ``pipeline``: only the deals of this pipeline ('' for the deals without one); a name the
+    data does not hold is a ``ValueError`` listing the pipelines that exist.
+
+    ``stages`` has one entry per stage the data can reach (:func:`pipeline_stages`), in the
+    configured order, and ``unused_stages`` lists the configured stages no deal uses (a
+    ``stage_unused`` warning): reached, conversion (% of
+    previous: the step to the next stage), share_of_first, leakage_rate, lost_at, open_at,
+    missing_at (open deals a later full export no longer had: ``deals.missing_since``),
+    median/p75 days in stage. Rates are fractions; a rate whose denominator is zero is None.
+    With ``by`` (rep, team, channel, region, pipeline, or the customer's ABC tier at the as-of
+    date) the result also holds ``groups``: the same object per group (a pipeline's group with
+    its own pipeline's stages), with ``small_group`` true when fewer than
+    ``settings.min_group_deals`` deals were created in it (flagged, never hidden).
+    """
+    common.check_by(by, "funnel", BREAKDOWNS)
+    used, stages = _stages(con, settings, rule, pipeline)
+    if by == "tier":
+        shared.customer_state(con, period.as_of, settings)
+    one_pass = by if by is not None and by != "pipeline" else "all"
+    overall, groups, closed = _objects(con, [period], settings, rule, one_pass, stages, pipeline)[0]
+    result = _result(con, period, overall, closed, settings, rule, pipeline, used, stages)
+    if by == "pipeline":  # each pipeline's group shows its own pipeline's stages
         groups = {}
         for name in [pipeline] if pipeline is not None else used:
-            groups.update(_objects(con, params, settings, rule, by, used[name], name))
-    elif by is not None:
-        groups = _objects(con, params, settings, rule, by, stages, pipeline)
+            groups.update(_objects(con, [period], settings, rule, by, used[name], name)[0][1])
     if by is not None:
         result["by"] = by
         result["groups"] = [
@@ -360,9 +383,27 @@ def funnel(
     return result
 
 
-def stages_frame(result: dict[str, Any]) -> pd.DataFrame:
-    """The ``stages`` of a :func:`funnel` result (or of one group) as a frame with :data:`STAGE_COLUMNS`."""
-    frame = pd.DataFrame(result["stages"], columns=list(STAGE_COLUMNS))
+def funnels(
+    con: duckdb.DuckDBPyConnection,
+    periods: list[Period],
+    *,
+    settings: Settings = DEFAULT_SETTINGS,
+    rule: str = "furthest",
+    pipeline: str | None = None,
+) -> list[dict[str, Any]]:
+    """The funnel (:func:`funnel`, without breakdown) of each of ``periods``, in order, their
+    stage counts and closed deals computed in one pass (a review's period and its comparison)."""
+    used, stages = _stages(con, settings, rule, pipeline)
+    computed = _objects(con, list(periods), settings, rule, "all", stages, pipeline)
+    return [
+        _result(con, period, overall, closed, settings, rule, pipeline, used, stages)
+        for period, (overall, _, closed) in zip(periods, computed, strict=True)
+    ]
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the :data:`STAGE_COLUMNS` typed: counts as nullable integers, the rest
+    but ``stage`` as floats."""
     numeric = [c for c in STAGE_COLUMNS if c != "stage"]
     frame = frame.astype(dict.fromkeys(numeric, "float64"))
     frame["visits"] = frame["visits"].fillna(0)
@@ -371,20 +412,30 @@ def stages_frame(result: dict[str, Any]) -> pd.DataFrame:
     )
 
 
+def stages_frame(result: dict[str, Any]) -> pd.DataFrame:
+    """The ``stages`` of a :func:`funnel` result (or of one group) as a frame with :data:`STAGE_COLUMNS`."""
+    return _typed(pd.DataFrame(result["stages"], columns=list(STAGE_COLUMNS)))
+
+
 def groups_frame(result: dict[str, Any]) -> pd.DataFrame:
     """One row per group and stage of a :func:`funnel` result computed with ``by``:
     ``group, small_group, cohort_deals`` and :data:`STAGE_COLUMNS`."""
     if "groups" not in result:
         raise ValueError("groups_frame needs a funnel result computed with by=...")
-    frames = []
-    for group in result["groups"]:
-        frame = stages_frame(group)
-        frame.insert(0, "group", group["group"] if group["group"] is not None else "")
-        frame.insert(1, "small_group", group["small_group"])
-        frame.insert(2, "cohort_deals", group["cohort_deals"])
-        frames.append(frame)
     columns = ["group", "small_group", "cohort_deals", *STAGE_COLUMNS]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    if not result["groups"]:
+        return pd.DataFrame(columns=columns)
+    rows = [
+        {
+            "group": group["group"] if group["group"] is not None else "",
+            "small_group": group["small_group"],
+            "cohort_deals": group["cohort_deals"],
+            **stage,
+        }
+        for group in result["groups"]
+        for stage in group["stages"]
+    ]
+    return _typed(pd.DataFrame(rows, columns=columns))
 
 
 def trend(
@@ -402,7 +453,7 @@ def trend(
     conversion, win_rate``; each period is taken as of its own last day. Periods before the
     data start (no deal created and none closed) are left out, so a trend starts with data.
     The numbers are the funnel's (:func:`funnel`); only its stage counts and closed deals are
-    computed for each period.
+    computed, for every period in one pass over the deals and their history.
     """
     if periods < 1:
         raise ValueError(f"trend needs at least one period, got {periods}")
@@ -410,11 +461,10 @@ def trend(
     chain = [period]
     for _ in range(periods - 1):
         chain.append(chain[-1].compare("prev"))
+    chain.reverse()
     rows_out = []
     started = False
-    for each in reversed(chain):
-        params = {"period_start": each.start, "period_end": each.end, "as_of": each.as_of}
-        result = _objects(con, params, settings, rule, "all", stages, pipeline)["all"]
+    for each, (result, _, _) in zip(chain, _objects(con, chain, settings, rule, "all", stages, pipeline), strict=True):
         started = started or bool(result["cohort_deals"] or result["deals_closed"])
         if not started:
             continue

@@ -43,7 +43,7 @@ from ..metrics.common import check_attribute, check_by
 from ..metrics.followup import followup
 from ..metrics.funnel import BREAKDOWNS as FUNNEL_BREAKDOWNS
 from ..metrics.funnel import INPUTS as FUNNEL_INPUTS
-from ..metrics.funnel import funnel
+from ..metrics.funnel import funnel, funnels
 from ..metrics.inputs import Inventory, annotate, inventory, lacking
 from ..periods import Period, parse_period
 from ..scope import Scope
@@ -319,9 +319,11 @@ def quarterly_review(
         con = snapshot.connection()
         inv = inventory(con)
         check_attribute(con, by or None, deals=True)
-        current = annotate(con, FUNNEL_INPUTS, funnel(con, this, settings=settings), this, settings=settings, inv=inv)
-        previous = annotate(
-            con, FUNNEL_INPUTS, funnel(con, comparison, settings=settings), comparison, settings=settings, inv=inv
+        current, previous = (
+            annotate(con, FUNNEL_INPUTS, result, each, settings=settings, inv=inv)
+            for each, result in zip(
+                (this, comparison), funnels(con, [this, comparison], settings=settings), strict=True
+            )
         )
         loaded_through = _loaded_through(con)
     except BaseException:

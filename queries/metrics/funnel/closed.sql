@@ -1,9 +1,14 @@
--- Deals closed in a period (win rate, deal size, cycle time) and pipeline velocity, per group.
+-- Deals closed in a period (win rate, deal size, cycle time) and pipeline velocity, per group,
+-- for several periods in one pass, each with the overall numbers beside its groups.
 --
--- grain: one row per group (values of the $by dimension among closed and open deals, ''
---   when a deal has none); with $by = 'all' exactly one row, 'all'.
--- params: $period_start, $period_end (date): the period; $as_of (date): states at the end
---   of this day; $by: all | rep | team | channel | region | tier | pipeline;
+-- grain: one row per period (period_id: its position in the period lists, from 1) per group:
+--   the overall group (is_overall, group_key 'all'), always present, then with $by other
+--   than 'all' the groups (not is_overall): the values of the $by dimension among closed and
+--   open deals ('' when a deal has none).
+-- params: one per period, in the same order: $period_starts, $period_ends (date[]): the
+--   period; $as_of_dates (date[]): its states at the end of this day; $as_of (date): the day
+--   the groups are taken at (the customer's tier for $by = tier);
+--   $by: all | rep | team | channel | region | tier | pipeline;
 --   $tier_a_share, $tier_b_share, $value_window_months: the ABC tier settings (for tier);
 --   $pipeline (varchar): only the deals of this pipeline ('' = without one), null = every deal.
 -- definitions: closed = closed_at's date in the period (whatever created_at) and by the
@@ -12,60 +17,92 @@
 --   over the won; won_amount = total amount of the won (0 when none was won);
 --   count_open_deals = deals created by the as-of date and open at it; open_amount = their
 --   total amount (the open pipeline's value, 0 when none is open);
---   pipeline_velocity = open deals * win_rate * avg_won_amount / median_cycle_days (per day).
+--   pipeline_velocity = open deals * win_rate * avg_won_amount / median_cycle_days (per day);
+--   count_deals_without_created_at = the deals (of the pipeline) without created_at, on
+--   every row.
 -- invariant: count_closed_deals = count_won_deals + count_lost_deals
+-- invariant: period_id between 1 and len($period_starts)
+-- invariant: is_overall or $by <> 'all'
+-- invariant: count(*) filter (where is_overall) over (partition by period_id) = 1
 
 with
 
 deals as (select * from deals),
 
-params as (
+periods as (
     select
-        $period_start::date as period_start,
-        $period_end::date as period_end,
-        $as_of::date + interval 1 day as cutoff_at,
-        $by::varchar as group_by,
+        period_id,
+        period_start,
+        period_end,
+        as_of_date,
+        as_of_date + interval 1 day as cutoff_at,
+    from (
+        select
+            generate_subscripts($period_starts, 1) as period_id,
+            unnest($period_starts)::date as period_start,
+            unnest($period_ends)::date as period_end,
+            unnest($as_of_dates)::date as as_of_date,
+    )
 ),
 
-deal_groups as (
-    select * from deal_groups($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months, $pipeline)
+-- every deal (of the pipeline) in the overall group, and in its $by group beside it
+deal_keys as (
+    select
+        deal_id,
+        true as is_overall,
+        group_key,
+    from deal_groups('all', $as_of, $tier_a_share, $tier_b_share, $value_window_months, $pipeline)
+    union all
+    select
+        deal_id,
+        false as is_overall,
+        group_key,
+    from deal_groups($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months, $pipeline)
+    where $by::varchar <> 'all'
 ),
 
 closed_in_period as (
     select
-        deal_groups.group_key,
+        periods.period_id,
+        deal_keys.is_overall,
+        deal_keys.group_key,
         deals.outcome,
         deals.amount,
         date_diff('day', deals.created_at::date, deals.closed_at::date) as cycle_days,
     from deals
-    cross join params
-    inner join deal_groups on deals.deal_id = deal_groups.deal_id
+    inner join periods
+        on deals.closed_at::date between periods.period_start and periods.period_end
+    inner join deal_keys on deals.deal_id = deal_keys.deal_id
     where deals.outcome in ('won', 'lost')
-        and deals.closed_at::date between params.period_start and params.period_end
-        and deals.closed_at < params.cutoff_at
+        and deals.closed_at < periods.cutoff_at
 ),
 
 open_at_as_of as (
     select
-        deal_groups.group_key,
+        periods.period_id,
+        deal_keys.is_overall,
+        deal_keys.group_key,
         count(*) as count_open_deals,
         sum(deals.amount) as open_amount,
-    from deals_as_of($as_of) as deals
-    inner join deal_groups on deals.deal_id = deal_groups.deal_id
+    from periods
+    cross join lateral deals_as_of(periods.as_of_date) as deals
+    inner join deal_keys on deals.deal_id = deal_keys.deal_id
     where deals.status_as_of = 'open'
-    group by deal_groups.group_key
+    group by periods.period_id, deal_keys.is_overall, deal_keys.group_key
 ),
 
 groups as (
-    select group_key from closed_in_period
+    select period_id, is_overall, group_key from closed_in_period
     union
-    select group_key from open_at_as_of
+    select period_id, is_overall, group_key from open_at_as_of
     union
-    select 'all' from params where group_by = 'all'
+    select period_id, true as is_overall, 'all' as group_key from periods
 ),
 
 closed_summary as (
     select
+        groups.period_id,
+        groups.is_overall,
         groups.group_key,
         count(closed_in_period.outcome) as count_closed_deals,
         count(*) filter (where closed_in_period.outcome = 'won') as count_won_deals,
@@ -81,8 +118,11 @@ closed_summary as (
         quantile_cont(closed_in_period.cycle_days, 0.5) filter (where closed_in_period.outcome = 'won')
             as median_cycle_days,
     from groups
-    left join closed_in_period on groups.group_key = closed_in_period.group_key
-    group by groups.group_key
+    left join closed_in_period
+        on groups.period_id = closed_in_period.period_id
+            and groups.is_overall = closed_in_period.is_overall
+            and groups.group_key = closed_in_period.group_key
+    group by groups.period_id, groups.is_overall, groups.group_key
 ),
 
 final as (
@@ -92,7 +132,7 @@ final as (
         coalesce(open_at_as_of.open_amount, 0)::double as open_amount,
         (
             select count(*) from deals
-            inner join deal_groups on deals.deal_id = deal_groups.deal_id
+            semi join deal_keys on deals.deal_id = deal_keys.deal_id and deal_keys.is_overall
             where deals.created_at is null
         ) as count_deals_without_created_at,
         case
@@ -101,8 +141,11 @@ final as (
                     * closed_summary.avg_won_amount / closed_summary.median_cycle_days
         end as pipeline_velocity,
     from closed_summary
-    left join open_at_as_of on closed_summary.group_key = open_at_as_of.group_key
+    left join open_at_as_of
+        on closed_summary.period_id = open_at_as_of.period_id
+            and closed_summary.is_overall = open_at_as_of.is_overall
+            and closed_summary.group_key = open_at_as_of.group_key
 )
 
 select * from final
-order by group_key
+order by period_id asc, is_overall desc, group_key asc

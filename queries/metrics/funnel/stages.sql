@@ -1,22 +1,33 @@
--- Funnel leakage: how far the deals created in a period got, as of a date, per group.
+-- Funnel leakage: how far the deals created in a period got, as of a date, per group, for
+-- several periods in one pass (the trend), each with the overall funnel beside its groups.
 --
--- grain: one row per group per configured stage, in funnel order. Groups are the values
---   of the $by dimension among the period's deals ('' when a deal has none); with
---   $by = 'all' there is one group, 'all', present even when the period has no deals.
---   The cohort-level counts (count_cohort_deals, count_skipped_stage_deals,
---   count_backward_move_deals) repeat on every row of a group.
--- params: $period_start, $period_end (date): the period; $as_of (date): states are taken
---   at the end of this day; $stages (varchar[]): the funnel in order, the last one is the
+-- grain: one row per period (period_id: its position in the period lists, from 1) per group
+--   per configured stage, in funnel order. Each period has the overall group (is_overall,
+--   group_key 'all'), present even when the period has no deals; with $by other than 'all'
+--   the groups follow (not is_overall): the values of the $by dimension among the period's
+--   deals ('' when a deal has none). The cohort-level counts (count_cohort_deals,
+--   count_skipped_stage_deals, count_backward_move_deals) repeat on every row of a group.
+-- params: one per period, in the same order: $period_starts, $period_ends (date[]): the
+--   period; $as_of_dates (date[]): its states are taken at the end of this day;
+--   $as_of (date): the day the groups are taken at (the customer's tier for $by = tier);
+--   $stages (varchar[]): the funnel in order, the last one is the
 --   won stage ('lost' is never in it); $strict (boolean): false = furthest-stage rule,
 --   true = a history row for every stage up to s; $by: all | rep | team | channel | region | tier | pipeline;
 --   $tier_a_share, $tier_b_share, $value_window_months: the ABC tier settings (for tier);
 --   $pipeline (varchar): only the deals of this pipeline ('' = without one), null = every deal.
--- invariants, per group in funnel order (the first three for the furthest rule only):
+-- definitions: a period's numbers are those of the period alone (its cohort, its visits, as
+--   of its own date); the stage history is ordered once for all periods: a deal's previous
+--   row before a period's as-of date is the same whatever later rows it has.
+-- invariants, per period and group in funnel order (the first three for the furthest rule only):
 -- invariant: $strict or reached - lead(reached) over (
---     partition by group_key order by list_position($stages::varchar[], stage)) = lost_at + open_at + missing_at
+--     partition by period_id, is_overall, group_key order by list_position($stages::varchar[], stage))
+--     = lost_at + open_at + missing_at
 -- invariant: $strict or list_position($stages::varchar[], stage) > 1 or reached = count_cohort_deals
 -- invariant: $strict or stage <> list_last($stages::varchar[]) or (lost_at = 0 and open_at = 0 and missing_at = 0)
 -- invariant: reached <= count_cohort_deals
+-- invariant: period_id between 1 and len($period_starts)
+-- invariant: count_cohort_deals <= max(count_cohort_deals) filter (where is_overall) over (partition by period_id)
+-- invariant: is_overall or $by <> 'all'
 
 with
 
@@ -24,18 +35,41 @@ history as (select * from deal_stage_history),
 
 params as (
     select
-        $period_start::date as period_start,
-        $period_end::date as period_end,
-        $as_of::date as as_of_date,
-        $as_of::date + interval 1 day as cutoff_at,
         $stages::varchar [] as stages,
         len($stages::varchar []) as won_rank,
         $strict::boolean as is_strict,
-        $by::varchar as group_by,
 ),
 
-deal_groups as (
-    select * from deal_groups($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months, $pipeline)
+periods as (
+    select
+        period_id,
+        period_start,
+        period_end,
+        as_of_date,
+        as_of_date + interval 1 day as cutoff_at,
+    from (
+        select
+            generate_subscripts($period_starts, 1) as period_id,
+            unnest($period_starts)::date as period_start,
+            unnest($period_ends)::date as period_end,
+            unnest($as_of_dates)::date as as_of_date,
+    )
+),
+
+-- every deal (of the pipeline) in the overall group, and in its $by group beside it
+deal_keys as (
+    select
+        deal_id,
+        true as is_overall,
+        group_key,
+    from deal_groups('all', $as_of, $tier_a_share, $tier_b_share, $value_window_months, $pipeline)
+    union all
+    select
+        deal_id,
+        false as is_overall,
+        group_key,
+    from deal_groups($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months, $pipeline)
+    where $by::varchar <> 'all'
 ),
 
 stage_list as (
@@ -45,51 +79,87 @@ stage_list as (
     from params
 ),
 
+-- the deals created in each period, with their state at its as-of date
 cohort as (
     select
+        periods.period_id,
         deals.deal_id,
-        deal_groups.group_key,
         list_position(params.stages, deals.stage) as current_rank,
         deals.status_as_of,
-    from deals_as_of($as_of) as deals
+    from periods
+    cross join lateral deals_as_of(periods.as_of_date) as deals
     cross join params
-    inner join deal_groups on deals.deal_id = deal_groups.deal_id
-    where deals.created_at::date between params.period_start and params.period_end
+    semi join deal_keys on deals.deal_id = deal_keys.deal_id and deal_keys.is_overall
+    where deals.created_at::date between periods.period_start and periods.period_end
 ),
 
--- history rows of cohort deals up to the as-of date; 'lost' rows have no rank
-ranked_moves as (
+-- the history rows that begin a stage visit in a period, up to its as-of date
+period_visits as (
+    select
+        periods.period_id,
+        history.deal_id,
+        history.entered_at,
+    from history
+    inner join periods
+        on history.entered_at::date between periods.period_start and periods.period_end
+    where history.entered_at < periods.cutoff_at
+),
+
+-- only the history of the cohort deals and of the deals with such a visit is ordered below
+ordered_deals as (
+    select deal_id from cohort
+    union
+    select deal_id from period_visits
+),
+
+-- their history rows in order ('lost' rows have no rank), ordered once for every period:
+-- the rank of the ranked row before each (a backward move) and the next row's time (a
+-- visit's end, whenever it is); a period reads the rows before its as-of date, whose
+-- previous ranked row is the same whatever later rows the deal has
+ranked_history as (
     select
         history.deal_id,
+        history.stage,
+        history.entered_at,
         list_position(params.stages, history.stage) as stage_rank,
-        lag(list_position(params.stages, history.stage)) over (
-            partition by history.deal_id order by history.entered_at, list_position(params.stages, history.stage)
-        ) as previous_rank,
     from history
-    inner join cohort on history.deal_id = cohort.deal_id
     cross join params
-    where history.entered_at < params.cutoff_at
-        and list_position(params.stages, history.stage) is not null
+    semi join ordered_deals on history.deal_id = ordered_deals.deal_id
 ),
 
+ordered_history as (
+    select
+        *,
+        lag(stage_rank ignore nulls) over deal_order as previous_rank,
+        lead(entered_at) over deal_order as next_entered_at,
+    from ranked_history
+    window deal_order as (partition by deal_id order by entered_at, coalesce(stage_rank, 0))
+),
+
+-- ranked history rows of cohort deals up to their period's as-of date
 deal_paths as (
     select
-        deal_id,
-        max(stage_rank) as max_history_rank,
-        list(distinct stage_rank) as history_ranks,
-        bool_or(stage_rank < previous_rank) as has_backward_move,
-    from ranked_moves
-    group by deal_id
+        cohort.period_id,
+        cohort.deal_id,
+        max(ordered_history.stage_rank) as max_history_rank,
+        list(distinct ordered_history.stage_rank) as history_ranks,
+        bool_or(ordered_history.stage_rank < ordered_history.previous_rank) as has_backward_move,
+    from cohort
+    inner join periods on cohort.period_id = periods.period_id
+    inner join ordered_history on cohort.deal_id = ordered_history.deal_id
+    where ordered_history.entered_at < periods.cutoff_at
+        and ordered_history.stage_rank is not null
+    group by cohort.period_id, cohort.deal_id
 ),
 
-deals_with_any_history as (
-    select distinct history.deal_id from history inner join cohort on history.deal_id = cohort.deal_id
-),
+-- the cohort deals with any history row (whenever): without one, a deal's current stage is
+-- taken as its furthest
+deals_with_any_history as (select distinct deal_id from ordered_history),
 
 deal_state as (
     select
+        cohort.period_id,
         cohort.deal_id,
-        cohort.group_key,
         cohort.status_as_of,
         deal_paths.deal_id is not null as has_history_as_of,
         coalesce(deal_paths.has_backward_move, false) as has_backward_move,
@@ -113,7 +183,7 @@ deal_state as (
         params.won_rank,
     from cohort
     cross join params
-    left join deal_paths on cohort.deal_id = deal_paths.deal_id
+    left join deal_paths on cohort.period_id = deal_paths.period_id and cohort.deal_id = deal_paths.deal_id
     left join deals_with_any_history on cohort.deal_id = deals_with_any_history.deal_id
 ),
 
@@ -132,99 +202,98 @@ deal_rules as (
     from deal_state
 ),
 
--- the deals with a stage visit that began in the period, up to the as-of date: only their
--- history is ordered below (a visit's end is the deal's next history row, whenever it is)
-period_visit_deals as (
-    select distinct history.deal_id,
-    from history
-    cross join params
-    where history.entered_at::date between params.period_start and params.period_end
-        and history.entered_at < params.cutoff_at
-),
-
--- stage visits of those deals (the next history row of each), any deal of the period
-visits as (
+-- each period's deals in the overall group and in their $by group
+keyed_rules as (
     select
-        history.deal_id,
-        history.stage,
-        history.entered_at,
-        lead(history.entered_at) over (
-            partition by history.deal_id
-            order by history.entered_at, coalesce(list_position(params.stages, history.stage), 0)
-        ) as next_entered_at,
-    from history
-    cross join params
-    semi join period_visit_deals on history.deal_id = period_visit_deals.deal_id
+        deal_rules.*,
+        deal_keys.is_overall,
+        deal_keys.group_key,
+    from deal_rules
+    inner join deal_keys on deal_rules.deal_id = deal_keys.deal_id
 ),
 
 visit_days as (
     select
-        deal_groups.group_key,
+        periods.period_id,
+        deal_keys.is_overall,
+        deal_keys.group_key,
         visits.stage,
         date_diff(
             'day',
             visits.entered_at::date,
             case
-                when visits.next_entered_at < params.cutoff_at then visits.next_entered_at::date
-                when deals.outcome in ('won', 'lost') and deals.closed_at < params.cutoff_at
+                when visits.next_entered_at < periods.cutoff_at then visits.next_entered_at::date
+                when deals.outcome in ('won', 'lost') and deals.closed_at < periods.cutoff_at
                     and deals.closed_at >= visits.entered_at then deals.closed_at::date
-                else params.as_of_date
+                else periods.as_of_date
             end
         ) as days_in_stage,
-    from visits
-    cross join params
-    inner join deal_groups on visits.deal_id = deal_groups.deal_id
+    from ordered_history as visits
+    inner join periods
+        on visits.entered_at::date between periods.period_start and periods.period_end
+    inner join deal_keys on visits.deal_id = deal_keys.deal_id
     left join deals on visits.deal_id = deals.deal_id
-    where visits.entered_at::date between params.period_start and params.period_end
-        and visits.entered_at < params.cutoff_at
+    where visits.entered_at < periods.cutoff_at
 ),
 
 groups as (
-    select group_key from cohort
+    select period_id, is_overall, group_key from keyed_rules
     union
-    select group_key from visit_days
+    select period_id, is_overall, group_key from visit_days
     union
-    select 'all' from params where group_by = 'all'
+    select period_id, true as is_overall, 'all' as group_key from periods
 ),
 
 cohort_counts as (
     select
+        groups.period_id,
+        groups.is_overall,
         groups.group_key,
-        count(deal_rules.deal_id) as count_cohort_deals,
-        count(deal_rules.deal_id) filter (where deal_rules.has_skipped_stage) as count_skipped_stage_deals,
-        count(deal_rules.deal_id) filter (where deal_rules.has_backward_move) as count_backward_move_deals,
+        count(keyed_rules.deal_id) as count_cohort_deals,
+        count(keyed_rules.deal_id) filter (where keyed_rules.has_skipped_stage) as count_skipped_stage_deals,
+        count(keyed_rules.deal_id) filter (where keyed_rules.has_backward_move) as count_backward_move_deals,
     from groups
-    left join deal_rules on groups.group_key = deal_rules.group_key
-    group by groups.group_key
+    left join keyed_rules
+        on groups.period_id = keyed_rules.period_id
+            and groups.is_overall = keyed_rules.is_overall
+            and groups.group_key = keyed_rules.group_key
+    group by groups.period_id, groups.is_overall, groups.group_key
 ),
 
 stage_counts as (
     select
+        groups.period_id,
+        groups.is_overall,
         groups.group_key,
         stage_list.stage,
         stage_list.stage_rank,
-        count(deal_rules.deal_id) filter (
-            where case when params.is_strict then deal_rules.strict_rank else deal_rules.furthest_rank end
+        count(keyed_rules.deal_id) filter (
+            where case when params.is_strict then keyed_rules.strict_rank else keyed_rules.furthest_rank end
             >= stage_list.stage_rank
         ) as reached,
-        count(deal_rules.deal_id) filter (
-            where deal_rules.status_as_of = 'lost' and deal_rules.furthest_rank = stage_list.stage_rank
+        count(keyed_rules.deal_id) filter (
+            where keyed_rules.status_as_of = 'lost' and keyed_rules.furthest_rank = stage_list.stage_rank
         ) as lost_at,
-        count(deal_rules.deal_id) filter (
-            where deal_rules.status_as_of = 'open' and deal_rules.furthest_rank = stage_list.stage_rank
+        count(keyed_rules.deal_id) filter (
+            where keyed_rules.status_as_of = 'open' and keyed_rules.furthest_rank = stage_list.stage_rank
         ) as open_at,
-        count(deal_rules.deal_id) filter (
-            where deal_rules.status_as_of = 'missing' and deal_rules.furthest_rank = stage_list.stage_rank
+        count(keyed_rules.deal_id) filter (
+            where keyed_rules.status_as_of = 'missing' and keyed_rules.furthest_rank = stage_list.stage_rank
         ) as missing_at,
     from groups
     cross join stage_list
     cross join params
-    left join deal_rules on groups.group_key = deal_rules.group_key
-    group by groups.group_key, stage_list.stage, stage_list.stage_rank
+    left join keyed_rules
+        on groups.period_id = keyed_rules.period_id
+            and groups.is_overall = keyed_rules.is_overall
+            and groups.group_key = keyed_rules.group_key
+    group by groups.period_id, groups.is_overall, groups.group_key, stage_list.stage, stage_list.stage_rank
 ),
 
 stage_days as (
     select
+        period_id,
+        is_overall,
         group_key,
         stage,
         count(*) as count_visits,
@@ -234,11 +303,13 @@ stage_days as (
         quantile_cont(days_in_stage, 0.75) as p75_days_in_stage,
         quantile_cont(days_in_stage, 0.9) as p90_days_in_stage,
     from visit_days
-    group by group_key, stage
+    group by period_id, is_overall, group_key, stage
 ),
 
 final as (
     select
+        stage_counts.period_id,
+        stage_counts.is_overall,
         stage_counts.group_key,
         stage_counts.stage,
         stage_counts.stage_rank,
@@ -265,10 +336,16 @@ final as (
         cohort_counts.count_backward_move_deals,
     from stage_counts
     cross join params
-    inner join cohort_counts on stage_counts.group_key = cohort_counts.group_key
+    inner join cohort_counts
+        on stage_counts.period_id = cohort_counts.period_id
+            and stage_counts.is_overall = cohort_counts.is_overall
+            and stage_counts.group_key = cohort_counts.group_key
     left join stage_days
-        on stage_counts.group_key = stage_days.group_key and stage_counts.stage = stage_days.stage
+        on stage_counts.period_id = stage_days.period_id
+            and stage_counts.is_overall = stage_days.is_overall
+            and stage_counts.group_key = stage_days.group_key
+            and stage_counts.stage = stage_days.stage
 )
 
 select * from final
-order by group_key, stage_rank
+order by period_id asc, is_overall desc, group_key asc, stage_rank asc

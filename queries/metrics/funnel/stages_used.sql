@@ -28,19 +28,28 @@ pipelines as (
     select distinct coalesce(deals.pipeline, '') as pipeline from deals
 ),
 
+-- a deal uses its current stage and the stages of its history rows (a pair may repeat:
+-- counted once below)
 stage_uses as (
     select
-        coalesce(deals.pipeline, '') as pipeline,
-        deals.stage,
-        deals.deal_id,
+        deal_id,
+        stage,
     from deals
-    union
+    union all
+    select
+        deal_id,
+        stage,
+    from history
+),
+
+stage_counts as (
     select
         coalesce(deals.pipeline, '') as pipeline,
-        history.stage,
-        history.deal_id,
-    from history
-    inner join deals on history.deal_id = deals.deal_id
+        stage_uses.stage,
+        count(distinct stage_uses.deal_id) as count_deals,
+    from stage_uses
+    inner join deals on stage_uses.deal_id = deals.deal_id
+    group by all
 ),
 
 final as (
@@ -48,14 +57,13 @@ final as (
         pipelines.pipeline,
         stage_list.stage,
         stage_list.stage_rank,
-        count(distinct stage_uses.deal_id) as count_deals,
-        count(distinct stage_uses.deal_id) > 0 or stage_list.stage_rank = len(params.stages) as in_funnel,
+        coalesce(stage_counts.count_deals, 0) as count_deals,
+        coalesce(stage_counts.count_deals, 0) > 0 or stage_list.stage_rank = len(params.stages) as in_funnel,
     from pipelines
     cross join stage_list
     cross join params
-    left join stage_uses
-        on pipelines.pipeline = stage_uses.pipeline and stage_list.stage = stage_uses.stage
-    group by pipelines.pipeline, stage_list.stage, stage_list.stage_rank, params.stages
+    left join stage_counts
+        on pipelines.pipeline = stage_counts.pipeline and stage_list.stage = stage_counts.stage
 )
 
 select * from final
