@@ -340,7 +340,7 @@ def concentration(
     """How concentrated value is, as :func:`tiers` says it, for a view that needs nothing
     else (a comparison period's top-20 % share and Gini): ``customers``, ``total_value``,
     ``top20_value_share``, ``gini``, ``value_basis``, or with ``by`` only ``groups``, each with
-    those keys. One query."""
+    those keys but ``value_basis`` (as the groups of :func:`tiers`). One query."""
     common.check_by(by, "tiers", BREAKDOWNS)
     shared.customer_state(con, period.as_of, settings)
     result: dict[str, Any] = {"period": period.as_dict(), "as_of": period.as_of.isoformat()}
@@ -349,7 +349,10 @@ def concentration(
     else:
         groups = _concentration(con, period, settings, by)
         result["by"] = by
-        result["groups"] = [{"group": key or None, **stats} for key, stats in sorted(groups.items())]
+        result["groups"] = [
+            {"group": key or None, **{k: v for k, v in stats.items() if k != "value_basis"}}
+            for key, stats in sorted(groups.items())
+        ]
     return result
 
 
