@@ -19,8 +19,9 @@ widgets as in a kernel; the browser's drawing is not included.
 
 It prints one line per interaction (median and worst, in seconds, and the median as a
 ratio to the baseline: one ``metrics.compute(con, "funnel", period)`` on the same
-warehouse) and writes benchmarks/results/explore_latency_<name>.json and .md. Not a test:
-nothing here asserts a time.
+warehouse) and writes benchmarks/results/explore_latency_<name>.json and .md, with the
+machine's load average at the start and the end (timings on a shared machine are read as
+ratios). Not a test: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -142,6 +143,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated interactions to time (default: all)")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     timings: dict[str, list[float]] = {}
     seen: dict[str, list[float]] = {}
     opened: list[float] = []
@@ -179,12 +181,14 @@ def main() -> None:
             baseline.append(time.perf_counter() - started)
         explorer.close()
     base = statistics.median(baseline)
+    load = (load_before, os.getloadavg()[0])
     rows = [("open the dashboard", opened, None), *((k, v, seen.get(k)) for k, v in timings.items())]
     report = {
         "warehouse": str(args.db),
         "size_bytes": os.path.getsize(args.db),
         "repeat": args.repeat,
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cpus",
+        "load_average_1min": {"start": load[0], "end": load[1]},
         "baseline_funnel_seconds": base,
         "interactions": [
             {"interaction": name, "median_seconds": statistics.median(v), "worst_seconds": max(v),
@@ -196,7 +200,8 @@ def main() -> None:
     seen_column = args.seen
     lines = [
         f"explore latency on {args.db} ({report['size_bytes'] / 1e6:.0f} MB), {args.repeat} runs, cache emptied "
-        f"before each; baseline (one funnel metric) {base:.2f} s",
+        f"before each; baseline (one funnel metric) {base:.2f} s; load average {load[0]:.1f} at the start, "
+        f"{load[1]:.1f} at the end",
         "| interaction | median s | worst s | median / baseline |" + (" seen before, median s |" if seen_column else ""),
         "| --- | ---: | ---: | ---: |" + (" ---: |" if seen_column else ""),
         *(

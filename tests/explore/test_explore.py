@@ -388,6 +388,22 @@ def test_the_parts_the_views_take_alone_give_the_numbers_of_their_metric(explore
     by_team = explorer.result("tier_distribution", selection, by="team", compare=False)
     assert _same(whole["tiers"], tiers["tiers"]) and sum(t["customers"] for t in whole["tiers"]) > 0
     assert _same({g["group"]: g["tiers"] for g in by_team["groups"]}, {g["group"]: g["tiers"] for g in tiers["groups"]})
+    # the comparison's concentration and follow-up compliance (what the tabs' sentences compare)
+    full_tiers = explorer.result("tiers", selection, by="team")
+    full_followup = explorer.result("followup", selection, by="team")
+    for name, full, keys in (
+        ("tier_concentration", full_tiers, ("customers", "total_value", "top20_value_share", "gini", "value_basis")),
+        ("followup_compliance", full_followup, ("customers", "overdue", "compliance", "never_contacted",
+                                                "pool_candidates", "ownership_conflicts", "tiers")),
+    ):  # fmt: skip
+        previous = explorer.previous(name, selection)
+        assert previous["period"]["label"] == "2026Q2" == full["comparison"]["period"]["label"]
+        assert all(_same(previous[key], full["comparison"][key]) for key in keys)
+        assert previous["customers"] > 0
+        groups = explorer.result(name, selection, by="team", compare=False)["groups"]
+        expected = {g["group"]: g for g in full["groups"]}
+        assert {g["group"] for g in groups} == set(expected)
+        assert all(_same(g[key], expected[g["group"]][key]) for g in groups for key in keys if key != "value_basis")
 
 
 def test_the_key_numbers_never_compute_the_churn_metric_and_the_language_queries_nothing(explorer, monkeypatch):

@@ -107,3 +107,27 @@ def test_the_lifecycle_history_query_gives_the_lifecycle_states_counts_at_each_d
     got = [(r.period, r.state, int(r.customers)) for r in history.itertuples()]
     assert got == expected
     assert len(got) == 20 and sum(n for _, _, n in got[-5:]) > 100
+
+
+def test_a_state_filled_on_a_connection_is_not_filled_again_but_another_connection_fills_its_own(
+    sample_db, monkeypatch
+):
+    read = []
+    real_sql_text = queries.sql_text
+    monkeypatch.setattr(queries, "sql_text", lambda name: read.append(name) or real_sql_text(name))
+    with connect_read(sample_db) as con:
+        shared.customer_state(con, AS_OF, SETTINGS)
+        filled = [name for name in read if name != "metrics/shared/share"]
+        assert filled == [f"metrics/shared/customer_{s}" for s in ("universe", "values", "tiers")]
+        read.clear()
+        shared.customer_state(con, AS_OF, SETTINGS)  # listed already: nothing runs
+        shared.customer_state(con, EARLIER, SETTINGS)  # another date fills
+        assert read and all(
+            name.endswith(("share", "customer_universe", "customer_values", "customer_tiers")) for name in read
+        )
+        assert len([name for name in read if name != "metrics/shared/share"]) == 3
+        expected = _rows(con, TIERS.format("compute_customer_tiers"), {"as_of": AS_OF})
+    with connect_read(sample_db) as other:  # a new connection has its own temporary tables
+        shared.customer_state(other, AS_OF, SETTINGS)
+        assert other.execute("select count(*) from shared_customer_tiers").fetchall()[0][0] == len(expected)
+        assert _rows(other, TIERS.format("customer_tiers"), {"as_of": AS_OF}) == expected

@@ -40,10 +40,11 @@ from .. import metrics, queries, warehouse
 from ..charts import ChartContext
 from ..config import Settings, load_settings, notebook_db_path
 from ..i18n import check_lang
+from ..metrics import followup as followup_metric
 from ..metrics import tiers as tier_metric
 from ..metrics.churn import churn_rates
 from ..metrics.common import attribute_of, offers
-from ..metrics.inputs import Inventory, inventory, lacking
+from ..metrics.inputs import Inventory, annotate, inventory, lacking
 from ..periods import COMPARE_MODES, Period, parse_period, quarter
 from ..scope import Scope, ScopeError
 
@@ -58,8 +59,18 @@ SCOPED = ("rep", "team", "channel", "region")
 SCOPED_METRICS = ("funnel", "repurchase", "churn", "retention")
 #: parts of a metric a view takes alone (name -> the metric module's function computing it);
 #: the part shares its metric's breakdowns and scoping
-PARTS = {"churn_rates": churn_rates, "tier_distribution": tier_metric.distribution}
-_PART_OF = {"churn_rates": "churn", "tier_distribution": "tiers"}
+PARTS = {
+    "churn_rates": churn_rates,
+    "tier_distribution": tier_metric.distribution,
+    "tier_concentration": tier_metric.concentration,
+    "followup_compliance": followup_metric.compliance,
+}
+_PART_OF = {
+    "churn_rates": "churn",
+    "tier_distribution": "tiers",
+    "tier_concentration": "tiers",
+    "followup_compliance": "followup",
+}
 #: scoped connections kept open (the least recently used one is closed beyond)
 OPEN_SCOPES = 6
 TIERS = ("A", "B", "C")
@@ -397,6 +408,13 @@ class Explorer:
         )
         return {**current, "comparison": previous}
 
+    def previous(
+        self, name: str, selection: Selection, *, by: str | None = None, scope: Scope | None = None, **options: Any
+    ) -> dict[str, Any]:
+        """Metric ``name`` (or a part) for the selection's comparison period alone, as
+        :meth:`result` gives it under ``comparison`` (and remembered the same way)."""
+        return self._computed(name, self.comparison(selection), selection.compare, by=by, scope=scope, options=options)
+
     def _computed(
         self, name: str, period: Period, mode: str, *, by: str | None, scope: Scope | None, options: Mapping[str, Any]
     ) -> dict[str, Any]:
@@ -406,9 +424,13 @@ class Explorer:
         key = (name, scope, period.start, period.end, period.as_of, mode, by, tuple(sorted(options.items())))
         if key not in self._cache:
             con = self.connection(scope)
-            if name in PARTS:
+            if name in PARTS:  # its numbers resting on a missing input are null, as in its metric's result
                 extra = {"compare": mode} if mode else {}
-                self._cache[key] = function(con, period, settings=self.settings, by=by, **extra, **options)
+                part = function(con, period, settings=self.settings, by=by, **extra, **options)
+                module = metrics.load(_metric_of(name))
+                self._cache[key] = annotate(
+                    con, module.INPUTS, part, period, settings=self.settings, inv=self.inventory
+                )
             else:
                 self._cache[key] = metrics.compute(
                     con, name, period, compare=mode, period_only=True, by=by, settings=self.settings,

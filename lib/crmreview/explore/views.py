@@ -254,11 +254,13 @@ def _time_in_stage(explorer: Explorer, selection: Selection) -> list[Any]:
 
 def _tiers(explorer: Explorer, selection: Selection) -> list[Any]:
     lang, ctx = selection.lang, explorer.context(selection)
-    whole = explorer.result("tiers", selection)
+    whole = explorer.result("tiers", selection, compare=False)
     current, _ = explorer.scoped("tier_distribution", selection, compare=False) if selection.scope[0] else (whole, None)
     if not current or not sum(tier["customers"] for tier in current.get("tiers") or []):
         return _empty(selection)
-    said = tiers_section.tier_sentences(whole, whole.get("comparison"), ctx)
+    # the sentences compare the top-20 % share and Gini only: the comparison period's
+    # concentration, not its whole tiers metric (scorecard, curve, migration)
+    said = tiers_section.tier_sentences(whole, explorer.previous("tier_concentration", selection), ctx)
     out: list[Any] = [
         HtmlBlock(f"<ul>{''.join(f'<li>{esc(s)}</li>' for s in said)}</ul>{warnings_html(whole, lang)}"),
         tier_distribution_chart(tiers_frame(current), ctx),
@@ -383,12 +385,15 @@ def _followup(explorer: Explorer, selection: Selection) -> list[Any]:
     lang, ctx = selection.lang, explorer.context(selection)
     # with a filter, the breakdown that holds the group holds the whole's numbers too
     by = explorer.breakdown("followup", selection)
-    whole = explorer.result("followup", selection, by=by, compare=selection.scope[0] is None)
+    whole = explorer.result("followup", selection, by=by, compare=False)
     current, _ = explorer.scoped("followup", selection, compare=False) if selection.scope[0] else (whole, None)
     if not current or not current.get("customers"):
         return _empty(selection)
     if selection.scope[0] is None:
-        said = followup_section.followup_sentences(whole, whole.get("comparison"), ctx)
+        # the sentences compare tier A's compliance only: the comparison period's compliance
+        # counts, not its whole follow-up metric (workload, lists)
+        previous = explorer.previous("followup_compliance", selection)
+        said = followup_section.followup_sentences(whole, previous, ctx)
     else:
         said = [
             t(

@@ -8,7 +8,7 @@ macro ``customer_followup`` (``queries/macros/followup.sql``, on the ABC tier of
 ``followup_ownership_conflicts.sql``, ``workload.sql`` (per rep) and ``workload_teams.sql``;
 ``followup_customers.sql`` lists every customer's state.
 
-Public names: ``followup`` (the metric), ``BREAKDOWNS``, ``LIST_LENGTH``,
+Public names: ``followup`` (the metric), ``compliance``, ``BREAKDOWNS``, ``LIST_LENGTH``,
 ``compliance_frame``, ``reps_frame``, ``teams_frame``, ``rows``, ``summary``.
 """
 
@@ -31,6 +31,7 @@ __all__ = [
     "BREAKDOWNS",
     "LIST_LENGTH",
     "followup",
+    "compliance",
     "compliance_frame",
     "reps_frame",
     "teams_frame",
@@ -102,21 +103,29 @@ def _counts(row) -> dict[str, Any]:
     }
 
 
-def _compliance(con, period: Period, settings: Settings, by: str) -> dict[str, dict[str, Any]]:
-    """{group: {counts..., "tiers": [{tier, cadence_days, counts...}]}} from followup_compliance."""
+def _compliance(con, period: Period, settings: Settings, *by: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """{breakdown: {group: {counts..., "tiers": [{tier, cadence_days, counts...}]}}} for each
+    breakdown of ``by``, from one followup_compliance query (the period's activity conflicts
+    are computed once for all of them)."""
     frame = queries.run(
         con,
         "metrics/followup/compliance",
-        {**_params(period, settings), "by": by, "period_start": period.start, "period_end": period.end},
+        {
+            **_params(period, settings),
+            "by": by[0],
+            "more_by": list(by[1:]),
+            "period_start": period.start,
+            "period_end": period.end,
+        },
     )
-    groups: dict[str, dict[str, Any]] = {}
+    out: dict[str, dict[str, dict[str, Any]]] = {breakdown: {} for breakdown in by}
     for row in frame.itertuples(index=False):
-        group = groups.setdefault(row.group_key, {"tiers": []})
+        group = out[row.breakdown].setdefault(row.group_key, {"tiers": []})
         if pd.isna(row.tier):
             group.update(_counts(row))
         else:
             group["tiers"].append({"tier": row.tier, "cadence_days": int(row.cadence_days), **_counts(row)})
-    return groups
+    return out
 
 
 def _workload(con, period: Period, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -217,9 +226,9 @@ def followup(
     params = _params(period, settings)
     shared.customer_state(con, period.as_of, settings)
     shared.customer_followup(con, params)
-    overall = _compliance(con, period, settings, "all")["all"]
-    by_rep = _compliance(con, period, settings, "rep")
-    by_team = _compliance(con, period, settings, "team")
+    breakdowns = ("all", "rep", "team", *((by,) if by not in (None, "all", "rep", "team") else ()))
+    counted = _compliance(con, period, settings, *breakdowns)
+    overall, by_rep, by_team = counted["all"]["all"], counted["rep"], counted["team"]
     workload, teams = _workload(con, period, settings)
     pool = queries.run(con, "metrics/followup/pool_candidates", {**params, "list_limit": list_limit})
     conflicts = queries.run(
@@ -278,16 +287,45 @@ def followup(
         ],
     }
     if by is not None:
-        groups = by_rep if by == "rep" else by_team if by == "team" else _compliance(con, period, settings, by)
         result["by"] = by
-        result["groups"] = [
-            {
-                "group": key or None,
-                **{k: v for k, v in obj.items() if k != "tiers"},
-                **({} if by == "tier" else {"tiers": obj["tiers"]}),
-            }
-            for key, obj in sorted(groups.items())
-        ]
+        result["groups"] = _groups(counted[by], by)
+    return result
+
+
+def _groups(counted: dict[str, dict[str, Any]], by: str) -> list[dict[str, Any]]:
+    """The ``groups`` of a result from the compliance counts per group (no ``tiers`` by tier)."""
+    return [
+        {
+            "group": key or None,
+            **{k: v for k, v in obj.items() if k != "tiers"},
+            **({} if by == "tier" else {"tiers": obj["tiers"]}),
+        }
+        for key, obj in sorted(counted.items())
+    ]
+
+
+def compliance(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    *,
+    settings: Settings = DEFAULT_SETTINGS,
+    by: str | None = None,
+) -> dict[str, Any]:
+    """The compliance counts of :func:`followup` alone, for a view that needs nothing else (a
+    comparison period's compliance per tier): ``customers``, ``overdue``, ``compliance``,
+    ``never_contacted``, ``pool_candidates``, ``ownership_conflicts``,
+    ``median_days_since_activity`` and the same per ``tiers`` entry, or with ``by`` only
+    ``groups``, as in :func:`followup`. One query."""
+    common.check_by(by, "followup", BREAKDOWNS)
+    shared.customer_state(con, period.as_of, settings)
+    shared.customer_followup(con, _params(period, settings))
+    counted = _compliance(con, period, settings, by or "all")[by or "all"]
+    result: dict[str, Any] = {"period": period.as_dict(), "as_of": period.as_of.isoformat()}
+    if by is None:
+        result.update(counted["all"])
+    else:
+        result["by"] = by
+        result["groups"] = _groups(counted, by)
     return result
 
 

@@ -9,7 +9,8 @@ functions here fill those tables (``queries/metrics/shared/``), once per connect
 arguments (``shared_state``, a variable of the connection, lists what is filled; it is read
 when a query is planned, so a shared macro's other branch is left out of the plan); the
 metric functions call them before their queries, so every later query,
-metric and report section on the same connection reuses the rows.
+metric and report section on the same connection reuses the rows. A state filled on a
+connection is remembered for it in the process, so asking for it again runs nothing.
 
 They fill only on a connection to a published snapshot (``warehouse.connect_read``: the
 warehouse attached read-only), whose data cannot change under the rows; on any other
@@ -63,19 +64,39 @@ _KEY_ARGUMENTS = (
 )
 
 
+#: connection -> the shared states filled on it, (name, key arguments): a state is filled and
+#: listed once, and asking for it again costs nothing (not even planning its no-op fill)
+_FILLED: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, set[tuple]] = weakref.WeakKeyDictionary()
+
+
 def enabled(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether ``con`` reads a database nothing can change (a published snapshot attached
     read-only), so that state computed on it stays true for the connection's life."""
+    if con in _FILLED:
+        return True
     rows = con.execute("select readonly from duckdb_databases() where database_name = current_database()").fetchall()
-    return bool(rows and rows[0][0])
+    if rows and rows[0][0]:
+        _FILLED[con] = set()
+        return True
+    return False
 
 
 def _share(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> None:
     """Fill the shared state ``name`` (``queries/metrics/shared/<name>.sql``, a no-op when it is
-    filled) and list it in the connection's ``shared_state``: later queries read its rows."""
-    con.execute(queries.sql_text(f"metrics/shared/{name}"), params)
+    filled) and list it in the connection's ``shared_state``: later queries read its rows.
+    Once filled on ``con`` (in this process), asking again returns at once."""
     key_params = dict.fromkeys(_KEY_ARGUMENTS) | {k: v for k, v in params.items() if k in _KEY_ARGUMENTS}
+    filled = _FILLED.setdefault(con, set())
+    key = (name, tuple(sorted((k, _hashable(v)) for k, v in params.items())))
+    if key in filled:
+        return
+    con.execute(queries.sql_text(f"metrics/shared/{name}"), params)
     con.execute(queries.sql_text("metrics/shared/share"), {"state_name": name, **key_params})
+    filled.add(key)
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
 
 
 def customer_state(con: duckdb.DuckDBPyConnection, as_of: date, settings: Settings) -> None:
@@ -134,7 +155,7 @@ def rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> p
     review need, such as the stages each pipeline's funnel shows."""
     if not enabled(con):
         return queries.run(con, name, params)
-    key = (name, tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())))
+    key = (name, tuple(sorted((k, _hashable(v)) for k, v in params.items())))
     kept = _KEPT.setdefault(con, {})
     if key not in kept:
         kept[key] = queries.run(con, name, params)

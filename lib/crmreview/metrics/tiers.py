@@ -9,7 +9,7 @@ and the ABC tier are the shared macros ``customer_values`` / ``customer_tiers``
 ``tier_migration.sql`` (from × to counts) and ``tier_movers.sql`` (who moved);
 ``customer_tiers.sql`` / ``customer_scorecard.sql`` list every customer's tier.
 
-Public names: ``tiers`` (the metric), ``distribution``, ``BREAKDOWNS``, ``TIERS``, ``TIER_COLUMNS``,
+Public names: ``tiers`` (the metric), ``distribution``, ``concentration``, ``BREAKDOWNS``, ``TIERS``, ``TIER_COLUMNS``,
 ``scorecard_json``, ``tiers_frame``, ``curve_frame``, ``migration_frame``,
 ``movers_frame``, ``rows``, ``summary``.
 """
@@ -36,6 +36,7 @@ __all__ = [
     "METHODS",
     "tiers",
     "distribution",
+    "concentration",
     "scorecard_json",
     "tiers_frame",
     "curve_frame",
@@ -326,6 +327,32 @@ def distribution(
         groups = _distribution(con, period, settings, by, "abc")
         result["by"] = by
         result["groups"] = [{"group": key or None, "tiers": _strip(entries)} for key, entries in sorted(groups.items())]
+    return result
+
+
+def concentration(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    *,
+    settings: Settings = DEFAULT_SETTINGS,
+    by: str | None = None,
+) -> dict[str, Any]:
+    """How concentrated value is, as :func:`tiers` says it, for a view that needs nothing
+    else (a comparison period's top-20 % share and Gini): ``customers``, ``total_value``,
+    ``top20_value_share``, ``gini``, ``value_basis``, or with ``by`` only ``groups``, each with
+    those keys but ``value_basis`` (as the groups of :func:`tiers`). One query."""
+    common.check_by(by, "tiers", BREAKDOWNS)
+    shared.customer_state(con, period.as_of, settings)
+    result: dict[str, Any] = {"period": period.as_dict(), "as_of": period.as_of.isoformat()}
+    if by is None:
+        result.update(_concentration(con, period, settings, "all")["all"])
+    else:
+        groups = _concentration(con, period, settings, by)
+        result["by"] = by
+        result["groups"] = [
+            {"group": key or None, **{k: v for k, v in stats.items() if k != "value_basis"}}
+            for key, stats in sorted(groups.items())
+        ]
     return result
 
 

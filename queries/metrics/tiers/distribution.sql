@@ -11,13 +11,18 @@
 -- invariant: sum(value) over (partition by group_key) <> 0 or share_of_value is null
 -- (The sums of shares are null for a group without customers, resp. value.)
 -- columns: mean_score is the mean scorecard score in the row; count_same_tier_both_methods
---   counts its customers whose ABC and scorecard tiers agree.
+--   counts its customers whose ABC and scorecard tiers agree. Both need the scorecard, which
+--   is computed only for $method = 'scorecard' (the costly part: a rank per dimension over
+--   every customer); for 'abc' they are null and 0.
 
 with
 
 abc_tiers as (select * from customer_tiers($as_of, $tier_a_share, $tier_b_share, $value_window_months)),
 
-scorecard as (select * from customer_scorecard($as_of, $value_window_months, $dimensions, $cutoff_a, $cutoff_b)),
+scorecard as (
+    select * from customer_scorecard($as_of, $value_window_months, $dimensions, $cutoff_a, $cutoff_b)
+    where $method = 'scorecard'
+),
 
 group_keys as (select * from customer_groups($by)),
 
