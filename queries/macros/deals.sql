@@ -75,6 +75,43 @@ create or replace temp macro deal_groups(group_by, as_of_date, a_share, b_share,
     from keyed
     where starts_with(group_by, 'tag:');
 
+-- The deals of a breakdown twice over: every deal (of the pipeline) in the overall group
+-- ('all', is_overall) and in its group_by group beside it (none beside it when group_by is
+-- 'all'), so that one pass counts the whole and its groups. Arguments as deal_groups'.
+-- grain: one row per deal and group, is_overall first.
+create or replace temp macro deal_groups_and_all(
+    group_by, as_of_date, a_share, b_share, window_months, pipeline_name
+) as table
+    select
+        deal_id,
+        true as is_overall,
+        group_key,
+    from deal_groups('all', as_of_date, a_share, b_share, window_months, pipeline_name)
+    union all
+    select
+        deal_id,
+        false as is_overall,
+        group_key,
+    from deal_groups(group_by, as_of_date, a_share, b_share, window_months, pipeline_name)
+    where group_by::varchar <> 'all';
+
+-- Periods given as three lists of the same length (first days, last days, as-of dates), one
+-- row each, numbered from 1 in list order; cutoff_at is the start of the day after as_of_date.
+create or replace temp macro period_list(period_starts, period_ends, as_of_dates) as table
+    select
+        period_id,
+        period_start,
+        period_end,
+        as_of_date,
+        as_of_date + interval 1 day as cutoff_at,
+    from (
+        select
+            generate_subscripts(period_starts, 1) as period_id,
+            unnest(period_starts)::date as period_start,
+            unnest(period_ends)::date as period_end,
+            unnest(as_of_dates)::date as as_of_date,
+    );
+
 -- Each deal's state at the end of a day (the as-of rule): a deal closed after that day is
 -- open as of it; a won/lost deal without closed_at is taken as closed. A deal that would be
 -- open but that a full export taken on or before that day no longer had (missing_since,

@@ -40,36 +40,11 @@ params as (
         $strict::boolean as is_strict,
 ),
 
-periods as (
-    select
-        period_id,
-        period_start,
-        period_end,
-        as_of_date,
-        as_of_date + interval 1 day as cutoff_at,
-    from (
-        select
-            generate_subscripts($period_starts, 1) as period_id,
-            unnest($period_starts)::date as period_start,
-            unnest($period_ends)::date as period_end,
-            unnest($as_of_dates)::date as as_of_date,
-    )
-),
+periods as (select * from period_list($period_starts, $period_ends, $as_of_dates)),
 
 -- every deal (of the pipeline) in the overall group, and in its $by group beside it
 deal_keys as (
-    select
-        deal_id,
-        true as is_overall,
-        group_key,
-    from deal_groups('all', $as_of, $tier_a_share, $tier_b_share, $value_window_months, $pipeline)
-    union all
-    select
-        deal_id,
-        false as is_overall,
-        group_key,
-    from deal_groups($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months, $pipeline)
-    where $by::varchar <> 'all'
+    select * from deal_groups_and_all($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months, $pipeline)
 ),
 
 stage_list as (
