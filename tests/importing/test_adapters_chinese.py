@@ -11,14 +11,9 @@ import pytest
 
 from crmreview.check import check_warehouse
 from crmreview.importing import ImportFileError, import_files
-from crmreview.warehouse import connect_read
+from tests.importing.files import rows as _rows
 from tests.paths import EXPORTS
 from tests.xlsxfile import write_xlsx
-
-
-def _rows(db, sql):
-    with connect_read(db) as con:
-        return con.execute(sql).fetchall()
 
 
 def _counts(results):

@@ -1,22 +1,12 @@
 """Custom fields travel: the columns of an export that no canonical column takes are kept per
 customer and deal record, in ``attributes`` (header -> value; an empty cell is no entry)."""
 
-from pathlib import Path
-
 import pytest
 
 from crmreview.importing import ImportFileError, import_files
 from crmreview.warehouse import connect_read
-
-
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def _rows(db, sql):
-    with connect_read(db) as con:
-        return con.execute(sql).fetchall()
+from tests.importing.files import rows as _rows
+from tests.importing.files import write as _write
 
 
 def test_a_canonical_customers_file_keeps_its_extra_columns_as_attributes(tmp_path):

@@ -2,7 +2,6 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -10,19 +9,11 @@ from crmreview.config import Settings
 from crmreview.importing import ImportFileError, import_files
 from crmreview.importing.errors import NUL_BYTE
 from crmreview.warehouse import connect_read
+from tests.importing.files import rows as _rows
+from tests.importing.files import write as _write
 from tests.xlsxfile import write_xlsx
 
 AMOUNT = "expected an amount such as 1234.50, ¥1,234.50, 1.2万 or (300)"
-
-
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def _rows(db, sql):
-    with connect_read(db) as con:
-        return con.execute(sql).fetchall()
 
 
 def test_a_canonical_csv_reads_currency_thousands_wan_chinese_and_slashed_dates_and_excel_numbers(tmp_path):

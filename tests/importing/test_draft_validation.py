@@ -9,8 +9,8 @@ import yaml
 
 from crmreview.importing import import_files
 from crmreview.importing.draft import TODO, draft_mapping
-from crmreview.warehouse import connect_read
 from tests.conftest import VALIDATION_DATA
+from tests.importing.files import rows as _rows
 
 MAVEN = VALIDATION_DATA / "maven_crm_sales_opportunities"
 SALESFORCE = VALIDATION_DATA / "salesforce_demo_prodly"
@@ -22,11 +22,6 @@ pytestmark = pytest.mark.skipif(
     not VALIDATION_DATA.is_dir(),
     reason=f"validation data not found at {VALIDATION_DATA} (set CRM_REVIEW_VALIDATION_DATA)",
 )
-
-
-def _rows(db, sql):
-    with connect_read(db) as con:
-        return con.execute(sql).fetchall()
 
 
 def _draft(tmp_path, files):

@@ -12,7 +12,7 @@ from crmreview.check import check_warehouse
 from crmreview.cli import main
 from crmreview.importing import import_files
 from crmreview.importing.nondata import SKIPPED, non_data_reason
-from crmreview.warehouse import connect_read
+from tests.importing.files import rows as _rows
 from tests.paths import EXPORTS
 from tests.xlsxfile import write_xlsx
 
@@ -45,11 +45,6 @@ def _csv(rows) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows([HEADER, *rows])
     return out.getvalue()
-
-
-def _rows(db, sql):
-    with connect_read(db) as con:
-        return con.execute(sql).fetchall()
 
 
 def _check_import(tmp_path: Path, path: Path):

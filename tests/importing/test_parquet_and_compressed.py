@@ -10,7 +10,7 @@ import pytest
 
 from crmreview.config import DEFAULT_SETTINGS
 from crmreview.importing import ImportFileError, import_files
-from crmreview.warehouse import connect_read
+from tests.importing.files import rows as _rows
 
 # o1 ok; o2 no customer (rejected); o1 again (duplicate, rejected); o3 ok; o4 no date (or an
 # unreadable one, as text)
@@ -31,11 +31,6 @@ def _copy(tmp_path, name: str, columns: str, options: str):
     with duckdb.connect() as con:
         con.execute(f"copy (select {columns} from ({ORDERS})) to '{path}' ({options})")
     return path
-
-
-def _rows(db, sql):
-    with connect_read(db) as con:
-        return con.execute(sql).fetchall()
 
 
 def _check_orders(db, result, date_reason: str, names=("customer_id", "order_id", "order_date")):

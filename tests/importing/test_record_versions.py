@@ -7,14 +7,14 @@ date in the file).
 """
 
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
 from crmreview.check import check_warehouse
 from crmreview.cli import main
 from crmreview.importing import ImportFileError, import_files
-from crmreview.warehouse import connect_read
+from tests.importing.files import rows as _rows
+from tests.importing.files import write as _write
 
 MAPPING = """
 name: snap
@@ -35,16 +35,6 @@ HEADER = "Id,Account,Stage,Amount,Created,Closed\n"
 AUGUST = HEADER + "D1,A,Proposal,100,2026-07-01,\nD2,A,Open,200,2026-07-05,\nD3,B,Open,50,2026-07-10,\n"
 SEPTEMBER = HEADER + "D1,A,Won,120,2026-07-01,2026-09-12\nD2,A,Proposal,200,2026-07-05,\n"
 OCTOBER = HEADER + "D1,A,Won,120,2026-07-01,2026-09-12\nD2,A,Proposal,200,2026-07-05,\nD3,B,Proposal,50,2026-07-10,\n"
-
-
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def _rows(db, sql):
-    with connect_read(db) as con:
-        return con.execute(sql).fetchall()
 
 
 @pytest.fixture

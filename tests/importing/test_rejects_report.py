@@ -1,12 +1,12 @@
 """--show-rejects summarises per file; --rejects-out writes every reject as UTF-8 CSV with BOM."""
 
 import csv
-from pathlib import Path
 
 from crmreview.cli import main
 from crmreview.importing import import_files
 from crmreview.importing.rejects import FileRejects, summarise_rejects
 from crmreview.warehouse import connect_read
+from tests.importing.files import write as _write
 
 AMOUNT = "expected an amount such as 1234.50, ¥1,234.50, 1.2万 or (300)"
 DATE = "expected a date such as 2025-09-09, 2025/9/9, 2025年9月9日 or an Excel date number"
@@ -16,11 +16,6 @@ DEALS = (
     HEADER
     + "D1,C1,lead,open,很多,明天\nD2,C1,lead,open,x,2026-07-01\nD3,C1,lead,open,5,2026-07-01\nD4,C1,lead,open,y,2026-07-02\n"
 )
-
-
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_the_summary_counts_rows_by_column_and_reason_and_shows_each_line_once(tmp_path):

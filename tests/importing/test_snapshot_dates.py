@@ -6,13 +6,13 @@ today must not date its history today).
 """
 
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
 from crmreview.cli import main
 from crmreview.importing import ImportFileError, import_files
-from crmreview.warehouse import connect_read
+from tests.importing.files import rows as _rows
+from tests.importing.files import write as _write
 
 MAPPING = """
 name: snap
@@ -35,16 +35,6 @@ HEADER = "Id,Account,Stage,Amount,Created,Closed\n"
 FIRST = HEADER + "D1,A,Open,100,2017-12-15,2018-03-31\nD2,A,Won,200,2017-02-01,2017-11-30\nD9,A,Open,lots,2019-01-01,\n"
 # a week later D1 reached the proposal stage and D3 came in on 2017-12-20
 SECOND = HEADER + "D1,A,Proposal,100,2017-12-15,\nD2,A,Won,200,2017-02-01,2017-11-30\nD3,A,Open,5,2017-12-20,\n"
-
-
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def _rows(db, sql):
-    with connect_read(db) as con:
-        return con.execute(sql).fetchall()
 
 
 @pytest.fixture

@@ -1,25 +1,14 @@
 """Values are trimmed of the spaces trim() removes; a file none of whose values begins or ends
 with one is read without trimming, with the same result."""
 
-from pathlib import Path
-
 import pytest
 
 from crmreview.importing import import_files
 from crmreview.importing.records import scan_records
-from crmreview.warehouse import connect_read
+from tests.importing.files import rows as _rows
+from tests.importing.files import write as _write
 
 HEADER = "customer_id,name,industry,region,size_band,owner_rep_id,source_channel,created_at\n"
-
-
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def _rows(db, sql):
-    with connect_read(db) as con:
-        return con.execute(sql).fetchall()
 
 
 @pytest.mark.parametrize(
