@@ -148,7 +148,7 @@ def test_the_range_is_the_percentiles_of_independent_wins():
 
 def test_sets_of_deals_drawn_together_get_each_the_range_it_gets_alone():
     rng = np.random.default_rng(7)
-    sets = [(rng.random(n) * (rng.random(n) < 0.8), rng.random(n) * 1000) for n in (700, 3, 0, 1200)]
+    sets = [(rng.random(n) * (rng.random(n) < 0.8), rng.random(n) * 1000) for n in (700, 3, 0, 1200, 5000)]
     together = fc.outcome_ranges([(p, a, None) for p, a in sets])
     for (p, a), found in zip(sets, together):
         assert found.tolist() == fc.outcome_range(p, a).tolist()

@@ -21,7 +21,10 @@ percentiles of won to date + Σ amount × (1 if the deal is won) + the deals not
 (at their expected amount), each open deal won independently with its probability: computed
 by a seeded simulation (:data:`SIMULATIONS` draws, seed :data:`SEED`; only the deals that may
 or may not be won are drawn, a sure one counts in full and a hopeless one not at all), so the
-same data give the same range. A breakdown's groups and the whole come from the same
+same data give the same range. Up to :data:`EXACT_DEALS` such deals are each drawn; beyond
+that, the :data:`EXACT_DEALS` of largest variance and each group's :data:`EXACT_PER_GROUP`
+largest are, and the sum of the many small others is drawn as one normal variable of their
+mean and variance per group, so the range costs the same at any size. A breakdown's groups and the whole come from the same
 simulations, and the open deals and the model are computed once for both.
 
 The back-test repeats the forecast at a third and two thirds of each of the
@@ -31,6 +34,7 @@ together: one query over every point (``backtest.sql``, from the same macros as 
 queries) and one simulation whose draws they share.
 
 Public names: ``forecast`` (the metric), ``BREAKDOWNS``, ``SIMULATIONS``, ``SEED``,
+``EXACT_DEALS``, ``EXACT_PER_GROUP``,
 ``QUANTILES``, ``DEALS_LISTED``, ``history_window``, ``point_as_of``, ``outcome_range``,
 ``outcome_ranges``,
 ``stages_frame``, ``deals_frame``, ``backtest_frame``, ``groups_frame``, ``rows``, ``summary``.
@@ -57,6 +61,8 @@ __all__ = [
     "BREAKDOWNS",
     "SIMULATIONS",
     "SEED",
+    "EXACT_DEALS",
+    "EXACT_PER_GROUP",
     "QUANTILES",
     "DEALS_LISTED",
     "forecast",
@@ -163,6 +169,38 @@ def point_as_of(period: Period, thirds: int) -> date:
 
 #: deals whose draws are made at once (``SIMULATIONS`` float32 uniforms each)
 _DRAW_ROWS = 512
+#: the deals drawn one by one: the ``EXACT_DEALS`` of largest variance (amount² × p × (1 − p))
+#: and each group's ``EXACT_PER_GROUP`` largest; the sum of a group's other deals is drawn as
+#: one normal variable of the same mean and variance (see :func:`_simulated_totals`)
+EXACT_DEALS = 2_000
+EXACT_PER_GROUP = 50
+
+
+def _drawn_one_by_one(variance: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Which deals (of ``variance``, group ``codes``) the simulation draws one by one: all of
+    them up to :data:`EXACT_DEALS`, else the :data:`EXACT_DEALS` of largest variance and the
+    :data:`EXACT_PER_GROUP` largest of each group (ties in deal order)."""
+    count = variance.shape[0]
+    if count <= EXACT_DEALS:
+        return np.ones(count, dtype=bool)
+    position = np.arange(count)
+    keep = np.zeros(count, dtype=bool)
+    keep[np.lexsort((position, -variance))[:EXACT_DEALS]] = True
+    by_group = np.lexsort((position, -variance, codes))  # each group's deals, largest first
+    ranked = codes[by_group]
+    rank = position - np.searchsorted(ranked, ranked, side="left")
+    keep[by_group[rank < EXACT_PER_GROUP]] = True
+    return keep
+
+
+def _add_by_group(total: np.ndarray, won: np.ndarray, amount: np.ndarray, codes: np.ndarray) -> None:
+    """total[g] += Σ amount × won over the rows of group g (``won``: one row per deal)."""
+    if total.shape[0] == 1:
+        total[0] += amount @ won
+        return
+    weights = np.zeros((total.shape[0], amount.shape[0]))
+    weights[codes, np.arange(amount.shape[0])] = amount
+    total += weights @ won
 
 
 def _simulated_totals(
@@ -173,33 +211,48 @@ def _simulated_totals(
     (groups, simulations).
 
     A deal won for sure (probability 1) adds its amount to every simulation and one that
-    cannot be won adds nothing; each other deal gets its own row of ``simulations`` uniforms
-    from ``numpy.random.default_rng(seed)``, the rows in deal order, and is won in the
-    simulations whose uniform lies below its probability. A problem's draws are the first rows
-    of that one stream, so problems computed together (the back-test's points) share the
-    draws, and each gets what it would get alone.
+    cannot be won adds nothing. Each deal drawn one by one (:func:`_drawn_one_by_one`: every
+    deal of a problem with up to :data:`EXACT_DEALS` that may or may not be won) gets its own
+    row of ``simulations`` uniforms from ``numpy.random.default_rng(seed)``, the rows in deal
+    order, and is won in the simulations whose uniform lies below its probability. The other
+    deals of a large problem are many, each with less variance than any drawn one: their sum
+    in a group is drawn as a normal variable of the same mean (Σ amount × p) and variance
+    (Σ amount² × p × (1 − p)), from ``numpy.random.default_rng([seed, 1])``, one row per group
+    (the central limit theorem; with thousands of such deals its error is far below the
+    simulation's own). A problem's draws are the first rows of those streams, so problems
+    computed together (the back-test's points) share the draws, and each gets what it would
+    get alone.
     """
     prepared = []
     for p, amount, codes, width in problems:
         sure = p >= 1
         fixed = np.bincount(codes[sure], weights=amount[sure], minlength=width).astype(float)
         uncertain = (p > 0) & (p < 1)
-        prepared.append((p[uncertain].astype(np.float32), amount[uncertain], codes[uncertain], width, fixed))
-    totals = [np.repeat(fixed[:, None], simulations, axis=1) for *_, fixed in prepared]
+        p, amount, codes = p[uncertain], amount[uncertain], codes[uncertain]
+        variance = amount * amount * p * (1 - p)
+        drawn = _drawn_one_by_one(variance, codes)
+        rest = ~drawn
+        spread = None
+        if rest.any():
+            fixed += np.bincount(codes[rest], weights=amount[rest] * p[rest], minlength=width)
+            spread = np.sqrt(np.bincount(codes[rest], weights=variance[rest], minlength=width))
+        prepared.append((p[drawn].astype(np.float32), amount[drawn], codes[drawn], fixed, spread))
+    totals = [np.repeat(fixed[:, None], simulations, axis=1) for *_, fixed, _ in prepared]
     longest = max((len(item[0]) for item in prepared), default=0)
     rng = np.random.default_rng(seed)
     won = np.empty((min(_DRAW_ROWS, longest), simulations))  # 1.0 where the deal is won
     for start in range(0, longest, _DRAW_ROWS):
         uniforms = rng.random((min(_DRAW_ROWS, longest - start), simulations), dtype=np.float32)
-        for (p, amount, codes, width, _), total in zip(prepared, totals):
+        for (p, amount, codes, *_), total in zip(prepared, totals):
             part = slice(start, start + _DRAW_ROWS)
             count = p[part].shape[0]
             if not count:
                 continue
             np.less(uniforms[:count], p[part, None], out=won[:count], casting="unsafe")
-            weights = np.zeros((width, count))
-            weights[codes[part], np.arange(count)] = amount[part]
-            total += weights @ won[:count]
+            _add_by_group(total, won[:count], amount[part], codes[part])
+    for (*_, spread), total in zip(prepared, totals):
+        if spread is not None:
+            total += spread[:, None] * np.random.default_rng([seed, 1]).standard_normal(total.shape)
     return totals
 
 
@@ -660,7 +713,8 @@ def forecast(
         "needs_model": seen["needs_model"],
         **whole,
         **_against_target(whole, targets.get("all"), seen["days_left"] == 0),
-        "range_method": f"simulation ({SIMULATIONS:,} draws, seed {SEED})",
+        "range_method": f"simulation ({SIMULATIONS:,} draws, seed {SEED}; beyond the {EXACT_DEALS:,} deals "
+        "of largest variance, the others' sum as a normal variable)",
         "range_quantiles": list(QUANTILES),
         "open_deals_imputed": int(imputed.sum()),
         "open_deals_without_basis": int((~deals["has_basis"].astype(bool)).sum()) if seen["days_left"] else 0,
