@@ -112,7 +112,13 @@ create or replace temp macro customer_score_points(as_of_date, window_months, di
     measured as (
         select
             measures.customer_id,
-            dimension_specs.*,
+            dimension_specs.dimension_no,
+            dimension_specs.dimension,
+            dimension_specs.measure,
+            dimension_specs.field,
+            dimension_specs.weight,
+            len(dimension_specs.bands) > 0 as has_bands,
+            dimension_specs.default_points,
             case dimension_specs.measure
                 when 'amount' then measures.value::double
                 when 'frequency' then measures.count_purchases::double
@@ -178,7 +184,7 @@ create or replace temp macro customer_score_points(as_of_date, window_months, di
         ranked.field_value,
         case
             when ranked.field is not null then coalesce(field_rows.field_point.points, ranked.default_points)
-            when len(ranked.bands) > 0 then coalesce(band_matches.band_points, ranked.default_points)
+            when ranked.has_bands then coalesce(band_matches.band_points, ranked.default_points)
             else 100 * ranked.share_worse
         end as points,
     from ranked

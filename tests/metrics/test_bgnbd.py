@@ -152,3 +152,17 @@ def test_a_zero_horizon_expects_no_purchases():
     assert bgnbd.conditional_expected_purchases(PUBLISHED, 0, [3], [5.0], [9.0]).tolist() == [0.0]
     assert bgnbd.expected_purchases(PUBLISHED, 0) == 0.0
     assert math.isfinite(bgnbd.expected_purchases(PUBLISHED, 1000.0))
+
+
+def test_the_fit_sums_the_log_likelihood_grouped_as_history_by_history():
+    # the fit's objective groups the histories (by x, by age for x = 0, distinct ages and
+    # recencies looked up); the sum must be the plain Σ weight × eq. (6) over the histories
+    rng = np.random.default_rng(3)
+    T = rng.integers(1, 300, 2_000) / 7
+    x = rng.poisson(1.5, T.size) * (rng.random(T.size) < 0.7)
+    t_x = np.where(x > 0, np.floor(rng.random(T.size) * T * 7) / 7, 0.0)
+    w = rng.integers(1, 5, T.size).astype(float)
+    grouped = bgnbd._Grouped(x.astype(float), t_x, T, w)
+    for params in ((0.243, 4.414, 0.793, 2.426), (3.4, 17.0, 0.5, 0.9), (0.05, 0.2, 40.0, 1e4)):
+        plain = float((bgnbd._log_likelihoods(params, x.astype(float), t_x, T) * w).sum())
+        assert grouped.total(params) == pytest.approx(plain, rel=1e-12)

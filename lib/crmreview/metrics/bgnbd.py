@@ -163,15 +163,11 @@ def _log_rising(base: float, x: np.ndarray, max_x: int) -> np.ndarray:
     return table[x]
 
 
-def _log_likelihoods(
-    params, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, xi: np.ndarray | None = None, max_x: int | None = None
-) -> np.ndarray:
-    """Each history's log-likelihood; ``xi``/``max_x`` (x as integers, its maximum) may be
-    passed in by a caller that evaluates many parameters on the same histories."""
+def _log_likelihoods(params, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """Each history's log-likelihood (FHL 2005 eq. 6)."""
     r, alpha, a, b = params
-    if xi is None:
-        xi = x.astype(np.int64)
-        max_x = int(xi.max()) if xi.size else 0
+    xi = x.astype(np.int64)
+    max_x = int(xi.max()) if xi.size else 0
     ln_a1 = _log_rising(r, xi, max_x) + r * math.log(alpha)
     ln_a2 = _log_rising(b, xi, max_x) - _log_rising(a + b, xi, max_x)
     ln_a3 = -(r + x) * np.log(alpha + T)
@@ -179,6 +175,51 @@ def _log_likelihoods(
         ln_a4 = math.log(a) - np.log(b + np.maximum(x, 1) - 1) - (r + x) * np.log(alpha + t_x)
     tail = np.where(x > 0, np.logaddexp(ln_a3, ln_a4), ln_a3)
     return ln_a1 + ln_a2 + tail
+
+
+class _Grouped:
+    """Customer histories arranged for the summed log-likelihood (:meth:`total`), which a fit
+    evaluates for a thousand parameter sets on the same histories.
+
+    Only the last term of eq. (6) needs each history; the others depend on x alone and are
+    summed per x. A history without repeat purchases (x = 0, so t_x = 0) adds
+    −r log(α + T), summed per distinct age. The logarithms of α + T and α + t_x are taken once
+    per distinct age and recency (days, at most a few hundred) and looked up per history.
+    """
+
+    def __init__(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray) -> None:
+        xi = x.astype(np.int64)
+        self.max_x = int(xi.max()) if xi.size else 0
+        self.counts = np.arange(self.max_x + 1)
+        self.weight_by_x = np.bincount(xi, weights=w, minlength=self.max_x + 1)
+        once = xi == 0
+        self.once_ages, once_index = np.unique(T[once], return_inverse=True)
+        self.once_weights = np.bincount(once_index, weights=w[once], minlength=self.once_ages.size)
+        repeat = ~once
+        self.x, self.xi, self.w = x[repeat], xi[repeat], w[repeat]
+        self.ages, self.age_index = np.unique(T[repeat], return_inverse=True)
+        self.recencies, self.recency_index = np.unique(t_x[repeat], return_inverse=True)
+
+    def total(self, params: tuple[float, float, float, float]) -> float:
+        """Σ weight × log-likelihood over the histories (:func:`log_likelihood`)."""
+        r, alpha, a, b = params
+        per_x = (
+            _log_rising(r, self.counts, self.max_x)
+            + r * math.log(alpha)
+            + _log_rising(b, self.counts, self.max_x)
+            - _log_rising(a + b, self.counts, self.max_x)
+        )
+        total = _weighted_sum(per_x, self.weight_by_x) - r * _weighted_sum(
+            np.log(alpha + self.once_ages), self.once_weights
+        )
+        if self.x.size:
+            rx = r + self.x
+            ln_a3 = -rx * np.log(alpha + self.ages)[self.age_index]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ln_b = np.log(b + np.maximum(self.counts, 1) - 1)
+            ln_a4 = math.log(a) - ln_b[self.xi] - rx * np.log(alpha + self.recencies)[self.recency_index]
+            total += _weighted_sum(np.logaddexp(ln_a3, ln_a4), self.w)
+        return total
 
 
 def log_likelihood(params, frequency, recency, age, *, weights=None) -> float:
@@ -272,14 +313,12 @@ def fit(
     if start is None:
         start = (1.0, max(_weighted_sum(T, w) / n, 1e-3), 1.0, 1.0)
     theta = np.log(np.asarray(_check_params(start)))
-    # the histories' own terms, computed once: only the parameters change between passes
-    xi = x.astype(np.int64)
-    max_x = int(xi.max()) if xi.size else 0
+    histories = _Grouped(x, t_x, T, w)  # only the parameters change between passes
 
     def objective(log_params: np.ndarray) -> float:
         if np.any(np.abs(log_params) > 30):
             return math.inf
-        value = -_weighted_sum(_log_likelihoods(tuple(np.exp(log_params)), x, t_x, T, xi, max_x), w) / n
+        value = -histories.total(tuple(np.exp(log_params))) / n
         return value if math.isfinite(value) else math.inf
 
     evals_total, best_value, converged = 0, objective(theta), False
