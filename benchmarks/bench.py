@@ -96,17 +96,29 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
+class StepFailed(Exception):
+    """A measured step that failed; ``reason`` is the last line of its error output."""
+
+    def __init__(self, reason: str, peak: int) -> None:
+        super().__init__(reason)
+        self.reason, self.peak = reason, peak
+
+
 def _child(cmd: list[str]) -> tuple[float, int, str]:
     """Run ``cmd``: its wall time, its peak resident memory in bytes and its stdout. A failing
-    command stops the benchmark with its stderr."""
+    command raises :class:`StepFailed` (its stderr is printed), so that the table records
+    the failure and the other steps still run."""
     with tempfile.TemporaryDirectory() as tmp:
         measured = Path(tmp) / "measured"
         done = subprocess.run(
             [sys.executable, "-c", _LAUNCHER, str(measured), *cmd], capture_output=True, text=True, check=False
         )
-        if done.returncode:
-            raise SystemExit(f"benchmark step failed ({' '.join(cmd[:6])} …):\n{done.stderr[-3000:]}")
         wall, peak = measured.read_text().split()
+        if done.returncode:
+            print(f"benchmark step failed ({' '.join(cmd[:6])} …):\n{done.stderr[-3000:]}", file=sys.stderr, flush=True)
+            lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+            error = next((line for line in reversed(lines) if "Error" in line or "Exception" in line), None)
+            raise StepFailed(error or (lines[-1] if lines else f"exit status {done.returncode}"), int(peak))
     return float(wall), int(peak), done.stdout
 
 
@@ -315,7 +327,25 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
 
 
+def _attempt(kind: str, **args: Any) -> tuple[dict[str, Any] | None, int, str | None]:
+    """:func:`_step`, or (None, its peak memory, why it failed) when it fails."""
+    try:
+        answer, peak = _step(kind, **args)
+    except StepFailed as failure:
+        return None, failure.peak, failure.reason
+    return answer, peak, None
+
+
+def _failed(size: float, step: str, reason: str, peak: int, **more: Any) -> dict[str, Any]:
+    """The row of a step that failed: no time, NOT MET where it has a target."""
+    return _row(
+        size, step, None, failed=reason, peak_mb=peak / 2**20, met="NOT MET" if "target" in more else "-", **more
+    )
+
+
 def measure_size(size: float, root: Path, repeat: int, work_root: Path) -> list[dict[str, Any]]:
+    """Every step at one size. A step that fails (e.g. out of memory) is a row saying why,
+    and the steps that do not need its result still run."""
     data = sample_data(root, size)
     work = work_root / f"size{size:g}"
     shutil.rmtree(work, ignore_errors=True)
@@ -323,8 +353,10 @@ def measure_size(size: float, root: Path, repeat: int, work_root: Path) -> list[
     rows: list[dict[str, Any]] = []
     big = size >= 500
     print(f"size {size:g}: import per file", flush=True)
-    files, _ = _step("import_files", data=str(data), work=str(work / "files"), repeat=repeat)
-    for f in files["files"]:
+    files, peak, failure = _attempt("import_files", data=str(data), work=str(work / "files"), repeat=repeat)
+    if failure:
+        rows.append(_failed(size, "import per file", failure, peak, target=f"<= {CANONICAL_RATIO}x bare read_csv"))
+    for f in files["files"] if files else []:
         ratio = _ratio(f["canonical"], f["bare"])
         rows.append(
             _row(
@@ -352,35 +384,48 @@ def measure_size(size: float, root: Path, repeat: int, work_root: Path) -> list[
     shutil.rmtree(work / "files", ignore_errors=True)
 
     print(f"size {size:g}: import, all files", flush=True)
-    bare, bare_rss = _step("bare_all", data=str(data), db=str(work / "bare.duckdb"))
+    bare, bare_rss, _ = _attempt("bare_all", data=str(data), db=str(work / "bare.duckdb"))
     for leftover in work.glob("bare.duckdb*"):
         leftover.unlink()
     db = work / "crm.duckdb"
-    imported, import_rss = _step("import_all", data=str(data), db=str(db))
+    imported, import_rss, failure = _attempt("import_all", data=str(data), db=str(db))
+    import_target = f"<= {CANONICAL_RATIO}x bare" + (", <= 2 GiB" if big else "")
+    if failure:  # nothing below can run without the warehouse
+        rows.append(_failed(size, "import, all files", failure, import_rss, target=import_target))
+        return rows
     wall = imported["seconds"]
-    ratio = _ratio(wall, bare["seconds"])
+    bare_seconds = bare["seconds"] if bare else None
+    ratio = _ratio(wall, bare_seconds)
     rows.append(
         _row(
             size,
             "import, all files",
             wall,
-            floor=bare["seconds"],
+            floor=bare_seconds,
             ratio=ratio,
             peak_mb=import_rss / 2**20,
             floor_peak_mb=bare_rss / 2**20,
-            target=f"<= {CANONICAL_RATIO}x bare" + (", <= 2 GiB" if big else ""),
-            met=_verdict(ratio <= CANONICAL_RATIO and (not big or import_rss <= MEMORY_500)),
+            target=import_target,
+            met=_verdict(None if ratio is None else ratio <= CANONICAL_RATIO and (not big or import_rss <= MEMORY_500)),
         )
     )
 
     print(f"size {size:g}: scan floor, metrics and baselines", flush=True)
-    scan, _ = _step("scan", db=str(db), repeat=repeat)
-    rows.append(_row(size, "scan floor (every column of the review's tables)", scan["seconds"]))
+    scan, _, _ = _attempt("scan", db=str(db), repeat=repeat)
+    scan_seconds = scan["seconds"] if scan else None
+    rows.append(_row(size, "scan floor (every column of the review's tables)", scan_seconds))
     for name in METRIC_NAMES:
-        sql, sql_rss = _step("metric", db=str(db), name=name, repeat=repeat)
+        sql, sql_rss, failure = _attempt("metric", db=str(db), name=name, repeat=repeat)
+        if failure:
+            rows.append(_failed(size, f"metric {name}", failure, sql_rss))
+            continue
         row = _row(size, f"metric {name}", sql["seconds"], peak_mb=sql_rss / 2**20)
-        if sql["headlines"]:
-            base, base_rss = _step("baseline", db=str(db), name=name, repeat=repeat)
+        base, base_rss, failure = (
+            _attempt("baseline", db=str(db), name=name, repeat=repeat) if sql["headlines"] else (None, 0, None)
+        )
+        if failure:
+            row |= {"check": f"pandas baseline failed: {failure}", "baseline_peak_mb": base_rss / 2**20}
+        elif base:
             from benchmarks.baseline.pandas_review import mismatches
 
             wrong = mismatches(name, sql["result"], base["result"])
@@ -399,62 +444,77 @@ def measure_size(size: float, root: Path, repeat: int, work_root: Path) -> list[
         rows.append(row)
 
     print(f"size {size:g}: the review's metrics", flush=True)
-    review, review_rss = _step("review_metrics", db=str(db), repeat=repeat)
-    base, base_rss = _step("baseline_review", db=str(db), repeat=repeat)
-    speedup = _ratio(base["seconds"], review["seconds"])
-    rows.append(
-        _row(
-            size,
-            "review metrics vs pandas",
-            review["seconds"],
-            baseline=base["seconds"],
-            baseline_load=base["load_seconds"],
-            speedup=speedup,
-            peak_mb=review_rss / 2**20,
-            baseline_peak_mb=base_rss / 2**20,
-            target=f">= {REVIEW_SPEEDUP:g}x pandas (size >= 100)",
-            met=_verdict(speedup >= REVIEW_SPEEDUP if size >= 100 else None),
+    review, review_rss, failure = _attempt("review_metrics", db=str(db), repeat=repeat)
+    speedup_target = f">= {REVIEW_SPEEDUP:g}x pandas (size >= 100)"
+    if failure:
+        rows.append(_failed(size, "review metrics vs pandas", failure, review_rss, target=speedup_target))
+    else:
+        base, base_rss, failure = _attempt("baseline_review", db=str(db), repeat=repeat)
+        speedup = _ratio(base["seconds"], review["seconds"]) if base else None
+        rows.append(
+            _row(
+                size,
+                "review metrics vs pandas",
+                review["seconds"],
+                baseline=base["seconds"] if base else None,
+                baseline_load=base["load_seconds"] if base else None,
+                speedup=speedup,
+                peak_mb=review_rss / 2**20,
+                baseline_peak_mb=base_rss / 2**20,
+                target=speedup_target,
+                met=_verdict(speedup >= REVIEW_SPEEDUP if size >= 100 and speedup is not None else None),
+                check=f"pandas baseline failed: {failure}" if failure else "",
+            )
         )
-    )
-    ratio = _ratio(review["seconds"], scan["seconds"])
-    rows.append(
-        _row(
-            size,
-            "review metrics vs scan floor",
-            review["seconds"],
-            floor=scan["seconds"],
-            ratio=ratio,
-            target=f"<= {REVIEW_SCAN_RATIO:g}x scan",
-            met=_verdict(ratio <= REVIEW_SCAN_RATIO),
+        ratio = _ratio(review["seconds"], scan_seconds)
+        rows.append(
+            _row(
+                size,
+                "review metrics vs scan floor",
+                review["seconds"],
+                floor=scan_seconds,
+                ratio=ratio,
+                target=f"<= {REVIEW_SCAN_RATIO:g}x scan",
+                met=_verdict(None if ratio is None else ratio <= REVIEW_SCAN_RATIO),
+            )
         )
-    )
-    sections, sections_rss = _step("review", db=str(db), repeat=repeat)
-    rows.append(
-        _row(
-            size,
-            "review, every section (+ forecast, funnel trend, breakdowns, figures; no pandas baseline)",
-            sections["seconds"],
-            peak_mb=sections_rss / 2**20,
-            target=f"< {REVIEW_SECONDS_500:g} s (size >= 500)",
-            met=_verdict(sections["seconds"] < REVIEW_SECONDS_500 if big else None),
+    sections, sections_rss, failure = _attempt("review", db=str(db), repeat=repeat)
+    step = "review, every section (+ forecast, funnel trend, breakdowns, figures; no pandas baseline)"
+    review_target = f"< {REVIEW_SECONDS_500:g} s (size >= 500)"
+    if failure:
+        rows.append(_failed(size, step, failure, sections_rss, target=review_target))
+    else:
+        rows.append(
+            _row(
+                size,
+                step,
+                sections["seconds"],
+                peak_mb=sections_rss / 2**20,
+                target=review_target,
+                met=_verdict(sections["seconds"] < REVIEW_SECONDS_500 if big else None),
+            )
         )
-    )
 
     print(f"size {size:g}: the report", flush=True)
     out = work / "reports"
-    wall, report_rss, _ = _child([_crm_review(), "report", "--period", PERIOD, "--db", str(db), "--out", str(out)])
-    html = next(out.glob("*.html"))
-    rows.append(
-        _row(
-            size,
-            "report (whole process)",
-            wall,
-            peak_mb=report_rss / 2**20,
-            html_mb=html.stat().st_size / 1e6,
-            target=f"< {REPORT_SECONDS_500:g} s, <= 2 GiB (size >= 500)",
-            met=_verdict(wall < REPORT_SECONDS_500 and report_rss <= MEMORY_500 if big else None),
+    report_target = f"< {REPORT_SECONDS_500:g} s, <= 2 GiB (size >= 500)"
+    try:
+        wall, report_rss, _ = _child([_crm_review(), "report", "--period", PERIOD, "--db", str(db), "--out", str(out)])
+    except StepFailed as failed:
+        rows.append(_failed(size, "report (whole process)", failed.reason, failed.peak, target=report_target))
+    else:
+        html = next(out.glob("*.html"))
+        rows.append(
+            _row(
+                size,
+                "report (whole process)",
+                wall,
+                peak_mb=report_rss / 2**20,
+                html_mb=html.stat().st_size / 1e6,
+                target=report_target,
+                met=_verdict(wall < REPORT_SECONDS_500 and report_rss <= MEMORY_500 if big else None),
+            )
         )
-    )
     shutil.rmtree(out, ignore_errors=True)
     return rows
 
@@ -544,6 +604,8 @@ def markdown(rows: list[dict[str, Any]], machine: dict[str, Any]) -> str:
         if r.get("speedup") is not None:
             ratio_text = f"{r['speedup']:.1f}x faster"
         seconds = _fmt(r["seconds"]) if r["seconds"] is not None else f"{r.get('html_mb', 0):.2f} MB"
+        if r.get("failed"):
+            seconds = "failed"
         if r["seconds"] is not None and "html_mb" in r:
             seconds += f" ({r['html_mb']:.2f} MB HTML)"
         if other is None and "floor_html_mb" in r:
@@ -555,7 +617,8 @@ def markdown(rows: list[dict[str, Any]], machine: dict[str, Any]) -> str:
             peak += f" / {r['floor_peak_mb']:,.0f}"
         lines.append(
             f"| {r['size']:g} | {r['step']} | {seconds} | {_fmt(other)} | {ratio_text} | {peak} | "
-            f"{r.get('target', '-')} | {r.get('met', '-')} | {r.get('check', '')} |"
+            f"{r.get('target', '-')} | {r.get('met', '-')} | "
+            f"{'FAILED: ' + r['failed'] if r.get('failed') else r.get('check', '')} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -85,3 +85,20 @@ def test_a_baseline_that_disagrees_is_named_number_by_number():
         "repeat_rate: sql 0.5, pandas 0.4",
         "returning_revenue_share: sql None, pandas 0.0",
     ]
+
+
+def test_a_step_that_fails_is_a_row_saying_why_and_the_run_goes_on():
+    failing = [sys.executable, "-c", "raise MemoryError('Out of Memory Error: failed to pin block (1.8 GiB used)')"]
+    with pytest.raises(bench.StepFailed) as failed:
+        bench._child(failing)
+    assert failed.value.reason == "MemoryError: Out of Memory Error: failed to pin block (1.8 GiB used)"
+    assert failed.value.peak > 0
+    row = bench._failed(500, "metric forecast", failed.value.reason, failed.value.peak, target="< 30 s")
+    assert row["seconds"] is None and row["met"] == "NOT MET"
+    machine = {"cpus": 2, "ram_gib": 24, "duckdb": "x", "pandas": "y", "python": "z", "load_before": "0",
+               "load_after": "0", "repeat": 1}  # fmt: skip
+    line = bench.markdown([row], machine).splitlines()[-1]
+    assert line.startswith("| 500 | metric forecast | failed | - | - |")
+    assert line.endswith(
+        "| < 30 s | NOT MET | FAILED: MemoryError: Out of Memory Error: failed to pin block (1.8 GiB used) |"
+    )
