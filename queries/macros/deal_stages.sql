@@ -50,8 +50,8 @@ create or replace temp macro deals_at_points(as_of_dates, closed_since_dates) as
 -- the furthest-stage rule of the funnel (queries/metrics/funnel/stages.sql), as of that day,
 -- for several days at once (as_of_dates, closed_since_dates: one per point, point_id = the
 -- position in the lists; the deals are deals_at_points'). The history is read in one
--- pass: each deal's ranked rows in one list, which each point filters to the rows up to its
--- day.
+-- pass: each deal's rows in two lists (their ranks, when they were entered), which each point
+-- filters to the rows up to its day; no join of the history per point.
 -- grain: one row per point per such deal existing by then per funnel stage up to its furthest
 --   (stage_rank 1..furthest_rank; a won deal reaches the won stage, the last of stage_list).
 --   furthest_rank   highest funnel stage in its history up to the day (lost rows have no
