@@ -88,14 +88,18 @@ create or replace temp macro deal_stages_reached(as_of_dates, stage_list, closed
         left join deal_history on existing.deal_id = deal_history.deal_id
     ),
 
-    -- the ranks of the rows up to each point's day (null for the later rows)
+    -- the ranks of the rows up to each point's day (null for the later rows; all of them when
+    -- the deal has none later)
     ranks_as_of as (
         select
             *,
-            list_transform(
-                range(1, len(all_ranks) + 1),
-                lambda i: case when history_entered_at[i] < as_of_date + interval 1 day then all_ranks[i] end
-            ) as history_ranks,
+            case
+                when coalesce(list_max(history_entered_at) < as_of_date + interval 1 day, true) then all_ranks
+                else list_transform(
+                        range(1, len(all_ranks) + 1),
+                        lambda i: case when history_entered_at[i] < as_of_date + interval 1 day then all_ranks[i] end
+                    )
+            end as history_ranks,
         from deal_history_as_of
     ),
 
