@@ -20,121 +20,6 @@ create or replace temp macro forecast_points(
             unnest(history_ends)::date as history_end,
     );
 
--- The funnel stages some deals had reached at the end of a day, and the day they entered each:
--- the furthest-stage rule of the funnel (queries/metrics/funnel/stages.sql), as of that day,
--- for several days at once (as_of_dates, closed_since_dates: one per point, point_id = the
--- position in the lists). Which deals: with closed_since null, those open at the end of the
--- day (the forecast's open deals); else those won or lost with closed_at's date from
--- closed_since to the day (the model deals of a history window ending that day).
--- grain: one row per point per such deal existing by then (deals_as_of) per funnel stage up
---   to its furthest (stage_rank 1..furthest_rank; a won deal reaches the won stage, the last
---   of stage_list).
---   furthest_rank   highest funnel stage in its history up to the day (lost rows have no
---                   rank), its current stage when it has no history at all, else the first;
---                   a deal won by then is at the won stage, one open or lost below it
---   entered_date    the first day it was in this stage or a later one: its first history row
---                   of a stage this far or further, its created date counting as entering the
---                   first stage, and the day it was won as entering the won stage (created
---                   date when no row says: a deal placed by its current stage alone)
-create or replace temp macro deal_stages_reached(as_of_dates, stage_list, closed_since_dates) as table
-    with
-    reach_points as (
-        select
-            generate_subscripts(as_of_dates, 1) as point_id,
-            unnest(as_of_dates)::date as as_of_date,
-            unnest(closed_since_dates)::date as closed_since,
-    ),
-
-    existing as (
-        select
-            reach_points.point_id,
-            reach_points.as_of_date,
-            state.deal_id,
-            state.status_as_of,
-            state.created_at::date as created_date,
-            state.closed_at::date as closed_date,
-            list_position(stage_list, state.stage) as current_rank,
-        from reach_points,
-            lateral deals_as_of(reach_points.as_of_date) as state
-        where (reach_points.closed_since is null and state.status_as_of = 'open')
-            or (
-                reach_points.closed_since is not null
-                and state.status_as_of in ('won', 'lost')
-                and state.closed_at::date between reach_points.closed_since and reach_points.as_of_date
-            )
-    ),
-
-    moves as (
-        select
-            existing.point_id,
-            deal_stage_history.deal_id,
-            list_position(stage_list, deal_stage_history.stage) as stage_rank,
-            deal_stage_history.entered_at::date as entered_date,
-        from deal_stage_history
-        inner join existing on deal_stage_history.deal_id = existing.deal_id
-        where deal_stage_history.entered_at < existing.as_of_date + interval 1 day
-            and list_position(stage_list, deal_stage_history.stage) is not null
-    ),
-
-    has_history as (
-        select distinct deal_stage_history.deal_id from deal_stage_history
-        semi join existing on deal_stage_history.deal_id = existing.deal_id
-    ),
-
-    furthest as (
-        select
-            existing.point_id,
-            existing.deal_id,
-            case
-                when existing.status_as_of = 'won' then len(stage_list)
-                else least(
-                        coalesce(
-                            max(moves.stage_rank),
-                            any_value(case when has_history.deal_id is null then existing.current_rank end),
-                            1
-                        ),
-                        len(stage_list) - 1
-                    )
-            end as furthest_rank,
-        from existing
-        left join moves on existing.point_id = moves.point_id and existing.deal_id = moves.deal_id
-        left join has_history on existing.deal_id = has_history.deal_id
-        group by existing.point_id, existing.deal_id, existing.status_as_of
-    ),
-
-    entries as (
-        select point_id, deal_id, stage_rank, entered_date, from moves
-        union all
-        select point_id, deal_id, 1 as stage_rank, created_date as entered_date, from existing
-        union all
-        select point_id, deal_id, len(stage_list) as stage_rank, closed_date as entered_date, from existing
-        where status_as_of = 'won' and closed_date is not null
-    ),
-
-    reached as (
-        select
-            furthest.point_id,
-            furthest.deal_id,
-            furthest.furthest_rank,
-            unnest(range(1, furthest.furthest_rank + 1)) as stage_rank,
-        from furthest
-    )
-
-    select
-        reached.point_id,
-        reached.deal_id,
-        reached.stage_rank,
-        stage_list[reached.stage_rank] as stage,
-        reached.furthest_rank,
-        coalesce(min(entries.entered_date), any_value(existing.created_date)) as entered_date,
-    from reached
-    inner join existing on reached.point_id = existing.point_id and reached.deal_id = existing.deal_id
-    left join entries
-        on reached.point_id = entries.point_id
-            and reached.deal_id = entries.deal_id
-            and reached.stage_rank <= entries.stage_rank
-    group by reached.point_id, reached.deal_id, reached.stage_rank, reached.furthest_rank;
-
 -- The forecast's model deals: the deals closed (won or lost) in a history window, with the
 -- days each took to close from entering each stage below won it reached (deal_stages_reached
 -- as of the window's last day), for several windows at once (history_starts, history_ends:
@@ -147,18 +32,79 @@ create or replace temp macro forecast_model_deals(history_starts, history_ends, 
         reached.point_id,
         reached.stage,
         reached.stage_rank,
-        deals.outcome,
-        case when per_pipeline then coalesce(deals.pipeline, '') else '' end as model_pipeline,
-        date_diff('day', reached.entered_date, deals.closed_at::date) as days_to_close,
+        reached.status_as_of as outcome,
+        case when per_pipeline then reached.pipeline else '' end as model_pipeline,
+        date_diff('day', reached.entered_date, reached.closed_date) as days_to_close,
     from deal_stages_reached(history_ends, stage_list, history_starts) as reached
-    inner join deals on reached.deal_id = deals.deal_id
     where reached.stage_rank < len(stage_list);
+
+-- The forecast's model counted (forecast_model_deals): how many model deals closed, won or
+-- lost, how many days after entering a stage, for several windows at once (history_starts,
+-- history_ends: one per point, point_id = the position in the lists); each distinct window
+-- is counted once for the points that share it.
+-- grain: one row per point per model pipeline per stage below won per outcome per
+--   days_to_close among its model deals; count_deals > 0.
+create or replace temp macro forecast_model_counts(history_starts, history_ends, stage_list, per_pipeline) as table
+    with
+    point_windows as (
+        select
+            generate_subscripts(history_starts, 1) as point_id,
+            unnest(history_starts)::date as history_start,
+            unnest(history_ends)::date as history_end,
+    ),
+
+    windows as (
+        select
+            row_number() over (order by history_start, history_end) as window_id,
+            history_start,
+            history_end,
+        from (select distinct history_start, history_end from point_windows)
+    ),
+
+    window_lists as (
+        select
+            list(history_start order by window_id) as window_starts,
+            list(history_end order by window_id) as window_ends,
+        from windows
+    ),
+
+    window_counts as (
+        select
+            point_id as window_id,
+            model_pipeline,
+            stage_rank,
+            outcome,
+            days_to_close,
+            count(*) as count_deals,
+        from
+            forecast_model_deals(
+                (select window_starts from window_lists),
+                (select window_ends from window_lists),
+                stage_list,
+                per_pipeline
+            )
+        group by all
+    )
+
+    select
+        point_windows.point_id,
+        window_counts.model_pipeline,
+        window_counts.stage_rank,
+        window_counts.outcome,
+        window_counts.days_to_close,
+        window_counts.count_deals,
+    from point_windows
+    inner join windows
+        on point_windows.history_start = windows.history_start and point_windows.history_end = windows.history_end
+    inner join window_counts on windows.window_id = window_counts.window_id;
 
 -- The deals open at the end of each point's as-of date and each one's probability of closing
 -- won in the point's period, from the model deals of its history window (the definitions:
 -- queries/metrics/forecast/open_deals.sql, which lists them with their keys at one point;
 -- queries/metrics/forecast/backtest.sql takes them at the back-test's points). The lists hold
--- one value per point (forecast_points); points with the same history window share its model.
+-- one value per point (forecast_points); points with the same history window share its model
+-- (forecast_model_counts). The counts an open deal's probability comes from are differences
+-- of the model's counts cumulated over the days to close, looked up at its days in stage.
 -- grain: one row per point per open deal.
 create or replace temp macro forecast_open_deals(
     as_of_dates, period_starts, period_ends, history_starts, history_ends, stage_list, per_pipeline
@@ -175,79 +121,83 @@ create or replace temp macro forecast_open_deals(
             reached.stage,
             reached.stage_rank,
             reached.entered_date,
-            date_diff('day', reached.entered_date, points.as_of_date) as days_in_stage,
-            coalesce(deals.pipeline, '') as pipeline,
-            case when per_pipeline then coalesce(deals.pipeline, '') else '' end as model_pipeline,
-            deals.amount::double as amount,
+            date_diff('day', reached.entered_date, reached.as_of_date) as days_in_stage,
+            reached.pipeline,
+            case when per_pipeline then reached.pipeline else '' end as model_pipeline,
+            reached.amount,
         from deal_stages_reached(as_of_dates, stage_list, list_transform(as_of_dates, lambda d: null)) as reached
-        inner join points on reached.point_id = points.point_id
-        inner join deals on reached.deal_id = deals.deal_id
         where reached.stage_rank = reached.furthest_rank
     ),
 
-    -- the distinct history windows, each modelled once
-    windows as (
-        select
-            row_number() over (order by history_start, history_end) as window_id,
-            history_start,
-            history_end,
-        from (select distinct history_start, history_end from points)
-    ),
-
-    window_lists as (
-        select
-            list(history_start order by window_id) as window_starts,
-            list(history_end order by window_id) as window_ends,
-        from windows
-    ),
-
     model_counts as (
+        select * from forecast_model_counts(history_starts, history_ends, stage_list, per_pipeline)
+    ),
+
+    model_totals as (
+        select point_id, model_pipeline, stage_rank, sum(count_deals) as count_deals,
+        from model_counts
+        group by point_id, model_pipeline, stage_rank
+    ),
+
+    -- the model deals of each point, model pipeline and stage closed (and won) within
+    -- days_to_close days of entering it
+    model_within as (
         select
-            model_window.history_start,
-            model_window.history_end,
-            model_deals.model_pipeline,
-            model_deals.stage_rank,
-            model_deals.outcome,
-            model_deals.days_to_close,
-            count(*) as count_deals,
-        from
-            forecast_model_deals(
-                (select window_starts from window_lists),
-                (select window_ends from window_lists),
-                stage_list,
-                per_pipeline
-            ) as model_deals
-        inner join windows as model_window on model_deals.point_id = model_window.window_id
-        group by all
+            point_id,
+            model_pipeline,
+            stage_rank,
+            days_to_close,
+            sum(sum(count_deals)) over stage_days as count_closed_within,
+            sum(coalesce(sum(count_deals) filter (where outcome = 'won'), 0)) over stage_days as count_won_within,
+        from model_counts
+        group by point_id, model_pipeline, stage_rank, days_to_close
+        window stage_days as (partition by point_id, model_pipeline, stage_rank order by days_to_close)
     ),
 
     -- open deals alike in point, model pipeline, stage and days in it share their estimate
     positions as (
-        select distinct point_id, model_pipeline, stage_rank, days_in_stage, from open_deals
+        select distinct
+            open_deals.point_id,
+            open_deals.model_pipeline,
+            open_deals.stage_rank,
+            open_deals.days_in_stage,
+            open_deals.days_in_stage + points.gap_days as days_to_period,
+            open_deals.days_in_stage + points.days_left as days_to_period_end,
+        from open_deals
+        inner join points on open_deals.point_id = points.point_id
     ),
 
+    -- comparable: closed more than days_in_stage days after entering the stage; won in the
+    -- period: won within (days_to_period, days_to_period_end] days of entering it
     estimates as (
         select
             positions.point_id,
             positions.model_pipeline,
             positions.stage_rank,
             positions.days_in_stage,
-            coalesce(sum(model_counts.count_deals) filter (
-                where model_counts.days_to_close > positions.days_in_stage
-            ), 0) as count_comparable,
-            coalesce(sum(model_counts.count_deals) filter (
-                where model_counts.outcome = 'won'
-                and model_counts.days_to_close > positions.days_in_stage + points.gap_days
-                and model_counts.days_to_close <= positions.days_in_stage + points.days_left
-            ), 0) as count_won_in_period,
+            coalesce(model_totals.count_deals, 0) - coalesce(by_now.count_closed_within, 0) as count_comparable,
+            coalesce(by_period_end.count_won_within, 0) - coalesce(by_period.count_won_within, 0)
+                as count_won_in_period,
         from positions
-        inner join points on positions.point_id = points.point_id
-        left join model_counts
-            on points.history_start = model_counts.history_start
-                and points.history_end = model_counts.history_end
-                and positions.model_pipeline = model_counts.model_pipeline
-                and positions.stage_rank = model_counts.stage_rank
-        group by positions.point_id, positions.model_pipeline, positions.stage_rank, positions.days_in_stage
+        left join model_totals
+            on positions.point_id = model_totals.point_id
+                and positions.model_pipeline = model_totals.model_pipeline
+                and positions.stage_rank = model_totals.stage_rank
+        asof left join model_within as by_now
+            on positions.point_id = by_now.point_id
+                and positions.model_pipeline = by_now.model_pipeline
+                and positions.stage_rank = by_now.stage_rank
+                and positions.days_in_stage >= by_now.days_to_close
+        asof left join model_within as by_period
+            on positions.point_id = by_period.point_id
+                and positions.model_pipeline = by_period.model_pipeline
+                and positions.stage_rank = by_period.stage_rank
+                and positions.days_to_period >= by_period.days_to_close
+        asof left join model_within as by_period_end
+            on positions.point_id = by_period_end.point_id
+                and positions.model_pipeline = by_period_end.model_pipeline
+                and positions.stage_rank = by_period_end.stage_rank
+                and positions.days_to_period_end >= by_period_end.days_to_close
     ),
 
     won_in_history as (

@@ -6,7 +6,7 @@ open at the as-of date with its probability of closing won in the period), ``sta
 (the conversion and days to close per stage the probabilities come from), ``new_deals.sql``
 (what deals not created yet should still win), ``won.sql`` (won so far, per group),
 ``targets.sql`` (the period's target, per group) and ``run_rate.sql``.
-The stages a deal reached and when are ``deal_stages_reached`` (``queries/macros/forecast.sql``).
+The stages a deal reached and when are ``deal_stages_reached`` (``queries/macros/deal_stages.sql``).
 
 The model. The deals closed (won or lost) in the ``settings.forecast_history_periods`` periods
 of the period's kind before it are the history. A deal open at the as-of date sits in its

@@ -47,12 +47,13 @@ pipeline as (
     group by point_id
 ),
 
+-- the model deals of each point's window (each reaches the first stage: counted without
+-- their stages)
 model as (
     select
         point_id,
         count(*) as count_closed_deals,
-    from forecast_model_deals($history_starts, $history_ends, $stages, $per_pipeline)
-    where stage_rank = 1
+    from deals_at_points($history_ends, $history_starts)
     group by point_id
 ),
 
