@@ -15,7 +15,8 @@ kept open while it is among the last few used: the deal and customer metrics (fu
 repurchase, churn, retention) then compute the scope's rows only, with the numbers of that
 group in a breakdown. A customer's tier is ranked among all customers, so the tier filter,
 the tier distribution and the follow-up cadences (which depend on the tier) keep the metrics'
-breakdown (``by=``) on the whole warehouse.
+breakdown (``by=``) on the whole warehouse; a metric whose function takes ``group`` (the
+funnel, repurchase, the churn rates) computes the selection's group alone.
 
 Public names: ``DIMENSIONS``, ``SCOPED``, ``SCOPED_METRICS``, ``Selection``, ``FilterValues``,
 ``Explorer``.
