@@ -221,6 +221,7 @@ def connect_read(
     mask_pii: bool = False,
     lang: str = "en",
     memory_limit: str | None = None,
+    shared_macros: bool = False,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the published warehouse read-only, for metrics, reports and exploration.
 
@@ -233,6 +234,12 @@ def connect_read(
     scope's rows, customer and rep names as pseudonyms in ``lang``. DuckDB's memory is
     bounded by ``memory_limit`` (default: the import's default); beyond it, work spills to a
     private temporary folder removed on close.
+
+    ``shared_macros``: attach the macros from the catalog built once per process
+    (:func:`attach_macros`: building it costs about three times defining them once, each later
+    connection then a fraction of it) rather than define them on the connection
+    (:func:`install_macros`); for a process that opens many connections, such as the explore
+    dashboard's scoped ones.
     """
     path = Path(path) if path else config.default_db_path()
     if not path.exists():
@@ -265,7 +272,10 @@ def connect_read(
                 f"release of crm-review reads ({latest}); upgrade crm-review"
             )
         restrict(con, scope, mask_pii=mask_pii, lang=lang)
-        attach_macros(con)
+        if shared_macros:
+            attach_macros(con)
+        else:
+            install_macros(con)
         yield con
     finally:
         con.close()

@@ -292,7 +292,9 @@ class Explorer:
         stack = contextlib.ExitStack()
         try:
             path = self._snapshot_path()
-            con = stack.enter_context(warehouse.connect_read(path, scope=scope, **self._read_options()))
+            con = stack.enter_context(
+                warehouse.connect_read(path, scope=scope, shared_macros=True, **self._read_options())
+            )
             if path == self.path and self.newer_available():  # replaced while opening
                 stack.close()
                 path = self._snapshot_path()
@@ -300,7 +302,9 @@ class Explorer:
                     raise warehouse.WarehouseError(
                         f"the warehouse {self.path} was replaced by a newer import: refresh to read it"
                     )
-                con = stack.enter_context(warehouse.connect_read(path, scope=scope, **self._read_options()))
+                con = stack.enter_context(
+                    warehouse.connect_read(path, scope=scope, shared_macros=True, **self._read_options())
+                )
         except BaseException:
             stack.close()
             raise
