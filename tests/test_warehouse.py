@@ -113,3 +113,34 @@ def test_a_missing_warehouse_names_the_path_and_what_to_do(tmp_path):
         connect_read(tmp_path / "nope.duckdb"),
     ):
         pass
+
+
+def test_read_connections_attach_one_macro_catalog_and_its_macros_read_each_connections_rows(tmp_path):
+    from crmreview.scope import Scope
+
+    db = tmp_path / "w.duckdb"
+    with write_session(db) as con:
+        con.execute("insert into reps (rep_id, team) values ('R1', 'T1'), ('R2', 'T2')")
+        con.execute(
+            "insert into deals (deal_id, owner_rep_id, stage, outcome) "
+            "values ('D1', 'R1', 'lead', 'open'), ('D2', 'R2', 'lead', 'open'), ('D3', 'R1', 'won', 'won')"
+        )
+    catalog = "select path from duckdb_databases() where database_name = $name"
+    shared = {"shared_macros": True}
+    with connect_read(db, **shared) as whole, connect_read(db, scope=Scope(team="T1"), **shared) as team:
+        paths = [c.execute(catalog, {"name": warehouse.MACRO_CATALOG}).fetchall() for c in (whole, team)]
+        assert paths[0] == paths[1] and len(paths[0]) == 1  # one catalog file, built once
+        rows = "select list(deal_id order by deal_id), list(distinct team) from deal_dimensions"
+        assert whole.execute(rows).fetchall()[0] == (["D1", "D2", "D3"], ["T1", "T2"])
+        assert team.execute(rows).fetchall()[0] == (["D1", "D3"], ["T1"])  # the scope's temporary views
+        # the per-connection tables the shared state fills stay private to each connection
+        whole.execute("insert into shared_purchase_days (customer_id) values ('C1')")
+        assert team.execute("select count(*) from shared_purchase_days").fetchall()[0][0] == 0
+        assert whole.execute("select count(*) from purchase_days").fetchall()[0][0] == 0  # not listed as shared
+    # a write session (and any other connection) defines them on the connection itself
+    with connect_read(db) as reader:
+        assert reader.execute(rows).fetchall()[0][0] == ["D1", "D2", "D3"]
+        assert not reader.execute(catalog, {"name": warehouse.MACRO_CATALOG}).fetchall()
+    with write_session(db) as con:
+        assert con.execute(rows).fetchall()[0][0] == ["D1", "D2", "D3"]
+        assert not con.execute(catalog, {"name": warehouse.MACRO_CATALOG}).fetchall()

@@ -12,6 +12,7 @@ was. Writers are serialised by a lock file next to the warehouse.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import fcntl
@@ -20,6 +21,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,6 +45,7 @@ __all__ = [
     "DEFAULT_MEMORY_LIMIT",
     "upgrade",
     "install_macros",
+    "attach_macros",
     "CANONICAL_TABLES",
 ]
 
@@ -114,10 +117,93 @@ def install_macros(con: duckdb.DuckDBPyConnection, macros_dir: Path | None = Non
     """Define the shared SQL of ``queries/macros/*.sql`` (temporary views and macros) on ``con``.
 
     They live in the connection's temporary catalog, so a read-only warehouse gets them too
-    and a definition changes with the release, without a schema migration.
+    and a definition changes with the release, without a schema migration. All the files run
+    as one script (one call into DuckDB).
     """
-    for path in sorted((macros_dir or config.QUERIES_DIR / "macros").glob("*.sql")):
-        con.execute(path.read_text(encoding="utf-8"))
+    con.execute(";\n".join(text for _, text in _macro_files(macros_dir)))
+
+
+def _macro_files(macros_dir: Path | None) -> list[tuple[Path, str]]:
+    return [
+        (path, path.read_text(encoding="utf-8"))
+        for path in sorted((macros_dir or config.QUERIES_DIR / "macros").glob("*.sql"))
+    ]
+
+
+#: a statement of queries/macros/ that defines a temporary macro or view (shareable between
+#: connections as a persistent one); the others (the shared_* tables) stay per connection
+_DEFINITION = re.compile(r"\s*create\s+(?:or\s+replace\s+)?(temp|temporary)\s+(?:macro|view)\b", re.IGNORECASE)
+#: the catalog the macros of a read connection are attached as
+MACRO_CATALOG = "crm_macros"
+#: (macros folder, its files' names, sizes and times) -> the macro catalog file built for
+#: them and the statements each connection runs itself
+_CATALOGS: dict[tuple, tuple[Path, str]] = {}
+_CATALOG_LOCK = threading.Lock()
+
+
+def _macro_key(macros_dir: Path | None) -> tuple:
+    """The version of the macro files: their folder, names, sizes and modification times."""
+    folder = macros_dir or config.QUERIES_DIR / "macros"
+    stats = [(path.name, path.stat()) for path in sorted(folder.glob("*.sql"))]
+    return str(folder), tuple((name, stat.st_size, stat.st_mtime_ns) for name, stat in stats)
+
+
+def _split_macros(macros_dir: Path | None) -> tuple[list[str], list[str]]:
+    """The definitions of macros and views of ``queries/macros/`` made persistent, and the
+    other statements (the per-connection ``shared_*`` tables), in file order."""
+    definitions, others = [], []
+    for _, text in _macro_files(macros_dir):
+        for statement in duckdb.extract_statements(text):
+            sql = statement.query
+            match = _DEFINITION.match(sql)
+            if match:
+                definitions.append(sql[: match.start(1)] + sql[match.end(1) :])
+            else:
+                others.append(sql)
+    return definitions, others
+
+
+def _macro_catalog(con: duckdb.DuckDBPyConnection, macros_dir: Path | None) -> tuple[Path, str]:
+    """The file holding the macros and views of ``queries/macros/`` as persistent definitions,
+    built once per process (and per version of the files) in a private temporary folder, and
+    the script each connection still runs itself (its ``shared_*`` tables)."""
+    key = _macro_key(macros_dir)
+    with _CATALOG_LOCK:
+        built = _CATALOGS.get(key)
+        if built is not None and built[0].exists():
+            return built
+        definitions, others = _split_macros(macros_dir)
+        # named for this process: a killed process's folder is removed by the next import
+        # (crmreview.importing.textfiles.remove_stale_work_files)
+        folder = Path(tempfile.mkdtemp(prefix=f"crm-review-{os.getpid()}-macros-"))
+        atexit.register(shutil.rmtree, folder, True)
+        path = folder / "macros.duckdb"
+        # a view is checked against the canonical tables when defined: the builder reads the
+        # warehouse of ``con`` (checked to be at this release's schema) read-only
+        (warehouse_path,) = con.execute(
+            "select path from duckdb_databases() where database_name = current_database()"
+        ).fetchall()[0]
+        with duckdb.connect(str(path), config=dict(_OFFLINE)) as builder:
+            builder.execute("attach $path as warehouse (read_only)", {"path": warehouse_path})
+            builder.execute("set search_path = 'main,warehouse.main'")
+            builder.execute(";\n".join(others))
+            builder.execute(";\n".join(definitions))
+        _CATALOGS[key] = (path, ";\n".join(others))
+        return _CATALOGS[key]
+
+
+def attach_macros(con: duckdb.DuckDBPyConnection, macros_dir: Path | None = None) -> None:
+    """Give a read connection (:func:`connect_read`) the shared SQL of ``queries/macros/``, as
+    :func:`install_macros` does, at the cost of attaching a file: the macros and views are
+    defined once per process in a catalog file (:data:`MACRO_CATALOG`), attached read-only
+    behind the warehouse in the search path (a name still means the connection's own table
+    or temporary view first, e.g. a scope's), and only the ``shared_*`` tables are created on
+    the connection."""
+    path, tables = _macro_catalog(con, macros_dir)
+    con.execute(f"attach $path as {MACRO_CATALOG} (read_only)", {"path": str(path)})
+    (database,) = con.execute("select current_database()").fetchall()[0]
+    con.execute("set search_path = $path", {"path": f"{database}.main,{MACRO_CATALOG}.main"})
+    con.execute(tables)
 
 
 def _lock_error(path: Path, exc: Exception) -> WarehouseError:
@@ -135,6 +221,7 @@ def connect_read(
     mask_pii: bool = False,
     lang: str = "en",
     memory_limit: str | None = None,
+    shared_macros: bool = False,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the published warehouse read-only, for metrics, reports and exploration.
 
@@ -147,6 +234,12 @@ def connect_read(
     scope's rows, customer and rep names as pseudonyms in ``lang``. DuckDB's memory is
     bounded by ``memory_limit`` (default: the import's default); beyond it, work spills to a
     private temporary folder removed on close.
+
+    ``shared_macros``: attach the macros from the catalog built once per process
+    (:func:`attach_macros`: building it costs about three times defining them once, each later
+    connection then a fraction of it) rather than define them on the connection
+    (:func:`install_macros`); for a process that opens many connections, such as the explore
+    dashboard's scoped ones.
     """
     path = Path(path) if path else config.default_db_path()
     if not path.exists():
@@ -179,7 +272,10 @@ def connect_read(
                 f"release of crm-review reads ({latest}); upgrade crm-review"
             )
         restrict(con, scope, mask_pii=mask_pii, lang=lang)
-        install_macros(con)
+        if shared_macros:
+            attach_macros(con)
+        else:
+            install_macros(con)
         yield con
     finally:
         con.close()

@@ -9,7 +9,7 @@ from datetime import date
 import ipywidgets as widgets
 import pytest
 
-from crmreview import queries, warehouse
+from crmreview import metrics, queries, warehouse
 from crmreview.explore import Dashboard, Explorer, Selection, drill, views
 from crmreview.explore.session import SCOPED_METRICS, environment_flag
 from crmreview.importing import import_files
@@ -125,6 +125,65 @@ def test_a_scoped_filter_gives_the_numbers_of_its_group_in_the_metric_breakdown(
                 if key in expected_before:
                     assert _same(previous[key], expected_before[key]), (name, by, key)
     assert Selection(PERIOD, tier="A").read_scope is None  # a tier is ranked over every customer
+
+
+#: the metrics (and parts) whose function computes one group of a breakdown alone
+ONE_GROUP = ("funnel", "repurchase", "churn_rates")
+
+
+def test_a_group_computed_alone_is_its_group_of_the_whole_breakdown(explorer):
+    values = explorer.values
+    for by, groups in (("tier", ("A", "C", "no such tier")), ("industry", values.industries[:1])):
+        selection = Selection(PERIOD, compare="yoy")
+        for name in ONE_GROUP:
+            options = OPTIONS.get(name, {})
+            whole = explorer.result(name, selection, by=by, **options)
+            assert whole["groups"] and whole["comparison"]["groups"]
+            for group in groups:
+                alone = explorer.result(name, selection, by=by, group=group, **options)
+                for result, full in ((alone, whole), (alone["comparison"], whole["comparison"])):
+                    expected = [g for g in full["groups"] if g["group"] == group]
+                    assert _same(result["groups"], expected), (name, by, group)
+                    assert result["period"] == full["period"] and result["warnings"] == full["warnings"]
+    tier_a = explorer.result("funnel", Selection(PERIOD), by="tier", group="A", pipeline=None)
+    assert tier_a["groups"][0]["cohort_deals"] > 0 and "cohort_deals" not in tier_a  # the group, not the whole
+
+
+def test_a_tier_filter_computes_its_tier_alone(explorer, monkeypatch):
+    asked = []
+    real_run = queries.run
+
+    def recording_run(con, name, params):
+        asked.append((name, params.get("by"), params.get("only_group")))
+        return real_run(con, name, params)
+
+    monkeypatch.setattr(queries, "run", recording_run)
+    selection = Selection("2026Q2", tier="B")
+    views.kpi_strip(explorer, selection)
+    grouped = {"metrics/funnel/stages", "metrics/funnel/closed", "metrics/repurchase/rates", "metrics/churn/rate"}
+    ran = [entry for entry in asked if entry[0] in grouped]
+    assert ran and all(entry[1:] == ("tier", "B") for entry in ran), ran
+    current, previous = explorer.scoped("funnel", selection, pipeline=None)
+    whole = explorer.result("funnel", selection, by="tier", pipeline=None)
+    assert _same(current, {**{k: whole[k] for k in ("period", "as_of", "rule", "stale_days", "missing_inputs",
+                                                        "warnings", "data_span") if k in whole},
+                           **next(g for g in whole["groups"] if g["group"] == "B")})  # fmt: skip
+    assert (
+        previous["cohort_deals"] == next(g for g in whole["comparison"]["groups"] if g["group"] == "B")["cohort_deals"]
+    )
+
+
+def test_the_funnel_and_its_comparison_in_one_pass_are_the_metric_of_each_period(explorer, sample):
+    selection = Selection(PERIOD, compare="yoy")
+    explorer.forget()
+    result = explorer.result("funnel", selection, pipeline=None)
+    period = parse_period(PERIOD)
+    with warehouse.connect_read(sample.db) as con:
+        expected = metrics.compute(con, "funnel", period, compare="yoy")
+    assert result["cohort_deals"] > 0 and result["comparison"]["cohort_deals"] > 0
+    for key in ("cohort_deals", "stages", "win_rate", "median_cycle_days", "lost_reasons", "stale_deals", "warnings"):
+        assert _same(result[key], expected[key]), key
+        assert _same(result["comparison"][key], expected["comparison"][key]), key
 
 
 def test_a_channel_scope_keeps_the_channel_deals_and_customers_and_every_rep(sample):

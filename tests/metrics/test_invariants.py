@@ -112,6 +112,7 @@ def test_a_false_invariant_is_reported_with_its_file_and_a_violating_row(empty_w
         "tier_b_share": 0.95,
         "value_window_months": 12,
         "pipeline": None,
+        "only_group": None,
     }
     sql = queries.sql_text("metrics/funnel/closed")
     assert (

@@ -15,7 +15,8 @@ kept open while it is among the last few used: the deal and customer metrics (fu
 repurchase, churn, retention) then compute the scope's rows only, with the numbers of that
 group in a breakdown. A customer's tier is ranked among all customers, so the tier filter,
 the tier distribution and the follow-up cadences (which depend on the tier) keep the metrics'
-breakdown (``by=``) on the whole warehouse.
+breakdown (``by=``) on the whole warehouse; a metric whose function takes ``group`` (the
+funnel, repurchase, the churn rates) computes the selection's group alone.
 
 Public names: ``DIMENSIONS``, ``SCOPED``, ``SCOPED_METRICS``, ``Selection``, ``FilterValues``,
 ``Explorer``.
@@ -291,7 +292,9 @@ class Explorer:
         stack = contextlib.ExitStack()
         try:
             path = self._snapshot_path()
-            con = stack.enter_context(warehouse.connect_read(path, scope=scope, **self._read_options()))
+            con = stack.enter_context(
+                warehouse.connect_read(path, scope=scope, shared_macros=True, **self._read_options())
+            )
             if path == self.path and self.newer_available():  # replaced while opening
                 stack.close()
                 path = self._snapshot_path()
@@ -299,7 +302,9 @@ class Explorer:
                     raise warehouse.WarehouseError(
                         f"the warehouse {self.path} was replaced by a newer import: refresh to read it"
                     )
-                con = stack.enter_context(warehouse.connect_read(path, scope=scope, **self._read_options()))
+                con = stack.enter_context(
+                    warehouse.connect_read(path, scope=scope, shared_macros=True, **self._read_options())
+                )
         except BaseException:
             stack.close()
             raise
@@ -397,9 +402,12 @@ class Explorer:
         Each period is computed once per snapshot and remembered on its own, so a view that
         needs only the period does not compute the comparison, and the comparison computed
         for one view serves the others. Missing inputs and warnings are judged on the
-        snapshot's inventory (what the export holds), whatever the scope.
+        snapshot's inventory (what the export holds), whatever the scope. The funnel without
+        a breakdown computes the period and its comparison in one pass when neither is kept.
         """
         period = self.period(selection)
+        if compare and name == "funnel" and by is None:
+            self._funnels([period, self.comparison(selection)], selection.compare, scope, options)
         current = self._computed(name, period, selection.compare, by=by, scope=scope, options=options)
         if not compare or not _compares(name):
             return current
@@ -415,13 +423,33 @@ class Explorer:
         :meth:`result` gives it under ``comparison`` (and remembered the same way)."""
         return self._computed(name, self.comparison(selection), selection.compare, by=by, scope=scope, options=options)
 
+    def _key(
+        self, name: str, period: Period, mode: str, *, by: str | None, scope: Scope | None, options: Mapping[str, Any]
+    ) -> tuple:
+        """The key a result is kept under, and the comparison mode its metric takes (or None)."""
+        # the comparison mode matters to a period's own numbers only where the metric takes it
+        mode = mode if "compare" in inspect.signature(_function(name)).parameters else None
+        return (name, scope, period.start, period.end, period.as_of, mode, by, tuple(sorted(options.items())))
+
+    def _funnels(self, periods: list[Period], mode: str, scope: Scope | None, options: Mapping[str, Any]) -> None:
+        """Compute and keep the funnels (no breakdown) of ``periods`` not kept yet, in one pass
+        of the funnel's queries (``metrics.funnel.funnels``: each period's numbers are its own,
+        as :func:`metrics.compute` gives them)."""
+        keys = [self._key("funnel", each, mode, by=None, scope=scope, options=options) for each in periods]
+        if all(key in self._cache for key in keys) or set(options) - {"pipeline", "rule"}:
+            return
+        con = self.connection(scope)
+        module = metrics.load("funnel")
+        results = module.funnels(con, periods, settings=self.settings, **options)
+        for each, key, result in zip(periods, keys, results, strict=True):
+            self._cache[key] = annotate(con, module.INPUTS, result, each, settings=self.settings, inv=self.inventory)
+
     def _computed(
         self, name: str, period: Period, mode: str, *, by: str | None, scope: Scope | None, options: Mapping[str, Any]
     ) -> dict[str, Any]:
-        function = PARTS[name] if name in PARTS else getattr(metrics.load(name), metrics.metric(name).function)
-        # the comparison mode matters to a period's own numbers only where the metric takes it
-        mode = mode if "compare" in inspect.signature(function).parameters else None
-        key = (name, scope, period.start, period.end, period.as_of, mode, by, tuple(sorted(options.items())))
+        function = _function(name)
+        key = self._key(name, period, mode, by=by, scope=scope, options=options)
+        mode = key[5]
         if key not in self._cache:
             con = self.connection(scope)
             if name in PARTS:  # its numbers resting on a missing input are null, as in its metric's result
@@ -467,7 +495,8 @@ class Explorer:
         comparison period's (None without ``compare``); ``({}, None)`` when the breakdown has
         no such group. A metric that cannot break down by the selection's dimension gives the
         whole. The metrics of :data:`SCOPED_METRICS` compute a team, rep, region or channel
-        on its scoped connection."""
+        on its scoped connection; on the whole warehouse, a metric that can compute one group
+        alone (its function takes ``group``) computes only the selection's."""
         by, group = selection.scope
         if by is not None and not offers(by, _breakdowns(name)):
             by = group = None
@@ -479,6 +508,8 @@ class Explorer:
             result = self.within(name, selection, scope, compare=compare, **options)
             if result is not None:
                 return result, result.get("comparison")
+        if group and _takes_group(name):
+            options = {**options, "group": group}
         result = self.result(name, selection, by=by, compare=compare, **options)
         before = result.get("comparison")
         return _group(result, group), None if before is None else _group(before, group)
@@ -504,6 +535,16 @@ def _hashable(value: Any) -> Any:
 
 def _metric_of(name: str) -> str:
     return _PART_OF.get(name, name)
+
+
+def _function(name: str) -> Any:
+    """The function computing metric ``name`` or the part ``name`` (:data:`PARTS`)."""
+    return PARTS[name] if name in PARTS else getattr(metrics.load(name), metrics.metric(name).function)
+
+
+def _takes_group(name: str) -> bool:
+    """Whether the function of ``name`` can compute one group of a breakdown alone."""
+    return "group" in inspect.signature(_function(name)).parameters
 
 
 def _breakdowns(name: str) -> tuple[str, ...]:

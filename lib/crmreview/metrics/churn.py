@@ -357,8 +357,9 @@ def _share_states(con, period: Period, base: Period, settings: Settings) -> None
     shared.customer_state(con, period.as_of, settings)
 
 
-def _rate_rows(con, period: Period, settings: Settings, by: str) -> pd.DataFrame:
-    """The churn rate of ``period`` per group key (``metrics/churn/rate``)."""
+def _rate_rows(con, period: Period, settings: Settings, by: str, group: str | None = None) -> pd.DataFrame:
+    """The churn rate of ``period`` per group key (``metrics/churn/rate``; only ``group``'s
+    when given)."""
     return queries.run(
         con,
         "metrics/churn/rate",
@@ -368,6 +369,7 @@ def _rate_rows(con, period: Period, settings: Settings, by: str) -> pd.DataFrame
             "as_of": period.as_of,
             **_thresholds(settings),
             "by": by,
+            "only_group": group,
             **tier_params(settings),
         },
     )
@@ -390,12 +392,16 @@ def churn_rates(
     settings: Settings = DEFAULT_SETTINGS,
     by: str | None = None,
     compare: str = "prev",
+    group: str | None = None,
 ) -> dict[str, Any]:
     """The rates of :func:`churn` alone, for a view that shows no states, flows or risk
     list: ``churn_rate``, ``start_customers``, ``churned_customers``, ``grr``, ``nrr`` (of the
     buyers of ``period.compare(compare)``), computed by the same two queries; with ``by``,
-    ``groups`` repeats them per group."""
+    ``groups`` repeats them per group; with ``group`` too, only that group is computed
+    (``groups`` holds it, or nothing when it has no customer) and none of the whole's rates."""
     group_by = check_by(by, "churn")
+    if group is not None and by is None:
+        raise ValueError(f"churn group {group!r} needs a breakdown (by=...)")
     base = period.compare(check_compare(compare))
     # the states the rate compares, shared as churn() shares them (the day before the period
     # is the previous period's as-of date: its rates read the same states)
@@ -404,11 +410,15 @@ def churn_rates(
     if by == "tier":
         shared.customer_state(con, period.as_of, settings)
     objects = {}
-    for key in ("all", group_by) if by is not None else ("all",):
-        rates = {r["group_key"]: r for _, r in _rate_rows(con, period, settings, key).iterrows()}
-        revenue = revenue_retention(con, period, base, settings, key)
+    keys = ("all",) if by is None else (group_by,) if group is not None else ("all", group_by)
+    for key in keys:
+        only = None if key == "all" else group
+        rates = {r["group_key"]: r for _, r in _rate_rows(con, period, settings, key, only).iterrows()}
+        revenue = revenue_retention(con, period, base, settings, key, only)
         objects[key] = {k: _rate_object(rates.get(k), revenue.get(k, {})) for k in sorted(set(rates) | set(revenue))}
-    result: dict[str, Any] = {"period": period.as_dict(), "as_of": period.as_of.isoformat(), **objects["all"]["all"]}
+    result: dict[str, Any] = {"period": period.as_dict(), "as_of": period.as_of.isoformat()}
+    if "all" in objects:
+        result.update(objects["all"]["all"])
     if by is not None:
         result["by"] = by
         result["groups"] = [{"group": key or None, **obj} for key, obj in objects[group_by].items()]

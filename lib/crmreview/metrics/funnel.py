@@ -199,11 +199,13 @@ def _objects(
     by: str,
     stages: tuple[str, ...],
     pipeline: str | None,
-) -> list[tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, Any]]]:
+    group: str | None = None,
+) -> list[tuple[dict[str, Any] | None, dict[str, dict[str, Any]], dict[str, Any] | None]]:
     """Per period of ``periods``, in order, from one pass of the stage and closed-deal queries:
     the overall funnel object, one object per group of ``by`` (empty for ``by="all"``) and
     the overall closed-deal row (the caller reads more of it). The groups are taken as of the
-    last period's as-of date (the customer's tier)."""
+    last period's as-of date (the customer's tier). With ``group``, only that group of ``by``
+    is computed: no overall object or row (None), and the group's object when it has deals."""
     params = {
         "period_starts": [each.start for each in periods],
         "period_ends": [each.end for each in periods],
@@ -214,6 +216,7 @@ def _objects(
         "tier_b_share": settings.tier_b_share,
         "value_window_months": settings.value_window_months,
         "pipeline": pipeline,
+        "only_group": group,
     }
     stage_rows = queries.run(
         con, "metrics/funnel/stages", {**params, "stages": list(stages), "strict": rule == "strict"}
@@ -231,11 +234,12 @@ def _objects(
             {key for key in (*by_group_stages, *by_group_closed) if key[0] == period_id and not key[1]},
             key=lambda key: key[2],
         )
+        has_overall = group is None
         out.append(
             (
-                _object(by_group_stages.get(overall), by_group_closed.get(overall), stages),
+                _object(by_group_stages.get(overall), by_group_closed.get(overall), stages) if has_overall else None,
                 {key[2]: _object(by_group_stages.get(key), by_group_closed.get(key), stages) for key in group_keys},
-                by_group_closed[overall],
+                by_group_closed[overall] if has_overall else None,
             )
         )
     return out
@@ -346,6 +350,7 @@ def funnel(
     rule: str = "furthest",
     by: str | None = None,
     pipeline: str | None = None,
+    group: str | None = None,
 ) -> dict[str, Any]:
     """The funnel of ``period`` as a JSON-ready dict with the DESIGN.md keys.
 
@@ -362,11 +367,29 @@ def funnel(
     date) the result also holds ``groups``: the same object per group (a pipeline's group with
     its own pipeline's stages), with ``small_group`` true when fewer than
     ``settings.min_group_deals`` deals were created in it (flagged, never hidden).
+
+    ``group`` (with ``by``, not ``pipeline``): compute that group alone, for a view showing one
+    group: ``groups`` holds its object (nothing when no deal falls in it, as in the whole
+    breakdown) and the result none of the whole's numbers, lost reasons or stale deals.
     """
     common.check_by(by, "funnel", BREAKDOWNS)
+    if group is not None and by in (None, "pipeline"):
+        raise ValueError(f"funnel group {group!r} needs a breakdown other than pipeline (by={by!r})")
     used, stages = _stages(con, settings, rule, pipeline)
     if by == "tier":
         shared.customer_state(con, period.as_of, settings)
+    if group is not None:
+        _, groups, _ = _objects(con, [period], settings, rule, by, stages, pipeline, group)[0]
+        return {
+            "period": period.as_dict(),
+            "rule": rule,
+            **({"pipeline": pipeline} if pipeline is not None else {}),
+            "unused_stages": [stage for stage in settings.stages if stage not in stages] if used else [],
+            "as_of": period.as_of.isoformat(),
+            "stale_days": settings.stale_days,
+            "by": by,
+            "groups": _group_entries(groups, settings),
+        }
     one_pass = by if by is not None and by != "pipeline" else "all"
     overall, groups, closed = _objects(con, [period], settings, rule, one_pass, stages, pipeline)[0]
     result = _result(con, period, overall, closed, settings, rule, pipeline, used, stages)
@@ -376,11 +399,16 @@ def funnel(
             groups.update(_objects(con, [period], settings, rule, by, used[name], name)[0][1])
     if by is not None:
         result["by"] = by
-        result["groups"] = [
-            {"group": key or None, "small_group": obj["cohort_deals"] < settings.min_group_deals, **obj}
-            for key, obj in groups.items()
-        ]
+        result["groups"] = _group_entries(groups, settings)
     return result
+
+
+def _group_entries(groups: dict[str, dict[str, Any]], settings: Settings) -> list[dict[str, Any]]:
+    """The ``groups`` of a result: each group's object with its name and ``small_group``."""
+    return [
+        {"group": key or None, "small_group": obj["cohort_deals"] < settings.min_group_deals, **obj}
+        for key, obj in groups.items()
+    ]
 
 
 def funnels(

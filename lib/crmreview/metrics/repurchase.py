@@ -70,6 +70,7 @@ def repurchase(
     *,
     settings: Settings = DEFAULT_SETTINGS,
     by: str | None = None,
+    group: str | None = None,
 ) -> dict[str, Any]:
     """Repurchase in ``period`` as a JSON-ready dict with the DESIGN.md keys.
 
@@ -79,9 +80,13 @@ def repurchase(
     ``median_gap_days`` (over every pair of consecutive purchase days up to the as-of date:
     several orders on one day are one purchase day, so a gap is never 0),
     with the counts and amounts behind them. Rates are fractions, None without a denominator.
-    With ``by`` (rep, team, channel, tier, region), ``groups`` repeats the object per group.
+    With ``by`` (rep, team, channel, tier, region), ``groups`` repeats the object per group;
+    with ``group`` too, only that group is computed (``groups`` holds it, or nothing when it
+    has no customer, as in the whole breakdown) and the result holds none of the whole's numbers.
     """
     group_by = check_by(by, "repurchase")
+    if group is not None and by is None:
+        raise ValueError(f"repurchase group {group!r} needs a breakdown (by=...)")
     params = {
         "period_start": period.start,
         "period_end": period.end,
@@ -91,14 +96,12 @@ def repurchase(
     shared.purchase_days(con)
     if by == "tier":
         shared.customer_state(con, period.as_of, settings)
-    overall = queries.run(con, "metrics/repurchase/rates", {**params, "by": "all"})
-    result: dict[str, Any] = {
-        "period": period.as_dict(),
-        "as_of": period.as_of.isoformat(),
-        **_object(overall.iloc[0] if len(overall) else None),
-    }
+    result: dict[str, Any] = {"period": period.as_dict(), "as_of": period.as_of.isoformat()}
+    if group is None:
+        overall = queries.run(con, "metrics/repurchase/rates", {**params, "by": "all", "only_group": None})
+        result.update(_object(overall.iloc[0] if len(overall) else None))
     if by is not None:
-        groups = queries.run(con, "metrics/repurchase/rates", {**params, "by": group_by})
+        groups = queries.run(con, "metrics/repurchase/rates", {**params, "by": group_by, "only_group": group})
         result["by"] = by
         result["groups"] = [{"group": row["group_key"] or None, **_object(row)} for _, row in groups.iterrows()]
     return result

@@ -84,9 +84,15 @@ def _revenue_object(row: pd.Series | None) -> dict[str, Any]:
 
 
 def revenue_retention(
-    con: duckdb.DuckDBPyConnection, period: Period, base: Period, settings: Settings, by: str = "all"
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    base: Period,
+    settings: Settings,
+    by: str = "all",
+    group: str | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """grr / nrr of ``base``'s buyers (net revenue > 0 there) in ``period``, per group key.
+    """grr / nrr of ``base``'s buyers (net revenue > 0 there) in ``period``, per group key
+    (only ``group``'s, when given).
 
     Each object: ``base_customers``, ``retained_customers`` (bought again, net > 0),
     ``base_revenue`` (Σ previous), ``retained_revenue`` (Σ min(this, previous)),
@@ -102,6 +108,7 @@ def revenue_retention(
             "period_end": period.end,
             "as_of": period.as_of,
             "by": by,
+            "only_group": group,
             **tier_params(settings),
         },
     )

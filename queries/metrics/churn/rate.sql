@@ -8,7 +8,8 @@
 -- params: $period_start (date); $previous_start (date): the first day of the period before
 --   (its last day is $period_start - 1); $as_of (date); $new_days, $active_days,
 --   $churn_days (integers); $by: all | rep | team | channel | tier | region; $tier_a_share,
---   $tier_b_share, $value_window_months: the ABC tier settings (tiers as of $as_of).
+--   $tier_b_share, $value_window_months: the ABC tier settings (tiers as of $as_of);
+--   $only_group (varchar): only this group of $by, null = every group.
 -- columns: count_start_customers, count_churned_customers, churn_rate.
 -- invariant: count_churned_customers <= count_start_customers
 
@@ -27,7 +28,12 @@ at_start as (
 
 at_end as (select * from lifecycle_states($as_of, $period_start, $new_days, $active_days, $churn_days)),
 
-buyer_groups as (select * from buyer_groups($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months)),
+-- the customers of $only_group alone when given
+buyer_groups as (
+    select *
+    from buyer_groups($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months)
+    where $only_group::varchar is null or group_key = $only_group::varchar
+),
 
 start_customers as (
     select

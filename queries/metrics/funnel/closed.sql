@@ -10,7 +10,8 @@
 --   the groups are taken at (the customer's tier for $by = tier);
 --   $by: all | rep | team | channel | region | tier | pipeline;
 --   $tier_a_share, $tier_b_share, $value_window_months: the ABC tier settings (for tier);
---   $pipeline (varchar): only the deals of this pipeline ('' = without one), null = every deal.
+--   $pipeline (varchar): only the deals of this pipeline ('' = without one), null = every deal;
+--   $only_group (varchar): only this group of $by (no overall group, no other group), null = all.
 -- definitions: closed = closed_at's date in the period (whatever created_at) and by the
 --   as-of date, outcome won or lost; win_rate = won / (won + lost); avg_won_amount = mean
 --   amount of the won; median_cycle_days = median of closed_at - created_at in calendar days
@@ -23,7 +24,7 @@
 -- invariant: count_closed_deals = count_won_deals + count_lost_deals
 -- invariant: period_id between 1 and len($period_starts)
 -- invariant: is_overall or $by <> 'all'
--- invariant: count(*) filter (where is_overall) over (partition by period_id) = 1
+-- invariant: count(*) filter (where is_overall) over (partition by period_id) = 1 or $only_group is not null
 
 with
 
@@ -31,9 +32,12 @@ deals as (select * from deals),
 
 periods as (select * from period_list($period_starts, $period_ends, $as_of_dates)),
 
--- every deal (of the pipeline) in the overall group, and in its $by group beside it
+-- every deal (of the pipeline) in the overall group, and in its $by group beside it (only
+-- the deals of $only_group in it, when given)
 deal_keys as (
-    select * from deal_groups_and_all($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months, $pipeline)
+    select *
+    from deal_groups_and_all($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months, $pipeline)
+    where $only_group::varchar is null or (not is_overall and group_key = $only_group::varchar)
 ),
 
 closed_in_period as (
@@ -72,6 +76,7 @@ groups as (
     select period_id, is_overall, group_key from open_at_as_of
     union
     select period_id, true as is_overall, 'all' as group_key from periods
+    where $only_group::varchar is null
 ),
 
 closed_summary as (

@@ -14,7 +14,8 @@
 --   won stage ('lost' is never in it); $strict (boolean): false = furthest-stage rule,
 --   true = a history row for every stage up to s; $by: all | rep | team | channel | region | tier | pipeline;
 --   $tier_a_share, $tier_b_share, $value_window_months: the ABC tier settings (for tier);
---   $pipeline (varchar): only the deals of this pipeline ('' = without one), null = every deal.
+--   $pipeline (varchar): only the deals of this pipeline ('' = without one), null = every deal;
+--   $only_group (varchar): only this group of $by (no overall group, no other group), null = all.
 -- definitions: a period's numbers are those of the period alone (its cohort, its visits, as
 --   of its own date); the stage history is ordered once for all periods: a deal's previous
 --   row before a period's as-of date is the same whatever later rows it has.
@@ -42,9 +43,12 @@ params as (
 
 periods as (select * from period_list($period_starts, $period_ends, $as_of_dates)),
 
--- every deal (of the pipeline) in the overall group, and in its $by group beside it
+-- every deal (of the pipeline) in the overall group, and in its $by group beside it (only
+-- the deals of $only_group in it, when given)
 deal_keys as (
-    select * from deal_groups_and_all($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months, $pipeline)
+    select *
+    from deal_groups_and_all($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months, $pipeline)
+    where $only_group::varchar is null or (not is_overall and group_key = $only_group::varchar)
 ),
 
 stage_list as (
@@ -64,7 +68,7 @@ cohort as (
     from periods
     cross join lateral deals_as_of(periods.as_of_date) as deals
     cross join params
-    semi join deal_keys on deals.deal_id = deal_keys.deal_id and deal_keys.is_overall
+    semi join deal_keys on deals.deal_id = deal_keys.deal_id
     where deals.created_at::date between periods.period_start and periods.period_end
 ),
 
@@ -77,6 +81,7 @@ period_visits as (
     from history
     inner join periods
         on history.entered_at::date between periods.period_start and periods.period_end
+    semi join deal_keys on history.deal_id = deal_keys.deal_id
     where history.entered_at < periods.cutoff_at
 ),
 
@@ -217,6 +222,7 @@ groups as (
     select period_id, is_overall, group_key from visit_days
     union
     select period_id, true as is_overall, 'all' as group_key from periods
+    where $only_group::varchar is null
 ),
 
 cohort_counts as (

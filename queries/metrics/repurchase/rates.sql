@@ -5,7 +5,8 @@
 --   has none); with $by = 'all' there is one group, 'all', present even when nothing was bought.
 -- params: $period_start, $period_end (date): the period; $as_of (date): nothing after the end
 --   of this day is seen; $by: all | rep | team | channel | tier | region; $tier_a_share, $tier_b_share,
---   $value_window_months: the ABC tier settings (used by $by = 'tier', tiers as of $as_of).
+--   $value_window_months: the ABC tier settings (used by $by = 'tier', tiers as of $as_of);
+--   $only_group (varchar): only this group of $by, null = every group.
 -- columns:
 --   count_customers_purchasing  customers with >= 1 purchase in the period
 --   count_repeat_customers      ... with >= 2 purchases in it
@@ -39,7 +40,12 @@ params as (
         $by::varchar as group_by,
 ),
 
-buyer_groups as (select * from buyer_groups($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months)),
+-- the customers of $only_group alone when given
+buyer_groups as (
+    select *
+    from buyer_groups($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months)
+    where $only_group::varchar is null or group_key = $only_group::varchar
+),
 
 period_orders as (
     select orders.customer_id, orders.amount, orders.amount > 0 as is_purchase,

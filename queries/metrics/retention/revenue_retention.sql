@@ -9,7 +9,8 @@
 -- params: $comparison_start, $comparison_end (date): the comparison period;
 --   $period_start, $period_end (date): the period; $as_of (date): nothing after it is seen;
 --   $by: all | rep | team | channel | tier | region; $tier_a_share, $tier_b_share, $value_window_months:
---   the ABC tier settings (tiers as of $as_of).
+--   the ABC tier settings (tiers as of $as_of); $only_group (varchar): only this group of $by, null =
+--   every group.
 -- columns: count_base_customers, count_retained_customers (this > 0), previous_net_amount,
 --   retained_net_amount (sum of min), current_net_amount (sum of this), grr, nrr.
 -- invariant: grr between 0 and 1
@@ -29,7 +30,12 @@ params as (
         $by::varchar as group_by,
 ),
 
-buyer_groups as (select * from buyer_groups($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months)),
+-- the customers of $only_group alone when given
+buyer_groups as (
+    select *
+    from buyer_groups($by, $as_of, $tier_a_share, $tier_b_share, $value_window_months)
+    where $only_group::varchar is null or group_key = $only_group::varchar
+),
 
 previous_amounts as (
     select orders.customer_id, sum(orders.amount) as previous_net_amount,
