@@ -121,6 +121,20 @@ def _made_once(tmp_path_factory, key: str, make: Callable[[Path], Any]) -> Any:
         return pickle.loads(done.read_bytes())
 
 
+def import_funnel_q3(db: Path) -> Path:
+    """The hand-counted funnel case (tests/sql/funnel_q3: deals, stage history, reps)
+    imported into the warehouse file ``db``."""
+    case = Path(__file__).parent / "sql" / "funnel_q3"
+    import_files([case / "deals.csv", case / "deal_stage_history.csv", case / "reps.csv"], db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def funnel_q3_db(tmp_path_factory) -> Path:
+    """The hand-counted funnel case imported once per run (shared read-only)."""
+    return _made_once(tmp_path_factory, "funnel_q3", lambda folder: import_funnel_q3(folder / "w.duckdb"))
+
+
 @pytest.fixture(scope="session")
 def imported_sample(tmp_path_factory):
     """Factory: the sample export of ``(seed, size)``, generated and imported once per

@@ -6,23 +6,18 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from crmreview.importing import import_files
 from crmreview.metrics.funnel import funnel, funnels, groups_frame, stages_frame, trend
 from crmreview.periods import parse_period
 from crmreview.scope import Scope
 from crmreview.warehouse import connect_read
-from tests.paths import SQL_CASES
 
-FIXTURE = SQL_CASES / "funnel_q3"
 #: what a breakdown adds to the funnel result
 BREAKDOWN_KEYS = ("by", "groups")
 
 
 @pytest.fixture(scope="module")
-def fixture_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("one_pass") / "w.duckdb"
-    import_files([FIXTURE / "deals.csv", FIXTURE / "deal_stage_history.csv", FIXTURE / "reps.csv"], db)
-    return db
+def fixture_db(funnel_q3_db):
+    return funnel_q3_db
 
 
 @pytest.fixture(scope="module")

@@ -8,23 +8,18 @@ import pytest
 
 from crmreview.charts import ChartContext, conversion_heatmap, conversion_trend_chart, days_in_stage_chart
 from crmreview.cli import main
-from crmreview.importing import import_files
 from crmreview.metrics.funnel import funnel, groups_frame, stages_frame, trend
 from crmreview.periods import parse_period
 from crmreview.report.sections.funnel_detail import detail_sentences
 from crmreview.warehouse import connect_read
-from tests.paths import SQL_CASES
 
-FIXTURE = SQL_CASES / "funnel_q3"
 EN = ChartContext("2026Q3", "2026Q2", "2026-09-30", "en")
 ZH = ChartContext("2026Q3", "2026Q2", "2026-09-30", "zh")
 
 
 @pytest.fixture(scope="module")
-def fixture_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("detail") / "w.duckdb"
-    import_files([FIXTURE / "deals.csv", FIXTURE / "deal_stage_history.csv", FIXTURE / "reps.csv"], db)
-    return db
+def fixture_db(funnel_q3_db):
+    return funnel_q3_db
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,8 @@ from crmreview import warehouse
 from crmreview.importing import import_files
 from crmreview.report import review as review_module
 from crmreview.report.review import REVIEW_SECTIONS, quarterly_review
-from tests.paths import SQL_CASES
+from tests.conftest import import_funnel_q3
 
-FIXTURE = SQL_CASES / "funnel_q3"
 # three more deals created in 2026Q3 (the fixture has 9 deals, 7 of them created in 2026Q3:
 # D6 was created in June, D7 has no creation date)
 NEW_DEALS = """deal_id,customer_id,owner_rep_id,stage,outcome,amount,created_at,closed_at,lost_reason
@@ -23,9 +22,7 @@ N3,C3,R2,lead,open,900,2026-07-22 09:00:00,,
 
 @pytest.fixture
 def db(tmp_path):
-    path = tmp_path / "w.duckdb"
-    import_files([FIXTURE / "deals.csv", FIXTURE / "deal_stage_history.csv", FIXTURE / "reps.csv"], path)
-    return path
+    return import_funnel_q3(tmp_path / "w.duckdb")
 
 
 def _deals(con) -> int:
