@@ -407,6 +407,19 @@ def build_parser() -> argparse.ArgumentParser:
     explore.add_argument("--port", type=int, default=8866, help="port to listen on")
     explore.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     explore.add_argument("--mask-pii", action="store_true", help="mask customer, contact and rep names")
+    explore.add_argument(
+        "--no-warm",
+        dest="warm",
+        action="store_false",
+        help="do not compute the dashboard's results ahead of visitors (by default a process beside the "
+        "server keeps them, for each newer import, in WAREHOUSE.explore-cache/)",
+    )
+    explore.add_argument(
+        "--prepare",
+        action="store_true",
+        help="compute the dashboard's results for the warehouse as it is now, keep them for every later "
+        "visitor and exit, without serving (e.g. after a scheduled import)",
+    )
 
     upgrade = sub.add_parser(
         "upgrade",
@@ -834,7 +847,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_explore(args: argparse.Namespace) -> int:
     from .explore.serve import serve
 
-    return serve(args.db, port=args.port, host=args.host, mask_pii=args.mask_pii)
+    if args.prepare:
+        from .explore import warm
+
+        return warm.main([f"--db={args.db or ''}", *(["--mask-pii"] if args.mask_pii else [])])
+    return serve(args.db, port=args.port, host=args.host, mask_pii=args.mask_pii, warm=args.warm)
 
 
 def _cmd_upgrade(args: argparse.Namespace) -> int:

@@ -30,7 +30,7 @@ def sample(imported_sample):
 
 @pytest.fixture(scope="module")
 def explorer(sample):
-    with Explorer(str(sample.db)) as ex:
+    with Explorer(str(sample.db), store=False) as ex:
         yield ex
 
 
@@ -331,7 +331,7 @@ def test_backlog_counts_the_overdue_customers_of_the_group(explorer):
 def test_a_view_without_its_inputs_shows_the_report_notice(tmp_path, sample):
     db = tmp_path / "deals-only.duckdb"
     import_files([sample.folder / "deals.csv", sample.folder / "reps.csv"], db)
-    with Explorer(str(db)) as ex:
+    with Explorer(str(db), store=False) as ex:
         selection = Selection(ex.values.periods[0])
         for view in views.VIEWS:
             shown = views.render(view, ex, selection)
@@ -348,7 +348,7 @@ def test_the_explorer_keeps_its_snapshot_until_refreshed(tmp_path, sample):
     header = (sample.folder / "deals.csv").read_text(encoding="utf-8").splitlines()[0]
     extra.write_text(header + "\nDNEW1,,R01,,lead,open,100.00,2026-08-01 10:00:00,,,\n", encoding="utf-8")
     period = parse_period(PERIOD)
-    with Explorer(str(db)) as ex:
+    with Explorer(str(db), store=False) as ex:
         team = next(of for rep, _, of in ex.values.reps if rep == "R01")
         before = ex.result("funnel", Selection(PERIOD))["cohort_deals"]
         team_before = ex.scoped("funnel", Selection(PERIOD, team=team))[0]["cohort_deals"]
@@ -419,7 +419,7 @@ def test_masked_explorer_shows_no_customer_or_rep_name(sample, monkeypatch):
         names = {r[0] for r in con.execute("select name from reps union select name from customers").fetchall() if r[0]}
     monkeypatch.setenv("CRM_REVIEW_MASK_PII", "1")
     assert environment_flag("CRM_REVIEW_MASK_PII")
-    with Explorer(str(sample.db), mask_pii=True) as ex:
+    with Explorer(str(sample.db), mask_pii=True, store=False) as ex:
         selection = Selection(PERIOD)
         shown = [label for _, label, _ in ex.values.reps]
         for view in views.VIEWS:

@@ -33,7 +33,7 @@ def _is_notice(item) -> bool:
 def test_every_view_draws_or_names_the_missing_export(name, validation_import):
     period = DATASETS[name][2]
     db = validation_import(name).db
-    with Explorer(str(db)) as ex:
+    with Explorer(str(db), store=False) as ex:
         selections = [Selection(period), Selection(period, tier="A", lang="zh")]
         if ex.values.teams:
             selections.append(Selection(period, team=ex.values.teams[0]))

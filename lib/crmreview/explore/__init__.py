@@ -7,6 +7,8 @@
 - :mod:`.views`: one function per view, drawn with the report's metrics, charts and notices;
 - :mod:`.drill`: team → reps → deals → stage history, tier → customers → orders, deals, activities;
 - :mod:`.dashboard`: the ipywidgets composition;
+- :mod:`.store`: the results kept on disk per snapshot, read by the next kernel exploring it;
+- :mod:`.warm`: computing them ahead of the visitors (beside ``crm-review explore``);
 - :mod:`.importing`: what ``notebooks/import.ipynb`` shows after an import.
 
 Public names: ``Explorer``, ``Selection``, ``Dashboard``, ``dashboard``.

@@ -5,7 +5,12 @@ plotly JavaScript from the installed JupyterLab extensions, so the page needs no
 It listens on localhost unless told another address. The warehouse and masking reach the
 notebook through the environment (``CRM_REVIEW_DB``, ``CRM_REVIEW_MASK_PII``).
 
-Public names: ``voila_command``, ``serve``.
+Beside the server, at a lower priority, a warm-up process (:mod:`crmreview.explore.warm`)
+computes the dashboard's results into the snapshot's result store, and does again for each
+newer import, so visitors read the key numbers instead of computing them; it stops with the
+server. ``warm=False`` serves without it.
+
+Public names: ``voila_command``, ``warm_command``, ``serve``.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pathlib import Path
 from .. import config
 from ..warehouse import WarehouseError
 
-__all__ = ["voila_command", "serve", "NOTEBOOK"]
+__all__ = ["voila_command", "warm_command", "serve", "NOTEBOOK"]
 
 NOTEBOOK = "explore.ipynb"
 #: Jupyter data folder holding the ``crm-review`` Voilà template (lab, without CDN links)
@@ -46,8 +51,26 @@ def voila_command(port: int, host: str = "127.0.0.1") -> list[str]:
     ]
 
 
-def serve(db: str | os.PathLike | None, *, port: int = 8866, host: str = "127.0.0.1", mask_pii: bool = False) -> int:
-    """Serve the dashboard until interrupted; returns Voilà's exit status."""
+#: the warm-up's niceness: the visitors' kernels come first
+WARM_NICE = 10
+
+
+def warm_command(db: Path, *, mask_pii: bool = False) -> list[str]:
+    """The command line of the warm-up process following the warehouse at ``db``."""
+    command = [sys.executable, "-m", "crmreview.explore.warm", f"--db={db}", "--follow", "--quiet"]
+    return command + [f"--nice={WARM_NICE}"] + (["--mask-pii"] if mask_pii else [])
+
+
+def serve(
+    db: str | os.PathLike | None,
+    *,
+    port: int = 8866,
+    host: str = "127.0.0.1",
+    mask_pii: bool = False,
+    warm: bool = True,
+) -> int:
+    """Serve the dashboard until interrupted; returns Voilà's exit status. With ``warm``, the
+    warm-up process runs beside it (see the module)."""
     path = Path(db) if db else config.notebook_db_path("")
     if not path.exists():
         raise WarehouseError(
@@ -59,6 +82,8 @@ def serve(db: str | os.PathLike | None, *, port: int = 8866, host: str = "127.0.
     env.pop("PLOTLY_RENDERER", None)  # the notebook renderer stalls widget outputs
     print(f"serving the explore dashboard on http://{host}:{port}/ (warehouse {path}); Ctrl+C stops it", flush=True)
     command = voila_command(port, host)
+    if warm:  # a child of this process, which becomes the server: it stops when the server does
+        subprocess.Popen(warm_command(path.resolve(), mask_pii=mask_pii), env=env, stdin=subprocess.DEVNULL)
     if os.name == "posix":  # become the server: stopping this process stops it
         os.chdir(config.PROJECT_ROOT)
         os.execve(command[0], command, env)

@@ -5,7 +5,9 @@ and keeps that snapshot until :meth:`Explorer.refresh` finds a newer import (an 
 publishes by renaming a new file into place, so a changed inode or modification time means a
 newer snapshot). Every view asks it for metric results, which are computed in DuckDB by the
 metric functions of :mod:`crmreview.metrics` (the report's own definitions) and remembered
-for the snapshot, so going back to a filter already seen does not query again.
+for the snapshot, so going back to a filter already seen does not query again; they are also
+kept on disk per snapshot (:mod:`crmreview.explore.store`), so the next kernel exploring the
+same snapshot (each visitor of the served app has one) reads them instead of computing them.
 
 :class:`Selection` holds the filters: one dimension at a time (team or rep, tier, channel,
 region; a rep narrows its team) and the pipeline, the funnel's own option. A team, rep,
@@ -48,6 +50,7 @@ from ..metrics.common import attribute_of, offers
 from ..metrics.inputs import Inventory, annotate, inventory, lacking
 from ..periods import COMPARE_MODES, Period, parse_period, quarter
 from ..scope import Scope, ScopeError
+from .store import ResultStore
 
 __all__ = ["DIMENSIONS", "SCOPED", "SCOPED_METRICS", "Selection", "FilterValues", "Explorer"]
 
@@ -195,12 +198,14 @@ def _hold(path: Path) -> int | None:
         return None
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """(inode, modification time in ns, size) of the published file: an import publishes
+    a new file by renaming it into place, which changes them."""
     try:
         stat = path.stat()
     except FileNotFoundError:
         return None
-    return stat.st_ino, stat.st_mtime_ns
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
 
 @dataclass
@@ -208,7 +213,10 @@ class Explorer:
     """An open snapshot of the warehouse at ``db_path`` ("" = the default) and its results.
 
     Use as a context manager or call :meth:`close`. ``settings`` default to the settings file
-    the report would use.
+    the report would use. With ``store`` (the default) the metric results are also kept on
+    disk for the snapshot (:class:`~crmreview.explore.store.ResultStore`), where the next
+    explorer of the same snapshot, in this process or another (the next visitor's kernel),
+    finds them instead of computing them; :func:`crmreview.explore.warm.warm` fills them ahead.
     """
 
     db_path: str = ""
@@ -216,8 +224,10 @@ class Explorer:
     mask_pii: bool = False
     #: the language of the pseudonyms when names are masked
     lang: str = "en"
+    store: bool = True
     _stack: contextlib.ExitStack | None = field(default=None, init=False, repr=False)
-    _stamp: tuple[int, int] | None = field(default=None, init=False, repr=False)
+    _stamp: tuple[int, int, int] | None = field(default=None, init=False, repr=False)
+    _store: ResultStore | None = field(default=None, init=False, repr=False)
     _cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False)
     _scoped: OrderedDict[Scope, tuple[contextlib.ExitStack, Any]] = field(
         default_factory=OrderedDict, init=False, repr=False
@@ -251,6 +261,11 @@ class Explorer:
             self._open()
             return
         self._cache.clear()
+        self._store = (
+            ResultStore(self.path, stamp, self.settings, self._read_options())
+            if self.store and stamp is not None
+            else None
+        )
         self.inventory = inventory(self.con)
         self.values = self._filter_values()
 
@@ -269,10 +284,14 @@ class Explorer:
             self._stack, self.con = None, None
         self._release()
 
-    def forget(self) -> None:
-        """Empty the remembered results and close the scoped connections (the snapshot stays):
-        the next interactions cost what a first visit to each filter costs."""
+    def forget(self, *, stored: bool = False) -> None:
+        """Empty the results remembered in memory and close the scoped connections (the
+        snapshot stays): the next interactions cost what a first visit to each filter costs,
+        or reading its results from the snapshot's store when it keeps them; with ``stored``
+        the store is emptied as well."""
         self._cache.clear()
+        if stored and self._store is not None:
+            self._store.clear()
         while self._scoped:
             self._scoped.popitem()[1][0].close()
 
@@ -326,6 +345,12 @@ class Explorer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def store_folder(self) -> Path | None:
+        """The folder keeping the snapshot's results on disk; None when they are not kept
+        (``store=False``, or a folder that cannot be written)."""
+        return self._store.folder if self._store is not None else None
 
     def newer_available(self) -> bool:
         """Whether an import has published a newer warehouse since this snapshot was opened."""
@@ -436,13 +461,30 @@ class Explorer:
         of the funnel's queries (``metrics.funnel.funnels``: each period's numbers are its own,
         as :func:`metrics.compute` gives them)."""
         keys = [self._key("funnel", each, mode, by=None, scope=scope, options=options) for each in periods]
-        if all(key in self._cache for key in keys) or set(options) - {"pipeline", "rule"}:
+        if all(self._kept(key) is not None for key in keys) or set(options) - {"pipeline", "rule"}:
             return
         con = self.connection(scope)
         module = metrics.load("funnel")
         results = module.funnels(con, periods, settings=self.settings, **options)
         for each, key, result in zip(periods, keys, results, strict=True):
-            self._cache[key] = annotate(con, module.INPUTS, result, each, settings=self.settings, inv=self.inventory)
+            self._keep(key, annotate(con, module.INPUTS, result, each, settings=self.settings, inv=self.inventory))
+
+    def _kept(self, key: tuple) -> Any | None:
+        """The result kept under ``key`` in memory, else in the snapshot's store (then kept in
+        memory too); None when neither has it."""
+        if key in self._cache:
+            return self._cache[key]
+        found = self._store.get(key) if self._store is not None else None
+        if found is not None:
+            self._cache[key] = found
+        return found
+
+    def _keep(self, key: tuple, result: Any) -> Any:
+        """Keep a computed result in memory and in the snapshot's store."""
+        self._cache[key] = result
+        if self._store is not None:
+            self._store.put(key, result)
+        return result
 
     def _computed(
         self, name: str, period: Period, mode: str, *, by: str | None, scope: Scope | None, options: Mapping[str, Any]
@@ -450,21 +492,21 @@ class Explorer:
         function = _function(name)
         key = self._key(name, period, mode, by=by, scope=scope, options=options)
         mode = key[5]
-        if key not in self._cache:
-            con = self.connection(scope)
-            if name in PARTS:  # its numbers resting on a missing input are null, as in its metric's result
-                extra = {"compare": mode} if mode else {}
-                part = function(con, period, settings=self.settings, by=by, **extra, **options)
-                module = metrics.load(_metric_of(name))
-                self._cache[key] = annotate(
-                    con, module.INPUTS, part, period, settings=self.settings, inv=self.inventory
-                )
-            else:
-                self._cache[key] = metrics.compute(
-                    con, name, period, compare=mode, period_only=True, by=by, settings=self.settings,
-                    inv=self.inventory, **options,
-                )  # fmt: skip
-        return self._cache[key]
+        kept = self._kept(key)
+        if kept is not None:
+            return kept
+        con = self.connection(scope)
+        if name in PARTS:  # its numbers resting on a missing input are null, as in its metric's result
+            extra = {"compare": mode} if mode else {}
+            part = function(con, period, settings=self.settings, by=by, **extra, **options)
+            module = metrics.load(_metric_of(name))
+            return self._keep(
+                key, annotate(con, module.INPUTS, part, period, settings=self.settings, inv=self.inventory)
+            )
+        return self._keep(key, metrics.compute(
+            con, name, period, compare=mode, period_only=True, by=by, settings=self.settings,
+            inv=self.inventory, **options,
+        ))  # fmt: skip
 
     def within(
         self, name: str, selection: Selection, scope: Scope, *, by: str | None = None, **options: Any
