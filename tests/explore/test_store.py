@@ -71,6 +71,29 @@ def test_what_json_would_change_is_not_kept(tmp_path):
     assert store.get(("a",)) is None and store.get(("b",)) is None and store.get(("c",)) is None
 
 
+def test_a_listed_table_reads_back_with_its_types_and_missing_values(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "customer_id": pd.Series(["C1", "C2", None], dtype="str"),
+            "value": [0.1 + 0.2, 1e-300, float("nan")],
+            "days": pd.Series([3, None, 5], dtype="Int64"),
+            "cadence": pd.Series([7, 14, 30], dtype="int32"),
+            "last": pd.to_datetime(["2026-08-27 13:45:01.5", None, "2026-01-01"], format="ISO8601").astype(
+                "datetime64[us]"
+            ),
+            "never": [False, True, False],
+        }
+    )
+    store = _store(tmp_path)
+    assert store.put(("query",), frame)
+    back = store.get(("query",))
+    assert back.equals(frame) and list(back.dtypes) == list(frame.dtypes)
+    assert back["value"][0] == 0.1 + 0.2 and back["last"][0] == pd.Timestamp("2026-08-27 13:45:01.5")
+    assert not store.put(("indexed",), frame.set_index("customer_id"))  # the index would be lost
+
+
 def test_a_damaged_or_foreign_file_is_not_read(tmp_path):
     store = _store(tmp_path)
     key = ("funnel",)

@@ -566,9 +566,10 @@ class Explorer:
     def query(self, name: str, params: Mapping[str, Any]) -> pd.DataFrame:
         """Query ``name`` of ``queries/`` on the snapshot, values bound, remembered for it."""
         key = (name, tuple(sorted((k, _hashable(v)) for k, v in params.items())))
-        if key not in self._cache:
-            self._cache[key] = queries.run(self.con, name, dict(params))
-        return self._cache[key].copy()
+        kept = self._kept(key)
+        if kept is None:
+            kept = self._keep(key, queries.run(self.con, name, dict(params)))
+        return kept.copy()
 
 
 def _hashable(value: Any) -> Any:

@@ -13,7 +13,8 @@ another release never read an older result.
 Writing is best effort and atomic: a result is written to a temporary file and renamed into
 place, so a reader sees a whole file or none, and two processes writing the same result write
 the same text. A result is stored only when its JSON text reads back equal to it (numbers,
-text, lists, mappings, null); anything else stays in the process's memory only. A folder that
+text, lists, mappings, null, and the small tables a view lists as columns with their types,
+compared after reading back); anything else stays in the process's memory only. A folder that
 cannot be written (a read-only share) leaves the store empty and the explorer computes as
 before. Files and folders take the warehouse file's permissions, so the results are readable
 by whoever can read the warehouse and nobody else. Opening a new context removes the contexts
@@ -38,6 +39,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from .. import __version__, config
 from ..config import Settings
@@ -75,6 +78,51 @@ def _same(value: Any, back: Any) -> bool:
     if isinstance(value, list):
         return len(value) == len(back) and all(_same(v, b) for v, b in zip(value, back, strict=True))
     return value == back
+
+
+def _frame_text(frame: pd.DataFrame) -> dict[str, Any]:
+    """A table as JSON: its columns' names, types and values (times as ISO text, missing as
+    null); :func:`_frame` reads it back."""
+    columns = []
+    for name, column in frame.items():
+        if not isinstance(name, str):
+            raise TypeError(f"column name {name!r} is not text")
+        if pd.api.types.is_datetime64_any_dtype(column):
+            values = [None if pd.isna(v) else v.isoformat() for v in column]
+        else:
+            values = column.astype(object).where(column.notna(), None).tolist()
+        columns.append({"name": name, "type": str(column.dtype), "values": values})
+    return {"table": columns, "rows": len(frame)}
+
+
+def _frame(text: dict[str, Any]) -> pd.DataFrame:
+    data = {}
+    for column in text["table"]:
+        values = pd.Series(column["values"], dtype=object, index=pd.RangeIndex(text["rows"]))
+        if column["type"].startswith("datetime64"):
+            values = pd.to_datetime(values, format="ISO8601")
+        data[column["name"]] = values.astype(column["type"])
+    return pd.DataFrame(data, index=pd.RangeIndex(text["rows"]), columns=[c["name"] for c in text["table"]])
+
+
+def _encode(value: Any) -> Any:
+    return _frame_text(value) if isinstance(value, pd.DataFrame) else value
+
+
+def _decode(value: Any) -> Any:
+    return _frame(value) if isinstance(value, dict) and set(value) == {"table", "rows"} else value
+
+
+def _exact(value: Any, back: Any) -> bool:
+    if isinstance(value, pd.DataFrame):
+        return (
+            isinstance(back, pd.DataFrame)
+            and value.index.equals(pd.RangeIndex(len(value)))
+            and list(value.columns) == list(back.columns)
+            and list(value.dtypes) == list(back.dtypes)
+            and value.equals(back)
+        )
+    return _same(value, back)
 
 
 def _modes(warehouse: Path) -> tuple[int, int]:
@@ -142,7 +190,12 @@ class ResultStore:
             kept = json.loads(text)
         except ValueError:  # a file cut short by a full disk: computed again
             return None
-        return kept["value"] if isinstance(kept, dict) and kept.get("key") == repr(key) else None
+        if not (isinstance(kept, dict) and kept.get("key") == repr(key)):
+            return None
+        try:
+            return _decode(kept["value"])
+        except (KeyError, TypeError, ValueError):
+            return None
 
     def put(self, key: tuple, value: Any) -> bool:
         """Keep ``value`` under ``key`` when JSON holds it exactly; True when written."""
@@ -150,10 +203,11 @@ class ResultStore:
         if path is None:
             return False
         try:
-            text = json.dumps({"key": repr(key), "value": value}, ensure_ascii=False)
+            text = json.dumps({"key": repr(key), "value": _encode(value)}, ensure_ascii=False)
+            back = _decode(json.loads(text)["value"])
         except (TypeError, ValueError):
             return False
-        if not _same(value, json.loads(text)["value"]):
+        if not _exact(value, back):
             return False
         try:
             handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")

@@ -15,8 +15,9 @@ The order (:func:`plan`), on the data's last quarter compared with the previous 
    its key numbers and funnel tab;
 3. the other tabs and the drill-down's first level with no filter, then the previous quarter's
    key numbers and funnel tab;
-4. the other tabs of every filter value of step 2;
-5. each rep's key numbers and funnel tab.
+4. the other tabs of every filter value of step 2, and the drill-down's level of each team
+   (its reps) and tier (its customers);
+5. each rep's key numbers, funnel tab and deals.
 
 ``crm-review explore`` starts it beside the server (``python -m crmreview.explore.warm
 --follow``, at a lower priority): it warms the published snapshot, then waits for a newer
@@ -62,14 +63,24 @@ def _values(explorer: Explorer, dimension: str) -> tuple[str, ...]:
     }[dimension]
 
 
-def _shown(explorer: Explorer, selection: Selection, views: tuple[int, ...]) -> Callable[[], object]:
-    """The call computing the key numbers (for view 0) and ``views`` of ``selection``."""
+def _shown(
+    explorer: Explorer, selection: Selection, views: tuple[int, ...], *, drilled: bool = False
+) -> Callable[[], object]:
+    """The call computing the key numbers (for view 0) and ``views`` of ``selection``; with
+    ``drilled`` also the drill-down's level of its team (the reps), tier (the customers) or
+    rep (the deals)."""
 
     def compute() -> None:
         if 0 in views:
             kpi_strip(explorer, selection)
         for index in views:
             render(VIEWS[index], explorer, selection)
+        if drilled and selection.rep is not None:
+            drill.rep_deals(explorer, selection, selection.rep)
+        elif drilled and selection.team is not None:
+            drill.team_reps(explorer, selection, selection.team)
+        elif drilled and selection.tier is not None:
+            drill.tier_customers(explorer, selection, selection.tier)
 
     return compute
 
@@ -95,9 +106,9 @@ def plan(explorer: Explorer) -> Iterator[Step]:
     if len(periods) > 1:
         yield f"{periods[1]}: key numbers", _shown(explorer, start.with_(period=periods[1]), first)
     for selection in filtered:
-        yield f"{_name(selection)}: the other tabs", _shown(explorer, selection, others)
+        yield f"{_name(selection)}: the other tabs", _shown(explorer, selection, others, drilled=True)
     for rep, _label, team in explorer.values.reps:
-        yield f"rep {rep}: key numbers", _shown(explorer, start.with_(rep=rep, team=team), first)
+        yield f"rep {rep}: key numbers", _shown(explorer, start.with_(rep=rep, team=team), first, drilled=True)
 
 
 def _name(selection: Selection) -> str:
