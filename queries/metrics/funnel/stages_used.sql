@@ -3,10 +3,10 @@
 -- grain: one row per pipeline ('' for the deals without one: the default pipeline) per
 --   configured stage, in funnel order; no rows when the warehouse holds no deals.
 -- params: $stages (varchar[]): the configured funnel in order, the last one is the won stage.
--- definitions: count_deals = the pipeline's deals whose current stage is the stage or that
---   have a history row for it; in_funnel = the funnel shows the stage: some deal uses it,
---   or it is the won stage (always shown).
--- invariant: in_funnel = (count_deals > 0 or stage_rank = len($stages::varchar[]))
+-- definitions: is_used = some deal of the pipeline is at the stage now or has a history row
+--   for it; in_funnel = the funnel shows the stage: it is used, or it is the won stage (always
+--   shown).
+-- invariant: in_funnel = (is_used or stage_rank = len($stages::varchar[]))
 -- invariant: stage_rank = list_position($stages::varchar[], stage)
 
 with
@@ -28,36 +28,27 @@ pipelines as (
     select distinct coalesce(deals.pipeline, '') as pipeline from deals
 ),
 
--- a deal uses its current stage and the stages of its history rows (a pair may repeat)
+-- the (pipeline, stage) pairs some deal uses: its current stage and its history rows' stages
+-- (a presence per pair: a few groups, where counting the deals of each would first take every
+-- distinct (deal, stage) pair)
 stage_uses as (
     select
-        deal_id,
+        coalesce(pipeline, '') as pipeline,
         stage,
     from deals
     union all
     select
-        deal_id,
-        stage,
+        coalesce(deals.pipeline, '') as pipeline,
+        history.stage,
     from history
+    inner join deals on history.deal_id = deals.deal_id
 ),
 
--- each (deal, stage) pair once, then counted per pipeline (cheaper than a distinct count per
--- group)
-deal_stages as (
+used as (
     select distinct
-        deal_id,
+        pipeline,
         stage,
     from stage_uses
-),
-
-stage_counts as (
-    select
-        coalesce(deals.pipeline, '') as pipeline,
-        deal_stages.stage,
-        count(*) as count_deals,
-    from deal_stages
-    inner join deals on deal_stages.deal_id = deals.deal_id
-    group by all
 ),
 
 final as (
@@ -65,13 +56,13 @@ final as (
         pipelines.pipeline,
         stage_list.stage,
         stage_list.stage_rank,
-        coalesce(stage_counts.count_deals, 0) as count_deals,
-        coalesce(stage_counts.count_deals, 0) > 0 or stage_list.stage_rank = len(params.stages) as in_funnel,
+        used.stage is not null as is_used,
+        used.stage is not null or stage_list.stage_rank = len(params.stages) as in_funnel,
     from pipelines
     cross join stage_list
     cross join params
-    left join stage_counts
-        on pipelines.pipeline = stage_counts.pipeline and stage_list.stage = stage_counts.stage
+    left join used
+        on pipelines.pipeline = used.pipeline and stage_list.stage = used.stage
 )
 
 select * from final
