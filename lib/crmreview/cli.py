@@ -25,7 +25,12 @@ DEMO_SEED = 7
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    pass
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        # a flag's default is its absence, None or "" is no default to show, and a help that
+        # names its default already says it
+        if action.nargs == 0 or action.default in (None, "") or "(default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
 
 
 def _date(text: str) -> date:
