@@ -200,6 +200,7 @@ def test_warming_computes_the_opening_then_each_filter_then_the_rest(db, monkeyp
         assert names[:4] == ["the opening", *tiers]
         assert names.index("the other tabs") > max(names.index(f"team {t!r}: key numbers") for t in ex.values.teams)
         assert all(name.startswith("rep ") for name in names[-len(ex.values.reps) :])
+        assert names.index("tier 'C': the other tabs") < names.index("2026Q2, tier 'A': key numbers")
         done: list[str] = []
         finished = warm_module.warm(ex, progress=lambda name, s, error: done.append(name), stop=lambda: len(done) >= 4)
         assert not finished and done == names[:4]

@@ -17,7 +17,8 @@ The order (:func:`plan`), on the data's last quarter compared with the previous 
    key numbers and funnel tab;
 4. the other tabs of every filter value of step 2, and the drill-down's level of each team
    (its reps) and tier (its customers);
-5. each rep's key numbers, funnel tab and deals.
+5. the previous quarter's key numbers and funnel tab for every filter value of step 2;
+6. each rep's key numbers, funnel tab and deals.
 
 ``crm-review explore`` starts it beside the server (``python -m crmreview.explore.warm
 --follow``, at a lower priority): it warms the published snapshot, then waits for a newer
@@ -107,6 +108,10 @@ def plan(explorer: Explorer) -> Iterator[Step]:
         yield f"{periods[1]}: key numbers", _shown(explorer, start.with_(period=periods[1]), first)
     for selection in filtered:
         yield f"{_name(selection)}: the other tabs", _shown(explorer, selection, others, drilled=True)
+    if len(periods) > 1:
+        for selection in filtered:
+            before = selection.with_(period=periods[1])
+            yield f"{periods[1]}, {_name(selection)}: key numbers", _shown(explorer, before, first)
     for rep, _label, team in explorer.values.reps:
         yield f"rep {rep}: key numbers", _shown(explorer, start.with_(rep=rep, team=team), first, drilled=True)
 
