@@ -163,11 +163,13 @@ class ResultStore:
             self._file_mode, folder_mode = _modes(self.warehouse)
             fresh = not (root / name).is_dir()
             for folder in (root, root / name):
-                folder.mkdir(mode=folder_mode, exist_ok=True)
-                os.chmod(folder, folder_mode)  # mkdir's mode is narrowed by the umask
-            os.utime(root / name)  # in use: kept by the next pruning
+                if not folder.is_dir():  # a folder another user made keeps its owner's mode
+                    folder.mkdir(mode=folder_mode, exist_ok=True)
+                    os.chmod(folder, folder_mode)  # mkdir's mode is narrowed by the umask
         except OSError:
             return  # not writable here: results stay in memory
+        with contextlib.suppress(OSError):
+            os.utime(root / name)  # in use: kept by the next pruning
         self.folder = root / name
         if fresh:
             _prune(root, keep=name)
