@@ -31,7 +31,7 @@ from ..i18n import t
 from ..metrics.common import attribute_of
 from ..report.html import HtmlBlock, esc, fmt_count, fmt_days, fmt_money, fmt_pct, table
 from . import drill
-from .session import Explorer, Selection, environment_flag
+from .session import TIERS, Explorer, Selection, environment_flag
 from .views import VIEWS, kpi_strip, render
 
 __all__ = ["Dashboard", "dashboard"]
@@ -182,7 +182,7 @@ class Dashboard:
             self._set_options(
                 self.rep, self._choices([r for _, r in reps], labels={rep: label for label, rep in reps}), sel.rep
             )
-            self._set_options(self.tier, self._choices(("A", "B", "C")), sel.tier)
+            self._set_options(self.tier, self._choices(TIERS), sel.tier)
             self._set_options(self.channel, self._choices(values.channels), sel.channel)
             self._set_options(self.region, self._choices(values.regions), sel.region)
             self._set_options(self.industry, self._choices(values.industries), sel.industry)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..metrics.common import tier_params
 from ..scope import Scope
-from .session import Explorer, Selection
+from .session import TIERS, Explorer, Selection
 
 __all__ = ["ROWS", "teams", "team_reps", "rep_deals", "deal_history", "tiers", "tier_customers", "customer_detail"]
 
@@ -102,7 +102,7 @@ def tiers(explorer: Explorer, selection: Selection) -> pd.DataFrame:
 
 def tier_customers(explorer: Explorer, selection: Selection, tier: str) -> pd.DataFrame:
     """The tier's customers at the as-of date, most valuable first (``tier_customers.sql``)."""
-    if tier not in ("A", "B", "C"):
+    if tier not in TIERS:
         raise ValueError(f"tier {tier!r} is not one of: A, B, C")
     params = {"tier": tier, "as_of": explorer.period(selection).as_of, "row_limit": ROWS}
     return explorer.run("tier_customers", {**params, **tier_params(explorer.settings)})

@@ -58,11 +58,15 @@ def code_digest() -> str:
     """A digest of the package's Python files and of ``queries/``: results computed by other
     code are not read again."""
     digest = hashlib.sha256(__version__.encode())
+    # installed, queries/ lies inside the package: each file is read once
+    files: dict[Path, str] = {}
     for root in (config.PACKAGE_DIR, config.QUERIES_DIR):
-        for path in sorted(root.rglob("*")):
+        for path in root.rglob("*"):
             if path.suffix in (".py", ".sql") and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(root)).encode())
-                digest.update(path.read_bytes())
+                files.setdefault(path.resolve(), str(path.relative_to(root)))
+    for path, name in sorted(files.items(), key=lambda item: item[1]):
+        digest.update(name.encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 

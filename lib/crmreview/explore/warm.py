@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 
 from .. import warehouse
 from . import drill
-from .session import Explorer, Selection, environment_flag
+from .session import TIERS, Explorer, Selection, environment_flag
 from .views import VIEWS, kpi_strip, render
 
 __all__ = ["plan", "warm", "main"]
@@ -54,7 +54,7 @@ Step = tuple[str, Callable[[], object]]
 def _values(explorer: Explorer, dimension: str) -> tuple[str, ...]:
     values = explorer.values
     if dimension == "tier":
-        return ("A", "B", "C")
+        return TIERS
     return {
         "team": values.teams,
         "channel": values.channels,
